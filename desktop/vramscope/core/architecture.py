@@ -1,0 +1,439 @@
+"""Architecture: every fact of a model that memory depends on, and its exact tensor list.
+
+Parameter counts are exact because they are summed tensor by tensor from the same list that prices
+the weights, splits them across GPUs and feeds the GGUF file-type rules.
+"""
+
+from enum import StrEnum
+from functools import lru_cache
+from math import prod
+from typing import NamedTuple, Protocol, Self
+
+from pydantic import BaseModel, ConfigDict, PositiveInt, model_validator
+
+
+class LayerKind(StrEnum):
+    FULL = "full_attention"
+    SLIDING = "sliding_attention"
+    MAMBA = "mamba"
+
+
+class Split(StrEnum):
+    """How tensor parallelism divides a tensor across GPUs."""
+
+    COLUMN = "column"  # output rows split
+    ROW = "row"  # input columns split
+    REPLICATED = "replicated"
+    VOCAB = "vocab"  # vocabulary rows split
+    KV = "kv"  # K/V heads split, replicated once tp exceeds the KV heads
+    QKV = "qkv"  # fused Q/K/V: Q heads split, K/V heads as KV
+
+
+class Group(StrEnum):
+    """What a tensor is, for the rules that decide its precision."""
+
+    EMBEDDING = "embedding"
+    HEAD = "head"
+    LINEAR = "linear"  # a decoder-block matrix: what quantizers quantize
+    EXPERT = "expert"  # a routed-expert matrix (3-D: experts x out x in)
+    ROUTER = "router"
+    BUFFER = "buffer"  # stored and used by every token, but not a trainable parameter
+    NORM = "norm"
+    BIAS = "bias"
+    STATE = "state"  # recurrent-layer parameters (conv kernels, A, D)
+    VISION = "vision"
+
+
+class Tensor(NamedTuple):
+    """One tensor; `shape` is (out, in) for matrices and (experts, out, in) for expert stacks."""
+
+    name: str
+    role: str  # GGUF-style role: attn_q, attn_v, ffn_down, token_embd, output …
+    layer: int  # -1 outside the decoder blocks
+    shape: tuple[int, ...]
+    split: Split
+    group: Group
+
+    @property
+    def numel(self) -> int:
+        return prod(self.shape)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+
+class MoE(_Frozen):
+    num_experts: PositiveInt
+    experts_per_token: PositiveInt
+    expert_intermediate_size: PositiveInt
+    shared_intermediate_size: int = 0  # total width of the always-active shared experts
+    first_dense_layers: int = 0  # DeepSeek first_k_dense_replace
+    layer_period: PositiveInt = 1  # a layer is MoE when (i - layer_offset) % layer_period == 0
+    layer_offset: int = 0
+    dense_layers: tuple[int, ...] = ()  # explicit exceptions (Qwen mlp_only_layers)
+    router_bias: bool = False
+    expert_bias: bool = False
+    shared_expert_gate: bool = False  # Qwen2-MoE's sigmoid gate on the shared expert
+    router_score_bias: bool = False  # DeepSeek-V3 e_score_correction_bias (a buffer, one per expert)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.experts_per_token > self.num_experts:
+            raise ValueError("experts_per_token exceeds num_experts")
+        return self
+
+
+class MLA(_Frozen):
+    """Multi-head latent attention (DeepSeek-V2/V3): one compressed latent per token is cached."""
+
+    q_lora_rank: PositiveInt | None = None
+    kv_lora_rank: PositiveInt
+    qk_nope_head_dim: PositiveInt
+    qk_rope_head_dim: PositiveInt
+    v_head_dim: PositiveInt
+
+
+class Mamba(_Frozen):
+    """A Mamba-1 mixer (Jamba): constant state per sequence instead of a KV cache."""
+
+    d_state: PositiveInt
+    d_conv: PositiveInt
+    expand: PositiveInt
+    dt_rank: PositiveInt
+    conv_bias: bool = True
+    proj_bias: bool = False
+    inner_norms: bool = False  # Jamba's RMSNorms on dt, B and C
+
+
+class VisionTower(_Frozen):
+    """A ViT image encoder (SigLIP) and a linear projector into the language model."""
+
+    hidden_size: PositiveInt
+    intermediate_size: PositiveInt
+    num_layers: PositiveInt
+    patch_size: PositiveInt
+    image_size: PositiveInt
+    num_channels: PositiveInt = 3
+
+
+class Architecture(_Frozen):
+    model_type: str
+    vocab_size: PositiveInt
+    hidden_size: PositiveInt
+    num_layers: PositiveInt
+    num_attention_heads: PositiveInt
+    num_kv_heads: PositiveInt
+    head_dim: PositiveInt
+    v_head_dim: PositiveInt | None = None  # when V heads differ from K heads
+    intermediate_size: PositiveInt
+    max_context: PositiveInt
+    q_heads_per_layer: tuple[PositiveInt, ...] = ()  # when heads differ by layer (OpenELM, GGUF arrays)
+    kv_heads_per_layer: tuple[int, ...] = ()  # 0 = the layer has no attention
+    layer_types: tuple[LayerKind, ...] = ()  # empty = every layer full attention
+    sliding_window: PositiveInt | None = None
+    tie_word_embeddings: bool = False
+    qkv_bias: bool = False
+    o_bias: bool = False
+    mlp_bias: bool = False
+    gated_mlp: bool = True  # SwiGLU/GeGLU: gate, up, down; else up, down
+    fused_qkv: bool = False  # one QKV matrix in the checkpoint (same count; matters for GGUF rules)
+    norm_bias: bool = False  # LayerNorm (weight + bias) rather than RMSNorm
+    norms_per_layer: int = 2
+    qk_norm: str = "none"  # none | per_head (Qwen3, Gemma-3) | full (OLMo-2)
+    attention_sinks: bool = False  # gpt-oss: one learned logit per head
+    learned_positions: int = 0  # GPT-2 style absolute position embeddings
+    moe: MoE | None = None
+    mla: MLA | None = None
+    mamba: Mamba | None = None
+    vision: VisionTower | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        n = self.num_layers
+        for name in ("q_heads_per_layer", "kv_heads_per_layer", "layer_types"):
+            values = getattr(self, name)
+            if values and len(values) != n:
+                raise ValueError(f"{name} has {len(values)} entries for {n} layers")
+        if LayerKind.SLIDING in self.layer_types and self.sliding_window is None:
+            raise ValueError("sliding layers need sliding_window")
+        if LayerKind.MAMBA in self.layer_types and self.mamba is None:
+            raise ValueError("mamba layers need the mamba settings")
+        if self.qk_norm not in ("none", "per_head", "full"):
+            raise ValueError("qk_norm must be none, per_head or full")
+        if self.num_kv_heads > self.num_attention_heads:
+            raise ValueError("num_key_value_heads exceeds num_attention_heads")
+        return self
+
+    # --- per-layer facts -------------------------------------------------------------------------
+
+    def layer_kind(self, i: int) -> LayerKind:
+        return self.layer_types[i] if self.layer_types else LayerKind.FULL
+
+    def q_heads(self, i: int) -> int:
+        return self.q_heads_per_layer[i] if self.q_heads_per_layer else self.num_attention_heads
+
+    def kv_heads(self, i: int) -> int:
+        return self.kv_heads_per_layer[i] if self.kv_heads_per_layer else self.num_kv_heads
+
+    @property
+    def v_dim(self) -> int:
+        return self.v_head_dim or self.head_dim
+
+    def is_moe_layer(self, i: int) -> bool:
+        moe = self.moe
+        if moe is None or i < moe.first_dense_layers or i in moe.dense_layers:
+            return False
+        return (i - moe.layer_offset) % moe.layer_period == 0
+
+    @property
+    def moe_layer_count(self) -> int:
+        return sum(self.is_moe_layer(i) for i in range(self.num_layers))
+
+    def kv_elements_per_token(self, i: int) -> int:
+        """Cache elements one token adds in layer i (one sequence, no parallelism)."""
+        if self.layer_kind(i) is LayerKind.MAMBA:
+            return 0
+        if self.mla is not None:
+            return self.mla.kv_lora_rank + self.mla.qk_rope_head_dim
+        return self.kv_heads(i) * (self.head_dim + self.v_dim)
+
+    def state_elements_per_sequence(self, i: int) -> int:
+        """Recurrent state one sequence holds in layer i, whatever its length (Mamba: conv + SSM)."""
+        if self.layer_kind(i) is not LayerKind.MAMBA or self.mamba is None:
+            return 0
+        inner = self.mamba.expand * self.hidden_size
+        return inner * (self.mamba.d_conv + self.mamba.d_state)
+
+    # --- counts ----------------------------------------------------------------------------------
+
+    def tensors(self) -> tuple[Tensor, ...]:
+        return _tensors(self)
+
+    def parameter_count(self) -> int:
+        """Trainable parameters, as transformers counts them (buffers excluded)."""
+        return _parameter_count(self)
+
+    def params_per_routed_expert(self) -> int:
+        moe = self.moe
+        if moe is None:
+            return 0
+        matrices = (3 if self.gated_mlp else 2) * self.hidden_size * moe.expert_intermediate_size
+        biases = 2 * moe.expert_intermediate_size if self.gated_mlp else moe.expert_intermediate_size
+        return matrices + (biases + self.hidden_size if moe.expert_bias else 0)
+
+    def active_parameter_count(self) -> int:
+        """What one token reads: every stored tensor (router buffers too) minus the unused routed experts."""
+        return _active_parameter_count(self)
+
+    def kv_elements_per_token_total(self) -> int:
+        """Cache elements one token adds across all layers (one sequence, below every window)."""
+        return _kv_elements_total(self)
+
+    def attention_summary(self) -> str:
+        """'GQA 32/8', 'MLA', 'MQA' … plus sliding and recurrent layers, for people."""
+        if self.mla is not None:
+            text = f"MLA (latent {self.mla.kv_lora_rank}+{self.mla.qk_rope_head_dim})"
+        elif self.num_kv_heads == 1:
+            text = f"MQA {self.num_attention_heads}/1"
+        elif self.num_kv_heads == self.num_attention_heads:
+            text = f"MHA {self.num_attention_heads}"
+        else:
+            text = f"GQA {self.num_attention_heads}/{self.num_kv_heads}"
+        kinds = [self.layer_kind(i) for i in range(self.num_layers)]
+        sliding, mamba = kinds.count(LayerKind.SLIDING), kinds.count(LayerKind.MAMBA)
+        if sliding:
+            text += f", {sliding}/{self.num_layers} layers sliding ({self.sliding_window})"
+        if mamba:
+            text += f", {mamba}/{self.num_layers} Mamba layers"
+        return text
+
+
+@lru_cache(maxsize=256)
+def _parameter_count(arch: Architecture) -> int:
+    return sum(t.numel for t in _tensors(arch) if t.group is not Group.BUFFER)
+
+
+@lru_cache(maxsize=256)
+def _active_parameter_count(arch: Architecture) -> int:
+    if arch.moe is None:
+        return arch.parameter_count()
+    unused = arch.moe.num_experts - arch.moe.experts_per_token
+    stored = sum(t.numel for t in _tensors(arch))
+    return stored - arch.moe_layer_count * unused * arch.params_per_routed_expert()
+
+
+@lru_cache(maxsize=256)
+def _kv_elements_total(arch: Architecture) -> int:
+    return sum(arch.kv_elements_per_token(i) for i in range(arch.num_layers))
+
+
+@lru_cache(maxsize=256)
+def _tensors(arch: Architecture) -> tuple[Tensor, ...]:
+    h = arch.hidden_size
+    out: list[Tensor] = []
+
+    def add(role: str, layer: int, shape: tuple[int, ...], split: Split, group: Group) -> None:
+        prefix = f"blk.{layer}." if layer >= 0 else ""
+        suffix = ".weight" if len(shape) > 1 or group is Group.NORM else ".bias"
+        out.append(Tensor(prefix + role + suffix, role, layer, shape, split, group))
+
+    def add_norm(role: str, layer: int, size: int) -> None:
+        add(role, layer, (size,), Split.REPLICATED, Group.NORM)
+        if arch.norm_bias:  # a LayerNorm's bias is priced like its weight
+            add(role, layer, (size,), Split.REPLICATED, Group.BIAS)
+
+    add("token_embd", -1, (arch.vocab_size, h), Split.VOCAB, Group.EMBEDDING)
+    if arch.learned_positions:
+        add("position_embd", -1, (arch.learned_positions, h), Split.REPLICATED, Group.EMBEDDING)
+    if arch.vision is not None:
+        _vision_tensors(arch.vision, h, add)
+    for i in range(arch.num_layers):
+        for k, role in enumerate(("attn_norm", "ffn_norm", "post_attention_norm", "post_ffw_norm")):
+            if k < arch.norms_per_layer:
+                add_norm(role, i, h)
+        kind = arch.layer_kind(i)
+        if kind is LayerKind.MAMBA:
+            _mamba_tensors(arch, i, add)
+        elif arch.mla is not None:
+            _mla_tensors(arch, arch.mla, i, add)
+        elif arch.kv_heads(i) > 0:
+            _attention_tensors(arch, i, add)
+        if arch.is_moe_layer(i):
+            _moe_tensors(arch, i, add)
+        else:
+            _mlp_tensors(arch, i, arch.intermediate_size, "", add)
+    add_norm("output_norm", -1, h)
+    if not arch.tie_word_embeddings:
+        add("output", -1, (arch.vocab_size, h), Split.VOCAB, Group.HEAD)
+    return tuple(out)
+
+
+class _Add(Protocol):
+    def __call__(self, role: str, layer: int, shape: tuple[int, ...], split: Split, group: Group) -> None: ...
+
+
+def _attention_tensors(arch: Architecture, i: int, add: _Add) -> None:
+    h, d, dv = arch.hidden_size, arch.head_dim, arch.v_dim
+    nq, nkv = arch.q_heads(i), arch.kv_heads(i)
+    if arch.fused_qkv:
+        add("attn_qkv", i, ((nq + nkv) * d + nkv * dv, h), Split.QKV, Group.LINEAR)
+        if arch.qkv_bias:
+            add("attn_qkv", i, ((nq + nkv) * d + nkv * dv,), Split.QKV, Group.BIAS)
+    else:
+        add("attn_q", i, (nq * d, h), Split.COLUMN, Group.LINEAR)
+        add("attn_k", i, (nkv * d, h), Split.KV, Group.LINEAR)
+        add("attn_v", i, (nkv * dv, h), Split.KV, Group.LINEAR)
+        if arch.qkv_bias:
+            add("attn_q", i, (nq * d,), Split.COLUMN, Group.BIAS)
+            add("attn_k", i, (nkv * d,), Split.KV, Group.BIAS)
+            add("attn_v", i, (nkv * dv,), Split.KV, Group.BIAS)
+    add("attn_output", i, (h, nq * dv), Split.ROW, Group.LINEAR)
+    if arch.o_bias:
+        add("attn_output", i, (h,), Split.REPLICATED, Group.BIAS)
+    if arch.qk_norm == "per_head":
+        add("attn_q_norm", i, (d,), Split.REPLICATED, Group.NORM)
+        add("attn_k_norm", i, (d,), Split.REPLICATED, Group.NORM)
+    elif arch.qk_norm == "full":
+        add("attn_q_norm", i, (nq * d,), Split.COLUMN, Group.NORM)
+        add("attn_k_norm", i, (nkv * d,), Split.KV, Group.NORM)
+    if arch.attention_sinks:
+        add("attn_sinks", i, (nq,), Split.COLUMN, Group.BIAS)
+
+
+def _mla_tensors(arch: Architecture, mla: MLA, i: int, add: _Add) -> None:
+    h, nq = arch.hidden_size, arch.q_heads(i)
+    q_head = mla.qk_nope_head_dim + mla.qk_rope_head_dim
+    if mla.q_lora_rank is None:
+        add("attn_q", i, (nq * q_head, h), Split.COLUMN, Group.LINEAR)
+    else:
+        add("attn_q_a", i, (mla.q_lora_rank, h), Split.REPLICATED, Group.LINEAR)
+        add("attn_q_a_norm", i, (mla.q_lora_rank,), Split.REPLICATED, Group.NORM)
+        add("attn_q_b", i, (nq * q_head, mla.q_lora_rank), Split.COLUMN, Group.LINEAR)
+    add("attn_kv_a_mqa", i, (mla.kv_lora_rank + mla.qk_rope_head_dim, h), Split.REPLICATED, Group.LINEAR)
+    add("attn_kv_a_norm", i, (mla.kv_lora_rank,), Split.REPLICATED, Group.NORM)
+    add("attn_kv_b", i, (nq * (mla.qk_nope_head_dim + mla.v_head_dim), mla.kv_lora_rank), Split.COLUMN, Group.LINEAR)
+    add("attn_output", i, (h, nq * mla.v_head_dim), Split.ROW, Group.LINEAR)
+
+
+def _mamba_tensors(arch: Architecture, i: int, add: _Add) -> None:
+    assert arch.mamba is not None
+    m, h = arch.mamba, arch.hidden_size
+    inner = m.expand * h
+    add("ssm_in", i, (2 * inner, h), Split.COLUMN, Group.LINEAR)
+    if m.proj_bias:
+        add("ssm_in", i, (2 * inner,), Split.COLUMN, Group.BIAS)
+    add("ssm_conv1d", i, (inner, m.d_conv), Split.COLUMN, Group.STATE)
+    if m.conv_bias:
+        add("ssm_conv1d", i, (inner,), Split.COLUMN, Group.BIAS)
+    add("ssm_x", i, (m.dt_rank + 2 * m.d_state, inner), Split.ROW, Group.LINEAR)
+    add("ssm_dt", i, (inner, m.dt_rank), Split.COLUMN, Group.LINEAR)
+    add("ssm_dt", i, (inner,), Split.COLUMN, Group.BIAS)
+    add("ssm_a", i, (inner, m.d_state), Split.COLUMN, Group.STATE)
+    add("ssm_d", i, (inner,), Split.COLUMN, Group.STATE)
+    add("ssm_out", i, (h, inner), Split.ROW, Group.LINEAR)
+    if m.proj_bias:
+        add("ssm_out", i, (h,), Split.REPLICATED, Group.BIAS)
+    if m.inner_norms:
+        add("ssm_dt_norm", i, (m.dt_rank,), Split.REPLICATED, Group.NORM)
+        add("ssm_b_norm", i, (m.d_state,), Split.REPLICATED, Group.NORM)
+        add("ssm_c_norm", i, (m.d_state,), Split.REPLICATED, Group.NORM)
+
+
+def _mlp_tensors(arch: Architecture, i: int, width: int, suffix: str, add: _Add) -> None:
+    h = arch.hidden_size
+    up_roles = ("ffn_gate", "ffn_up") if arch.gated_mlp else ("ffn_up",)
+    for role in up_roles:
+        add(role + suffix, i, (width, h), Split.COLUMN, Group.LINEAR)
+        if arch.mlp_bias:
+            add(role + suffix, i, (width,), Split.COLUMN, Group.BIAS)
+    add("ffn_down" + suffix, i, (h, width), Split.ROW, Group.LINEAR)
+    if arch.mlp_bias:
+        add("ffn_down" + suffix, i, (h,), Split.REPLICATED, Group.BIAS)
+
+
+def _moe_tensors(arch: Architecture, i: int, add: _Add) -> None:
+    assert arch.moe is not None
+    moe, h = arch.moe, arch.hidden_size
+    e, w = moe.num_experts, moe.expert_intermediate_size
+    add("ffn_gate_inp", i, (e, h), Split.REPLICATED, Group.ROUTER)
+    if moe.router_bias:
+        add("ffn_gate_inp", i, (e,), Split.REPLICATED, Group.ROUTER)
+    if moe.router_score_bias:
+        add("exp_probs_b", i, (e,), Split.REPLICATED, Group.BUFFER)
+    up_roles = ("ffn_gate_exps", "ffn_up_exps") if arch.gated_mlp else ("ffn_up_exps",)
+    for role in up_roles:
+        add(role, i, (e, w, h), Split.COLUMN, Group.EXPERT)
+        if moe.expert_bias:
+            add(role, i, (e, w), Split.COLUMN, Group.BIAS)
+    add("ffn_down_exps", i, (e, h, w), Split.ROW, Group.EXPERT)
+    if moe.expert_bias:
+        add("ffn_down_exps", i, (e, h), Split.REPLICATED, Group.BIAS)
+    if moe.shared_intermediate_size:
+        _mlp_tensors(arch, i, moe.shared_intermediate_size, "_shexp", add)
+        if moe.shared_expert_gate:
+            add("ffn_gate_inp_shexp", i, (1, h), Split.REPLICATED, Group.ROUTER)
+
+
+def _vision_tensors(v: VisionTower, text_hidden: int, add: _Add) -> None:
+    c = v.hidden_size
+
+    def linear(role: str, shape: tuple[int, int]) -> None:
+        add(role, -1, shape, Split.COLUMN, Group.VISION)
+        add(role, -1, (shape[0],), Split.COLUMN, Group.VISION)
+
+    linear("v.patch_embd", (c, v.num_channels * v.patch_size**2))
+    add("v.position_embd", -1, ((v.image_size // v.patch_size) ** 2, c), Split.REPLICATED, Group.VISION)
+    for k in range(v.num_layers):
+        for role in ("ln1", "attn_q", "attn_k", "attn_v", "attn_out", "ln2"):
+            if role.startswith("ln"):
+                add(f"v.blk.{k}.{role}", -1, (c,), Split.REPLICATED, Group.VISION)
+                add(f"v.blk.{k}.{role}", -1, (c,), Split.REPLICATED, Group.VISION)
+            else:
+                linear(f"v.blk.{k}.{role}", (c, c))
+        linear(f"v.blk.{k}.ffn_up", (v.intermediate_size, c))
+        linear(f"v.blk.{k}.ffn_down", (c, v.intermediate_size))
+    add("v.post_ln", -1, (c,), Split.REPLICATED, Group.VISION)
+    add("v.post_ln", -1, (c,), Split.REPLICATED, Group.VISION)
+    add("mm.input_projection", -1, (text_hidden, c), Split.COLUMN, Group.VISION)
+    add("mm.soft_emb_norm", -1, (c,), Split.REPLICATED, Group.VISION)

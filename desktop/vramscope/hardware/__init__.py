@@ -1,0 +1,1 @@
+"""What GPUs this machine has (NVML probe, fallbacks) and the catalog of known GPUs."""

@@ -1,0 +1,1 @@
+"""Model readers: presets, config.json, safetensors headers, GGUF -> Architecture. Parsing only."""

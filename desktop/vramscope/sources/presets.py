@@ -1,0 +1,108 @@
+"""Built-in model presets (resources/models/*.json) and resolving what a user typed to a model."""
+
+import difflib
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from vramscope.core.architecture import Architecture
+from vramscope.core.scenario import ModelSpec, Source
+from vramscope.resources import resources_dir
+from vramscope.sources.errors import ModelFileError
+from vramscope.sources.hf_config import architecture_from_config, native_format, read_config_file
+
+
+def _models_dir() -> Path:
+    return resources_dir() / "models"
+
+
+def _spec(doc: dict[str, Any]) -> ModelSpec:
+    return ModelSpec(
+        name=doc["name"],
+        source=Source.PRESET,
+        source_detail=doc["source"],
+        hf_id=doc["hf_id"],
+        family=doc["family"],
+        architecture=Architecture.model_validate(doc["architecture"]),
+        native_format=doc["native_format"],
+    )
+
+
+@lru_cache(maxsize=1)
+def preset_documents() -> dict[str, dict[str, Any]]:
+    """Every preset's document by id (a few KiB each; read once)."""
+    docs = {}
+    for path in sorted(_models_dir().glob("*.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        docs[doc["id"]] = doc
+    return docs
+
+
+@lru_cache(maxsize=64)
+def load_preset(preset_id: str) -> ModelSpec:
+    doc = preset_documents().get(preset_id)
+    if doc is None:
+        raise ModelFileError(unknown_model_message(preset_id))
+    return _spec(doc)
+
+
+def preset_ids() -> list[str]:
+    return list(preset_documents())
+
+
+def _lookup_table() -> dict[str, str]:
+    table = {}
+    for pid, doc in preset_documents().items():
+        for name in (pid, doc["name"], doc["hf_id"], *doc.get("aliases", ())):
+            table[name.lower()] = pid
+    return table
+
+
+def find_preset(name: str) -> str | None:
+    """The preset id for an id, alias, display name or full `org/Name`, case-insensitively."""
+    key = name.strip().lower()
+    if (_models_dir() / f"{key}.json").is_file():
+        return key
+    return _lookup_table().get(key)
+
+
+def unknown_model_message(name: str) -> str:
+    close = difflib.get_close_matches(name.lower(), list(_lookup_table()), n=3, cutoff=0.5)
+    ids = list(dict.fromkeys(_lookup_table()[c] for c in close))
+    hint = f" — did you mean {', '.join(ids)}?" if ids else " — `vramscope models` lists the presets"
+    return f"unknown model '{name}'{hint}"
+
+
+def resolve_model(name: str) -> ModelSpec:
+    """A preset id or alias, or a path to a Hugging Face model folder or its config.json."""
+    path = Path(name).expanduser()
+    if path.exists():
+        return model_from_path(path)
+    preset = find_preset(name)
+    if preset is not None:
+        return load_preset(preset)
+    raise ModelFileError(unknown_model_message(name))
+
+
+def model_from_path(path: Path) -> ModelSpec:
+    config_path = path / "config.json" if path.is_dir() else path
+    if path.is_dir() and not config_path.is_file():
+        raise ModelFileError(f"{path} holds no config.json")
+    if config_path.suffix.lower() != ".json":
+        raise ModelFileError(f"{path.name}: expected a model folder or its config.json")
+    config = read_config_file(config_path)
+    try:
+        arch = architecture_from_config(config)
+    except ValidationError as exc:  # pragma: no cover - architecture_from_config converts these
+        raise ModelFileError(str(exc)) from None
+    folder = config_path.parent
+    return ModelSpec(
+        name=folder.name if path.is_dir() or config_path.name == "config.json" else config_path.stem,
+        source=Source.CONFIG,
+        source_detail=f"config.json in {folder}",
+        architecture=arch,
+        native_format=native_format(config),
+    )

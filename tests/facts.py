@@ -1,0 +1,65 @@
+"""Published facts the tests check against (reference/models.md: parameter counts reproduced from the
+Hub's safetensors totals; KV bytes per token in bf16; MoE active parameters). In the project's own form."""
+
+from typing import NamedTuple
+
+
+class ModelFact(NamedTuple):
+    preset: str
+    parameters: int
+    kv_bytes_per_token: int
+    active: int | None = None
+
+
+MODEL_FACTS = [
+    ModelFact("llama-2-7b", 6_738_415_616, 524_288),
+    ModelFact("llama-2-13b", 13_015_864_320, 819_200),
+    ModelFact("llama-3.1-8b", 8_030_261_248, 131_072),
+    ModelFact("llama-3.1-70b", 70_553_706_496, 327_680),
+    ModelFact("llama-3.1-405b", 405_853_388_800, 516_096),
+    ModelFact("llama-3.2-1b", 1_235_814_400, 32_768),
+    ModelFact("llama-3.2-3b", 3_212_749_824, 114_688),
+    ModelFact("llama-3.3-70b", 70_553_706_496, 327_680),
+    ModelFact("mistral-7b-v0.1", 7_241_732_096, 131_072),
+    ModelFact("mistral-7b-v0.3", 7_248_023_552, 131_072),
+    ModelFact("mistral-nemo-12b", 12_247_782_400, 163_840),
+    ModelFact("mixtral-8x7b", 46_702_792_704, 131_072, 12_879_925_248),
+    ModelFact("qwen2.5-0.5b", 494_032_768, 12_288),
+    ModelFact("qwen2.5-1.5b", 1_543_714_304, 28_672),
+    ModelFact("qwen2.5-3b", 3_085_938_688, 36_864),
+    ModelFact("qwen2.5-7b", 7_615_616_512, 57_344),
+    ModelFact("qwen2.5-32b", 32_763_876_352, 262_144),
+    ModelFact("qwen2.5-72b", 72_706_203_648, 327_680),
+    ModelFact("qwen3-0.6b", 596_049_920, 114_688),
+    ModelFact("qwen3-8b", 8_190_735_360, 147_456),
+    ModelFact("qwen3-32b", 32_762_123_264, 262_144),
+    ModelFact("qwen3-30b-a3b", 30_532_122_624, 98_304, 3_353_032_704),
+    ModelFact("gemma-2-2b", 2_614_341_888, 106_496),
+    ModelFact("gemma-2-9b", 9_241_705_984, 344_064),
+    ModelFact("gemma-3-1b", 999_885_952, 26_624),
+    ModelFact("gemma-3-4b", 4_300_079_472, 139_264),
+    ModelFact("gemma-3-27b", 27_432_406_640, 507_904),
+    ModelFact("phi-3-mini-4k", 3_821_079_552, 393_216),
+    ModelFact("phi-4", 14_659_507_200, 204_800),
+    ModelFact("phi-4-mini", 3_836_021_760, 131_072),
+    # DeepSeek-V3's published active figure counts the 58 x 256 router score-correction buffers
+    ModelFact("deepseek-v3", 671_026_404_352, 70_272, 37_552_297_472),
+    ModelFact("gpt-oss-20b", 20_914_757_184, 49_152, 4_187_440_704),
+    ModelFact("falcon-7b", 6_921_720_704, 8_192),
+    ModelFact("olmo-2-7b", 7_298_617_344, 524_288),
+    ModelFact("jamba-v0.1", 51_570_323_328, 16_384, 12_110_311_296),
+    ModelFact("gpt2", 124_439_808, 36_864),
+    # counted from their config.json and confirmed against published totals (Hub safetensors tables,
+    # llama.cpp / Ollama parameter counts)
+    ModelFact("llama-2-70b", 68_976_648_192, 327_680),
+    ModelFact("mixtral-8x22b", 140_620_634_112, 229_376, 39_152_031_744),
+    ModelFact("qwen2.5-14b", 14_770_033_664, 196_608),
+    ModelFact("qwen3-235b-a22b", 235_093_634_560, 192_512, 22_190_763_520),
+    ModelFact("gemma-2-27b", 27_227_128_320, 376_832),
+    ModelFact("phi-3-medium-4k", 13_960_238_080, 204_800),
+    ModelFact("deepseek-v2-lite", 15_706_484_224, 31_104, 2_661_150_208),
+    ModelFact("gpt-oss-120b", 116_829_156_672, 73_728, 5_711_982_912),
+    ModelFact("falcon-40b", 41_303_293_952, 122_880),
+    ModelFact("olmo-2-13b", 13_716_198_400, 819_200),
+    ModelFact("smollm2-135m", 134_515_008, 23_040),
+]

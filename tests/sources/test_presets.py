@@ -1,0 +1,39 @@
+import pytest
+
+from vramscope.sources.errors import ModelFileError
+from vramscope.sources.presets import find_preset, load_preset, preset_documents, resolve_model
+
+FAMILIES = {"Llama", "Mistral", "Qwen", "Gemma", "Phi", "DeepSeek", "gpt-oss", "Falcon", "OLMo", "Jamba", "GPT-2"}
+
+
+def test_at_least_35_presets_covering_every_family() -> None:
+    docs = preset_documents()
+    assert len(docs) >= 35
+    assert {d["family"] for d in docs.values()} >= FAMILIES
+    assert all(d["source"] for d in docs.values())
+
+
+def test_every_preset_loads() -> None:
+    for pid in preset_documents():
+        spec = load_preset(pid)
+        assert spec.architecture.parameter_count() > 0
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("llama-3.1-8b", "llama-3.1-8b"),
+        ("meta-llama/Llama-3.1-8B", "llama-3.1-8b"),
+        ("google/gemma-2-9b-it", "gemma-2-9b"),
+        ("mistralai/Mixtral-8x7B-v0.1", "mixtral-8x7b"),
+        ("Qwen/Qwen2.5-7B", "qwen2.5-7b"),
+        ("deepseek-ai/DeepSeek-V3", "deepseek-v3"),
+    ],
+)
+def test_names_resolve_offline(typed: str, expected: str) -> None:
+    assert find_preset(typed) == expected
+
+
+def test_unknown_model_suggests() -> None:
+    with pytest.raises(ModelFileError, match=r"unknown model 'lama-3\.1-8b' — did you mean llama-3\.1-8b"):
+        resolve_model("lama-3.1-8b")

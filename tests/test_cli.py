@@ -1,0 +1,147 @@
+"""The command line as scripts use it: exit codes, JSON keys, messages without tracebacks."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.sources.test_hf_config import LLAMA_3_1_8B
+from vramscope.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_estimate_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "estimate", "llama-3.1-8b", "--context", "8192", "--json")
+    doc = json.loads(out)
+    assert code == 0
+    assert doc["model"]["parameters"] == 8_030_261_248
+    assert doc["model"]["max_context"] == 131072
+    assert doc["kv_bytes_per_token"] == 131_072
+    assert doc["kv_cache_bytes"] == 1_073_741_824
+    for key in (
+        "weights_bytes",
+        "activation_bytes",
+        "overhead_bytes",
+        "total_bytes",
+        "capacity_bytes",
+        "fits",
+        "max_context",
+        "max_batch",
+        "per_gpu",
+        "engine_details",
+        "decode_tokens_per_s",
+        "scenario",
+    ):
+        assert key in doc
+    gpu = doc["per_gpu"][0]
+    assert (
+        gpu["weights_bytes"] + gpu["kv_cache_bytes"] + gpu["activation_bytes"] + gpu["overhead_bytes"]
+        == gpu["total_bytes"]
+    )
+
+
+def test_fits_exit_0_and_limits(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "estimate", "llama-3.1-8b", "--gpu", "rtx-4090", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["fits"] is True
+    assert doc["capacity_bytes"] == 25_757_220_864
+    assert doc["max_context"] >= 8192 and doc["max_batch"] >= 1
+    assert doc["decode_tokens_per_s"] > 0
+
+
+def test_does_not_fit_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "estimate", "llama-3.1-70b", "--gpu-memory", "24")
+    assert code == 1
+    assert "DOES NOT FIT" in out
+
+
+def test_two_gpus_split(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(
+        capsys, "estimate", "llama-3.1-70b", "--gpu", "rtx-4090", "--gpus", "2", "--weights", "q4_k_m", "--json"
+    )
+    doc = json.loads(out)
+    assert len(doc["per_gpu"]) == 2 and doc["scenario"]["tp"] == 2
+
+
+def test_unknown_model_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "estimate", "lama-3.1-8b")
+    assert code == 2
+    assert "unknown model 'lama-3.1-8b' — did you mean llama-3.1-8b" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--context", "0"),
+        ("--batch", "-1"),
+        ("--weights", "q9"),
+        ("--kv-dtype", "int3"),
+        ("--gpu", "rtx-9999"),
+        ("--engine", "magic"),
+        ("--gpus", "3", "--tp", "2"),
+        ("--gpu-memory", "-5"),
+        ("--context", "lots"),
+    ],
+)
+def test_bad_options_exit_2(capsys: pytest.CaptureFixture[str], args: tuple[str, ...]) -> None:
+    code, _, err = run(capsys, "estimate", "llama-3.1-8b", *args)
+    assert code == 2
+    assert err.startswith("vramscope: ") and "Traceback" not in err
+
+
+def test_config_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "config.json").write_text(json.dumps(LLAMA_3_1_8B))
+    code, out, _ = run(capsys, "estimate", str(tmp_path), "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["model"]["parameters"] == 8_030_261_248 and doc["model"]["source"] == "config"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{oops", "not valid JSON"),
+        (json.dumps({"model_type": "llama"}), "lacks 'hidden_size'"),
+        (json.dumps({**LLAMA_3_1_8B, "hidden_size": 0}), "'hidden_size' must be positive"),
+    ],
+)
+def test_bad_config_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str) -> None:
+    (tmp_path / "config.json").write_text(text)
+    code, _, err = run(capsys, "estimate", str(tmp_path))
+    assert code == 2 and message in err
+
+
+def test_context_above_maximum_warns(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "estimate", "llama-2-7b", "--context", "100000000", "--batch", "100000")
+    assert code == 0 and "above Llama-2-7B's maximum" in err
+
+
+def test_default_context_capped_at_model_maximum(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "estimate", "gpt2", "--json")
+    assert json.loads(out)["scenario"]["context"] == 1024
+
+
+def test_listings(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "models", "--json")
+    assert code == 0 and len(json.loads(out)) >= 35
+    code, out, _ = run(capsys, "gpus", "--json")
+    assert code == 0 and len(json.loads(out)) >= 40
+    code, out, _ = run(capsys, "models")
+    assert "llama-3.1-8b" in out
+
+
+def test_command_line_never_imports_qt_or_nvml() -> None:
+    probe = (
+        "import sys, vramscope.cli, vramscope.core.estimate, vramscope.sources.presets, vramscope.hardware.catalog;"
+        "from vramscope.cli import main; main(['estimate', 'llama-3.1-8b', '--json']);"
+        "print(sorted(m for m in ('PySide6', 'pyqtgraph', 'pynvml') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith("[]")
