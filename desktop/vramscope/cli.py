@@ -46,14 +46,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     est.add_argument("--batch", type=int, default=1, help="concurrent sequences (default 1)")
     est.add_argument("--engine", default="generic", help="inference engine: generic")
-    est.add_argument("--gpu", metavar="NAME", help="catalog GPU id or name (see `vramscope gpus`)")
+    est.add_argument("--gpu", metavar="NAME", help="catalog GPU id or name (see `vramscope gpus`), or auto")
     est.add_argument("--gpus", type=int, help="number of GPUs (default: tp x pp)")
     est.add_argument("--gpu-memory", type=float, metavar="GIB", help="capacity per GPU in GiB (overrides)")
     est.add_argument("--tp", type=int, help="tensor parallel size")
     est.add_argument("--pp", type=int, default=1, help="pipeline parallel size")
     est.add_argument("--gpu-util", type=float, default=0.9, help="vLLM gpu_memory_utilization (default 0.9)")
     est.add_argument("--json", action="store_true", help="print one JSON object")
-    for name, text in (("models", "list the model presets"), ("gpus", "list the GPU catalog")):
+    for name, text in (
+        ("models", "list the model presets"),
+        ("gpus", "list the GPU catalog"),
+        ("probe", "the GPUs detected on this machine"),
+    ):
         listing = sub.add_parser(name, help=text)
         listing.add_argument("--json", action="store_true")
     return parser
@@ -71,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _models(args.json)
         if args.command == "gpus":
             return _gpus(args.json)
+        if args.command == "probe":
+            return _probe(args.json)
         return _open_window()
     except (BadInput, ModelFileError) as exc:
         print(f"vramscope: {exc}", file=sys.stderr)
@@ -104,7 +110,9 @@ def _deployment(args: argparse.Namespace) -> Deployment:
         if not 0 < args.gpu_memory < 1e7:
             raise BadInput(f"--gpu-memory must be a positive number of GiB, got {args.gpu_memory}")
         capacity = round(args.gpu_memory * GIB)
-    if args.gpu:
+    if args.gpu and args.gpu.lower() == "auto":
+        gpus = _detected_gpus(tp * pp, capacity)
+    elif args.gpu:
         found = find_gpu(args.gpu)
         if found is None:
             raise BadInput(unknown_gpu_message(args.gpu))
@@ -115,6 +123,26 @@ def _deployment(args: argparse.Namespace) -> Deployment:
         return Deployment(gpus=gpus, tensor_parallel=tp, pipeline_parallel=pp)
     except ValidationError as exc:
         raise BadInput(_first_error(exc)) from None
+
+
+def _detected_gpus(count: int, capacity: int | None) -> tuple[GpuSpec, ...]:
+    """`--gpu auto`: the first `count` detected GPUs at their free memory; system memory when none."""
+    from vramscope.hardware.probe import probe, system_memory_device
+
+    snapshot = probe()
+    usable = snapshot.usable_gpus()
+    if not usable:
+        ram = system_memory_device()
+        print(f"vramscope: no GPU detected — {snapshot.message}", file=sys.stderr)
+        if ram is None:
+            raise BadInput("no GPU detected and system memory unreadable: give --gpu NAME or --gpu-memory GIB")
+        usable = (ram,)
+    if count > len(usable) and len(usable) > 1:
+        raise BadInput(f"{count} GPUs asked for, {len(usable)} detected")
+    specs = [d.gpu_spec() for d in usable[:count]]
+    if capacity is not None:
+        specs = [s.model_copy(update={"capacity_bytes": capacity}) for s in specs]
+    return tuple(specs) if len(specs) > 1 else (specs[0],)
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -274,6 +302,32 @@ def _models(as_json: bool) -> int:
     print(f"{'id':<20} {'parameters':>18} {'context':>9}  {'format':<9} attention")
     for r in rows:
         print(f"{r['id']:<20} {r['parameters']:>18,} {r['max_context']:>9,}  {r['native_format']:<9} {r['attention']}")
+    return EXIT_FITS
+
+
+def _probe(as_json: bool) -> int:
+    from vramscope.hardware.probe import probe
+
+    snapshot = probe()
+    if as_json:
+        print(json.dumps(snapshot.model_dump(mode="json"), indent=2))
+        return EXIT_FITS
+    print(f"status: {snapshot.status.value} — {snapshot.message}")
+    for d in snapshot.devices:
+        memory = (
+            (
+                f"total {format_bytes(d.total_bytes)}, used {format_bytes(d.used_bytes or 0)}, "
+                f"free {format_bytes(d.free_bytes or 0)}"
+            )
+            if d.total_bytes
+            else "memory unknown"
+        )
+        bandwidth = (
+            f", {d.bandwidth_bytes_per_s / 1e9:,.0f} GB/s ({d.bandwidth_source})" if d.bandwidth_bytes_per_s else ""
+        )
+        print(f"  [{d.index}] {d.name}: {memory}{bandwidth}{'' if d.healthy else ' — NOT RESPONDING'}")
+        for note in d.notes:
+            print(f"      {note}")
     return EXIT_FITS
 
 

@@ -1,0 +1,447 @@
+"""What memory this machine has for a model: NVIDIA GPUs through NVML, AMD through sysfs, Apple unified
+memory, else system RAM. Never raises: every failure becomes a status and a message a user can act on.
+
+`pynvml` (from nvidia-ml-py) is imported inside the probe, so importing this module stays cheap and
+tests can put a fake in sys.modules.
+"""
+
+import contextlib
+import os
+import platform
+import re
+import subprocess
+import sys
+import warnings
+from enum import StrEnum
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from vramscope.core.scenario import GpuSpec
+from vramscope.hardware.catalog import find_gpu
+
+_NOT_AVAILABLE = 2**64 - 1  # NVML_VALUE_NOT_AVAILABLE_ulonglong
+_UNIFIED_NAMES = re.compile(r"GB10|Jetson|Orin|Thor", re.IGNORECASE)
+
+
+class ProbeStatus(StrEnum):
+    OK = "ok"
+    NO_BINDINGS = "no_bindings"  # nvidia-ml-py not installed
+    NO_DRIVER = "no_driver"
+    DRIVER_NOT_LOADED = "driver_not_loaded"
+    VERSION_MISMATCH = "version_mismatch"
+    NO_PERMISSION = "no_permission"
+    NO_GPU = "no_gpu"
+    ERROR = "error"
+
+
+class DeviceKind(StrEnum):
+    NVIDIA = "nvidia"
+    MIG = "nvidia-mig"
+    AMD = "amd"
+    APPLE = "apple"
+    SYSTEM = "system"  # CPU / system memory
+
+
+class GpuProcess(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    pid: int
+    used_bytes: int | None
+
+
+class Device(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: DeviceKind
+    index: int
+    name: str
+    total_bytes: int | None = None
+    used_bytes: int | None = None
+    free_bytes: int | None = None
+    reserved_bytes: int | None = None  # driver/firmware reserve (NVML memory v2 only)
+    uuid: str | None = None
+    bus_id: str | None = None
+    compute_capability: str | None = None
+    memory_bus_bits: int | None = None
+    max_memory_clock_mhz: int | None = None
+    bandwidth_bytes_per_s: float | None = None
+    bandwidth_source: str | None = None  # catalog | derived
+    bf16_flops: float | None = None
+    catalog_id: str | None = None
+    mig_enabled: bool = False
+    parent_index: int | None = None  # MIG slices: the physical GPU
+    processes: tuple[GpuProcess, ...] = ()
+    healthy: bool = True
+    unified_memory: bool = False
+    notes: tuple[str, ...] = ()
+
+    def capacity_bytes(self, use_free: bool = True) -> int | None:
+        """What an estimate may plan against: free memory by default (other processes' memory is gone)."""
+        if use_free and self.free_bytes is not None:
+            return self.free_bytes
+        return self.total_bytes
+
+    def gpu_spec(self, use_free: bool = True) -> GpuSpec:
+        return GpuSpec(
+            name=self.name,
+            capacity_bytes=self.capacity_bytes(use_free),
+            total_bytes=self.total_bytes,
+            bandwidth_bytes_per_s=self.bandwidth_bytes_per_s,
+            bf16_flops=self.bf16_flops,
+        )
+
+
+class HardwareSnapshot(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    status: ProbeStatus
+    message: str
+    devices: tuple[Device, ...] = ()
+    driver_version: str | None = None
+    cuda_version: str | None = None
+
+    def usable_gpus(self) -> tuple[Device, ...]:
+        """Healthy accelerators with known memory (MIG slices instead of their parents)."""
+        with_slices = {d.parent_index for d in self.devices if d.kind is DeviceKind.MIG}
+        return tuple(
+            d
+            for d in self.devices
+            if d.healthy
+            and d.kind is not DeviceKind.SYSTEM
+            and d.total_bytes
+            and not (d.kind is DeviceKind.NVIDIA and d.index in with_slices)
+        )
+
+
+_INIT_MESSAGES = {
+    "NVMLError_LibraryNotFound": (
+        ProbeStatus.NO_DRIVER,
+        "No NVIDIA driver found (NVML library missing). Install "
+        "the NVIDIA driver, or start the container with GPU access (--gpus all).",
+    ),
+    "NVMLError_DriverNotLoaded": (
+        ProbeStatus.DRIVER_NOT_LOADED,
+        "The NVIDIA driver is installed but not loaded: reboot, or load the kernel module.",
+    ),
+    "NVMLError_LibRmVersionMismatch": (
+        ProbeStatus.VERSION_MISMATCH,
+        "NVIDIA driver version mismatch: the driver "
+        "was updated but the old kernel module still runs. Reboot after a driver update.",
+    ),
+    "NVMLError_NoPermission": (
+        ProbeStatus.NO_PERMISSION,
+        "Not permitted to query the NVIDIA driver: check access to /dev/nvidia* (user groups, container options).",
+    ),
+}
+
+
+def probe(sysfs: Path = Path("/sys"), meminfo: Path = Path("/proc/meminfo")) -> HardwareSnapshot:
+    """Detect the devices of this machine. Never raises."""
+    try:
+        nvidia = _probe_nvidia()
+    except Exception as exc:  # a broken binding must not take the app down
+        nvidia = HardwareSnapshot(status=ProbeStatus.ERROR, message=f"NVIDIA query failed: {exc}")
+    if nvidia.usable_gpus() or (nvidia.status is ProbeStatus.OK and nvidia.devices):
+        return nvidia
+    others = _probe_amd(sysfs) or _probe_apple()
+    if others:
+        return HardwareSnapshot(
+            status=nvidia.status, message=f"{nvidia.message} Using the GPUs found otherwise.", devices=others
+        )
+    ram = system_memory_device(meminfo)
+    return HardwareSnapshot(
+        status=nvidia.status,
+        message=f"{nvidia.message} Falling back to system memory (CPU inference).",
+        devices=(*nvidia.devices, ram) if ram else nvidia.devices,
+    )
+
+
+def _import_pynvml() -> ModuleType | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the deprecated `pynvml` shim warns on import
+            import pynvml  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    module: ModuleType = pynvml
+    return module
+
+
+def _probe_nvidia() -> HardwareSnapshot:
+    nvml = _import_pynvml()
+    if nvml is None:
+        return HardwareSnapshot(
+            status=ProbeStatus.NO_BINDINGS,
+            message="NVIDIA detection unavailable: the nvidia-ml-py package is not installed.",
+        )
+    try:
+        nvml.nvmlInit()
+    except nvml.NVMLError as exc:
+        status, message = _INIT_MESSAGES.get(type(exc).__name__, (ProbeStatus.ERROR, f"NVML failed to start: {exc}"))
+        return HardwareSnapshot(status=status, message=message)
+    try:
+        driver = _call(nvml, nvml.nvmlSystemGetDriverVersion)
+        cuda = _call(nvml, nvml.nvmlSystemGetCudaDriverVersion)
+        cuda_text = f"{cuda // 1000}.{cuda % 1000 // 10}" if isinstance(cuda, int) else None
+        count = nvml.nvmlDeviceGetCount()
+        devices: list[Device] = []
+        for i in range(count):
+            devices.extend(_nvidia_device(nvml, i))
+        if not devices:
+            return HardwareSnapshot(
+                status=ProbeStatus.NO_GPU,
+                message="The NVIDIA driver reports no GPU.",
+                driver_version=driver,
+                cuda_version=cuda_text,
+            )
+        lost = [d for d in devices if not d.healthy]
+        message = f"{count} NVIDIA GPU{'s' if count != 1 else ''} detected (driver {driver}, CUDA {cuda_text})."
+        if lost:
+            message += " " + " ".join(n for d in lost for n in d.notes)
+        return HardwareSnapshot(
+            status=ProbeStatus.OK,
+            message=message,
+            devices=tuple(devices),
+            driver_version=driver,
+            cuda_version=cuda_text,
+        )
+    except nvml.NVMLError as exc:
+        return HardwareSnapshot(status=ProbeStatus.ERROR, message=f"NVIDIA query failed: {exc}")
+    finally:
+        with contextlib.suppress(nvml.NVMLError):
+            nvml.nvmlShutdown()
+
+
+def _call(nvml: ModuleType, fn: Any, *args: Any) -> Any:
+    """A per-field query: NotSupported, NoPermission or an old driver leave the field empty."""
+    try:
+        return fn(*args)
+    except (nvml.NVMLError, getattr(nvml, "NVMLLibraryMismatchError", nvml.NVMLError)):
+        return None
+
+
+def _memory(nvml: ModuleType, handle: Any) -> tuple[Any, bool]:
+    """NVML memory info v2 (reserved separate) where the driver has it, else v1."""
+    try:
+        return nvml.nvmlDeviceGetMemoryInfo(handle, version=nvml.nvmlMemory_v2), True
+    except nvml.NVMLError_FunctionNotFound:
+        return nvml.nvmlDeviceGetMemoryInfo(handle), False
+    except TypeError:  # bindings without the version argument
+        return nvml.nvmlDeviceGetMemoryInfo(handle), False
+
+
+def _nvidia_device(nvml: ModuleType, i: int) -> list[Device]:
+    try:
+        handle = nvml.nvmlDeviceGetHandleByIndex(i)
+        name = str(nvml.nvmlDeviceGetName(handle))
+    except (nvml.NVMLError_GpuIsLost, nvml.NVMLError_Unknown) as exc:
+        return [
+            Device(
+                kind=DeviceKind.NVIDIA,
+                index=i,
+                name=f"GPU {i}",
+                healthy=False,
+                notes=(f"GPU {i} is not responding ({exc}) and was left out: check the system log, reboot.",),
+            )
+        ]
+    fields: dict[str, Any] = {"kind": DeviceKind.NVIDIA, "index": i, "name": name}
+    notes: list[str] = []
+    try:
+        mem, v2 = _memory(nvml, handle)
+        if not mem.total:
+            raise nvml.NVMLError_NotSupported()
+        fields.update(total_bytes=int(mem.total), used_bytes=int(mem.used), free_bytes=int(mem.free))
+        if v2:
+            fields["reserved_bytes"] = int(mem.reserved)
+    except nvml.NVMLError_NotSupported:
+        if _UNIFIED_NAMES.search(name):
+            ram = system_memory_device(Path("/proc/meminfo"))
+            fields.update(unified_memory=True)
+            if ram is not None:
+                fields.update(total_bytes=ram.total_bytes, free_bytes=ram.free_bytes, used_bytes=ram.used_bytes)
+            notes.append("NVML reports no memory for this unified-memory GPU: system RAM is used instead.")
+        else:
+            notes.append("NVML does not report this GPU's memory.")
+    except (nvml.NVMLError_GpuIsLost, nvml.NVMLError_Unknown) as exc:
+        return [
+            Device(
+                kind=DeviceKind.NVIDIA,
+                index=i,
+                name=name,
+                healthy=False,
+                notes=(f"GPU {i} ({name}) is not responding ({exc}) and was left out: check the system log, reboot.",),
+            )
+        ]
+    except nvml.NVMLError_NoPermission:
+        notes.append("Not permitted to read this GPU's memory.")
+    fields["uuid"] = _call(nvml, nvml.nvmlDeviceGetUUID, handle)
+    pci = _call(nvml, nvml.nvmlDeviceGetPciInfo, handle)
+    fields["bus_id"] = str(pci.busId) if pci is not None else None
+    cc = _call(nvml, nvml.nvmlDeviceGetCudaComputeCapability, handle)
+    fields["compute_capability"] = f"{cc[0]}.{cc[1]}" if cc else None
+    bus = _call(nvml, nvml.nvmlDeviceGetMemoryBusWidth, handle)
+    clock = _call(nvml, nvml.nvmlDeviceGetMaxClockInfo, handle, nvml.NVML_CLOCK_MEM)
+    fields.update(memory_bus_bits=bus or None, max_memory_clock_mhz=clock or None)
+    fields.update(_bandwidth(name, bus, clock))
+    fields["processes"] = _processes(nvml, handle)
+    mig = _call(nvml, nvml.nvmlDeviceGetMigMode, handle)
+    fields["mig_enabled"] = bool(mig) and mig[0] == nvml.NVML_DEVICE_MIG_ENABLE
+    fields["notes"] = tuple(notes)
+    device = Device(**fields)
+    return [device, *(_mig_slices(nvml, handle, device) if device.mig_enabled else [])]
+
+
+def _bandwidth(name: str, bus_bits: int | None, clock_mhz: int | None) -> dict[str, Any]:
+    known = find_gpu(name)
+    if known is not None:
+        return {
+            "bandwidth_bytes_per_s": known.bandwidth_gbps * 1e9,
+            "bandwidth_source": "catalog",
+            "catalog_id": known.id,
+            "bf16_flops": known.bf16_tflops * 1e12 if known.bf16_tflops else None,
+        }
+    if bus_bits and clock_mhz:
+        # bus bytes x max memory clock x 2 (double data rate)
+        return {"bandwidth_bytes_per_s": bus_bits / 8 * clock_mhz * 1e6 * 2, "bandwidth_source": "derived"}
+    return {}
+
+
+def _processes(nvml: ModuleType, handle: Any) -> tuple[GpuProcess, ...]:
+    procs = _call(nvml, nvml.nvmlDeviceGetComputeRunningProcesses, handle)
+    if procs is None and hasattr(nvml, "nvmlDeviceGetComputeRunningProcesses_v2"):
+        procs = _call(nvml, nvml.nvmlDeviceGetComputeRunningProcesses_v2, handle)
+    out = []
+    for p in procs or ():
+        used = p.usedGpuMemory
+        out.append(GpuProcess(pid=int(p.pid), used_bytes=None if used in (None, _NOT_AVAILABLE) else int(used)))
+    return tuple(out)
+
+
+def _mig_slices(nvml: ModuleType, handle: Any, parent: Device) -> list[Device]:
+    slices = []
+    for k in range(_call(nvml, nvml.nvmlDeviceGetMaxMigDeviceCount, handle) or 0):
+        try:
+            mig = nvml.nvmlDeviceGetMigDeviceHandleByIndex(handle, k)
+        except nvml.NVMLError:
+            continue  # an empty slot
+        mem = _call(nvml, nvml.nvmlDeviceGetMemoryInfo, mig)
+        slices.append(
+            Device(
+                kind=DeviceKind.MIG,
+                index=parent.index * 100 + k,
+                parent_index=parent.index,
+                name=f"{parent.name} MIG {_call(nvml, nvml.nvmlDeviceGetName, mig) or k}",
+                uuid=_call(nvml, nvml.nvmlDeviceGetUUID, mig),
+                total_bytes=int(mem.total) if mem else None,
+                used_bytes=int(mem.used) if mem else None,
+                free_bytes=int(mem.free) if mem else None,
+                bandwidth_bytes_per_s=parent.bandwidth_bytes_per_s,
+                bandwidth_source=parent.bandwidth_source,
+            )
+        )
+    return slices
+
+
+def _probe_amd(sysfs: Path) -> tuple[Device, ...]:
+    devices: list[Device] = []
+    drm = sysfs / "class" / "drm"
+    cards = sorted(p for p in drm.glob("card*") if re.fullmatch(r"card\d+", p.name)) if drm.is_dir() else []
+    for card in cards:
+        dev = card / "device"
+        try:
+            if _read(dev / "vendor") != "0x1002":
+                continue
+            total = int(_read(dev / "mem_info_vram_total"))
+            used = int(_read(dev / "mem_info_vram_used"))
+        except (OSError, ValueError):
+            continue
+        product = dev / "product_name"
+        name = _read(product) if product.is_file() else f"AMD GPU ({_safe_read(dev / 'device') or card.name})"
+        known = find_gpu(name)
+        devices.append(
+            Device(
+                kind=DeviceKind.AMD,
+                index=len(devices),
+                name=name,
+                total_bytes=total,
+                used_bytes=used,
+                free_bytes=max(0, total - used),
+                catalog_id=known.id if known else None,
+                bandwidth_bytes_per_s=known.bandwidth_gbps * 1e9 if known else None,
+                bandwidth_source="catalog" if known else None,
+            )
+        )
+    return tuple(devices)
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="ascii", errors="replace").strip()
+
+
+def _safe_read(path: Path) -> str | None:
+    try:
+        return _read(path)
+    except OSError:
+        return None
+
+
+def _probe_apple() -> tuple[Device, ...]:
+    if sys.platform != "darwin" or platform.machine() != "arm64":
+        return ()
+    total = _sysctl_int("hw.memsize")
+    if not total:
+        return ()
+    wired_mb = _sysctl_int("iogpu.wired_limit_mb")
+    if wired_mb:
+        limit, note = wired_mb * 2**20, "GPU limit from iogpu.wired_limit_mb."
+    else:
+        # macOS default working set: about 2/3 of RAM up to 32 GiB, 3/4 above (probing.md, Apple Silicon)
+        limit = total * 2 // 3 if total <= 32 * 2**30 else total * 3 // 4
+        note = "Estimate: macOS lets the GPU use about 2/3 (≤ 32 GiB) or 3/4 of RAM by default."
+    return (
+        Device(
+            kind=DeviceKind.APPLE,
+            index=0,
+            name="Apple Silicon (unified memory)",
+            total_bytes=limit,
+            unified_memory=True,
+            notes=(note, f"Total RAM {total / 2**30:.0f} GiB."),
+        ),
+    )
+
+
+def _sysctl_int(key: str) -> int | None:
+    try:
+        out = subprocess.run(["sysctl", "-n", key], capture_output=True, text=True, timeout=2, check=False)
+        return int(out.stdout.strip())
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
+def system_memory_device(meminfo: Path = Path("/proc/meminfo")) -> Device | None:
+    """System RAM as a device, for CPU inference: psutil, else /proc/meminfo."""
+    total = available = None
+    try:
+        import psutil  # type: ignore[import-untyped]
+
+        vm = psutil.virtual_memory()
+        total, available = int(vm.total), int(vm.available)
+    except ImportError:
+        try:
+            fields = dict(line.split(":", 1) for line in meminfo.read_text().splitlines() if ":" in line)
+            total = int(fields["MemTotal"].split()[0]) * 1024
+            available = int(fields["MemAvailable"].split()[0]) * 1024
+        except (OSError, KeyError, ValueError, IndexError):
+            return None
+    return Device(
+        kind=DeviceKind.SYSTEM,
+        index=0,
+        name="CPU / system memory",
+        total_bytes=total,
+        free_bytes=available,
+        used_bytes=total - available if available is not None else None,
+        notes=(f"{os.cpu_count() or 1} CPU cores; decode speed on the CPU is not estimated.",),
+    )
