@@ -53,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     est.add_argument("--pp", type=int, default=1, help="pipeline parallel size")
     est.add_argument("--gpu-util", type=float, default=0.9, help="vLLM gpu_memory_utilization (default 0.9)")
     est.add_argument("--json", action="store_true", help="print one JSON object")
+    est.add_argument("--screenshot", metavar="PATH", help="render the window for this scenario to a PNG and exit")
     for name, text in (
         ("models", "list the model presets"),
         ("gpus", "list the GPU catalog"),
@@ -67,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list:
         return _open_window()
+    if args_list[0] == "--screenshot" and len(args_list) >= 2:  # vramscope --screenshot PATH [estimate options]
+        args_list = ["estimate", *(args_list[2:] or ["llama-3.1-8b"]), "--screenshot", args_list[1]]
+        if args_list[1].startswith("-"):
+            args_list.insert(1, "llama-3.1-8b")
     try:
         args = _parser().parse_args(args_list)
         if args.command == "estimate":
@@ -86,8 +91,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _open_window() -> int:
-    print("vramscope: the window arrives with the GUI; try `vramscope estimate llama-3.1-8b`", file=sys.stderr)
-    return EXIT_BAD_INPUT
+    from vramscope.gui.app import main as gui_main  # Qt only when the window is asked for
+
+    return gui_main()
+
+
+def _screenshot(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from vramscope.gui.app import screenshot
+
+    model = resolve_model(args.model)
+    workload = _workload(args, model)
+    deployment = _deployment(args)
+    capacity = round(args.gpu_memory * GIB) if args.gpu_memory else None
+    gpu = args.gpu if args.gpu and args.gpu != "auto" else None
+    screenshot(Path(args.screenshot), model, workload, gpu, deployment.gpu_count, capacity)
+    print(f"saved {args.screenshot}")
+    return EXIT_FITS
 
 
 # --- estimate ---------------------------------------------------------------------------------------
@@ -151,8 +172,7 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {err['msg']}"
 
 
-def _estimate(args: argparse.Namespace) -> int:
-    model = resolve_model(args.model)
+def _workload(args: argparse.Namespace, model: ModelSpec) -> Workload:
     if args.weights:
         try:
             weight_format(args.weights)
@@ -167,6 +187,14 @@ def _estimate(args: argparse.Namespace) -> int:
         )
     except ValidationError as exc:
         raise BadInput(f"--{_first_error(exc)}") from None
+    return workload
+
+
+def _estimate(args: argparse.Namespace) -> int:
+    model = resolve_model(args.model)
+    if args.screenshot:
+        return _screenshot(args)
+    workload = _workload(args, model)
     deployment = _deployment(args)
     result = estimate(model, workload, deployment)
     limits = (max_context(model, workload, deployment), max_batch(model, workload, deployment))

@@ -1,0 +1,75 @@
+"""main(): the application, its window and the background probe."""
+
+import sys
+import traceback
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from vramscope.core.scenario import ModelSpec, Workload
+from vramscope.gui.controller import Controller
+from vramscope.gui.main_window import MainWindow, restore_settings
+from vramscope.gui.workers import start_probe
+from vramscope.hardware.catalog import find_gpu
+from vramscope.hardware.probe import probe
+from vramscope.sources.presets import load_preset
+
+DEFAULT_MODEL = "llama-3.1-8b"
+DEFAULT_GPU = "nvidia-rtx-4090"
+
+
+def _excepthook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+    text = "".join(traceback.format_exception(kind, error, tb))
+    print(text, file=sys.stderr)
+    QMessageBox.critical(None, "VRAM Scope", f"Something went wrong, the window keeps working:\n\n{error}")
+
+
+def build_window(model: ModelSpec | None = None, settings: QSettings | None = None) -> MainWindow:
+    gpu = find_gpu(DEFAULT_GPU)
+    assert gpu is not None
+    controller = Controller(model or load_preset(DEFAULT_MODEL), gpu.spec())
+    window = MainWindow(controller, settings)
+    window.gpu_panel.select_catalog(gpu.id)
+    return window
+
+
+def main(argv: list[str] | None = None) -> int:
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app.setApplicationName("VRAM Scope")
+    app.setOrganizationName("VRAM Scope")
+    sys.excepthook = _excepthook
+    settings = QSettings()
+    window = build_window(settings=settings)
+    restore_settings(window, settings)
+    window.resize(max(window.width(), 1280), max(window.height(), 780))
+    window.show()
+    start_probe(probe, window.on_probe_finished)  # the window is up before the probe returns
+    return app.exec()
+
+
+def screenshot(
+    path: Path, model: ModelSpec, workload: Workload, gpu_name: str | None, gpu_count: int, capacity: int | None
+) -> None:
+    """Render the window for one scenario offscreen and save it as PNG."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = build_window(model)
+    c = window.controller
+    c.set_workload(**workload.model_dump())
+    gpu = find_gpu(gpu_name) if gpu_name else None
+    if gpu is not None:
+        window.gpu_panel.select_catalog(gpu.id)
+        spec = gpu.spec(capacity)
+    else:
+        spec = (
+            c.gpu
+            if capacity is None
+            else c.gpu.model_copy(update={"capacity_bytes": capacity, "total_bytes": capacity, "name": "Custom"})
+        )
+    c.set_gpu(spec, gpu_count)
+    window.resize(1280, 780)
+    window.show()
+    app.processEvents()
+    window.grab().save(str(path), "PNG")
+    window.close()

@@ -1,0 +1,117 @@
+"""The one state owner: the scenario being looked at and its estimate. Widgets are views of it."""
+
+from typing import Any, NamedTuple
+
+from pydantic import ValidationError
+from PySide6.QtCore import QObject, Signal
+
+from vramscope.core.estimate import Estimate, estimate
+from vramscope.core.scenario import Deployment, GpuSpec, ModelSpec, Workload
+from vramscope.core.solve import max_batch, max_context
+from vramscope.core.speed import decode_tokens_per_s
+from vramscope.core.units import Unit
+from vramscope.hardware.probe import HardwareSnapshot
+
+
+class Result(NamedTuple):
+    """What the window shows for one scenario."""
+
+    model: ModelSpec
+    workload: Workload
+    deployment: Deployment
+    estimate: Estimate
+    max_context: int | None
+    max_batch: int | None
+    decode_tokens_per_s: float | None
+
+
+class Controller(QObject):
+    """Validates every change, recomputes, then emits.
+
+    Signals:
+        estimate_changed(Result): after any change of model, workload or GPUs
+        model_changed(ModelSpec): a new model was chosen
+        hardware_changed(HardwareSnapshot): the probe returned
+        unit_changed(Unit): GiB / GB switch
+        error_changed(str): a rejected change ("" once a change is accepted)
+    """
+
+    estimate_changed = Signal(object)
+    model_changed = Signal(object)
+    hardware_changed = Signal(object)
+    unit_changed = Signal(object)
+    error_changed = Signal(str)
+
+    def __init__(self, model: ModelSpec, gpu: GpuSpec, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.workload = Workload(context=min(8192, model.architecture.max_context))
+        self.gpu = gpu
+        self.gpu_count = 1
+        self.unit = Unit.GIB
+        self.hardware: HardwareSnapshot | None = None
+        self.result = self._compute()
+
+    def deployment(self) -> Deployment:
+        return Deployment(gpus=(self.gpu,), tensor_parallel=self.gpu_count)
+
+    def _compute(self) -> Result:
+        deployment = self.deployment()
+        est = estimate(self.model, self.workload, deployment)
+        return Result(
+            self.model,
+            self.workload,
+            deployment,
+            est,
+            max_context(self.model, self.workload, deployment),
+            max_batch(self.model, self.workload, deployment),
+            decode_tokens_per_s(self.model, est, deployment),
+        )
+
+    def _publish(self) -> None:
+        self.result = self._compute()
+        self.error_changed.emit("")
+        self.estimate_changed.emit(self.result)
+
+    def set_model(self, model: ModelSpec) -> None:
+        self.model = model
+        fmt = self.workload.weight_format
+        self.workload = Workload(
+            context=min(self.workload.context, model.architecture.max_context),
+            batch=self.workload.batch,
+            weight_format=fmt,
+            kv_dtype=self.workload.kv_dtype,
+        )
+        self.model_changed.emit(model)
+        self._publish()
+
+    def set_workload(self, **changes: Any) -> None:
+        try:
+            workload = Workload.model_validate({**self.workload.model_dump(), **changes})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            self.error_changed.emit(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}")
+            return
+        if workload != self.workload:
+            self.workload = workload
+            self._publish()
+
+    def set_gpu(self, gpu: GpuSpec, count: int | None = None) -> None:
+        self.gpu = gpu
+        if count is not None:
+            self.gpu_count = max(1, count)
+        self._publish()
+
+    def set_gpu_count(self, count: int) -> None:
+        if count != self.gpu_count and count >= 1:
+            self.gpu_count = count
+            self._publish()
+
+    def set_hardware(self, snapshot: HardwareSnapshot) -> None:
+        self.hardware = snapshot
+        self.hardware_changed.emit(snapshot)
+
+    def set_unit(self, unit: Unit) -> None:
+        self.unit = unit
+        self.unit_changed.emit(unit)
+        self.estimate_changed.emit(self.result)

@@ -1,0 +1,1 @@
+"""Views: each shows part of the controller's state and reports what the user asked for."""

@@ -1,0 +1,157 @@
+"""One horizontal stacked bar per GPU against its capacity; items built once, geometry updated in place."""
+
+import math
+
+import numpy as np
+import pyqtgraph as pg  # type: ignore[import-untyped]
+from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from vramscope.core.estimate import SEGMENT_LABELS, Estimate, GpuEstimate, SegmentKind
+from vramscope.core.units import UNIT_BYTES, Unit, format_bytes
+
+KINDS = (SegmentKind.WEIGHTS, SegmentKind.KV_CACHE, SegmentKind.ACTIVATIONS, SegmentKind.OVERHEAD)
+COLORS = {  # colour-blind-safe (Okabe-Ito)
+    SegmentKind.WEIGHTS: (0, 114, 178),
+    SegmentKind.KV_CACHE: (230, 159, 0),
+    SegmentKind.ACTIVATIONS: (0, 158, 115),
+    SegmentKind.OVERHEAD: (150, 150, 150),
+}
+BAR_HEIGHT = 0.6
+
+
+def hit_test(gpus: tuple[GpuEstimate, ...], x_bytes: float, y: float) -> tuple[GpuEstimate, SegmentKind] | None:
+    """The GPU and segment under a point (x in bytes, y in bar rows)."""
+    row = round(y)
+    if not 0 <= row < len(gpus) or abs(y - row) > BAR_HEIGHT / 2 or x_bytes < 0:
+        return None
+    gpu, left = gpus[row], 0
+    for kind in KINDS:
+        left += gpu.segment(kind).bytes
+        if x_bytes < left:
+            return gpu, kind
+    return None
+
+
+def _nice_ceiling(value: float) -> float:
+    """Round up to 1, 2 or 5 x 10^k so the axis only moves in steps while dragging."""
+    if value <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    return float(next(m * power for m in (1, 1.5, 2, 3, 4, 5, 6, 8, 10) if m * power >= value))
+
+
+class MemoryChart(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(background=None)
+        self.plot.setAccessibleName("Memory chart")
+        self.plot.setToolTip("Memory per GPU; hover a segment for its exact bytes and where the number comes from")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
+        item = self.plot.getPlotItem()
+        self.item = item
+        item.getAxis("bottom").enableAutoSIPrefix(False)
+        item.setMouseEnabled(x=False, y=False)
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.invertY(True)
+        item.showGrid(x=True, y=False, alpha=0.25)
+        legend = item.addLegend(offset=(10, 5), colCount=5)
+        self.bars = {}
+        for kind in KINDS:
+            bar = pg.BarGraphItem(
+                x0=[],
+                y=[],
+                width=[],
+                height=BAR_HEIGHT,
+                brush=pg.mkBrush(*COLORS[kind]),
+                pen=pg.mkPen(None),
+                name=SEGMENT_LABELS[kind],
+            )
+            item.addItem(bar)
+            self.bars[kind] = bar
+        self.overflow = pg.BarGraphItem(
+            x0=[],
+            y=[],
+            width=[],
+            height=BAR_HEIGHT + 0.12,
+            brush=pg.mkBrush(213, 0, 0, 90),
+            pen=pg.mkPen((213, 0, 0), width=2),
+            name="Over capacity",
+        )
+        item.addItem(self.overflow)
+        self.capacity_line = pg.PlotDataItem(
+            [], [], connect="pairs", pen=pg.mkPen((213, 0, 0), width=3), name="Capacity"
+        )
+        item.addItem(self.capacity_line)
+        self.free_mark = pg.PlotDataItem(
+            [], [], connect="pairs", pen=pg.mkPen((90, 90, 90), width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
+        )
+        item.addItem(self.free_mark)
+        for sample, _ in legend.items:  # a legend click must not hide a segment
+            sample.mouseClickEvent = lambda ev: ev.accept()
+        self.gpus: tuple[GpuEstimate, ...] = ()
+        self.unit = Unit.GIB
+        self.x_max = 0.0
+        self._ticks: list[tuple[float, str]] = []
+        self._proxy = pg.SignalProxy(
+            self.plot.scene().sigMouseMoved, rateLimit=60, slot=lambda args: self._on_mouse_moved(args[0])
+        )
+
+    def show_estimate(self, est: Estimate, unit: Unit, totals: tuple[int | None, ...] = ()) -> None:
+        """Draw the bars; `totals` are the GPUs' total memory (the free mark shows where capacity stops)."""
+        self.gpus, self.unit = est.per_gpu, unit
+        scale = UNIT_BYTES[unit]
+        n = len(est.per_gpu)
+        rows = np.arange(n, dtype=float)
+        left = np.zeros(n)
+        for kind in KINDS:
+            width = np.array([g.segment(kind).bytes / scale for g in est.per_gpu])
+            self.bars[kind].setOpts(x0=left.copy(), y=rows, width=width)
+            left += width
+        caps = np.array([(g.capacity_bytes or 0) / scale for g in est.per_gpu])
+        over = np.clip(left - caps, 0, None) * (caps > 0)
+        self.overflow.setOpts(x0=caps, y=rows, width=over)
+        half = BAR_HEIGHT / 2 + 0.1
+        ys = np.column_stack([rows - half, rows + half]).ravel()
+        known = caps > 0
+        self.capacity_line.setData(np.repeat(caps[known], 2), ys.reshape(n, 2)[known].ravel())
+        marks = [(t / scale, r) for r, t in enumerate(totals) if t and t / scale > caps[r] > 0]
+        if marks:
+            self.free_mark.setData(
+                np.repeat([m[0] for m in marks], 2),
+                np.column_stack([[m[1] - half for m in marks], [m[1] + half for m in marks]]).ravel(),
+            )
+        else:
+            self.free_mark.setData([], [])
+        need = max(float(left.max(initial=0)), float(caps.max(initial=0)), *(t / scale for t in totals if t))
+        x_max = _nice_ceiling(need * 1.08)
+        if x_max != self.x_max:
+            self.x_max = x_max
+            self.item.setXRange(0, x_max, padding=0)
+        self.item.setYRange(-0.9, n - 0.4, padding=0)
+        self.item.setLabel("bottom", f"Memory ({unit.value})")
+        ticks = [(float(i), f"GPU {g.index}") for i, g in enumerate(est.per_gpu)]
+        if ticks != self._ticks:
+            self._ticks = ticks
+            self.item.getAxis("left").setTicks([ticks])
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        if not self.item.vb.sceneBoundingRect().contains(scene_pos):
+            self.plot.setToolTip("")
+            return
+        point = self.item.vb.mapSceneToView(scene_pos)
+        self.plot.setToolTip(self.tooltip_at(point.x() * UNIT_BYTES[self.unit], point.y()))
+
+    def tooltip_at(self, x_bytes: float, y: float) -> str:
+        hit = hit_test(self.gpus, x_bytes, y)
+        if hit is None:
+            return ""
+        gpu, kind = hit
+        seg = gpu.segment(kind)
+        return (
+            f"GPU {gpu.index} · {SEGMENT_LABELS[kind]}: {seg.bytes:,} bytes = {format_bytes(seg.bytes, Unit.GIB)}"
+            f" = {format_bytes(seg.bytes, Unit.GB)}\n{seg.provenance.value}: {seg.note}"
+        )

@@ -1,0 +1,68 @@
+"""Pick a preset (searchable) and see the model's key facts."""
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QCompleter, QFormLayout, QGroupBox, QLabel, QWidget
+
+from vramscope.core.scenario import ModelSpec
+from vramscope.sources.presets import preset_documents
+
+
+class ModelPanel(QGroupBox):
+    """Signals:
+    model_requested(str): a preset id was picked
+    """
+
+    model_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Model", parent)
+        self.picker = QComboBox()
+        self.picker.setEditable(True)
+        self.picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.picker.setAccessibleName("Model preset")
+        self.picker.setToolTip("Type to search the presets by name, family or Hugging Face id")
+        for pid, doc in preset_documents().items():
+            self.picker.addItem(f"{doc['name']}  ·  {doc['family']}", pid)
+        completer = QCompleter(self.picker.model(), self)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.picker.setCompleter(completer)
+        self.facts = QLabel()
+        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.facts.setWordWrap(True)
+        self.source = QLabel()
+        self.source.setWordWrap(True)
+        self.source.setStyleSheet("color: palette(mid); font-size: 11px;")
+        form = QFormLayout(self)
+        form.addRow(self.picker)
+        form.addRow(self.facts)
+        form.addRow(self.source)
+        self._connect_signals()
+
+    def _connect_signals(self) -> None:
+        self.picker.activated.connect(self._on_picker_activated)
+
+    def _on_picker_activated(self, index: int) -> None:
+        self.model_requested.emit(self.picker.itemData(index))
+
+    def show_model(self, model: ModelSpec, preset_id: str | None) -> None:
+        index = self.picker.findData(preset_id) if preset_id else -1
+        if index >= 0:
+            self.picker.blockSignals(True)
+            self.picker.setCurrentIndex(index)
+            self.picker.blockSignals(False)
+        arch = model.architecture
+        active = arch.active_parameter_count()
+        rows = [
+            ("Parameters", f"{arch.parameter_count():,}"),
+            *([("Active / token", f"{active:,}")] if active != arch.parameter_count() else []),
+            ("Layers", f"{arch.num_layers}"),
+            ("Attention", arch.attention_summary()),
+            ("Head dim", f"{arch.head_dim}" if arch.mla is None else "latent"),
+            ("Native format", model.native_format),
+            ("Max context", f"{arch.max_context:,}"),
+        ]
+        self.facts.setText(
+            "<table>" + "".join(f"<tr><td>{k}&nbsp;&nbsp;</td><td><b>{v}</b></td></tr>" for k, v in rows) + "</table>"
+        )
+        self.source.setText(f"Source: {model.source_detail}")

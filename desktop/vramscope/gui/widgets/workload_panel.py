@@ -1,0 +1,152 @@
+"""Sliders paired with spin boxes for the workload: weight format, KV dtype, context, batch, GPUs, engine."""
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QLabel, QSlider, QSpinBox, QWidget
+
+from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS
+from vramscope.core.scenario import MAX_BATCH, MAX_CONTEXT, Engine, ModelSpec, Workload
+from vramscope.gui.qt_util import signals_blocked
+
+LOG_STEPS = 1000  # slider resolution of the log-scale sliders
+MIN_CONTEXT_SLIDER = 256
+MAX_BATCH_SLIDER = 1024
+
+
+def log_to_value(position: int, low: int, high: int) -> int:
+    if high <= low:
+        return low
+    return round(math.exp(math.log(low) + position / LOG_STEPS * (math.log(high) - math.log(low))))
+
+
+def value_to_log(value: int, low: int, high: int) -> int:
+    if high <= low:
+        return 0
+    value = min(max(value, low), high)
+    return round((math.log(value) - math.log(low)) / (math.log(high) - math.log(low)) * LOG_STEPS)
+
+
+class WorkloadPanel(QGroupBox):
+    """Signals:
+    workload_requested(dict): changed Workload fields
+    gpu_count_requested(int)
+    """
+
+    workload_requested = Signal(dict)
+    gpu_count_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Workload", parent)
+        self.formats = [None, *WEIGHT_FORMATS]  # None: the model's own
+        self.weight_slider = self._slider(
+            0,
+            len(self.formats) - 1,
+            "Weight format",
+            "Weight precision and quantization format, from the model's own down to 2-bit",
+        )
+        self.weight_combo = QComboBox()
+        self.weight_combo.addItem("Model's own", None)
+        for name, fmt in WEIGHT_FORMATS.items():
+            self.weight_combo.addItem(f"{fmt.label} (~{fmt.bits:g} bit)", name)
+        self.weight_combo.setAccessibleName("Weight format")
+        self.weight_combo.setToolTip("Weight precision and quantization format")
+        self.kv_combo = QComboBox()
+        self.kv_combo.addItem("Auto (16-bit)", "auto")
+        for name, dtype in KV_DTYPES.items():
+            self.kv_combo.addItem(dtype.label, name)
+        self.kv_combo.setAccessibleName("KV-cache dtype")
+        self.kv_combo.setToolTip("Data type of the KV cache (block scales included for Q8_0/Q4_0)")
+        self.context_slider = self._slider(0, LOG_STEPS, "Context length", "Tokens per sequence (log scale)")
+        self.context_spin = self._spin(1, MAX_CONTEXT, "Context length", "Tokens per sequence: type any value")
+        self.batch_slider = self._slider(0, LOG_STEPS, "Batch", "Concurrent sequences (log scale, 1-1024)")
+        self.batch_spin = self._spin(1, MAX_BATCH, "Batch", "Concurrent sequences: type any value")
+        self.gpu_spin = self._spin(1, 64, "Number of GPUs", "GPUs, split by tensor parallelism")
+        self.engine_combo = QComboBox()
+        for engine in Engine:
+            self.engine_combo.addItem(engine.value, engine.value)
+        self.engine_combo.setAccessibleName("Inference engine")
+        self.engine_combo.setToolTip("Inference engine profile (vLLM, llama.cpp and transformers come next)")
+        grid = QGridLayout(self)
+        rows = [
+            ("Weights", self.weight_slider, self.weight_combo),
+            ("KV cache", None, self.kv_combo),
+            ("Context", self.context_slider, self.context_spin),
+            ("Batch", self.batch_slider, self.batch_spin),
+            ("GPUs (TP)", None, self.gpu_spin),
+            ("Engine", None, self.engine_combo),
+        ]
+        for r, (label, slider, box) in enumerate(rows):
+            text = QLabel(label)
+            text.setBuddy(box)
+            grid.addWidget(text, r, 0)
+            if slider is not None:
+                box.setFixedWidth(190)
+                grid.addWidget(slider, r, 1)
+                grid.addWidget(box, r, 2)
+            else:
+                grid.addWidget(box, r, 1, 1, 2)
+        grid.setColumnStretch(1, 1)
+        self.max_context = 131072
+        self._connect_signals()
+
+    def _slider(self, low: int, high: int, name: str, tip: str) -> QSlider:
+        slider = QSlider(Qt.Orientation.Horizontal)
+        slider.setRange(low, high)
+        slider.setAccessibleName(name)
+        slider.setToolTip(tip)
+        return slider
+
+    def _spin(self, low: int, high: int, name: str, tip: str) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setRange(low, high)
+        spin.setGroupSeparatorShown(True)
+        spin.setAccessibleName(name)
+        spin.setToolTip(tip)
+        spin.setKeyboardTracking(False)
+        return spin
+
+    def _connect_signals(self) -> None:
+        self.weight_slider.valueChanged.connect(self._on_weight_slider_value_changed)
+        self.weight_combo.activated.connect(self._on_weight_combo_activated)
+        self.kv_combo.activated.connect(lambda i: self.workload_requested.emit({"kv_dtype": self.kv_combo.itemData(i)}))
+        self.context_slider.valueChanged.connect(self._on_context_slider_value_changed)
+        self.context_spin.valueChanged.connect(lambda v: self.workload_requested.emit({"context": v}))
+        self.batch_slider.valueChanged.connect(self._on_batch_slider_value_changed)
+        self.batch_spin.valueChanged.connect(lambda v: self.workload_requested.emit({"batch": v}))
+        self.gpu_spin.valueChanged.connect(self.gpu_count_requested.emit)
+
+    def _on_weight_slider_value_changed(self, position: int) -> None:
+        self.workload_requested.emit({"weight_format": self.formats[position]})
+
+    def _on_weight_combo_activated(self, index: int) -> None:
+        self.workload_requested.emit({"weight_format": self.weight_combo.itemData(index)})
+
+    def _on_context_slider_value_changed(self, position: int) -> None:
+        self.workload_requested.emit({"context": log_to_value(position, MIN_CONTEXT_SLIDER, self.max_context)})
+
+    def _on_batch_slider_value_changed(self, position: int) -> None:
+        self.workload_requested.emit({"batch": log_to_value(position, 1, MAX_BATCH_SLIDER)})
+
+    def show_workload(self, model: ModelSpec, workload: Workload, gpu_count: int) -> None:
+        self.max_context = max(MIN_CONTEXT_SLIDER + 1, model.architecture.max_context)
+        widgets = (
+            self.weight_slider,
+            self.weight_combo,
+            self.kv_combo,
+            self.context_slider,
+            self.context_spin,
+            self.batch_slider,
+            self.batch_spin,
+            self.gpu_spin,
+        )
+        with signals_blocked(*widgets):
+            fmt = workload.weight_format
+            self.weight_slider.setValue(self.formats.index(fmt) if fmt in self.formats else 0)
+            self.weight_combo.setCurrentIndex(self.weight_combo.findData(workload.weight_format))
+            self.kv_combo.setCurrentIndex(self.kv_combo.findData(workload.kv_dtype))
+            self.context_slider.setValue(value_to_log(workload.context, MIN_CONTEXT_SLIDER, self.max_context))
+            self.context_spin.setValue(workload.context)
+            self.batch_slider.setValue(value_to_log(workload.batch, 1, MAX_BATCH_SLIDER))
+            self.batch_spin.setValue(workload.batch)
+            self.gpu_spin.setValue(gpu_count)

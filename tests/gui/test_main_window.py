@@ -1,0 +1,146 @@
+"""The window as a person uses it: move a control, read the chart and the verdict."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
+from tests.hardware.fake_nvml import RTX4090
+from vramscope.core.estimate import SegmentKind, estimate
+from vramscope.core.units import GIB
+from vramscope.gui.app import build_window
+from vramscope.gui.main_window import MainWindow, restore_settings
+from vramscope.gui.widgets.memory_chart import KINDS
+from vramscope.gui.widgets.workload_panel import LOG_STEPS, MIN_CONTEXT_SLIDER, log_to_value
+from vramscope.hardware.probe import Device, DeviceKind, HardwareSnapshot, ProbeStatus
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> MainWindow:
+    w = build_window()
+    qtbot.addWidget(w)
+    return w
+
+
+def bar_widths(w: MainWindow, kind: SegmentKind) -> list[float]:
+    return list(np.asarray(w.chart.bars[kind].opts["width"]))
+
+
+def assert_chart_matches(w: MainWindow) -> None:
+    c = w.controller
+    expected = estimate(c.model, c.workload, c.deployment())
+    assert c.result.estimate == expected
+    for kind in KINDS:
+        assert bar_widths(w, kind) == pytest.approx([g.segment(kind).bytes / GIB for g in expected.per_gpu])
+
+
+def test_context_slider_redraws_the_chart(window: MainWindow) -> None:
+    window.workload_panel.context_slider.setValue(LOG_STEPS)
+    assert window.controller.workload.context == 131072
+    assert_chart_matches(window)
+    assert window.verdict.headline.text().startswith("✘ Does not fit")
+    kv = bar_widths(window, SegmentKind.KV_CACHE)[0]
+    assert kv == pytest.approx(16.0)  # 131,072 B/token x 131,072 tokens = 16 GiB
+
+
+def test_spin_boxes_and_sliders(window: MainWindow) -> None:
+    panel = window.workload_panel
+    panel.context_spin.setValue(4096)
+    assert window.controller.workload.context == 4096
+    panel.batch_spin.setValue(3)
+    assert window.controller.workload.batch == 3
+    panel.batch_slider.setValue(LOG_STEPS)
+    assert window.controller.workload.batch == 1024
+    panel.weight_combo.setCurrentIndex(panel.weight_combo.findData("q4_k_m"))
+    panel.weight_combo.activated.emit(panel.weight_combo.currentIndex())
+    assert window.controller.workload.weight_format == "q4_k_m"
+    panel.context_slider.setValue(0)
+    assert window.controller.workload.context == log_to_value(0, MIN_CONTEXT_SLIDER, 131072) == 256
+    assert_chart_matches(window)
+
+
+def test_fitting_model_verdict(window: MainWindow) -> None:
+    est = window.controller.result.estimate
+    assert est.fits
+    assert window.verdict.headline.text() == "✔ Fits — 6.81 GiB (28%) headroom"
+    assert "Largest context that fits: 39,509" in window.verdict.details.text()
+
+
+def test_two_gpus_draw_two_bars(window: MainWindow) -> None:
+    window.workload_panel.gpu_spin.setValue(2)
+    assert len(window.chart.gpus) == 2
+    assert len(bar_widths(window, SegmentKind.WEIGHTS)) == 2
+    assert_chart_matches(window)
+
+
+def test_detected_gpus_replace_the_catalog_default(window: MainWindow) -> None:
+    gpus = tuple(
+        Device(
+            kind=DeviceKind.NVIDIA,
+            index=i,
+            name=RTX4090["name"],
+            total_bytes=24 * GIB,
+            used_bytes=GIB,
+            free_bytes=23 * GIB,
+        )
+        for i in range(2)
+    )
+    window.on_probe_finished(HardwareSnapshot(status=ProbeStatus.OK, message="2 NVIDIA GPUs detected.", devices=gpus))
+    assert window.controller.gpu.capacity_bytes == 23 * GIB
+    assert window.gpu_panel.status.text().startswith("✔ 2 NVIDIA GPUs detected")
+
+
+def test_probe_failure_shows_status_and_catalog(window: MainWindow) -> None:
+    window.on_probe_finished(HardwareSnapshot(status=ProbeStatus.NO_DRIVER, message="No NVIDIA driver found."))
+    assert "No GPU detected: No NVIDIA driver found." in window.gpu_panel.status.text()
+    assert window.gpu_panel.picker.count() >= 40
+
+
+def test_hover_names_the_segment(window: MainWindow) -> None:
+    text = window.chart.tooltip_at(1 * GIB, 0.0)
+    assert text.startswith("GPU 0 · Weights: 16,060,522,496 bytes = 14.96 GiB")
+    assert "exact" in text
+    assert window.chart.tooltip_at(1 * GIB, 3.0) == ""
+
+
+def test_copy_summary(window: MainWindow) -> None:
+    window.copy_summary()
+    from PySide6.QtGui import QGuiApplication
+
+    text = QGuiApplication.clipboard().text()
+    assert "**Llama-3.1-8B**" in text and "14.96 GiB (exact)" in text
+
+
+def test_settings_round_trip(qtbot: QtBot, tmp_path: Path) -> None:
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    first = build_window(settings=settings)
+    qtbot.addWidget(first)
+    first.controller.set_workload(context=12345, batch=2)
+    first.save_settings()
+    settings.sync()
+    second = build_window(settings=settings)
+    qtbot.addWidget(second)
+    restore_settings(second, settings)
+    assert second.controller.workload.context == 12345 and second.controller.workload.batch == 2
+
+
+def test_corrupt_settings_are_survived(qtbot: QtBot, tmp_path: Path) -> None:
+    path = tmp_path / "s.ini"
+    path.write_bytes(b"[General]\nworkload={not json\ngpu_count=lots\nmodel=\x00\xff\ngeometry=zz\n")
+    settings = QSettings(str(path), QSettings.Format.IniFormat)
+    w = build_window(settings=settings)
+    qtbot.addWidget(w)
+    restore_settings(w, settings)
+    assert w.controller.workload.context == 8192
+
+
+def test_screenshot_command(tmp_path: Path) -> None:
+    from vramscope.cli import main
+
+    out = tmp_path / "shot.png"
+    assert main(["--screenshot", str(out), "llama-3.1-70b", "--gpu", "rtx-4090"]) == 0
+    assert out.stat().st_size > 10_000
