@@ -13,13 +13,13 @@ from pydantic import ValidationError
 
 from vramscope.core.estimate import SEGMENT_LABELS, Estimate, estimate
 from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS, weight_format
-from vramscope.core.scenario import Deployment, Engine, GpuSpec, ModelSpec, Workload
+from vramscope.core.scenario import Deployment, Engine, GpuSpec, ModelSpec, Workload, validation_message
 from vramscope.core.solve import max_batch, max_context
 from vramscope.core.speed import decode_tokens_per_s
 from vramscope.core.units import GIB, format_bytes
 from vramscope.hardware.catalog import catalog, find_gpu, unknown_gpu_message
 from vramscope.sources.errors import ModelFileError
-from vramscope.sources.presets import load_preset, preset_documents, resolve_model
+from vramscope.sources.presets import DEFAULT_PRESET, load_preset, preset_documents, resolve_model
 
 EXIT_FITS, EXIT_DOES_NOT_FIT, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_CONTEXT = 8192
@@ -69,9 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args_list:
         return _open_window()
     if args_list[0] == "--screenshot" and len(args_list) >= 2:  # vramscope --screenshot PATH [estimate options]
-        args_list = ["estimate", *(args_list[2:] or ["llama-3.1-8b"]), "--screenshot", args_list[1]]
-        if args_list[1].startswith("-"):
-            args_list.insert(1, "llama-3.1-8b")
+        path, rest = args_list[1], args_list[2:]
+        if not rest or rest[0].startswith("-"):
+            rest = [DEFAULT_PRESET, *rest]
+        args_list = ["estimate", *rest, "--screenshot", path]
     try:
         args = _parser().parse_args(args_list)
         if args.command == "estimate":
@@ -143,7 +144,7 @@ def _deployment(args: argparse.Namespace) -> Deployment:
     try:
         return Deployment(gpus=gpus, tensor_parallel=tp, pipeline_parallel=pp)
     except ValidationError as exc:
-        raise BadInput(_first_error(exc)) from None
+        raise BadInput(validation_message(exc)) from None
 
 
 def _detected_gpus(count: int, capacity: int | None) -> tuple[GpuSpec, ...]:
@@ -163,13 +164,7 @@ def _detected_gpus(count: int, capacity: int | None) -> tuple[GpuSpec, ...]:
     specs = [d.gpu_spec() for d in usable[:count]]
     if capacity is not None:
         specs = [s.model_copy(update={"capacity_bytes": capacity}) for s in specs]
-    return tuple(specs) if len(specs) > 1 else (specs[0],)
-
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "value"
-    return f"{where}: {err['msg']}"
+    return tuple(specs)
 
 
 def _workload(args: argparse.Namespace, model: ModelSpec) -> Workload:
@@ -186,7 +181,7 @@ def _workload(args: argparse.Namespace, model: ModelSpec) -> Workload:
             context=context, batch=args.batch, weight_format=args.weights, kv_dtype=args.kv_dtype.lower()
         )
     except ValidationError as exc:
-        raise BadInput(f"--{_first_error(exc)}") from None
+        raise BadInput(f"--{validation_message(exc)}") from None
     return workload
 
 
@@ -286,9 +281,8 @@ def _estimate_text(model: ModelSpec, est: Estimate, limits: tuple[int | None, in
     if est.fits is None:
         lines.append("\nNo capacity given (--gpu or --gpu-memory): nothing to fit against.")
     else:
-        assert est.capacity_bytes is not None and est.headroom_bytes is not None
-        tight = min(est.per_gpu, key=lambda g: g.headroom_bytes or 0)
-        share = est.headroom_bytes / tight.capacity_bytes * 100 if tight.capacity_bytes else 0.0
+        assert est.headroom_bytes is not None
+        share = (est.headroom_share() or 0.0) * 100
         if est.fits:
             lines.append(f"\nFITS — headroom {format_bytes(est.headroom_bytes)} ({share:.0f}%) on the tightest GPU")
         else:
@@ -342,14 +336,7 @@ def _probe(as_json: bool) -> int:
         return EXIT_FITS
     print(f"status: {snapshot.status.value} — {snapshot.message}")
     for d in snapshot.devices:
-        memory = (
-            (
-                f"total {format_bytes(d.total_bytes)}, used {format_bytes(d.used_bytes or 0)}, "
-                f"free {format_bytes(d.free_bytes or 0)}"
-            )
-            if d.total_bytes
-            else "memory unknown"
-        )
+        memory = d.memory_summary() if d.total_bytes else "memory unknown"
         bandwidth = (
             f", {d.bandwidth_bytes_per_s / 1e9:,.0f} GB/s ({d.bandwidth_source})" if d.bandwidth_bytes_per_s else ""
         )

@@ -82,6 +82,13 @@ class Estimate(_Frozen):
     per_gpu: tuple[GpuEstimate, ...]
     warnings: tuple[str, ...]
 
+    def headroom_share(self) -> float | None:
+        """Headroom (negative: shortfall) as a share of the tightest GPU's capacity."""
+        if self.headroom_bytes is None:
+            return None
+        tight = next(g for g in self.per_gpu if g.headroom_bytes == self.headroom_bytes)
+        return self.headroom_bytes / tight.capacity_bytes if tight.capacity_bytes else 0.0
+
 
 def resolve_kv_dtype(model: ModelSpec, workload: Workload, fmt: WeightFormat) -> KvDtype:
     """'auto' is the 16-bit compute dtype: fp16 for fp16 checkpoints, fp32 for fp32 weights, else bf16."""

@@ -3,12 +3,19 @@
 from enum import StrEnum
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
 from vramscope.core.architecture import Architecture
 
 MAX_CONTEXT = 10**9  # far past any model; keeps arithmetic and sliders sane
 MAX_BATCH = 10**7
+
+
+def validation_message(exc: ValidationError) -> str:
+    """'field: message' of the first error, which is what a person needs to fix."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "value"
+    return f"{where}: {first['msg']}"
 
 
 class _Frozen(BaseModel):

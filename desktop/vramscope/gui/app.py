@@ -14,9 +14,8 @@ from vramscope.gui.main_window import MainWindow, restore_settings
 from vramscope.gui.workers import start_probe
 from vramscope.hardware.catalog import find_gpu
 from vramscope.hardware.probe import probe
-from vramscope.sources.presets import load_preset
+from vramscope.sources.presets import DEFAULT_PRESET, load_preset
 
-DEFAULT_MODEL = "llama-3.1-8b"
 DEFAULT_GPU = "nvidia-rtx-4090"
 
 
@@ -29,7 +28,7 @@ def _excepthook(kind: type[BaseException], error: BaseException, tb: TracebackTy
 def build_window(model: ModelSpec | None = None, settings: QSettings | None = None) -> MainWindow:
     gpu = find_gpu(DEFAULT_GPU)
     assert gpu is not None
-    controller = Controller(model or load_preset(DEFAULT_MODEL), gpu.spec())
+    controller = Controller(model or load_preset(DEFAULT_PRESET), gpu.spec())
     window = MainWindow(controller, settings)
     window.gpu_panel.select_catalog(gpu.id)
     return window

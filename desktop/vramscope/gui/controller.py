@@ -6,7 +6,7 @@ from pydantic import ValidationError
 from PySide6.QtCore import QObject, Signal
 
 from vramscope.core.estimate import Estimate, estimate
-from vramscope.core.scenario import Deployment, GpuSpec, ModelSpec, Workload
+from vramscope.core.scenario import Deployment, GpuSpec, ModelSpec, Workload, validation_message
 from vramscope.core.solve import max_batch, max_context
 from vramscope.core.speed import decode_tokens_per_s
 from vramscope.core.units import Unit
@@ -32,14 +32,12 @@ class Controller(QObject):
         estimate_changed(Result): after any change of model, workload or GPUs
         model_changed(ModelSpec): a new model was chosen
         hardware_changed(HardwareSnapshot): the probe returned
-        unit_changed(Unit): GiB / GB switch
         error_changed(str): a rejected change ("" once a change is accepted)
     """
 
     estimate_changed = Signal(object)
     model_changed = Signal(object)
     hardware_changed = Signal(object)
-    unit_changed = Signal(object)
     error_changed = Signal(str)
 
     def __init__(self, model: ModelSpec, gpu: GpuSpec, parent: QObject | None = None) -> None:
@@ -75,13 +73,8 @@ class Controller(QObject):
 
     def set_model(self, model: ModelSpec) -> None:
         self.model = model
-        fmt = self.workload.weight_format
-        self.workload = Workload(
-            context=min(self.workload.context, model.architecture.max_context),
-            batch=self.workload.batch,
-            weight_format=fmt,
-            kv_dtype=self.workload.kv_dtype,
-        )
+        context = min(self.workload.context, model.architecture.max_context)
+        self.workload = Workload.model_validate({**self.workload.model_dump(), "context": context})
         self.model_changed.emit(model)
         self._publish()
 
@@ -89,8 +82,7 @@ class Controller(QObject):
         try:
             workload = Workload.model_validate({**self.workload.model_dump(), **changes})
         except ValidationError as exc:
-            err = exc.errors()[0]
-            self.error_changed.emit(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}")
+            self.error_changed.emit(validation_message(exc))
             return
         if workload != self.workload:
             self.workload = workload
@@ -113,5 +105,4 @@ class Controller(QObject):
 
     def set_unit(self, unit: Unit) -> None:
         self.unit = unit
-        self.unit_changed.emit(unit)
-        self.estimate_changed.emit(self.result)
+        self.estimate_changed.emit(self.result)  # same numbers, other unit

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from vramscope.core.scenario import GpuSpec
+from vramscope.core.units import format_bytes
 from vramscope.hardware.catalog import find_gpu
 
 _NOT_AVAILABLE = 2**64 - 1  # NVML_VALUE_NOT_AVAILABLE_ulonglong
@@ -83,6 +84,15 @@ class Device(BaseModel):
         if use_free and self.free_bytes is not None:
             return self.free_bytes
         return self.total_bytes
+
+    def memory_summary(self) -> str:
+        """'total 23.99 GiB, used by others 0.47 GiB, free 23.52 GiB' with what is known."""
+        parts = [f"total {format_bytes(self.total_bytes or 0)}"]
+        if self.used_bytes is not None:
+            parts.append(f"used by others {format_bytes(self.used_bytes)}")
+        if self.free_bytes is not None:
+            parts.append(f"free {format_bytes(self.free_bytes)}")
+        return ", ".join(parts)
 
     def gpu_spec(self, use_free: bool = True) -> GpuSpec:
         return GpuSpec(

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from vramscope.core.architecture import MLA, Architecture, LayerKind, Mamba, MoE, VisionTower
+from vramscope.core.scenario import validation_message
 from vramscope.sources.errors import ModelFileError
 
 _MAX_CONFIG_BYTES = 4 * 1024 * 1024  # real configs are a few KiB; refuse anything huge
@@ -105,9 +106,7 @@ def architecture_from_config(config: dict[str, Any]) -> Architecture:
     try:
         return _build(model_type, keys, outer)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ModelFileError(f"config.json describes an impossible model: {where}: {first['msg']}") from None
+        raise ModelFileError(f"config.json describes an impossible model: {validation_message(exc)}") from None
 
 
 def _build(model_type: str, k: _Keys, outer: dict[str, Any]) -> Architecture:

@@ -6,13 +6,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from vramscope.core.architecture import Architecture
 from vramscope.core.scenario import ModelSpec, Source
 from vramscope.resources import resources_dir
 from vramscope.sources.errors import ModelFileError
 from vramscope.sources.hf_config import architecture_from_config, native_format, read_config_file
+
+DEFAULT_PRESET = "llama-3.1-8b"  # what the window and --screenshot show when no model is named
 
 
 def _models_dir() -> Path:
@@ -94,10 +94,7 @@ def model_from_path(path: Path) -> ModelSpec:
     if config_path.suffix.lower() != ".json":
         raise ModelFileError(f"{path.name}: expected a model folder or its config.json")
     config = read_config_file(config_path)
-    try:
-        arch = architecture_from_config(config)
-    except ValidationError as exc:  # pragma: no cover - architecture_from_config converts these
-        raise ModelFileError(str(exc)) from None
+    arch = architecture_from_config(config)
     folder = config_path.parent
     return ModelSpec(
         name=folder.name if path.is_dir() or config_path.name == "config.json" else config_path.stem,

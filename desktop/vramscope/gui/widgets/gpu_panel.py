@@ -95,12 +95,7 @@ class GpuPanel(QGroupBox):
         return gpu.spec()
 
     def _show_device(self, d: Device) -> None:
-        parts = [f"total {format_bytes(d.total_bytes or 0)}"]
-        if d.used_bytes is not None:
-            parts.append(f"used by others {format_bytes(d.used_bytes)}")
-        if d.free_bytes is not None:
-            parts.append(f"free {format_bytes(d.free_bytes)}")
-        self.memory.setText(", ".join(parts) + ("\n" + " ".join(d.notes) if d.notes else ""))
+        self.memory.setText(d.memory_summary() + ("\n" + " ".join(d.notes) if d.notes else ""))
 
     def _emit(self) -> None:
         self.gpu_requested.emit(self.current_gpu())
