@@ -57,7 +57,6 @@ class MemoryChart(QWidget):
         item.setMenuEnabled(False)
         item.hideButtons()
         item.invertY(True)
-        item.showGrid(x=True, y=False, alpha=0.25)
         legend = item.addLegend(offset=(10, 5), colCount=5)
         self.bars = {}
         for kind in KINDS:
@@ -96,6 +95,7 @@ class MemoryChart(QWidget):
         self.unit = Unit.GIB
         self.x_max = 0.0
         self._ticks: list[tuple[float, str]] = []
+        self._label_unit: Unit | None = None
         self._proxy = pg.SignalProxy(
             self.plot.scene().sigMouseMoved, rateLimit=60, slot=lambda args: self._on_mouse_moved(args[0])
         )
@@ -127,16 +127,19 @@ class MemoryChart(QWidget):
         else:
             self.free_mark.setData([], [])
         need = max(float(left.max(initial=0)), float(caps.max(initial=0)), *(t / scale for t in totals if t))
+        # Axes are repainted from scratch whenever touched: only touch them when they really change.
         x_max = _nice_ceiling(need * 1.08)
         if x_max != self.x_max:
             self.x_max = x_max
             self.item.setXRange(0, x_max, padding=0)
-        self.item.setYRange(-0.9, n - 0.4, padding=0)
-        self.item.setLabel("bottom", f"Memory ({unit.value})")
         ticks = [(float(i), f"GPU {g.index}") for i, g in enumerate(est.per_gpu)]
         if ticks != self._ticks:
             self._ticks = ticks
+            self.item.setYRange(-0.9, n - 0.4, padding=0)
             self.item.getAxis("left").setTicks([ticks])
+        if unit is not self._label_unit:
+            self._label_unit = unit
+            self.item.setLabel("bottom", f"Memory ({unit.value})")
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         if not self.item.vb.sceneBoundingRect().contains(scene_pos):

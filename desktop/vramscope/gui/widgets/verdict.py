@@ -11,8 +11,7 @@ def verdict_text(result: Result, unit: Unit) -> tuple[str, str]:
     est = result.estimate
     if est.fits is None or est.headroom_bytes is None:
         return "No capacity to fit against", ""
-    tight = min(est.per_gpu, key=lambda g: g.headroom_bytes if g.headroom_bytes is not None else 0)
-    share = abs(est.headroom_bytes) / tight.capacity_bytes * 100 if tight.capacity_bytes else 0.0
+    share = abs(est.headroom_share() or 0.0) * 100
     if est.fits:
         headline = f"✔ Fits — {format_bytes(est.headroom_bytes, unit)} ({share:.0f}%) headroom"
     else:
@@ -45,11 +44,14 @@ class VerdictPanel(QWidget):
         layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(self.headline)
         layout.addWidget(self.details)
+        self._color = ""
 
     def show_result(self, result: Result, unit: Unit) -> None:
         headline, details = verdict_text(result, unit)
         fits = result.estimate.fits
         color = "#1b7f3b" if fits else "#c62828" if fits is False else "palette(text)"
-        self.headline.setStyleSheet(f"color: {color};")
+        if color != self._color:  # a style sheet change restyles the widget: only on a new verdict
+            self._color = color
+            self.headline.setStyleSheet(f"color: {color};")
         self.headline.setText(headline)
         self.details.setText(details)
