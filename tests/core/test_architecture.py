@@ -79,3 +79,21 @@ def test_attention_summary_names_the_kind() -> None:
     assert "10/62" not in load_preset("gemma-3-27b").architecture.attention_summary()
     assert "52/62 layers sliding (1024)" in load_preset("gemma-3-27b").architecture.attention_summary()
     assert "28/32 Mamba" in load_preset("jamba-v0.1").architecture.attention_summary()
+
+
+def test_custom_architecture_recovers_a_real_model() -> None:
+    from vramscope.core.architecture import custom_architecture
+
+    # Llama-3.1-8B's sizes give back its MLP width and so its exact count
+    arch = custom_architecture(8_030_261_248, 32, 4096, 8, 128)
+    assert arch.intermediate_size == 14336
+    assert arch.parameter_count() == 8_030_261_248
+    assert arch.num_attention_heads == 32
+
+
+def test_custom_architecture_lands_near_the_target() -> None:
+    from vramscope.core.architecture import custom_architecture
+
+    arch = custom_architecture(30_000_000_000, 60, 6656, 8, 128)
+    assert arch.num_kv_heads == 8
+    assert abs(arch.parameter_count() - 30_000_000_000) < 3 * 60 * 6656  # within one MLP column

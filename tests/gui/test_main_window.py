@@ -144,3 +144,71 @@ def test_screenshot_command(tmp_path: Path) -> None:
     out = tmp_path / "shot.png"
     assert main(["--screenshot", str(out), "llama-3.1-70b", "--gpu", "rtx-4090"]) == 0
     assert out.stat().st_size > 10_000
+
+
+def test_kv_dtype_combo(window: MainWindow) -> None:
+    combo = window.workload_panel.kv_combo
+    combo.setCurrentIndex(combo.findData("fp8"))
+    combo.activated.emit(combo.currentIndex())
+    assert window.controller.result.estimate.kv_cache_bytes == GIB // 2
+    assert bar_widths(window, SegmentKind.KV_CACHE) == pytest.approx([0.5])
+
+
+def test_custom_model_mode(window: MainWindow) -> None:
+    custom = window.custom_panel
+    custom.setChecked(True)
+    assert window.controller.model.source.value == "custom"
+    assert not window.model_panel.picker.isEnabled()
+    custom.kv_heads.setValue(4)
+    arch = window.controller.model.architecture
+    assert arch.num_kv_heads == 4 and arch.num_layers == 60
+    assert window.controller.result.estimate.kv_bytes_per_token == 60 * 4 * 256 * 2
+    assert_chart_matches(window)
+    custom.setChecked(False)
+    assert window.controller.model.name == "Llama-3.1-8B"
+
+
+def test_custom_sliders_drive_the_spin_boxes(window: MainWindow) -> None:
+    custom = window.custom_panel
+    custom.setChecked(True)
+    custom.rows[1].slider.setValue(custom.rows[1].slider.maximum())
+    assert custom.layers.value() == 256
+    assert window.controller.model.architecture.num_layers == 256
+
+
+def test_chart_arrives_after_the_first_paint(qtbot: QtBot) -> None:
+    w = build_window(defer_chart=True)
+    qtbot.addWidget(w)
+    assert w.chart is None
+    with qtbot.waitSignal(w.chart_ready, timeout=5000):
+        w.show()
+    assert w.chart is not None
+    assert_chart_matches(w)
+
+
+def test_mouse_over_a_bar_sets_the_tooltip(window: MainWindow, qtbot: QtBot) -> None:
+    from PySide6.QtCore import QPointF
+
+    chart = window.chart
+    assert chart is not None
+    window.resize(1200, 700)
+    window.show()
+    scene_point = chart.item.vb.mapViewToScene(QPointF(5.0, 0.0))  # 5 GiB into GPU 0's bar: weights
+    chart.plot.scene().sigMouseMoved.emit(scene_point)  # rate-limited: arrives on the next timer tick
+    qtbot.waitUntil(lambda: chart.plot.toolTip().startswith("GPU 0 · Weights: 16,060,522,496 bytes"))
+
+
+def test_gb_switch(window: MainWindow) -> None:
+    window.gb_action.trigger()
+    assert window.controller.unit.value == "GB"
+    assert bar_widths(window, SegmentKind.WEIGHTS) == pytest.approx([16.060522496])
+    assert window.verdict.headline.text() == "✔ Fits — 7.31 GB (28%) headroom"
+
+
+def test_export_png(window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    target = tmp_path / "chart.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "PNG images (*.png)"))
+    window._export_png()
+    assert target.stat().st_size > 1000

@@ -437,3 +437,28 @@ def _vision_tensors(v: VisionTower, text_hidden: int, add: _Add) -> None:
     add("v.post_ln", -1, (c,), Split.REPLICATED, Group.VISION)
     add("mm.input_projection", -1, (text_hidden, c), Split.COLUMN, Group.VISION)
     add("mm.soft_emb_norm", -1, (c,), Split.REPLICATED, Group.VISION)
+
+
+CUSTOM_VOCAB = 128_256  # Llama-3 tokenizer: a typical vocabulary for a what-if model
+
+
+def custom_architecture(
+    parameters: int, num_layers: int, hidden_size: int, num_kv_heads: int, head_dim: int, max_context: int = 131_072
+) -> Architecture:
+    """A Llama-style dense model of about `parameters`: query heads fill the hidden size, embeddings are
+    untied, and the MLP width is the one that brings the count closest to the target."""
+    heads = max(num_kv_heads, hidden_size // head_dim // num_kv_heads * num_kv_heads)
+    attention = 2 * hidden_size * heads * head_dim + 2 * hidden_size * num_kv_heads * head_dim
+    fixed = 2 * CUSTOM_VOCAB * hidden_size + hidden_size + num_layers * (attention + 2 * hidden_size)
+    intermediate = max(1, round((parameters - fixed) / (3 * num_layers * hidden_size)))
+    return Architecture(
+        model_type="custom",
+        vocab_size=CUSTOM_VOCAB,
+        hidden_size=hidden_size,
+        num_layers=num_layers,
+        num_attention_heads=heads,
+        num_kv_heads=num_kv_heads,
+        head_dim=head_dim,
+        intermediate_size=intermediate,
+        max_context=max_context,
+    )

@@ -28,6 +28,7 @@ class Source(StrEnum):
     SAFETENSORS = "safetensors"
     GGUF = "gguf"
     HUB = "hub"
+    CUSTOM = "custom"
 
 
 class ModelSpec(_Frozen):

@@ -25,26 +25,36 @@ def _excepthook(kind: type[BaseException], error: BaseException, tb: TracebackTy
     QMessageBox.critical(None, "VRAM Scope", f"Something went wrong, the window keeps working:\n\n{error}")
 
 
-def build_window(model: ModelSpec | None = None, settings: QSettings | None = None) -> MainWindow:
+def build_window(
+    model: ModelSpec | None = None, settings: QSettings | None = None, defer_chart: bool = False
+) -> MainWindow:
     gpu = find_gpu(DEFAULT_GPU)
     assert gpu is not None
     controller = Controller(model or load_preset(DEFAULT_PRESET), gpu.spec())
-    window = MainWindow(controller, settings)
+    window = MainWindow(controller, settings, defer_chart)
     window.gpu_panel.select_catalog(gpu.id)
+    return window
+
+
+def start() -> MainWindow:
+    """Show the window at once; the chart (pyqtgraph) after the first paint, the GPUs from a worker."""
+    app = QApplication.instance()
+    assert app is not None
+    app.setApplicationName("VRAM Scope")
+    app.setOrganizationName("VRAM Scope")
+    settings = QSettings()
+    window = build_window(settings=settings, defer_chart=True)
+    restore_settings(window, settings)
+    window.resize(max(window.width(), 1280), max(window.height(), 780))
+    window.show()
+    window.probe_worker = start_probe(probe, window.on_probe_finished)
     return window
 
 
 def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
-    app.setApplicationName("VRAM Scope")
-    app.setOrganizationName("VRAM Scope")
     sys.excepthook = _excepthook
-    settings = QSettings()
-    window = build_window(settings=settings)
-    restore_settings(window, settings)
-    window.resize(max(window.width(), 1280), max(window.height(), 780))
-    window.show()
-    start_probe(probe, window.on_probe_finished)  # the window is up before the probe returns
+    _window = start()  # held until the event loop ends
     return app.exec()
 
 
@@ -67,6 +77,7 @@ def screenshot(
             else c.gpu.model_copy(update={"capacity_bytes": capacity, "total_bytes": capacity, "name": "Custom"})
         )
     c.set_gpu(spec, gpu_count)
+    window.gpu_panel.status.setText("Planning for the GPU chosen on the command line (no detection).")
     window.resize(1280, 780)
     window.show()
     app.processEvents()

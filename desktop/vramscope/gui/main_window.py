@@ -1,46 +1,81 @@
 """Composes the panels around the controller; wires them in one place."""
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QMainWindow, QMenu, QVBoxLayout, QWidget
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QPaintEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
+from vramscope.core.architecture import custom_architecture
 from vramscope.core.estimate import SEGMENT_LABELS
+from vramscope.core.scenario import ModelSpec, Source
 from vramscope.core.units import Unit, format_bytes
 from vramscope.gui.controller import Controller, Result
+from vramscope.gui.widgets.custom_model_panel import CustomModelPanel
 from vramscope.gui.widgets.gpu_panel import GpuPanel
-from vramscope.gui.widgets.memory_chart import MemoryChart
 from vramscope.gui.widgets.model_panel import ModelPanel
 from vramscope.gui.widgets.verdict import VerdictPanel, verdict_text
 from vramscope.gui.widgets.workload_panel import WorkloadPanel
+from vramscope.gui.workers import ProbeWorker
 from vramscope.hardware.probe import HardwareSnapshot
 from vramscope.sources.presets import find_preset, load_preset
 
+if TYPE_CHECKING:
+    from vramscope.gui.widgets.memory_chart import MemoryChart
+
 
 class MainWindow(QMainWindow):
-    def __init__(self, controller: Controller, settings: QSettings | None = None) -> None:
+    """Signals:
+    chart_ready(): the chart replaced its placeholder (pyqtgraph is imported after the first paint)
+    """
+
+    chart_ready = Signal()
+
+    def __init__(self, controller: Controller, settings: QSettings | None = None, defer_chart: bool = False) -> None:
         super().__init__()
         self.controller = controller
         self.settings = settings
         self.setWindowTitle("VRAM Scope — will it fit?")
         self.model_panel = ModelPanel()
+        self.custom_panel = CustomModelPanel()
         self.workload_panel = WorkloadPanel()
         self.gpu_panel = GpuPanel()
-        self.chart = MemoryChart()
+        self.chart: MemoryChart | None = None
+        self.chart_placeholder = QLabel("Loading chart…")
+        self.chart_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._chart_pending = defer_chart
+        self.probe_worker: ProbeWorker | None = None  # held while the probe runs
         self.verdict = VerdictPanel()
         side = QVBoxLayout()
-        for panel in (self.model_panel, self.workload_panel, self.gpu_panel):
+        for panel in (self.model_panel, self.custom_panel, self.workload_panel, self.gpu_panel):
             side.addWidget(panel)
         side.addStretch(1)
         main = QVBoxLayout()
         main.addWidget(self.verdict)
-        main.addWidget(self.chart, 1)
+        main.addWidget(self.chart_placeholder, 1)
+        self.chart_area = main
         root = QHBoxLayout()
         left = QWidget()
         left.setLayout(side)
         left.setFixedWidth(420)
-        root.addWidget(left)
+        scroll = QScrollArea()  # the panels stay reachable on a small screen
+        scroll.setWidget(left)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFixedWidth(440)
+        root.addWidget(scroll)
         root.addLayout(main, 1)
         central = QWidget()
         central.setLayout(root)
@@ -49,6 +84,29 @@ class MainWindow(QMainWindow):
         self._connect_signals()
         self._on_controller_model_changed(controller.model)
         self._on_controller_estimate_changed(controller.result)
+        if not defer_chart:
+            self.install_chart()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self._chart_pending:  # the window is on screen: now pay for pyqtgraph
+            self._chart_pending = False
+            QTimer.singleShot(0, self.install_chart)
+
+    def install_chart(self) -> None:
+        """Import pyqtgraph and put the chart where its placeholder was."""
+        from vramscope.gui.widgets.memory_chart import MemoryChart
+
+        self._chart_pending = False
+        if self.chart is not None:
+            return
+        self.chart = MemoryChart()
+        self.chart_area.replaceWidget(self.chart_placeholder, self.chart)
+        self.chart_area.setStretchFactor(self.chart, 1)
+        self.chart_placeholder.hide()
+        self.chart_placeholder.deleteLater()
+        self._draw_chart(self.controller.result)
+        self.chart_ready.emit()
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -74,11 +132,34 @@ class MainWindow(QMainWindow):
         c.estimate_changed.connect(self._on_controller_estimate_changed)
         c.model_changed.connect(self._on_controller_model_changed)
         c.hardware_changed.connect(self.gpu_panel.show_hardware)
-        self.model_panel.model_requested.connect(lambda pid: c.set_model(load_preset(pid)))
+        self.model_panel.model_requested.connect(self._on_model_panel_model_requested)
+        self.custom_panel.custom_model_requested.connect(self._on_custom_panel_custom_model_requested)
+        self.custom_panel.custom_mode_changed.connect(self._on_custom_panel_custom_mode_changed)
         self.workload_panel.workload_requested.connect(lambda changes: c.set_workload(**changes))
         self.workload_panel.gpu_count_requested.connect(c.set_gpu_count)
         self.gpu_panel.gpu_requested.connect(c.set_gpu)
         c.error_changed.connect(lambda text: self.statusBar().showMessage(text) if text else None)
+
+    def _on_model_panel_model_requested(self, preset_id: str) -> None:
+        self.custom_panel.setChecked(False)  # a picked preset ends the what-if
+        self.controller.set_model(load_preset(preset_id))
+
+    def _on_custom_panel_custom_model_requested(self, sizes: dict[str, int]) -> None:
+        arch = custom_architecture(**sizes)
+        billions = sizes["parameters"] / 1e9
+        self.controller.set_model(
+            ModelSpec(
+                name=f"Custom {billions:g}B",
+                source=Source.CUSTOM,
+                source_detail="custom: a Llama-style model built from the sizes above (estimate)",
+                architecture=arch,
+            )
+        )
+
+    def _on_custom_panel_custom_mode_changed(self, on: bool) -> None:
+        self.model_panel.picker.setEnabled(not on)
+        if not on:
+            self.controller.set_model(load_preset(self.model_panel.picker.currentData()))
 
     def _on_controller_model_changed(self, model: object) -> None:
         c = self.controller
@@ -87,9 +168,14 @@ class MainWindow(QMainWindow):
     def _on_controller_estimate_changed(self, result: Result) -> None:
         c = self.controller
         self.workload_panel.show_workload(result.model, result.workload, c.gpu_count)
-        totals = tuple(c.gpu.total_bytes for _ in result.estimate.per_gpu)
-        self.chart.show_estimate(result.estimate, c.unit, totals)
+        self._draw_chart(result)
         self.verdict.show_result(result, c.unit)
+
+    def _draw_chart(self, result: Result) -> None:
+        if self.chart is not None:
+            c = self.controller
+            totals = tuple(c.gpu.total_bytes for _ in result.estimate.per_gpu)
+            self.chart.show_estimate(result.estimate, c.unit, totals)
 
     def on_probe_finished(self, snapshot: HardwareSnapshot) -> None:
         self.controller.set_hardware(snapshot)
@@ -124,7 +210,7 @@ class MainWindow(QMainWindow):
 
     def _export_png(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export chart", "vramscope-chart.png", "PNG images (*.png)")
-        if path:
+        if path and self.chart is not None:
             self.chart.grab().save(path, "PNG")
 
     def save_settings(self) -> None:

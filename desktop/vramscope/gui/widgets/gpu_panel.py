@@ -1,7 +1,16 @@
 """Which GPU to plan for: a detected one (free or total memory), a catalog GPU, or a custom capacity."""
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
 from vramscope.core.scenario import GpuSpec
 from vramscope.core.units import GIB, format_bytes
@@ -38,12 +47,14 @@ class GpuPanel(QGroupBox):
         self.custom.setToolTip("Capacity per GPU in GiB, for the custom choice")
         self.memory = QLabel()
         self.memory.setWordWrap(True)
-        form = QFormLayout(self)
-        form.addRow(self.status)
+        outer = QVBoxLayout(self)  # wrapped labels outside the form, which would clip them
+        outer.addWidget(self.status)
+        form = QFormLayout()
+        outer.addLayout(form)
         form.addRow("Plan for", self.picker)
         form.addRow("", self.use_free)
         form.addRow("Custom", self.custom)
-        form.addRow(self.memory)
+        outer.addWidget(self.memory)
         self.devices: list[Device] = []
         self._fill(())
         self._connect_signals()
@@ -54,7 +65,9 @@ class GpuPanel(QGroupBox):
         self.custom.valueChanged.connect(lambda _: self._emit() if self.picker.currentData() == CUSTOM else None)
 
     def _fill(self, devices: tuple[Device, ...]) -> None:
+        """List the choices again; what was chosen stays chosen (the chart keeps planning for it)."""
         self.devices = list(devices)
+        chosen = self.picker.currentData()
         with signals_blocked(self.picker):
             self.picker.clear()
             for i, d in enumerate(devices):
@@ -62,6 +75,7 @@ class GpuPanel(QGroupBox):
             for gpu in catalog():
                 self.picker.addItem(f"{gpu.name} ({format_bytes(gpu.memory_bytes)})", f"catalog:{gpu.id}")
             self.picker.addItem("Custom capacity", CUSTOM)
+            self.picker.setCurrentIndex(max(0, self.picker.findData(chosen)))
 
     def select_catalog(self, gpu_id: str) -> None:
         with signals_blocked(self.picker):
@@ -76,7 +90,9 @@ class GpuPanel(QGroupBox):
             self.picker.setCurrentIndex(0)
             self._emit()
         else:
-            self.status.setText(f"No GPU detected: {snapshot.message} Pick a GPU to plan for.")
+            self.status.setText(
+                f"No GPU detected: {snapshot.message} Planning for the GPU chosen below; system memory is in the list."
+            )
 
     def current_gpu(self) -> GpuSpec:
         data = self.picker.currentData()

@@ -4,7 +4,8 @@ import math
 
 import numpy as np
 import pyqtgraph as pg  # type: ignore[import-untyped]
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QEvent, QPointF
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from vramscope.core.estimate import SEGMENT_LABELS, Estimate, GpuEstimate, SegmentKind
@@ -57,7 +58,9 @@ class MemoryChart(QWidget):
         item.setMenuEnabled(False)
         item.hideButtons()
         item.invertY(True)
+        item.getAxis("left").setWidth(56)  # room for "GPU 12" before any tick is known
         legend = item.addLegend(offset=(10, 5), colCount=5)
+        self.legend = legend
         self.bars = {}
         for kind in KINDS:
             bar = pg.BarGraphItem(
@@ -96,9 +99,24 @@ class MemoryChart(QWidget):
         self.x_max = 0.0
         self._ticks: list[tuple[float, str]] = []
         self._label_unit: Unit | None = None
+        self._apply_palette()
         self._proxy = pg.SignalProxy(
             self.plot.scene().sigMouseMoved, rateLimit=60, slot=lambda args: self._on_mouse_moved(args[0])
         )
+
+    def _apply_palette(self) -> None:
+        """Axes and legend text in the palette's text colour, so light and dark themes both read."""
+        text = self.palette().color(QPalette.ColorRole.WindowText)
+        for name in ("left", "bottom"):
+            axis = self.item.getAxis(name)
+            axis.setPen(pg.mkPen(text))
+            axis.setTextPen(pg.mkPen(text))
+        self.legend.setLabelTextColor(text)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_palette()
 
     def show_estimate(self, est: Estimate, unit: Unit, totals: tuple[int | None, ...] = ()) -> None:
         """Draw the bars; `totals` are the GPUs' total memory (the free mark shows where capacity stops)."""

@@ -1,0 +1,104 @@
+"""Window speed: one slider step, start-up to first paint and to the chart, beside a bare PySide6 +
+pyqtgraph window measured the same way, and resident memory after start-up.
+
+Run: QT_QPA_PLATFORM=offscreen uv run python tests/benchmarks/bench_gui.py
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+# Each child reports seconds since its own interpreter started (the parent's clock at Popen).
+APP = """
+import json, resource, sys, time
+t0 = float(sys.argv[1])
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication
+marks = {}
+class FirstPaint(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and obj.isWidgetType() and "first_paint" not in marks:
+            marks["first_paint"] = time.time() - t0
+        return False
+app = QApplication([])
+spy = FirstPaint(); app.installEventFilter(spy)
+from vramscope.gui.app import start
+window = start()
+def ready():
+    marks["chart_ready"] = time.time() - t0
+    marks["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    app.quit()
+window.chart_ready.connect(ready)
+app.exec()
+print(json.dumps(marks))
+"""
+
+BARE = """
+import json, resource, sys, time
+t0 = float(sys.argv[1])
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+import pyqtgraph as pg
+marks = {}
+class FirstPaint(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and obj.isWidgetType() and "first_paint" not in marks:
+            marks["first_paint"] = time.time() - t0
+            QTimer.singleShot(0, app.quit)
+        return False
+app = QApplication([])
+spy = FirstPaint(); app.installEventFilter(spy)
+window = QMainWindow(); window.setCentralWidget(pg.PlotWidget()); window.resize(1280, 780); window.show()
+app.exec()
+marks["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(marks))
+"""
+
+
+def run_child(code: str) -> dict[str, float]:
+    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+           "XDG_CONFIG_HOME": "/tmp/vramscope-bench-config"}
+    out = subprocess.run([sys.executable, "-c", code, str(time.time())], capture_output=True, text=True, env=env,
+                         check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def startup(rounds: int = 5) -> None:
+    for name, code in (("VRAM Scope", APP), ("bare PySide6 + pyqtgraph", BARE)):
+        runs = [run_child(code) for _ in range(rounds)]
+        line = f"{name:<26} first paint median {statistics.median(r['first_paint'] for r in runs) * 1e3:.0f} ms"
+        if "chart_ready" in runs[0]:
+            line += f", chart ready {statistics.median(r['chart_ready'] for r in runs) * 1e3:.0f} ms"
+        line += f", max RSS {statistics.median(r['rss_mib'] for r in runs):.0f} MiB"
+        print(line)
+
+
+def slider_steps(steps: int = 500) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    from vramscope.gui.app import build_window
+
+    window = build_window()
+    window.resize(1280, 780)
+    window.show()
+    app.processEvents()
+    slider = window.workload_panel.context_slider
+    times = []
+    for i in range(steps):  # estimate + limits + chart update + repaint of what changed
+        start = time.perf_counter()
+        slider.setValue(200 + (i * 7) % 800)
+        app.processEvents()
+        times.append(time.perf_counter() - start)
+    times.sort()
+    p95 = times[int(0.95 * steps) - 1]
+    print(f"slider step over {steps}: median {statistics.median(times) * 1e3:.2f} ms, p95 {p95 * 1e3:.2f} ms")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    startup()
+    slider_steps()
