@@ -59,10 +59,14 @@ print(json.dumps(marks))
 
 
 def run_child(code: str) -> dict[str, float]:
-    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-           "XDG_CONFIG_HOME": "/tmp/vramscope-bench-config"}
-    out = subprocess.run([sys.executable, "-c", code, str(time.time())], capture_output=True, text=True, env=env,
-                         check=True).stdout
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+        "XDG_CONFIG_HOME": "/tmp/vramscope-bench-config",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(time.time())], capture_output=True, text=True, env=env, check=True
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
