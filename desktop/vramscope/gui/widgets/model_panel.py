@@ -21,8 +21,9 @@ class ModelPanel(QGroupBox):
         self.picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.picker.setAccessibleName("Model preset")
         self.picker.setToolTip("Type to search the presets by name, family or Hugging Face id")
-        for pid, doc in preset_documents().items():
-            self.picker.addItem(f"{doc['name']}  ·  {doc['family']}", pid)
+        for pid, doc in preset_documents().items():  # counting every preset's parameters would slow start-up
+            context = doc["architecture"]["max_context"]
+            self.picker.addItem(f"{doc['name']}  ·  {doc['family']}  ·  {context // 1024:,}k context", pid)
         completer = QCompleter(self.picker.model(), self)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
