@@ -19,7 +19,8 @@ from vramscope.core.speed import decode_tokens_per_s
 from vramscope.core.units import GIB, format_bytes
 from vramscope.hardware.catalog import catalog, find_gpu, unknown_gpu_message
 from vramscope.sources.errors import ModelFileError
-from vramscope.sources.presets import DEFAULT_PRESET, load_preset, preset_documents, resolve_model
+from vramscope.sources.presets import DEFAULT_PRESET, load_preset, preset_documents
+from vramscope.sources.resolve import resolve_model
 
 EXIT_FITS, EXIT_DOES_NOT_FIT, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_CONTEXT = 8192

@@ -1,7 +1,8 @@
 import pytest
 
 from vramscope.sources.errors import ModelFileError
-from vramscope.sources.presets import find_preset, load_preset, preset_documents, resolve_model
+from vramscope.sources.presets import find_preset, load_preset, preset_documents
+from vramscope.sources.resolve import resolve_model
 
 FAMILIES = {"Llama", "Mistral", "Qwen", "Gemma", "Phi", "DeepSeek", "gpt-oss", "Falcon", "OLMo", "Jamba", "GPT-2"}
 

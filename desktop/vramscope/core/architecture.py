@@ -222,6 +222,13 @@ class Architecture(_Frozen):
         biases = 2 * moe.expert_intermediate_size if self.gated_mlp else moe.expert_intermediate_size
         return matrices + (biases + self.hidden_size if moe.expert_bias else 0)
 
+    def unused_expert_parameters(self) -> int:
+        """Routed-expert parameters one token does not use, over all MoE layers."""
+        if self.moe is None:
+            return 0
+        unused = self.moe.num_experts - self.moe.experts_per_token
+        return self.moe_layer_count * unused * self.params_per_routed_expert()
+
     def active_parameter_count(self) -> int:
         """What one token reads: every stored tensor (router buffers too) minus the unused routed experts."""
         return _active_parameter_count(self)
@@ -258,9 +265,7 @@ def _parameter_count(arch: Architecture) -> int:
 def _active_parameter_count(arch: Architecture) -> int:
     if arch.moe is None:
         return arch.parameter_count()
-    unused = arch.moe.num_experts - arch.moe.experts_per_token
-    stored = sum(t.numel for t in _tensors(arch))
-    return stored - arch.moe_layer_count * unused * arch.params_per_routed_expert()
+    return sum(t.numel for t in _tensors(arch)) - arch.unused_expert_parameters()
 
 
 @lru_cache(maxsize=256)

@@ -9,7 +9,16 @@ from pydantic import BaseModel, ConfigDict
 
 from vramscope.core.architecture import Architecture, LayerKind
 from vramscope.core.engines import engine_profile
-from vramscope.core.precision import KV_DTYPES, KvDtype, WeightFormat, kv_dtype, weight_format, weight_layout
+from vramscope.core.inventory import InventoryLayout, TensorInventory, inventory_layout
+from vramscope.core.precision import (
+    KV_DTYPES,
+    KvDtype,
+    WeightFormat,
+    WeightLayout,
+    kv_dtype,
+    weight_format,
+    weight_layout,
+)
 from vramscope.core.scenario import Deployment, GpuSpec, ModelSpec, Workload
 
 STATE_BYTES_PER_ELEMENT = 2  # recurrent (Mamba) state kept at the 16-bit compute dtype
@@ -90,11 +99,33 @@ class Estimate(_Frozen):
         return self.headroom_bytes / tight.capacity_bytes if tight.capacity_bytes else 0.0
 
 
-def resolve_kv_dtype(model: ModelSpec, workload: Workload, fmt: WeightFormat) -> KvDtype:
+class WeightPlan(NamedTuple):
+    """How the weights are priced: the file's own bytes (fmt None) or a format's rules."""
+
+    name: str  # what the estimate reports as its weight format
+    fmt: WeightFormat | None
+    exact: bool
+    note: str
+
+
+def weight_plan(model: ModelSpec, workload: Workload) -> WeightPlan:
+    inventory = model.inventory
+    if inventory is not None and workload.weight_format in (None, model.native_format):
+        return WeightPlan(model.native_format, None, True, f"exact: {inventory.describe()}")
+    fmt = weight_format(workload.weight_format or model.native_format)
+    if inventory is not None:
+        return WeightPlan(fmt.name, fmt, False, f"{fmt.label}, re-priced tensor by tensor from the file's tensors")
+    if fmt.name == model.native_format and fmt.family == "float":
+        return WeightPlan(fmt.name, fmt, True, f"{model.parameter_count():,} parameters in {fmt.label}")
+    note = f"{fmt.label}, priced tensor by tensor (scales included; embeddings, norms kept per format rules)"
+    return WeightPlan(fmt.name, fmt, False, note)
+
+
+def resolve_kv_dtype(model: ModelSpec, workload: Workload, weights: str) -> KvDtype:
     """'auto' is the 16-bit compute dtype: fp16 for fp16 checkpoints, fp32 for fp32 weights, else bf16."""
     if workload.kv_dtype != "auto":
         return kv_dtype(workload.kv_dtype)
-    if fmt.name == "fp32":
+    if weights == "fp32":
         return KV_DTYPES["fp32"]
     return KV_DTYPES["fp16" if model.native_format == "fp16" else "bf16"]
 
@@ -129,8 +160,14 @@ class _Stage(NamedTuple):
 
 
 @lru_cache(maxsize=512)
-def _stages(arch: Architecture, fmt: WeightFormat, tp: int, pp: int) -> tuple[_Stage, ...]:
-    layout = weight_layout(arch, fmt, tp)
+def _stages(
+    arch: Architecture, fmt: WeightFormat | None, tp: int, pp: int, inventory: TensorInventory | None
+) -> tuple[_Stage, ...]:
+    if inventory is not None:
+        layout: WeightLayout | InventoryLayout = inventory_layout(inventory, arch, fmt, tp)
+    else:
+        assert fmt is not None
+        layout = weight_layout(arch, fmt, tp)
     out = []
     for s, layers in enumerate(pipeline_stages(arch.num_layers, pp)):
         weights = sum(layout.per_layer[i] for i in layers)
@@ -161,23 +198,17 @@ def _stage_kv(arch: Architecture, tp: int, layers: range) -> tuple[int, int, int
 
 def estimate(model: ModelSpec, workload: Workload, deployment: Deployment) -> Estimate:
     arch = model.architecture
-    fmt = weight_format(workload.weight_format or model.native_format)
-    dtype = resolve_kv_dtype(model, workload, fmt)
+    plan = weight_plan(model, workload)
+    dtype = resolve_kv_dtype(model, workload, plan.name)
     engine = engine_profile(deployment.engine)
     tp, pp = deployment.tensor_parallel, deployment.pipeline_parallel
     T, B = workload.context, workload.batch
-    weights_exact = fmt.name == model.native_format and fmt.family == "float"
-    weight_note = (
-        f"{arch.parameter_count():,} parameters in {fmt.label}"
-        if weights_exact
-        else f"{fmt.label}, priced tensor by tensor (scales included; embeddings, norms kept per format rules)"
-    )
     activation = engine.activation_bytes(arch, T, B, tp)
     overhead = engine.overhead_bytes(tp)
     per_token = kv_bytes_per_token(arch, dtype)
     kv_note = f"{per_token:,} B/token x {T:,} tokens x {B:,} seq in {dtype.label}"
     gpus: list[GpuEstimate] = []
-    for s, stage in enumerate(_stages(arch, fmt, tp, pp)):
+    for s, stage in enumerate(_stages(arch, plan.fmt, tp, pp, model.inventory)):
         kv_tokens = stage.full * engine.kv_tokens(T, LayerKind.FULL, None)
         if stage.sliding:
             kv_tokens += stage.sliding * engine.kv_tokens(T, LayerKind.SLIDING, arch.sliding_window)
@@ -186,8 +217,8 @@ def estimate(model: ModelSpec, workload: Workload, deployment: Deployment) -> Es
             Segment.model_construct(
                 kind=SegmentKind.WEIGHTS,
                 bytes=stage.weights,
-                provenance=Provenance.EXACT if weights_exact else Provenance.FORMULA,
-                note=weight_note,
+                provenance=Provenance.EXACT if plan.exact else Provenance.FORMULA,
+                note=plan.note,
             ),
             Segment.model_construct(
                 kind=SegmentKind.KV_CACHE, bytes=kv_bytes, provenance=Provenance.EXACT, note=kv_note
@@ -204,7 +235,7 @@ def estimate(model: ModelSpec, workload: Workload, deployment: Deployment) -> Es
         )
         for r in range(tp):
             gpus.append(_gpu_estimate(s * tp + r, deployment.gpu(s * tp + r), segments, stage.expert_weights, s))
-    return _summarize(model, fmt, dtype, workload, tuple(gpus), per_token)
+    return _summarize(model, plan, dtype, workload, tuple(gpus), per_token)
 
 
 def _gpu_estimate(
@@ -227,14 +258,12 @@ def _gpu_estimate(
 
 def _summarize(
     model: ModelSpec,
-    fmt: WeightFormat,
+    plan: WeightPlan,
     dtype: KvDtype,
     workload: Workload,
     gpus: tuple[GpuEstimate, ...],
     per_token: int,
 ) -> Estimate:
-    arch = model.architecture
-
     def total(kind: Any) -> int:
         return sum(g.segment(kind).bytes for g in gpus)
 
@@ -242,9 +271,9 @@ def _summarize(
     known = all(c is not None for c in capacities)
     return Estimate.model_construct(
         model_name=model.name,
-        parameters=arch.parameter_count(),
-        active_parameters=arch.active_parameter_count(),
-        weight_format=fmt.name,
+        parameters=model.parameter_count(),
+        active_parameters=model.active_parameter_count(),
+        weight_format=plan.name,
         kv_dtype=dtype.name,
         context=workload.context,
         batch=workload.batch,
@@ -258,13 +287,11 @@ def _summarize(
         fits=all(g.fits for g in gpus) if known else None,
         headroom_bytes=min(g.headroom_bytes for g in gpus if g.headroom_bytes is not None) if known else None,
         per_gpu=gpus,
-        warnings=_warnings(model, fmt, workload, gpus),
+        warnings=_warnings(model, plan, workload, gpus),
     )
 
 
-def _warnings(
-    model: ModelSpec, fmt: WeightFormat, workload: Workload, gpus: tuple[GpuEstimate, ...]
-) -> tuple[str, ...]:
+def _warnings(model: ModelSpec, plan: WeightPlan, workload: Workload, gpus: tuple[GpuEstimate, ...]) -> tuple[str, ...]:
     arch = model.architecture
     out = []
     if workload.context > arch.max_context:
@@ -272,7 +299,7 @@ def _warnings(
             f"context {workload.context:,} is above {model.name}'s maximum of {arch.max_context:,} "
             "tokens: the model was not trained for it"
         )
-    if fmt.family == "mxfp4" and arch.moe is None:
+    if plan.fmt is not None and plan.fmt.family == "mxfp4" and arch.moe is None:
         out.append("MXFP4 applies to expert weights only and this model has none: weights stay 16-bit")
     tp = len({g.index for g in gpus if g.stage == 0})
     if arch.mla is None and tp > arch.num_kv_heads:

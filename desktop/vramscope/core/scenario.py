@@ -6,6 +6,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
 from vramscope.core.architecture import Architecture
+from vramscope.core.inventory import TensorInventory
 
 MAX_CONTEXT = 10**9  # far past any model; keeps arithmetic and sliders sane
 MAX_BATCH = 10**7
@@ -32,7 +33,10 @@ class Source(StrEnum):
 
 
 class ModelSpec(_Frozen):
-    """A model as a reader found it: its architecture, native format and where the facts come from."""
+    """A model as a reader found it: its architecture, native format and where the facts come from;
+    with a file, the file's own tensors too (then the weights are exact to the byte)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     name: str
     source: Source
@@ -41,6 +45,15 @@ class ModelSpec(_Frozen):
     family: str = ""
     architecture: Architecture
     native_format: str = "bf16"
+    inventory: TensorInventory | None = None
+
+    def parameter_count(self) -> int:
+        return self.inventory.parameter_count() if self.inventory else self.architecture.parameter_count()
+
+    def active_parameter_count(self) -> int:
+        if self.inventory is None:
+            return self.architecture.active_parameter_count()
+        return max(0, self.inventory.parameter_count() - self.architecture.unused_expert_parameters())
 
 
 class Workload(_Frozen):

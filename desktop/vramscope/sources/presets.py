@@ -10,7 +10,6 @@ from vramscope.core.architecture import Architecture
 from vramscope.core.scenario import ModelSpec, Source
 from vramscope.resources import resources_dir
 from vramscope.sources.errors import ModelFileError
-from vramscope.sources.hf_config import architecture_from_config, native_format, read_config_file
 
 DEFAULT_PRESET = "llama-3.1-8b"  # what the window and --screenshot show when no model is named
 
@@ -74,32 +73,3 @@ def unknown_model_message(name: str) -> str:
     ids = list(dict.fromkeys(_lookup_table()[c] for c in close))
     hint = f" — did you mean {', '.join(ids)}?" if ids else " — `vramscope models` lists the presets"
     return f"unknown model '{name}'{hint}"
-
-
-def resolve_model(name: str) -> ModelSpec:
-    """A preset id or alias, or a path to a Hugging Face model folder or its config.json."""
-    path = Path(name).expanduser()
-    if path.exists():
-        return model_from_path(path)
-    preset = find_preset(name)
-    if preset is not None:
-        return load_preset(preset)
-    raise ModelFileError(unknown_model_message(name))
-
-
-def model_from_path(path: Path) -> ModelSpec:
-    config_path = path / "config.json" if path.is_dir() else path
-    if path.is_dir() and not config_path.is_file():
-        raise ModelFileError(f"{path} holds no config.json")
-    if config_path.suffix.lower() != ".json":
-        raise ModelFileError(f"{path.name}: expected a model folder or its config.json")
-    config = read_config_file(config_path)
-    arch = architecture_from_config(config)
-    folder = config_path.parent
-    return ModelSpec(
-        name=folder.name if path.is_dir() or config_path.name == "config.json" else config_path.stem,
-        source=Source.CONFIG,
-        source_detail=f"config.json in {folder}",
-        architecture=arch,
-        native_format=native_format(config),
-    )

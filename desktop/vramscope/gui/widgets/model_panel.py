@@ -53,10 +53,10 @@ class ModelPanel(QGroupBox):
             self.picker.setCurrentIndex(index)
             self.picker.blockSignals(False)
         arch = model.architecture
-        active = arch.active_parameter_count()
+        parameters, active = model.parameter_count(), model.active_parameter_count()
         rows = [
-            ("Parameters", f"{arch.parameter_count():,}"),
-            *([("Active / token", f"{active:,}")] if active != arch.parameter_count() else []),
+            ("Parameters", f"{parameters:,}"),
+            *([("Active / token", f"{active:,}")] if active != parameters else []),
             ("Layers", f"{arch.num_layers}"),
             ("Attention", arch.attention_summary()),
             ("Head dim", f"{arch.head_dim}" if arch.mla is None else "latent"),
@@ -66,4 +66,5 @@ class ModelPanel(QGroupBox):
         self.facts.setText(
             "<table>" + "".join(f"<tr><td>{k}&nbsp;&nbsp;</td><td><b>{v}</b></td></tr>" for k, v in rows) + "</table>"
         )
-        self.source.setText(f"Source: {model.source_detail}")
+        weights = f"<br>Weights exact: {model.inventory.describe()}" if model.inventory else ""
+        self.source.setText(f"Source: {model.source_detail}{weights}")

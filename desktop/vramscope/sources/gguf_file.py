@@ -1,0 +1,319 @@
+"""GGUF files: metadata and tensor infos only, read from the header through a memory map.
+
+The type tables come from the `gguf` package (maintained with llama.cpp). The walk over the header is ours
+so that every count, length and offset a hostile file gives is bounded before it is used; tensor data is
+never touched, so reading costs the same for a 100 MB and a 100 GB file.
+"""
+
+import mmap
+import re
+import struct
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from vramscope.core.architecture import MLA, Architecture, LayerKind, Mamba, MoE
+from vramscope.core.inventory import StoredTensor, TensorInventory
+from vramscope.core.precision import WEIGHT_FORMATS
+from vramscope.core.scenario import ModelSpec, Source, validation_message
+from vramscope.sources.errors import ModelFileError
+from vramscope.sources.tensor_names import classify
+
+GGUF_MAGIC = b"GGUF"
+MAX_TENSORS = 1_000_000
+MAX_KEYS = 100_000
+MAX_STRING = 64 * 1024 * 1024
+MAX_DIMS = 8
+KEEP_ARRAY = 65_536  # numeric arrays up to this length are kept (per-layer heads); longer ones only counted
+_SPLIT = re.compile(r"^(?P<stem>.*)-(?P<index>\d{5})-of-(?P<count>\d{5})\.gguf$")
+
+# GGUFValueType: scalar struct formats
+_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
+_STRING, _ARRAY = 8, 9
+
+
+@lru_cache(maxsize=1)
+def _ggml_types() -> dict[int, tuple[str, int, int]]:
+    """ggml type id -> (name, block size, bytes per block), from the gguf package."""
+    import gguf
+
+    return {
+        int(t): (t.name, *gguf.GGML_QUANT_SIZES[t]) for t in gguf.GGMLQuantizationType if t in gguf.GGML_QUANT_SIZES
+    }
+
+
+@lru_cache(maxsize=1)
+def _file_types() -> dict[int, str]:
+    import gguf
+
+    return {int(t): t.name.removeprefix("MOSTLY_") for t in gguf.LlamaFileType}
+
+
+class _Cursor:
+    """Bounded reads from the header."""
+
+    def __init__(self, data: mmap.mmap | bytes, name: str) -> None:
+        self.data, self.pos, self.name = data, 0, name
+
+    def fail(self, what: str) -> ModelFileError:
+        return ModelFileError(f"{self.name}: {what} (at byte {self.pos:,})")
+
+    def unpack(self, fmt: str) -> Any:
+        size = struct.calcsize(fmt)
+        if self.pos + size > len(self.data):
+            raise self.fail("truncated header")
+        (value,) = struct.unpack_from(fmt, self.data, self.pos)
+        self.pos += size
+        return value
+
+    def string(self) -> str:
+        length = self.unpack("<Q")
+        if length > MAX_STRING or self.pos + length > len(self.data):
+            raise self.fail(f"string of {length:,} bytes runs past the end")
+        raw = self.data[self.pos : self.pos + length]
+        self.pos += length
+        return bytes(raw).decode("utf-8", errors="replace")
+
+    def skip_strings(self, count: int) -> None:
+        data, pos, end = self.data, self.pos, len(self.data)
+        unpack = struct.Struct("<Q").unpack_from
+        for _ in range(count):
+            if pos + 8 > end:
+                raise self.fail("truncated string array")
+            pos += 8 + unpack(data, pos)[0]
+        if pos > end:
+            raise self.fail("string array runs past the end")
+        self.pos = pos
+
+    def value(self, kind: int, depth: int = 0) -> Any:
+        if kind in _SCALARS:
+            return self.unpack(_SCALARS[kind])
+        if kind == _STRING:
+            return self.string()
+        if kind != _ARRAY:
+            raise self.fail(f"unknown value type {kind}")
+        if depth > 1:
+            raise self.fail("arrays nested too deeply")
+        inner, count = self.unpack("<I"), self.unpack("<Q")
+        if inner in _SCALARS:
+            size = struct.calcsize(_SCALARS[inner])
+            if count * size > len(self.data) - self.pos:
+                raise self.fail(f"array of {count:,} items runs past the end")
+            if count > KEEP_ARRAY:
+                self.pos += count * size
+                return _Counted(count)
+            values = struct.unpack_from(f"<{count}{_SCALARS[inner][1]}", self.data, self.pos)
+            self.pos += count * size
+            return list(values)
+        if inner == _STRING:
+            if count * 8 > len(self.data) - self.pos:
+                raise self.fail(f"array of {count:,} strings runs past the end")
+            self.skip_strings(count)
+            return _Counted(count)
+        if count > KEEP_ARRAY:
+            raise self.fail(f"array of {count:,} arrays is beyond any real model")
+        return [self.value(_ARRAY if inner == _ARRAY else inner, depth + 1) for _ in range(count)]
+
+
+class _Counted(int):
+    """A long array we only counted (tokenizer vocabularies)."""
+
+
+def read_gguf(path: Path) -> ModelSpec:
+    """A .gguf file, or the first of a split set (…-00001-of-00005.gguf), as a model with exact tensors."""
+    parts = _parts(path)
+    metadata, tensors = _read_one(parts[0])
+    for part in parts[1:]:
+        tensors += _read_one(part)[1]
+    arch_name = str(metadata.get("general.architecture", ""))
+    if not arch_name:
+        raise ModelFileError(f"{path.name}: no general.architecture key")
+    names = {t.tensor.name for t in tensors}
+    arch = architecture_from_gguf(metadata, arch_name, tied="output.weight" not in names)
+    file_type = _file_types().get(int(metadata.get("general.file_type", -1)), "")
+    native = file_type.lower() if file_type.lower() in WEIGHT_FORMATS else (file_type.lower() or "gguf")
+    inventory = TensorInventory(tuple(tensors), len(parts), "gguf", file_type or None)
+    return ModelSpec(
+        name=str(metadata.get("general.name") or path.stem),
+        source=Source.GGUF,
+        source_detail=f"{path.name}: {inventory.describe()}" + (f", file type {file_type}" if file_type else ""),
+        architecture=arch,
+        native_format=native,
+        inventory=inventory,
+    )
+
+
+def _parts(path: Path) -> list[Path]:
+    match = _SPLIT.match(path.name)
+    if match is None:
+        return [path]
+    count = int(match.group("count"))
+    parts = [path.with_name(f"{match.group('stem')}-{i:05d}-of-{count:05d}.gguf") for i in range(1, count + 1)]
+    missing = [p.name for p in parts if not p.is_file()]
+    if missing:
+        raise ModelFileError(f"split GGUF is incomplete: {', '.join(missing[:3])} missing")
+    return parts
+
+
+def _read_one(path: Path) -> tuple[dict[str, Any], list[StoredTensor]]:
+    try:
+        with path.open("rb") as f:
+            if path.stat().st_size < 24:
+                raise ModelFileError(f"{path.name} is too short to be a GGUF file")
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                return _parse(_Cursor(data, path.name))
+    except OSError as exc:
+        raise ModelFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _parse(cur: _Cursor) -> tuple[dict[str, Any], list[StoredTensor]]:
+    if bytes(cur.data[:4]) != GGUF_MAGIC:
+        raise ModelFileError(f"{cur.name} is not a GGUF file (no GGUF magic)")
+    cur.pos = 4
+    version = cur.unpack("<I")
+    if version not in (2, 3):
+        raise cur.fail(f"GGUF version {version} is not supported (2 and 3 are)")
+    n_tensors, n_keys = cur.unpack("<Q"), cur.unpack("<Q")
+    if n_tensors > MAX_TENSORS or n_keys > MAX_KEYS:
+        raise cur.fail(f"{n_tensors:,} tensors and {n_keys:,} keys is beyond any real model")
+    metadata: dict[str, Any] = {}
+    for _ in range(n_keys):
+        key = cur.string()
+        metadata[key] = cur.value(cur.unpack("<I"))
+    types = _ggml_types()
+    infos = []
+    for _ in range(n_tensors):
+        name = cur.string()
+        n_dims = cur.unpack("<I")
+        if n_dims > MAX_DIMS:
+            raise cur.fail(f"tensor {name[:60]!r} has {n_dims} dimensions")
+        dims = [cur.unpack("<Q") for _ in range(n_dims)]
+        kind, offset = cur.unpack("<I"), cur.unpack("<Q")
+        if kind not in types:
+            raise cur.fail(f"tensor {name[:60]!r} has unknown ggml type {kind}")
+        infos.append((name, dims, kind, offset))
+    alignment = metadata.get("general.alignment", 32)
+    if not isinstance(alignment, int) or not 1 <= alignment <= 1 << 20:
+        raise cur.fail(f"bad general.alignment {alignment!r}")
+    data_start = -(-cur.pos // alignment) * alignment
+    data_size = len(cur.data) - data_start
+    tensors = []
+    for name, dims, kind, offset in infos:
+        type_name, block, block_bytes = types[kind]
+        numel = 1
+        for d in dims:
+            numel *= d
+        if dims and dims[0] % block:
+            raise cur.fail(f"tensor {name[:60]!r}: row of {dims[0]} does not divide into {type_name} blocks")
+        nbytes = numel // block * block_bytes
+        if offset + nbytes > data_size:
+            raise cur.fail(f"tensor {name[:60]!r} lies past the end of the file")
+        shape = tuple(reversed(dims))  # ggml lists the row length first
+        is_parameter = not name.startswith("rope_freqs")  # a precomputed RoPE table, not a weight
+        tensors.append(StoredTensor(classify(name, shape), type_name, nbytes, is_parameter))
+    return metadata, tensors
+
+
+def _per_layer(value: Any, n: int, name: str) -> tuple[int, ...]:
+    if isinstance(value, list):
+        if len(value) != n or not all(isinstance(v, int) for v in value):
+            raise ModelFileError(f"GGUF key {name} has {len(value)} entries for {n} layers")
+        return tuple(value)
+    return (int(value),) * n
+
+
+def architecture_from_gguf(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
+    """The Architecture `{arch}.*` keys describe (llama.cpp's names)."""
+
+    def get(key: str, default: Any = None) -> Any:
+        return meta.get(f"{arch}.{key}", default)
+
+    try:
+        layers = int(get("block_count"))
+        hidden = int(get("embedding_length"))
+        heads = _per_layer(get("attention.head_count"), layers, "attention.head_count")
+        kv_heads = _per_layer(
+            get("attention.head_count_kv", get("attention.head_count")), layers, "attention.head_count_kv"
+        )
+        ffn = _per_layer(get("feed_forward_length", 4 * hidden), layers, "feed_forward_length")
+    except (TypeError, ValueError):
+        raise ModelFileError(f"GGUF lacks {arch}.block_count, embedding_length or attention.head_count") from None
+    tokens = meta.get("tokenizer.ggml.tokens")
+    vocab = int(get("vocab_size", tokens if isinstance(tokens, int) else 0) or 0)
+    n_heads = max(heads)
+    head_dim = int(get("attention.key_length", hidden // n_heads if n_heads else 0) or 0)
+    fields: dict[str, Any] = {
+        "model_type": arch,
+        "vocab_size": vocab,
+        "hidden_size": hidden,
+        "num_layers": layers,
+        "num_attention_heads": n_heads,
+        "num_kv_heads": max(kv_heads) or 1,
+        "head_dim": head_dim,
+        "intermediate_size": max(ffn) or 1,
+        "max_context": int(get("context_length", 2048)),
+        "tie_word_embeddings": tied,
+    }
+    value_length = get("attention.value_length")
+    if value_length and value_length != head_dim:
+        fields["v_head_dim"] = int(value_length)
+    if len(set(heads)) > 1:
+        fields["q_heads_per_layer"] = heads
+    if len(set(kv_heads)) > 1:
+        fields["kv_heads_per_layer"] = kv_heads
+    if get("expert_count"):
+        fields["moe"] = MoE(
+            num_experts=int(get("expert_count")),
+            experts_per_token=int(get("expert_used_count", 1)),
+            expert_intermediate_size=int(get("expert_feed_forward_length", max(ffn))),
+            shared_intermediate_size=int(get("expert_shared_count", 0)) * int(get("expert_feed_forward_length", 0)),
+            first_dense_layers=int(get("leading_dense_block_count", 0)),
+        )
+    if get("attention.kv_lora_rank"):
+        rope = int(get("rope.dimension_count", 64))
+        fields["mla"] = MLA(
+            q_lora_rank=get("attention.q_lora_rank") or None,
+            kv_lora_rank=int(get("attention.kv_lora_rank")),
+            qk_nope_head_dim=max(1, int(get("attention.key_length_mla", head_dim)) - rope),
+            qk_rope_head_dim=rope,
+            v_head_dim=int(get("attention.value_length_mla", value_length or head_dim)),
+        )
+    kinds = _layer_kinds(arch, get, kv_heads, layers)
+    if kinds:
+        fields["layer_types"] = kinds
+        if LayerKind.SLIDING in kinds:
+            fields["sliding_window"] = int(get("attention.sliding_window"))
+        if LayerKind.MAMBA in kinds:
+            inner = int(get("ssm.inner_size", 2 * hidden))
+            fields["mamba"] = Mamba(
+                d_state=int(get("ssm.state_size", 16)),
+                d_conv=int(get("ssm.conv_kernel", 4)),
+                expand=max(1, inner // hidden),
+                dt_rank=int(get("ssm.time_step_rank", 1)),
+            )
+    try:
+        return Architecture.model_validate(fields)
+    except ValidationError as exc:
+        raise ModelFileError(f"GGUF metadata describes an impossible model: {validation_message(exc)}") from None
+
+
+def _layer_kinds(arch: str, get: Any, kv_heads: tuple[int, ...], layers: int) -> tuple[LayerKind, ...]:
+    kinds = [LayerKind.MAMBA if h == 0 and get("ssm.state_size") else LayerKind.FULL for h in kv_heads]
+    window = get("attention.sliding_window")
+    if window:
+        pattern = get("attention.sliding_window_pattern")
+        for i in range(layers):
+            if kinds[i] is LayerKind.MAMBA:
+                continue
+            if isinstance(pattern, list) and len(pattern) == layers:
+                sliding = bool(pattern[i])
+            elif arch == "gemma2" or arch == "gpt-oss":
+                sliding = i % 2 == 0
+            elif arch.startswith("gemma3"):
+                sliding = (i + 1) % int(pattern or 6) != 0
+            else:
+                sliding = arch == "mistral"
+            kinds[i] = LayerKind.SLIDING if sliding else LayerKind.FULL
+    return tuple(kinds) if any(k is not LayerKind.FULL for k in kinds) else ()

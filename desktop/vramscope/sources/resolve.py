@@ -1,0 +1,49 @@
+"""What a user typed -> a model: a preset, a local folder / config.json / .safetensors / .gguf, or a Hub id."""
+
+from pathlib import Path
+
+from vramscope.core.scenario import ModelSpec, Source
+from vramscope.sources.errors import ModelFileError
+from vramscope.sources.gguf_file import read_gguf
+from vramscope.sources.hf_config import architecture_from_config, native_format, read_config_file
+from vramscope.sources.hf_folder import PICKLE_SUFFIXES, read_model_folder
+from vramscope.sources.hub import fetch_hub_model, is_hub_id
+from vramscope.sources.presets import find_preset, load_preset, unknown_model_message
+
+
+def resolve_model(name: str, hub_endpoint: str | None = None) -> ModelSpec:
+    """Presets first (their org/Name works offline), then local paths, then the Hub."""
+    path = Path(name).expanduser()
+    if path.exists():
+        return open_path(path)
+    preset = find_preset(name)
+    if preset is not None:
+        return load_preset(preset)
+    if is_hub_id(name):
+        return fetch_hub_model(name, endpoint=hub_endpoint)
+    raise ModelFileError(unknown_model_message(name))
+
+
+def open_path(path: Path) -> ModelSpec:
+    """A model folder, its config.json, one of its .safetensors files, or a .gguf file."""
+    if path.is_dir():
+        return read_model_folder(path)
+    suffix = path.suffix.lower()
+    if suffix == ".gguf":
+        return read_gguf(path)
+    if suffix == ".safetensors":
+        return read_model_folder(path.parent)
+    if suffix in PICKLE_SUFFIXES:
+        raise ModelFileError(
+            "PyTorch pickle checkpoints are not read (they can run code) — provide safetensors or a config.json"
+        )
+    if suffix != ".json":
+        raise ModelFileError(f"{path.name}: expected a model folder, config.json, .safetensors or .gguf file")
+    config = read_config_file(path)
+    return ModelSpec(
+        name=path.parent.resolve().name if path.name == "config.json" else path.stem,
+        source=Source.CONFIG,
+        source_detail=f"{path}",
+        architecture=architecture_from_config(config),
+        native_format=native_format(config),
+    )
