@@ -145,3 +145,23 @@ def test_command_line_never_imports_qt_or_nvml() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("[]")
+
+
+def test_estimate_a_gguf_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.sources.model_files import write_gguf
+    from tests.sources.test_hf_folder import tiny_arch
+
+    path = tmp_path / "tiny.gguf"
+    write_gguf(path, tiny_arch())
+    code, out, _ = run(capsys, "estimate", str(path), "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["model"]["source"] == "gguf"
+    assert doc["model"]["parameters"] == tiny_arch().parameter_count()
+    assert doc["scenario"]["weights"] == "q4_k_m"
+    assert doc["per_gpu"][0]["provenance"]["weights"] == "exact"
+
+
+def test_estimate_a_pickle_folder_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "pytorch_model.bin").write_bytes(b"\x80")
+    code, _, err = run(capsys, "estimate", str(tmp_path / "pytorch_model.bin"))
+    assert code == 2 and "PyTorch pickle checkpoints are not read" in err

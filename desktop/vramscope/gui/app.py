@@ -2,6 +2,7 @@
 
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -15,6 +16,7 @@ from vramscope.gui.workers import start_probe
 from vramscope.hardware.catalog import find_gpu
 from vramscope.hardware.probe import probe
 from vramscope.sources.presets import DEFAULT_PRESET, load_preset
+from vramscope.sources.resolve import resolve_model
 
 DEFAULT_GPU = "nvidia-rtx-4090"
 
@@ -26,12 +28,15 @@ def _excepthook(kind: type[BaseException], error: BaseException, tb: TracebackTy
 
 
 def build_window(
-    model: ModelSpec | None = None, settings: QSettings | None = None, defer_chart: bool = False
+    model: ModelSpec | None = None,
+    settings: QSettings | None = None,
+    defer_chart: bool = False,
+    read_model: Callable[[str], ModelSpec] = resolve_model,
 ) -> MainWindow:
     gpu = find_gpu(DEFAULT_GPU)
     assert gpu is not None
     controller = Controller(model or load_preset(DEFAULT_PRESET), gpu.spec())
-    window = MainWindow(controller, settings, defer_chart)
+    window = MainWindow(controller, settings, defer_chart, read_model)
     window.gpu_panel.select_catalog(gpu.id)
     return window
 

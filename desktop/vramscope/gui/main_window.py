@@ -4,14 +4,16 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QPaintEvent
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
+    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -22,6 +24,7 @@ from vramscope.core.estimate import SEGMENT_LABELS
 from vramscope.core.scenario import ModelSpec, Source
 from vramscope.core.units import Unit, format_bytes
 from vramscope.gui.controller import Controller, Result
+from vramscope.gui.model_opener import ModelOpener
 from vramscope.gui.widgets.custom_model_panel import CustomModelPanel
 from vramscope.gui.widgets.gpu_panel import GpuPanel
 from vramscope.gui.widgets.model_panel import ModelPanel
@@ -30,6 +33,7 @@ from vramscope.gui.widgets.workload_panel import WorkloadPanel
 from vramscope.gui.workers import ProbeWorker
 from vramscope.hardware.probe import HardwareSnapshot
 from vramscope.sources.presets import find_preset, load_preset
+from vramscope.sources.resolve import resolve_model
 
 if TYPE_CHECKING:
     from vramscope.gui.widgets.memory_chart import MemoryChart
@@ -42,10 +46,18 @@ class MainWindow(QMainWindow):
 
     chart_ready = Signal()
 
-    def __init__(self, controller: Controller, settings: QSettings | None = None, defer_chart: bool = False) -> None:
+    def __init__(
+        self,
+        controller: Controller,
+        settings: QSettings | None = None,
+        defer_chart: bool = False,
+        read_model: Callable[[str], ModelSpec] = resolve_model,
+    ) -> None:
         super().__init__()
         self.controller = controller
         self.settings = settings
+        self.opener = ModelOpener(settings, read_model, self)
+        self.setAcceptDrops(True)
         self.setWindowTitle("VRAM Scope — will it fit?")
         self.model_panel = ModelPanel()
         self.custom_panel = CustomModelPanel()
@@ -80,6 +92,10 @@ class MainWindow(QMainWindow):
         central = QWidget()
         central.setLayout(root)
         self.setCentralWidget(central)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop waiting for the model being read")
+        self.cancel_button.setVisible(False)
+        self.statusBar().addPermanentWidget(self.cancel_button)
         self._build_menu()
         self._connect_signals()
         self._on_controller_model_changed(controller.model)
@@ -110,6 +126,12 @@ class MainWindow(QMainWindow):
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "Open model folder…", QKeySequence.StandardKey.Open, self._open_folder)
+        self._action(file_menu, "Open GGUF…", QKeySequence("Ctrl+Shift+O"), self._open_gguf)
+        self._action(file_menu, "Open from Hub…", QKeySequence("Ctrl+H"), self._open_hub)
+        self.recent_menu = file_menu.addMenu("Recent models")
+        self._on_opener_recent_changed(self.opener.recent)
+        file_menu.addSeparator()
         self._action(file_menu, "Export chart as PNG…", QKeySequence("Ctrl+E"), self._export_png)
         self._action(file_menu, "Quit", QKeySequence.StandardKey.Quit, self.close)
         edit = self.menuBar().addMenu("&Edit")
@@ -139,6 +161,61 @@ class MainWindow(QMainWindow):
         self.workload_panel.gpu_count_requested.connect(c.set_gpu_count)
         self.gpu_panel.gpu_requested.connect(c.set_gpu)
         c.error_changed.connect(lambda text: self.statusBar().showMessage(text) if text else None)
+        self.opener.model_opened.connect(self._on_opener_model_opened)
+        self.opener.open_failed.connect(self._on_opener_open_failed)
+        self.opener.busy_changed.connect(self._on_opener_busy_changed)
+        self.opener.recent_changed.connect(self._on_opener_recent_changed)
+        self.cancel_button.clicked.connect(self.opener.cancel)
+
+    # --- opening models ---------------------------------------------------------------------------
+
+    def _open_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a Hugging Face model folder")
+        if folder:
+            self.opener.open(folder)
+
+    def _open_gguf(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a GGUF file", "", "GGUF models (*.gguf)")
+        if path:
+            self.opener.open(path)
+
+    def _open_hub(self) -> None:
+        repo, ok = QInputDialog.getText(self, "Open from the Hugging Face Hub", "Model id (organisation/name):")
+        if ok and repo.strip():
+            self.opener.open(repo.strip())
+
+    def _on_opener_model_opened(self, model: ModelSpec) -> None:
+        self.custom_panel.setChecked(False)
+        self.model_panel.show_error("")
+        self.controller.set_model(model)
+
+    def _on_opener_open_failed(self, message: str) -> None:
+        self.model_panel.show_error(message)
+        self.statusBar().showMessage("Could not open the model", 5000)
+
+    def _on_opener_busy_changed(self, source: str) -> None:
+        self.cancel_button.setVisible(bool(source))
+        if source:
+            self.statusBar().showMessage(f"Reading {source}…")
+        else:
+            self.statusBar().clearMessage()
+
+    def _on_opener_recent_changed(self, recent: list[str]) -> None:
+        self.recent_menu.clear()
+        for source in recent:
+            action = self.recent_menu.addAction(source)
+            action.triggered.connect(lambda _=False, s=source: self.opener.open(s))
+        self.recent_menu.setEnabled(bool(recent))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and all(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls:
+            self.opener.open(urls[0].toLocalFile())
+            event.acceptProposedAction()
 
     def _on_model_panel_model_requested(self, preset_id: str) -> None:
         self.custom_panel.setChecked(False)  # a picked preset ends the what-if

@@ -4,6 +4,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QCompleter, QFormLayout, QGroupBox, QLabel, QWidget
 
 from vramscope.core.scenario import ModelSpec
+from vramscope.gui.qt_util import signals_blocked
 from vramscope.sources.presets import preset_documents
 
 
@@ -38,6 +39,11 @@ class ModelPanel(QGroupBox):
         form.addRow(self.picker)
         form.addRow(self.facts)
         form.addRow(self.source)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #c62828;")
+        self.error.setVisible(False)
+        form.addRow(self.error)
         self._connect_signals()
 
     def _connect_signals(self) -> None:
@@ -46,12 +52,18 @@ class ModelPanel(QGroupBox):
     def _on_picker_activated(self, index: int) -> None:
         self.model_requested.emit(self.picker.itemData(index))
 
+    def show_error(self, message: str) -> None:
+        """A model that could not be opened, in words ("" hides it)."""
+        self.error.setText(f"Could not open the model: {message}" if message else "")
+        self.error.setVisible(bool(message))
+
     def show_model(self, model: ModelSpec, preset_id: str | None) -> None:
         index = self.picker.findData(preset_id) if preset_id else -1
-        if index >= 0:
-            self.picker.blockSignals(True)
-            self.picker.setCurrentIndex(index)
-            self.picker.blockSignals(False)
+        with signals_blocked(self.picker):
+            if index >= 0:
+                self.picker.setCurrentIndex(index)
+            else:  # a file, a Hub id or a custom model: its own name, not the last preset's
+                self.picker.setEditText(model.name)
         arch = model.architecture
         parameters, active = model.parameter_count(), model.active_parameter_count()
         rows = [
