@@ -4,11 +4,11 @@ from pathlib import Path
 
 from vramscope.core.scenario import ModelSpec, Source
 from vramscope.sources.errors import ModelFileError
-from vramscope.sources.gguf_file import read_gguf
 from vramscope.sources.hf_config import architecture_from_config, native_format, read_config_file
-from vramscope.sources.hf_folder import PICKLE_SUFFIXES, read_model_folder
-from vramscope.sources.hub import fetch_hub_model, is_hub_id
 from vramscope.sources.presets import find_preset, load_preset, unknown_model_message
+
+# The file and Hub readers are imported where they are used: a preset look-up (the command line's
+# common case) never pays for them.
 
 
 def resolve_model(name: str, hub_endpoint: str | None = None) -> ModelSpec:
@@ -19,6 +19,8 @@ def resolve_model(name: str, hub_endpoint: str | None = None) -> ModelSpec:
     preset = find_preset(name)
     if preset is not None:
         return load_preset(preset)
+    from vramscope.sources.hub import fetch_hub_model, is_hub_id
+
     if is_hub_id(name):
         return fetch_hub_model(name, endpoint=hub_endpoint)
     raise ModelFileError(unknown_model_message(name))
@@ -26,6 +28,9 @@ def resolve_model(name: str, hub_endpoint: str | None = None) -> ModelSpec:
 
 def open_path(path: Path) -> ModelSpec:
     """A model folder, its config.json, one of its .safetensors files, or a .gguf file."""
+    from vramscope.sources.gguf_file import read_gguf
+    from vramscope.sources.hf_folder import PICKLE_SUFFIXES, read_model_folder
+
     if path.is_dir():
         return read_model_folder(path)
     suffix = path.suffix.lower()
