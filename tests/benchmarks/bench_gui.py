@@ -11,20 +11,33 @@ import subprocess
 import sys
 import time
 
-# Each child reports seconds since its own interpreter started (the parent's clock at Popen).
-APP = """
+# Each child reports seconds since the parent's clock at Popen. The bare window quits at its first paint;
+# ours at the chart, which arrives after the first paint.
+PREAMBLE = """
 import json, resource, sys, time
 t0 = float(sys.argv[1])
-from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
 marks = {}
+QUIT_ON_PAINT = %s
 class FirstPaint(QObject):
     def eventFilter(self, obj, event):
         if event.type() == QEvent.Type.Paint and obj.isWidgetType() and "first_paint" not in marks:
             marks["first_paint"] = time.time() - t0
+            if QUIT_ON_PAINT:
+                QTimer.singleShot(0, app.quit)
         return False
 app = QApplication([])
 spy = FirstPaint(); app.installEventFilter(spy)
+"""
+FINISH = """
+app.exec()
+marks.setdefault("rss_mib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(json.dumps(marks))
+"""
+APP = (
+    PREAMBLE % "False"
+    + """
 from vramscope.gui.app import start
 window = start()
 def ready():
@@ -32,30 +45,17 @@ def ready():
     marks["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     app.quit()
 window.chart_ready.connect(ready)
-app.exec()
-print(json.dumps(marks))
 """
-
-BARE = """
-import json, resource, sys, time
-t0 = float(sys.argv[1])
-from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication, QMainWindow
+    + FINISH
+)
+BARE = (
+    PREAMBLE % "True"
+    + """
 import pyqtgraph as pg
-marks = {}
-class FirstPaint(QObject):
-    def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Paint and obj.isWidgetType() and "first_paint" not in marks:
-            marks["first_paint"] = time.time() - t0
-            QTimer.singleShot(0, app.quit)
-        return False
-app = QApplication([])
-spy = FirstPaint(); app.installEventFilter(spy)
 window = QMainWindow(); window.setCentralWidget(pg.PlotWidget()); window.resize(1280, 780); window.show()
-app.exec()
-marks["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps(marks))
 """
+    + FINISH
+)
 
 
 def run_child(code: str) -> dict[str, float]:

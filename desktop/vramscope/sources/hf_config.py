@@ -3,7 +3,6 @@
 Pure parsing of an already-loaded dict; `read_config_file` is the one place that touches the disk.
 """
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from pydantic import ValidationError
 from vramscope.core.architecture import MLA, Architecture, LayerKind, Mamba, MoE, VisionTower
 from vramscope.core.scenario import validation_message
 from vramscope.sources.errors import ModelFileError
+from vramscope.sources.json_object import json_object
 
 _MAX_CONFIG_BYTES = 4 * 1024 * 1024  # real configs are a few KiB; refuse anything huge
 
@@ -43,19 +43,10 @@ def read_config_file(path: Path) -> dict[str, Any]:
         size = path.stat().st_size
         if size > _MAX_CONFIG_BYTES:
             raise ModelFileError(f"{path.name} is {size:,} bytes: too large to be a model config")
-        text = path.read_text(encoding="utf-8")
-        config = json.loads(text)
-    except ModelFileError:
-        raise
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"cannot read {path}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(f"{path.name} is not valid JSON: {exc.msg} (line {exc.lineno})") from None
-    except RecursionError:
-        raise ModelFileError(f"{path.name} is nested too deeply to be a model config") from None
-    if not isinstance(config, dict):
-        raise ModelFileError(f"{path.name} must hold a JSON object, not {type(config).__name__}")
-    return config
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ModelFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return json_object(raw, path.name)
 
 
 class _Keys:

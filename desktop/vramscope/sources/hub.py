@@ -18,6 +18,7 @@ from vramscope.core.scenario import ModelSpec, Source
 from vramscope.sources.errors import ModelFileError
 from vramscope.sources.hf_config import architecture_from_config, native_format, read_config_file
 from vramscope.sources.hf_folder import stored_tensor
+from vramscope.sources.json_object import json_object
 from vramscope.sources.safetensors_file import RawTensor
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
@@ -171,7 +172,7 @@ def _safetensors_headers(
         cached.write_text(json.dumps(headers), encoding="utf-8")
     else:
         try:
-            headers = json.loads(cached.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+            headers = json_object(cached.read_bytes(), cached.name)
+        except (OSError, ModelFileError):
             raise ModelFileError(_message(repo_id, failure)) from None
     return headers or None

@@ -5,12 +5,12 @@ the header is read; every bound a hostile file could break is checked and report
 """
 
 import itertools
-import json
 import struct
 from pathlib import Path
 from typing import Any, NamedTuple, TypeGuard
 
 from vramscope.sources.errors import ModelFileError
+from vramscope.sources.json_object import json_object
 
 MAX_HEADER_BYTES = 100 * 1024 * 1024  # the reference implementation's own limit
 MAX_TENSORS = 1_000_000
@@ -58,16 +58,7 @@ def read_header(path: Path) -> tuple[list[RawTensor], dict[str, str]]:
             raw = f.read(length)
     except OSError as exc:
         raise ModelFileError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        header = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ModelFileError(f"{path.name}: header is not UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(f"{path.name}: header is not JSON ({exc.msg})") from None
-    except RecursionError:
-        raise ModelFileError(f"{path.name}: header is nested too deeply") from None
-    if not isinstance(header, dict):
-        raise ModelFileError(f"{path.name}: header must be a JSON object")
+    header = json_object(raw, f"{path.name}: header")
     return _tensors(path.name, header, size - 8 - length)
 
 
@@ -113,9 +104,9 @@ def shard_files(folder: Path) -> list[Path]:
     if not index.is_file():
         return sorted(folder.glob("*.safetensors"))
     try:
-        weight_map = json.loads(index.read_text(encoding="utf-8")).get("weight_map")
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError, AttributeError):
-        raise ModelFileError(f"{index.name} is not a valid safetensors index") from None
+        weight_map = json_object(index.read_bytes(), index.name).get("weight_map")
+    except OSError as exc:
+        raise ModelFileError(f"cannot read {index}: {exc.strerror or exc}") from None
     if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):
         raise ModelFileError(f"{index.name} has no weight_map of file names")
     files = sorted(set(weight_map.values()))
