@@ -98,12 +98,11 @@ def _open_window() -> int:
     return gui_main()
 
 
-def _screenshot(args: argparse.Namespace) -> int:
+def _screenshot(args: argparse.Namespace, model: ModelSpec) -> int:
     from pathlib import Path
 
     from vramscope.gui.app import screenshot
 
-    model = resolve_model(args.model)
     workload = _workload(args, model)
     deployment = _deployment(args)
     capacity = round(args.gpu_memory * GIB) if args.gpu_memory else None
@@ -189,7 +188,7 @@ def _workload(args: argparse.Namespace, model: ModelSpec) -> Workload:
 def _estimate(args: argparse.Namespace) -> int:
     model = resolve_model(args.model)
     if args.screenshot:
-        return _screenshot(args)
+        return _screenshot(args, model)
     workload = _workload(args, model)
     deployment = _deployment(args)
     result = estimate(model, workload, deployment)

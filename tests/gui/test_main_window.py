@@ -212,3 +212,12 @@ def test_export_png(window: MainWindow, tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "PNG images (*.png)"))
     window._export_png()
     assert target.stat().st_size > 1000
+
+
+def test_a_scenario_the_core_refuses_keeps_the_last_good_one(window: MainWindow, qtbot: QtBot) -> None:
+    odd = window.controller.model.model_copy(update={"native_format": "fp7", "name": "Odd"})
+    with qtbot.waitSignal(window.controller.error_changed, check_params_cb=lambda m: "unknown weight format" in m):
+        window.controller.set_model(odd)
+    assert window.controller.model.name == "Llama-3.1-8B"
+    window.workload_panel.gpu_spin.setValue(2)  # the window keeps working
+    assert len(window.controller.result.estimate.per_gpu) == 2

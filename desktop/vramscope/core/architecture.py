@@ -9,7 +9,7 @@ from functools import lru_cache
 from math import prod
 from typing import NamedTuple, Protocol, Self
 
-from pydantic import BaseModel, ConfigDict, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, NonNegativeInt, PositiveInt, model_validator
 
 
 class LayerKind(StrEnum):
@@ -129,7 +129,7 @@ class Architecture(_Frozen):
     intermediate_size: PositiveInt
     max_context: PositiveInt
     q_heads_per_layer: tuple[PositiveInt, ...] = ()  # when heads differ by layer (OpenELM, GGUF arrays)
-    kv_heads_per_layer: tuple[int, ...] = ()  # 0 = the layer has no attention
+    kv_heads_per_layer: tuple[NonNegativeInt, ...] = ()  # 0 = the layer has no attention
     layer_types: tuple[LayerKind, ...] = ()  # empty = every layer full attention
     sliding_window: PositiveInt | None = None
     tie_word_embeddings: bool = False

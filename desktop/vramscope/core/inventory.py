@@ -65,7 +65,7 @@ def inventory_layout(
     first = last = 0
     for stored in inventory.tensors:
         t = stored.tensor
-        local = t._replace(shape=local_shape(t, arch, tp)) if tp > 1 and t.layer < arch.num_layers else t
+        local = t._replace(shape=local_shape(t, arch, tp)) if tp > 1 else t
         if fmt is None:
             size = stored.stored_bytes * local.numel // max(1, t.numel)
         elif stored.is_parameter:

@@ -286,22 +286,23 @@ def _gguf_rule(ftype: str, default: str, t: Tensor, ctx: TensorContext) -> str:
 
 def local_shape(t: Tensor, arch: Architecture, tp: int) -> tuple[int, ...]:
     """The slice of `t` one of `tp` tensor-parallel ranks holds."""
-    if tp == 1 or t.split is Split.REPLICATED:
+    if tp == 1 or t.split is Split.REPLICATED or not t.shape:
         return t.shape
     shape = list(t.shape)
+    layer = min(max(t.layer, 0), arch.num_layers - 1)  # extra (MTP) layers split like the last one
     if t.split is Split.ROW and len(shape) >= 2:
         shape[-1] = ceil(shape[-1] / tp)
         return tuple(shape)
     out_axis = len(shape) - 2 if len(shape) >= 2 else 0
     rows = shape[out_axis]
     if t.split in (Split.KV, Split.QKV):
-        nkv = arch.kv_heads(t.layer)
+        nkv = max(1, arch.kv_heads(layer))
         kv_local = max(1, ceil(nkv / tp))  # KV heads are replicated once tp exceeds them
         if t.split is Split.KV:
-            rows = rows // nkv * kv_local
-        else:
-            d, dv, nq = arch.head_dim, arch.v_dim, arch.q_heads(t.layer)
-            rows = ceil(nq / tp) * d + kv_local * (d + dv)
+            rows = rows * kv_local // nkv
+        else:  # the rank's share of the fused rows: its Q heads and its K/V heads
+            d, dv, nq = arch.head_dim, arch.v_dim, arch.q_heads(layer)
+            rows = rows * (ceil(nq / tp) * d + kv_local * (d + dv)) // (nq * d + nkv * (d + dv))
     else:  # COLUMN, VOCAB
         rows = ceil(rows / tp)
     shape[out_axis] = rows

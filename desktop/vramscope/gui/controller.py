@@ -66,17 +66,27 @@ class Controller(QObject):
             decode_tokens_per_s(self.model, est, deployment),
         )
 
-    def _publish(self) -> None:
-        self.result = self._compute()
+    def _change(self, model: ModelSpec, workload: Workload, gpu: GpuSpec, gpu_count: int) -> None:
+        """Adopt a new scenario only if it computes; otherwise keep the old one and say why."""
+        old = (self.model, self.workload, self.gpu, self.gpu_count)
+        self.model, self.workload, self.gpu, self.gpu_count = model, workload, gpu, gpu_count
+        try:
+            result = self._compute()
+        except ValueError as exc:  # a format or split the core refuses (pydantic errors included)
+            self.model, self.workload, self.gpu, self.gpu_count = old
+            self.error_changed.emit(validation_message(exc) if isinstance(exc, ValidationError) else str(exc))
+            self.estimate_changed.emit(self.result)  # puts the widgets back on the scenario still shown
+            return
+        self.result = result
+        if model is not old[0]:
+            self.model_changed.emit(model)
         self.error_changed.emit("")
-        self.estimate_changed.emit(self.result)
+        self.estimate_changed.emit(result)
 
     def set_model(self, model: ModelSpec) -> None:
-        self.model = model
         context = min(self.workload.context, model.architecture.max_context)
-        self.workload = Workload.model_validate({**self.workload.model_dump(), "context": context})
-        self.model_changed.emit(model)
-        self._publish()
+        workload = Workload.model_validate({**self.workload.model_dump(), "context": context})
+        self._change(model, workload, self.gpu, self.gpu_count)
 
     def set_workload(self, **changes: Any) -> None:
         try:
@@ -85,19 +95,14 @@ class Controller(QObject):
             self.error_changed.emit(validation_message(exc))
             return
         if workload != self.workload:
-            self.workload = workload
-            self._publish()
+            self._change(self.model, workload, self.gpu, self.gpu_count)
 
     def set_gpu(self, gpu: GpuSpec, count: int | None = None) -> None:
-        self.gpu = gpu
-        if count is not None:
-            self.gpu_count = max(1, count)
-        self._publish()
+        self._change(self.model, self.workload, gpu, self.gpu_count if count is None else max(1, count))
 
     def set_gpu_count(self, count: int) -> None:
         if count != self.gpu_count and count >= 1:
-            self.gpu_count = count
-            self._publish()
+            self._change(self.model, self.workload, self.gpu, count)
 
     def set_hardware(self, snapshot: HardwareSnapshot) -> None:
         self.hardware = snapshot

@@ -156,6 +156,16 @@ def probe(sysfs: Path = Path("/sys"), meminfo: Path = Path("/proc/meminfo")) -> 
         nvidia = HardwareSnapshot(status=ProbeStatus.ERROR, message=f"NVIDIA query failed: {exc}")
     if nvidia.usable_gpus() or (nvidia.status is ProbeStatus.OK and nvidia.devices):
         return nvidia
+    try:
+        return _fallbacks(nvidia, sysfs, meminfo)
+    except Exception as exc:  # an odd sysfs or RAM reading must not leave the window waiting
+        return HardwareSnapshot(
+            status=nvidia.status, message=f"{nvidia.message} Other detection failed: {exc}", devices=nvidia.devices
+        )
+
+
+def _fallbacks(nvidia: HardwareSnapshot, sysfs: Path, meminfo: Path) -> HardwareSnapshot:
+    """AMD, Apple, then system RAM, when NVML found nothing usable."""
     others = _probe_amd(sysfs) or _probe_apple()
     if others:
         return HardwareSnapshot(
@@ -368,8 +378,7 @@ def _probe_amd(sysfs: Path) -> tuple[Device, ...]:
             used = int(_read(dev / "mem_info_vram_used"))
         except (OSError, ValueError):
             continue
-        product = dev / "product_name"
-        name = _read(product) if product.is_file() else f"AMD GPU ({_safe_read(dev / 'device') or card.name})"
+        name = _safe_read(dev / "product_name") or f"AMD GPU ({_safe_read(dev / 'device') or card.name})"
         known = find_gpu(name)
         devices.append(
             Device(
@@ -439,7 +448,7 @@ def system_memory_device(meminfo: Path = Path("/proc/meminfo")) -> Device | None
 
         vm = psutil.virtual_memory()
         total, available = int(vm.total), int(vm.available)
-    except ImportError:
+    except Exception:  # no psutil, or psutil cannot read this system: /proc/meminfo
         try:
             fields = dict(line.split(":", 1) for line in meminfo.read_text().splitlines() if ":" in line)
             total = int(fields["MemTotal"].split()[0]) * 1024

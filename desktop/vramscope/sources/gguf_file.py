@@ -26,6 +26,7 @@ MAX_TENSORS = 1_000_000
 MAX_KEYS = 100_000
 MAX_STRING = 64 * 1024 * 1024
 MAX_DIMS = 8
+MAX_LAYERS = 10_000
 KEEP_ARRAY = 65_536  # numeric arrays up to this length are kept (per-layer heads); longer ones only counted
 _SPLIT = re.compile(r"^(?P<stem>.*)-(?P<index>\d{5})-of-(?P<count>\d{5})\.gguf$")
 
@@ -132,7 +133,8 @@ def read_gguf(path: Path) -> ModelSpec:
         raise ModelFileError(f"{path.name}: no general.architecture key")
     names = {t.tensor.name for t in tensors}
     arch = architecture_from_gguf(metadata, arch_name, tied="output.weight" not in names)
-    file_type = _file_types().get(int(metadata.get("general.file_type", -1)), "")
+    declared = metadata.get("general.file_type")
+    file_type = _file_types().get(declared, "") if isinstance(declared, int) else ""
     native = file_type.lower() if file_type.lower() in WEIGHT_FORMATS else (file_type.lower() or "gguf")
     inventory = TensorInventory(tuple(tensors), len(parts), "gguf", file_type or None)
     return ModelSpec(
@@ -150,6 +152,8 @@ def _parts(path: Path) -> list[Path]:
     if match is None:
         return [path]
     count = int(match.group("count"))
+    if not 1 <= count <= 10_000 or int(match.group("index")) > count:
+        raise ModelFileError(f"{path.name}: not a valid split-file name")
     parts = [path.with_name(f"{match.group('stem')}-{i:05d}-of-{count:05d}.gguf") for i in range(1, count + 1)]
     missing = [p.name for p in parts if not p.is_file()]
     if missing:
@@ -226,20 +230,29 @@ def _per_layer(value: Any, n: int, name: str) -> tuple[int, ...]:
 
 def architecture_from_gguf(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
     """The Architecture `{arch}.*` keys describe (llama.cpp's names)."""
+    try:
+        return _architecture(meta, arch, tied)
+    except ValidationError as exc:
+        raise ModelFileError(f"GGUF metadata describes an impossible model: {validation_message(exc)}") from None
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
+        raise ModelFileError(f"GGUF metadata under '{arch}.' is missing or malformed: {exc}") from None
 
+
+def _architecture(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
     def get(key: str, default: Any = None) -> Any:
         return meta.get(f"{arch}.{key}", default)
 
-    try:
-        layers = int(get("block_count"))
-        hidden = int(get("embedding_length"))
-        heads = _per_layer(get("attention.head_count"), layers, "attention.head_count")
-        kv_heads = _per_layer(
-            get("attention.head_count_kv", get("attention.head_count")), layers, "attention.head_count_kv"
-        )
-        ffn = _per_layer(get("feed_forward_length", 4 * hidden), layers, "feed_forward_length")
-    except (TypeError, ValueError):
-        raise ModelFileError(f"GGUF lacks {arch}.block_count, embedding_length or attention.head_count") from None
+    if get("block_count") is None or get("embedding_length") is None or get("attention.head_count") is None:
+        raise ModelFileError(f"GGUF lacks {arch}.block_count, embedding_length or attention.head_count")
+    layers = int(get("block_count"))
+    if not 1 <= layers <= MAX_LAYERS:
+        raise ModelFileError(f"GGUF {arch}.block_count of {layers:,} is not a real model's")
+    hidden = int(get("embedding_length"))
+    heads = _per_layer(get("attention.head_count"), layers, "attention.head_count")
+    kv_heads = _per_layer(
+        get("attention.head_count_kv", get("attention.head_count")), layers, "attention.head_count_kv"
+    )
+    ffn = _per_layer(get("feed_forward_length", 4 * hidden), layers, "feed_forward_length")
     tokens = meta.get("tokenizer.ggml.tokens")
     vocab = int(get("vocab_size", tokens if isinstance(tokens, int) else 0) or 0)
     n_heads = max(heads)
@@ -293,10 +306,7 @@ def architecture_from_gguf(meta: dict[str, Any], arch: str, tied: bool) -> Archi
                 expand=max(1, inner // hidden),
                 dt_rank=int(get("ssm.time_step_rank", 1)),
             )
-    try:
-        return Architecture.model_validate(fields)
-    except ValidationError as exc:
-        raise ModelFileError(f"GGUF metadata describes an impossible model: {validation_message(exc)}") from None
+    return Architecture.model_validate(fields)
 
 
 def _layer_kinds(arch: str, get: Any, kv_heads: tuple[int, ...], layers: int) -> tuple[LayerKind, ...]:

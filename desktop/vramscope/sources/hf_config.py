@@ -69,7 +69,12 @@ class _Keys:
                 return default
             tried = f" (also tried {', '.join(names[1:])})" if len(names) > 1 else ""
             raise ModelFileError(f"config.json lacks '{names[0]}'{tried}")
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value != int(value)
+        ):
             raise ModelFileError(f"config.json: '{names[0]}' must be a whole number, got {value!r}")
         if positive and value <= 0:
             raise ModelFileError(f"config.json: '{names[0]}' must be positive, got {value!r}")
@@ -213,8 +218,10 @@ def _moe(model_type: str, k: _Keys, intermediate: int) -> MoE | None:
     if step > 1:
         fields["layer_period"], fields["layer_offset"] = step, step - 1
     only_dense = k.get("mlp_only_layers") or []
+    if not isinstance(only_dense, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in only_dense):
+        raise ModelFileError("config.json: 'mlp_only_layers' must be a list of layer numbers")
     if only_dense:
-        fields["dense_layers"] = tuple(int(i) for i in only_dense)
+        fields["dense_layers"] = tuple(only_dense)
     if model_type == "gpt_oss":
         fields["router_bias"] = fields["expert_bias"] = True
     if k.get("topk_method") == "noaux_tc":
@@ -261,10 +268,29 @@ def _mamba(k: _Keys, hidden: int) -> Mamba:
     )
 
 
+def quantization_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The checkpoint's quantization_config, or {} for a plain float checkpoint."""
+    declared = config.get("quantization_config")
+    return declared if isinstance(declared, dict) else {}
+
+
+def quantized_bits(quant: dict[str, Any]) -> int:
+    """Bits of the packed integer weights (GPTQ/AWQ 'bits', compressed-tensors 'num_bits'); 4 by default."""
+    bits = quant.get("bits")
+    groups = quant.get("config_groups")
+    if bits is None and isinstance(groups, dict):
+        for group in groups.values():
+            weights = group.get("weights") if isinstance(group, dict) else None
+            if isinstance(weights, dict) and weights.get("num_bits"):
+                bits = weights["num_bits"]
+                break
+    return bits if isinstance(bits, int) and bits in (2, 3, 4, 8) else 4
+
+
 def native_format(config: dict[str, Any]) -> str:
-    """The weight format the checkpoint is stored in: its quantization, else its dtype."""
-    quant = config.get("quantization_config")
-    if isinstance(quant, dict):
+    """The weight format the checkpoint is stored in, as one of the known formats."""
+    quant = quantization_config(config)
+    if quant:
         method = str(quant.get("quant_method", "")).lower()
         group = quant.get("group_size", 128)
         if method == "fp8":
@@ -272,7 +298,8 @@ def native_format(config: dict[str, Any]) -> str:
         if method == "mxfp4":
             return "mxfp4"
         if method in ("awq", "gptq"):
-            return f"{method}-int4" + ("" if group == 128 else f"-g{group}")
+            grouped = isinstance(group, int) and not isinstance(group, bool) and group >= 8 and group != 128
+            return f"{method}-int4" + (f"-g{group}" if grouped else "")
         if method == "bitsandbytes":
             return "nf4" if quant.get("load_in_4bit") else "int8"
     nested = config.get("text_config")

@@ -5,12 +5,19 @@ count) are recovered from the quantization layout. PyTorch pickles are never ope
 """
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from vramscope.core.architecture import Architecture
 from vramscope.core.inventory import StoredTensor, TensorInventory
 from vramscope.core.scenario import ModelSpec, Source
 from vramscope.sources.errors import ModelFileError
-from vramscope.sources.hf_config import architecture_from_config, native_format, read_config_file
+from vramscope.sources.hf_config import (
+    architecture_from_config,
+    native_format,
+    quantization_config,
+    quantized_bits,
+    read_config_file,
+)
 from vramscope.sources.safetensors_file import RawTensor, read_header, shard_files
 from vramscope.sources.tensor_names import classify
 
@@ -40,6 +47,20 @@ _NOT_PARAMETERS = {
 }
 
 
+PICKLE_MESSAGE = "PyTorch pickle checkpoints are not read (they can run code) — provide safetensors or a config.json"
+
+
+def spec_from_config(config: dict[str, Any], name: str, source: Source, detail: str) -> ModelSpec:
+    """A model known from its config.json alone (weights computed from the architecture)."""
+    return ModelSpec(
+        name=name,
+        source=source,
+        source_detail=detail,
+        architecture=architecture_from_config(config),
+        native_format=native_format(config),
+    )
+
+
 def read_model_folder(folder: Path) -> ModelSpec:
     config_path = folder / "config.json"
     files = shard_files(folder)
@@ -48,25 +69,14 @@ def read_model_folder(folder: Path) -> ModelSpec:
             raise ModelFileError(f"{folder} has safetensors but no config.json to describe the architecture")
         raise ModelFileError(f"{folder} holds no config.json")
     if not files and any(p.suffix in PICKLE_SUFFIXES for p in folder.iterdir()):
-        raise ModelFileError(
-            "PyTorch pickle checkpoints are not read (they can run code) — provide safetensors or a config.json"
-        )
+        raise ModelFileError(PICKLE_MESSAGE)
     config = read_config_file(config_path)
-    arch = architecture_from_config(config)
-    fmt = native_format(config)
-    spec = ModelSpec(
-        name=folder.resolve().name,
-        source=Source.CONFIG,
-        source_detail=f"config.json in {folder}",
-        architecture=arch,
-        native_format=fmt,
-    )
+    spec = spec_from_config(config, folder.resolve().name, Source.CONFIG, f"config.json in {folder}")
     if not files:
         return spec
-    declared = config.get("quantization_config")
-    quant: dict[str, Any] = declared if isinstance(declared, dict) else {}
-    stored = [stored_tensor(raw, quant) for path in files for raw in read_header(path)[0]]
-    inventory = TensorInventory(tuple(stored), len(files), "safetensors", fmt)
+    layout = CheckpointLayout.of(config, spec.architecture)
+    stored = [stored_tensor(raw, layout) for path in files for raw in read_header(path)[0]]
+    inventory = TensorInventory(tuple(stored), len(files), "safetensors", spec.native_format)
     return spec.model_copy(
         update={
             "source": Source.SAFETENSORS,
@@ -76,22 +86,47 @@ def read_model_folder(folder: Path) -> ModelSpec:
     )
 
 
-def stored_tensor(raw: RawTensor, quant: dict[str, Any]) -> StoredTensor:
+class CheckpointLayout(NamedTuple):
+    """How a checkpoint stores what the architecture describes."""
+
+    method: str  # quant_method: awq, gptq, fp8, bitsandbytes, compressed-tensors, mxfp4 … or ""
+    pack: int  # integer weights per int32 (8 for int4, 4 for int8)
+    conv1d: bool  # GPT-2 stores its linear weights transposed, (in, out)
+    shapes: dict[tuple[int, str], tuple[int, ...]]  # the architecture's matrices, for bitsandbytes' flat bytes
+
+    @classmethod
+    def of(cls, config: dict[str, Any], arch: Architecture) -> "CheckpointLayout":
+        quant = quantization_config(config)
+        shapes: dict[tuple[int, str], tuple[int, ...]] = {
+            (t.layer, t.role): t.shape for t in arch.tensors() if len(t.shape) == 2
+        }
+        return cls(
+            str(quant.get("quant_method", "")).lower(), 32 // quantized_bits(quant), arch.model_type == "gpt2", shapes
+        )
+
+
+def stored_tensor(raw: RawTensor, layout: CheckpointLayout) -> StoredTensor:
     """A header entry as a tensor of the model: packed and scaled layouts unpacked to their logical shape."""
     name, shape = raw.name, raw.shape
     stem, _, suffix = name.rpartition(".")
-    method = str(quant.get("quant_method", "")).lower()
     is_parameter = suffix not in _NOT_PARAMETERS and ".quant_state." not in name and not name.endswith("_scales")
     if name.endswith(".attn.bias") and len(shape) == 4:  # GPT-2's saved causal mask
         is_parameter = False
     if suffix == "qweight" and len(shape) == 2:
-        # AWQ packs 8 int4 along the output ([in, out/8]); GPTQ along the input ([in/8, out])
-        shape = (shape[1] * 8, shape[0]) if method == "awq" else (shape[1], shape[0] * 8)
+        # AWQ packs along the output ([in, out/pack]); GPTQ along the input ([in/pack, out])
+        pack = layout.pack
+        shape = (shape[1] * pack, shape[0]) if layout.method == "awq" else (shape[1], shape[0] * pack)
         name = f"{stem}.weight"
-    elif suffix == "weight_packed" and len(shape) == 2:  # compressed-tensors int4: [out, in/8]
-        shape, name = (shape[0], shape[1] * 8), f"{stem}.weight"
+    elif suffix == "weight_packed" and len(shape) == 2:  # compressed-tensors: [out, in/pack]
+        shape, name = (shape[0], shape[1] * layout.pack), f"{stem}.weight"
     elif name.endswith("_blocks") and len(shape) >= 2:  # MXFP4: [..., blocks, 16 bytes] of 32 values
         shape, name = (*shape[:-2], shape[-2] * shape[-1] * 2), name.removesuffix("_blocks")
-    elif method == "bitsandbytes" and raw.dtype == "U8" and suffix == "weight" and shape[-1:] == (1,):
-        shape = (1, shape[0] * 2)  # 4-bit pairs packed in bytes; the matrix shape lives in quant_state
-    return StoredTensor(classify(name, shape), raw.dtype, raw.nbytes, is_parameter)
+    elif layout.conv1d and suffix == "weight" and len(shape) == 2 and (".attn.c_" in name or ".mlp.c_" in name):
+        shape = (shape[1], shape[0])
+    tensor = classify(name, shape)
+    if layout.method == "bitsandbytes" and raw.dtype == "U8" and suffix == "weight" and shape[-1:] == (1,):
+        # 4-bit pairs packed in bytes, the matrix shape kept in quant_state: take the architecture's
+        matrix = layout.shapes.get((tensor.layer, tensor.role))
+        unpacked = shape[0] * 2
+        tensor = classify(name, matrix if matrix and matrix[0] * matrix[1] == unpacked else (1, unpacked))
+    return StoredTensor(tensor, raw.dtype, raw.nbytes, is_parameter)

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 from vramscope.core.inventory import TensorInventory
 from vramscope.core.scenario import ModelSpec, Source
 from vramscope.sources.errors import ModelFileError
-from vramscope.sources.hf_config import architecture_from_config, native_format, read_config_file
-from vramscope.sources.hf_folder import stored_tensor
+from vramscope.sources.hf_config import read_config_file
+from vramscope.sources.hf_folder import CheckpointLayout, spec_from_config, stored_tensor
 from vramscope.sources.json_object import json_object
 from vramscope.sources.safetensors_file import RawTensor
 
@@ -25,7 +25,9 @@ HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
 
 
 def is_hub_id(text: str) -> bool:
-    return HUB_ID.match(text) is not None and ".." not in text
+    """organisation/name as the Hub allows it: no '--' or '..', no trailing '.' or '.git'."""
+    name = text.rsplit("/", 1)[-1]
+    return HUB_ID.match(text) is not None and ".." not in text and "--" not in text and not name.endswith((".", ".git"))
 
 
 def cache_dir() -> Path:
@@ -35,26 +37,24 @@ def cache_dir() -> Path:
 
 def fetch_hub_model(repo_id: str, endpoint: str | None = None, cache: Path | None = None) -> ModelSpec:
     """config.json + safetensors headers of `repo_id`; cached answers when offline."""
+    from huggingface_hub.errors import HFValidationError
+
     if not is_hub_id(repo_id):
         raise ModelFileError(f"'{repo_id}' is not a Hub id (organisation/name)")
-    cache = cache or cache_dir()
+    try:
+        return _fetch(repo_id, endpoint, cache or cache_dir())
+    except HFValidationError as exc:
+        raise ModelFileError(f"'{repo_id}' is not a valid Hub id: {exc}") from None
+
+
+def _fetch(repo_id: str, endpoint: str | None, cache: Path) -> ModelSpec:
     online = _reachable(endpoint)
     config = read_config_file(_config_path(repo_id, endpoint, cache, online))
-    arch = architecture_from_config(config)
-    fmt = native_format(config)
-    spec = ModelSpec(
-        name=repo_id.split("/")[1],
-        source=Source.HUB,
-        source_detail=f"Hugging Face Hub: {repo_id}",
-        hf_id=repo_id,
-        architecture=arch,
-        native_format=fmt,
-    )
+    spec = spec_from_config(config, repo_id.split("/")[1], Source.HUB, f"Hugging Face Hub: {repo_id}")
+    spec = spec.model_copy(update={"hf_id": repo_id})
     headers = _safetensors_headers(repo_id, endpoint, cache, online)
     if headers is None:
         return spec.model_copy(update={"source_detail": f"{spec.source_detail} (config only: no safetensors)"})
-    declared = config.get("quantization_config")
-    quant: dict[str, Any] = declared if isinstance(declared, dict) else {}
     try:
         raws = [
             RawTensor(str(n), str(d), tuple(int(x) for x in shape), int(b))
@@ -65,8 +65,9 @@ def fetch_hub_model(repo_id: str, endpoint: str | None = None, cache: Path | Non
         raise ModelFileError(
             f"the cached headers of '{repo_id}' are damaged: delete {cache} and look it up again"
         ) from None
-    stored = tuple(stored_tensor(raw, quant) for raw in raws)
-    inventory = TensorInventory(stored, len(headers), "safetensors", fmt)
+    layout = CheckpointLayout.of(config, spec.architecture)
+    stored = tuple(stored_tensor(raw, layout) for raw in raws)
+    inventory = TensorInventory(stored, len(headers), "safetensors", spec.native_format)
     return spec.model_copy(
         update={"inventory": inventory, "source_detail": f"Hugging Face Hub: {repo_id}, {inventory.describe()}"}
     )
@@ -118,6 +119,8 @@ def _reachable(endpoint: str | None) -> bool:
 
     if constants.HF_HUB_OFFLINE:
         return False
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY")):
+        return True  # only the proxy can tell: let the client try
     url = urlsplit(endpoint or constants.ENDPOINT)
     port = url.port or (443 if url.scheme == "https" else 80)
     try:
@@ -168,8 +171,11 @@ def _safetensors_headers(
         except _hub_errors() as exc:
             failure = exc
     if headers is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        cached.write_text(json.dumps(headers), encoding="utf-8")
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            cached.write_text(json.dumps(headers), encoding="utf-8")
+        except OSError:
+            pass  # an unwritable cache only costs the offline copy
     else:
         try:
             headers = json_object(cached.read_bytes(), cached.name)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from vramscope.core.scenario import ModelSpec, Source
 from vramscope.sources.errors import ModelFileError
-from vramscope.sources.hf_config import architecture_from_config, native_format, read_config_file
+from vramscope.sources.hf_config import read_config_file
 from vramscope.sources.presets import find_preset, load_preset, unknown_model_message
 
 # The file and Hub readers are imported where they are used: a preset look-up (the command line's
@@ -13,7 +13,10 @@ from vramscope.sources.presets import find_preset, load_preset, unknown_model_me
 
 def resolve_model(name: str, hub_endpoint: str | None = None) -> ModelSpec:
     """Presets first (their org/Name works offline), then local paths, then the Hub."""
-    path = Path(name).expanduser()
+    try:
+        path = Path(name).expanduser()
+    except RuntimeError:  # "~nosuchuser/…": not a path, maybe a preset or Hub id
+        path = Path(name)
     if path.exists():
         return open_path(path)
     preset = find_preset(name)
@@ -29,7 +32,7 @@ def resolve_model(name: str, hub_endpoint: str | None = None) -> ModelSpec:
 def open_path(path: Path) -> ModelSpec:
     """A model folder, its config.json, one of its .safetensors files, or a .gguf file."""
     from vramscope.sources.gguf_file import read_gguf
-    from vramscope.sources.hf_folder import PICKLE_SUFFIXES, read_model_folder
+    from vramscope.sources.hf_folder import PICKLE_MESSAGE, PICKLE_SUFFIXES, read_model_folder, spec_from_config
 
     if path.is_dir():
         return read_model_folder(path)
@@ -39,16 +42,8 @@ def open_path(path: Path) -> ModelSpec:
     if suffix == ".safetensors":
         return read_model_folder(path.parent)
     if suffix in PICKLE_SUFFIXES:
-        raise ModelFileError(
-            "PyTorch pickle checkpoints are not read (they can run code) — provide safetensors or a config.json"
-        )
+        raise ModelFileError(PICKLE_MESSAGE)
     if suffix != ".json":
         raise ModelFileError(f"{path.name}: expected a model folder, config.json, .safetensors or .gguf file")
-    config = read_config_file(path)
-    return ModelSpec(
-        name=path.parent.resolve().name if path.name == "config.json" else path.stem,
-        source=Source.CONFIG,
-        source_detail=f"{path}",
-        architecture=architecture_from_config(config),
-        native_format=native_format(config),
-    )
+    name = path.parent.resolve().name if path.name == "config.json" else path.stem
+    return spec_from_config(read_config_file(path), name, Source.CONFIG, str(path))

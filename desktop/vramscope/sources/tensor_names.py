@@ -13,7 +13,7 @@ _HF_ROLES = [
     (("q_proj", "query", "wq"), "attn_q"),
     (("k_proj", "key", "wk"), "attn_k"),
     (("v_proj", "value", "wv"), "attn_v"),
-    (("qkv_proj", "query_key_value", "c_attn", "Wqkv"), "attn_qkv"),
+    (("qkv_proj", "query_key_value", "c_attn", "wqkv"), "attn_qkv"),
     (("o_proj", "out_proj", "wo", "dense"), "attn_output"),
     (("q_a_proj",), "attn_q_a"),
     (("q_b_proj",), "attn_q_b"),
@@ -56,7 +56,8 @@ def classify(name: str, shape: tuple[int, ...]) -> Tensor:
         return Tensor(name, role, -1, shape, Split.VOCAB if role == "token_embd" else Split.REPLICATED, Group.EMBEDDING)
     if role == "output":
         return Tensor(name, role, -1, shape, Split.VOCAB, Group.HEAD)
-    if role == "output_norm" or "norm" in role or (len(shape) == 1 and not is_bias):
+    norm = "norm" in role or role.startswith("ln")  # a LayerNorm's bias is replicated like its weight
+    if norm or (len(shape) <= 1 and not is_bias):  # scalars: per-tensor scales
         return Tensor(name, role, layer, shape, Split.REPLICATED, Group.NORM)
     if role == "ffn_gate_inp" or "exp_probs" in role:
         return Tensor(name, role, layer, shape, Split.REPLICATED, Group.ROUTER)
