@@ -91,6 +91,9 @@ def slider_steps(steps: int = 500) -> None:
     window.show()
     app.processEvents()
     slider = window.workload_panel.context_slider
+    for i in range(50):  # warm-up: caches, fonts, the first repaints
+        slider.setValue(100 + i)
+        app.processEvents()
     times = []
     for i in range(steps):  # estimate + limits + chart update + repaint of what changed
         start = time.perf_counter()

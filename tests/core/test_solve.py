@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from vramscope.core.estimate import estimate
 from vramscope.core.scenario import Deployment, GpuSpec, Workload
@@ -44,3 +46,11 @@ def test_no_capacity_gives_none() -> None:
 
 def test_context_limit_never_exceeds_model_maximum() -> None:
     assert max_context(load_preset("gpt2"), Workload(context=16), deployment(80)) == 1024
+
+
+@given(st.integers(min_value=0, max_value=5000), st.integers(min_value=1, max_value=5000))
+def test_largest_matches_brute_force(threshold: int, top: int) -> None:
+    from vramscope.core.solve import _largest
+
+    expected = min(threshold, top) if threshold >= 1 else None
+    assert _largest(1, top, lambda n: n <= threshold) == expected

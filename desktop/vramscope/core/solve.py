@@ -7,9 +7,15 @@ from vramscope.core.scenario import MAX_BATCH, Deployment, ModelSpec, Workload
 
 
 def _largest(lo: int, hi: int, fits: Callable[[int], bool]) -> int | None:
-    """The largest n in [lo, hi] with fits(n), for a fits that turns false once and stays false."""
+    """The largest n in [lo, hi] with fits(n), for a fits that turns false once and stays false.
+    Gallops up from lo first, so a small answer (a batch of 4 under a cap of 10^7) takes a few steps."""
     if not fits(lo):
         return None
+    step = 1
+    while lo + step <= hi and fits(lo + step):
+        lo += step
+        step *= 2
+    hi = min(hi, lo + step - 1)
     while lo < hi:
         mid = (lo + hi + 1) // 2
         if fits(mid):
