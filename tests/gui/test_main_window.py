@@ -221,3 +221,14 @@ def test_a_scenario_the_core_refuses_keeps_the_last_good_one(window: MainWindow,
     assert window.controller.model.name == "Llama-3.1-8B"
     window.workload_panel.gpu_spin.setValue(2)  # the window keeps working
     assert len(window.controller.result.estimate.per_gpu) == 2
+
+
+def test_weight_slider_walks_the_formats(window: MainWindow) -> None:
+    panel = window.workload_panel
+    panel.weight_slider.setValue(panel.formats.index("q4_k_m"))
+    assert window.controller.workload.weight_format == "q4_k_m"
+    assert panel.weight_combo.currentData() == "q4_k_m"
+    assert_chart_matches(window)
+    panel.weight_slider.setValue(panel.weight_slider.maximum())  # the fewest bits
+    assert window.controller.workload.weight_format == "iq2_xxs"
+    assert window.controller.result.estimate.weights_bytes < 3 * GIB
