@@ -59,7 +59,7 @@ def test_fits_exit_0_and_limits(capsys: pytest.CaptureFixture[str]) -> None:
 def test_does_not_fit_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "estimate", "llama-3.1-70b", "--gpu-memory", "24")
     assert code == 1
-    assert "DOES NOT FIT" in out
+    assert "Does not fit" in out
 
 
 def test_two_gpus_split(capsys: pytest.CaptureFixture[str]) -> None:

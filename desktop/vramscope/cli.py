@@ -11,11 +11,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from vramscope.core.estimate import SEGMENT_LABELS, Estimate, estimate
-from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS, weight_format
-from vramscope.core.scenario import Deployment, Engine, GpuSpec, ModelSpec, Workload, validation_message
-from vramscope.core.solve import max_batch, max_context
-from vramscope.core.speed import decode_tokens_per_s
+from vramscope import report
+from vramscope.core.analysis import analyse
+from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS
+from vramscope.core.scenario import (
+    Deployment,
+    Engine,
+    EngineSettings,
+    GpuSpec,
+    ModelSpec,
+    Workload,
+    validation_message,
+)
 from vramscope.core.units import GIB, format_bytes
 from vramscope.hardware.catalog import catalog, find_gpu, unknown_gpu_message
 from vramscope.sources.errors import ModelFileError
@@ -46,13 +53,30 @@ def _parser() -> argparse.ArgumentParser:
         "--context", type=int, help=f"tokens per sequence (default {DEFAULT_CONTEXT}, capped at the model's maximum)"
     )
     est.add_argument("--batch", type=int, default=1, help="concurrent sequences (default 1)")
-    est.add_argument("--engine", default="generic", help="inference engine: generic")
+    est.add_argument("--engine", default="transformers", help=f"inference engine: {', '.join(e.value for e in Engine)}")
     est.add_argument("--gpu", metavar="NAME", help="catalog GPU id or name (see `vramscope gpus`), or auto")
     est.add_argument("--gpus", type=int, help="number of GPUs (default: tp x pp)")
     est.add_argument("--gpu-memory", type=float, metavar="GIB", help="capacity per GPU in GiB (overrides)")
     est.add_argument("--tp", type=int, help="tensor parallel size")
     est.add_argument("--pp", type=int, default=1, help="pipeline parallel size")
-    est.add_argument("--gpu-util", type=float, default=0.9, help="vLLM gpu_memory_utilization (default 0.9)")
+    vllm = est.add_argument_group("vLLM")
+    vllm.add_argument("--gpu-util", type=float, default=0.9, help="gpu_memory_utilization (default 0.9)")
+    vllm.add_argument("--max-num-batched-tokens", type=int, help="default: 8192 on 70 GiB+ GPUs, else 2048")
+    vllm.add_argument("--max-num-seqs", type=int, help="default: 1024 on 70 GiB+ GPUs, else 256")
+    vllm.add_argument("--block-size", type=int, default=16, help="KV block size in tokens (default 16)")
+    vllm.add_argument("--enforce-eager", action="store_true", help="no CUDA graphs")
+    llama = est.add_argument_group("llama.cpp and Ollama (--batch is the number of parallel slots)")
+    llama.add_argument("--ubatch", type=int, default=512, help="n_ubatch (default 512)")
+    llama.add_argument("--flash-attn", choices=("on", "off"), help="default: on (llama.cpp), off (Ollama)")
+    llama.add_argument("--ngl", type=int, help="layers on the GPUs (default: all; Ollama: as many as fit)")
+    llama.add_argument("--tensor-split", metavar="A,B,…", help="proportions per GPU (default: by free memory)")
+    llama.add_argument("--split-mode", choices=("layer", "none"), default="layer")
+    sglang = est.add_argument_group("SGLang")
+    sglang.add_argument("--mem-fraction", type=float, help="mem_fraction_static (default by tensor parallel)")
+    hf = est.add_argument_group("transformers")
+    hf.add_argument("--attn-implementation", choices=("sdpa", "eager", "flash_attention_2"), default="sdpa")
+    hf.add_argument("--cache-implementation", choices=("dynamic", "static"), default="dynamic")
+    est.add_argument("--launch-command", action="store_true", help="also print the engine's launch command")
     est.add_argument("--json", action="store_true", help="print one JSON object")
     est.add_argument("--screenshot", metavar="PATH", help="render the window for this scenario to a PNG and exit")
     for name, text in (
@@ -122,8 +146,7 @@ def _deployment(args: argparse.Namespace) -> Deployment:
         tp = 1 if args.gpus is None else max(1, args.gpus // pp)
     if args.gpus is not None and args.gpus != tp * pp:
         raise BadInput(f"--gpus {args.gpus} does not equal --tp {tp} x --pp {pp}")
-    if args.engine != Engine.GENERIC:
-        raise BadInput(f"engine '{args.engine}' is not modelled yet; available: generic")
+    engine = _engine(args.engine)
     if not 0 < args.gpu_util <= 1:
         raise BadInput(f"--gpu-util must be in (0, 1], got {args.gpu_util}")
     gpus: tuple[GpuSpec, ...] = ()
@@ -142,9 +165,52 @@ def _deployment(args: argparse.Namespace) -> Deployment:
     elif capacity is not None:
         gpus = (GpuSpec(name=f"{args.gpu_memory:g} GiB GPU", capacity_bytes=capacity, total_bytes=capacity),)
     try:
-        return Deployment(gpus=gpus, tensor_parallel=tp, pipeline_parallel=pp)
+        return Deployment(
+            gpus=gpus, tensor_parallel=tp, pipeline_parallel=pp, engine=engine, settings=_engine_settings(args)
+        )
     except ValidationError as exc:
         raise BadInput(validation_message(exc)) from None
+
+
+ENGINE_ALIASES = {"llamacpp": Engine.LLAMACPP, "llama-cpp": Engine.LLAMACPP, "llama-server": Engine.LLAMACPP}
+
+
+def _engine(name: str) -> Engine:
+    key = name.strip().lower()
+    if key in ENGINE_ALIASES:
+        return ENGINE_ALIASES[key]
+    try:
+        return Engine(key)
+    except ValueError:
+        raise BadInput(f"unknown engine '{name}'; known: {', '.join(e.value for e in Engine)}") from None
+
+
+def _engine_settings(args: argparse.Namespace) -> EngineSettings:
+    split: tuple[float, ...] = ()
+    if args.tensor_split:
+        try:
+            split = tuple(float(p) for p in args.tensor_split.split(","))
+        except ValueError:
+            raise BadInput(f"--tensor-split takes numbers separated by commas, got '{args.tensor_split}'") from None
+    fields = {
+        "gpu_memory_utilization": args.gpu_util,
+        "max_num_batched_tokens": args.max_num_batched_tokens,
+        "max_num_seqs": args.max_num_seqs,
+        "block_size": args.block_size,
+        "enforce_eager": args.enforce_eager,
+        "n_ubatch": args.ubatch,
+        "flash_attn": None if args.flash_attn is None else args.flash_attn == "on",
+        "n_gpu_layers": args.ngl,
+        "split_mode": args.split_mode,
+        "tensor_split": split,
+        "mem_fraction_static": args.mem_fraction,
+        "attn_implementation": args.attn_implementation,
+        "cache_implementation": args.cache_implementation,
+    }
+    try:
+        return EngineSettings.model_validate(fields)
+    except ValidationError as exc:
+        raise BadInput(f"engine setting {validation_message(exc)}") from None
 
 
 def _detected_gpus(count: int, capacity: int | None) -> tuple[GpuSpec, ...]:
@@ -168,21 +234,14 @@ def _detected_gpus(count: int, capacity: int | None) -> tuple[GpuSpec, ...]:
 
 
 def _workload(args: argparse.Namespace, model: ModelSpec) -> Workload:
-    if args.weights:
-        try:
-            weight_format(args.weights)
-        except ValueError as exc:
-            raise BadInput(str(exc)) from None
-    if args.kv_dtype != "auto" and args.kv_dtype.lower() not in KV_DTYPES:
-        raise BadInput(f"unknown KV-cache dtype '{args.kv_dtype}'; known: auto, {', '.join(KV_DTYPES)}")
     context = args.context if args.context is not None else min(DEFAULT_CONTEXT, model.architecture.max_context)
     try:
-        workload = Workload(
-            context=context, batch=args.batch, weight_format=args.weights, kv_dtype=args.kv_dtype.lower()
-        )
+        return Workload(context=context, batch=args.batch, weight_format=args.weights, kv_dtype=args.kv_dtype)
     except ValidationError as exc:
+        first = exc.errors()[0]
+        if first["type"] == "value_error":  # an unknown format or dtype: the message names the known ones
+            raise BadInput(str(first["ctx"]["error"])) from None
         raise BadInput(f"--{validation_message(exc)}") from None
-    return workload
 
 
 def _estimate(args: argparse.Namespace) -> int:
@@ -191,110 +250,19 @@ def _estimate(args: argparse.Namespace) -> int:
         return _screenshot(args, model)
     workload = _workload(args, model)
     deployment = _deployment(args)
-    result = estimate(model, workload, deployment)
-    limits = (max_context(model, workload, deployment), max_batch(model, workload, deployment))
-    speed = decode_tokens_per_s(model, result, deployment)
+    try:
+        analysis = analyse(model, workload, deployment)
+    except ValueError as exc:  # a setting the engine refuses (tensor parallel that does not divide the heads …)
+        raise BadInput(str(exc)) from None
     if args.json:
-        print(json.dumps(_estimate_json(model, result, deployment, args, limits, speed), indent=2))
+        print(json.dumps(report.to_json(analysis, launch_command=args.launch_command), indent=2))
     else:
-        print(_estimate_text(model, result, limits, speed))
-    for warning in result.warnings:
+        print(report.text(analysis))
+        if args.launch_command:
+            print(f"\nLaunch: {analysis.launch_command}")
+    for warning in analysis.estimate.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    return EXIT_DOES_NOT_FIT if result.fits is False else EXIT_FITS
-
-
-def _estimate_json(
-    model: ModelSpec,
-    est: Estimate,
-    deployment: Deployment,
-    args: argparse.Namespace,
-    limits: tuple[int | None, int | None],
-    speed: float | None,
-) -> dict[str, Any]:
-    arch = model.architecture
-    return {
-        "model": {
-            "name": model.name,
-            "source": model.source.value,
-            "source_detail": model.source_detail,
-            "parameters": est.parameters,
-            "active_parameters": est.active_parameters,
-            "max_context": arch.max_context,
-        },
-        "scenario": {
-            "weights": est.weight_format,
-            "kv_dtype": est.kv_dtype,
-            "context": est.context,
-            "batch": est.batch,
-            "engine": deployment.engine.value,
-            "gpu": deployment.gpus[0].name if deployment.gpus else None,
-            "gpus": deployment.gpu_count,
-            "tp": deployment.tensor_parallel,
-            "pp": deployment.pipeline_parallel,
-            "gpu_util": args.gpu_util,
-        },
-        "weights_bytes": est.weights_bytes,
-        "kv_cache_bytes": est.kv_cache_bytes,
-        "kv_bytes_per_token": est.kv_bytes_per_token,
-        "activation_bytes": est.activation_bytes,
-        "overhead_bytes": est.overhead_bytes,
-        "total_bytes": est.total_bytes,
-        "capacity_bytes": est.capacity_bytes,
-        "fits": est.fits,
-        "headroom_bytes": est.headroom_bytes,
-        "max_context": limits[0],
-        "max_batch": limits[1],
-        "per_gpu": [
-            {
-                "index": g.index,
-                "name": g.name,
-                "capacity_bytes": g.capacity_bytes,
-                **{f"{s.kind.value}_bytes".replace("activations_", "activation_"): s.bytes for s in g.segments},
-                "total_bytes": g.total_bytes,
-                "fits": g.fits,
-                "provenance": {s.kind.value: s.provenance.value for s in g.segments},
-            }
-            for g in est.per_gpu
-        ],
-        "engine_details": {},
-        "decode_tokens_per_s": round(speed, 2) if speed is not None else None,
-        "warnings": list(est.warnings),
-    }
-
-
-def _estimate_text(model: ModelSpec, est: Estimate, limits: tuple[int | None, int | None], speed: float | None) -> str:
-    fmt = WEIGHT_FORMATS.get(est.weight_format)
-    lines = [
-        f"{model.name} ({model.source.value}) · {est.parameters:,} parameters"
-        + (f" ({est.active_parameters:,} active)" if est.active_parameters != est.parameters else ""),
-        f"{fmt.label if fmt else est.weight_format} weights · {est.kv_dtype} KV cache · context {est.context:,}"
-        f" · batch {est.batch:,} · KV {est.kv_bytes_per_token:,} B/token",
-    ]
-    for g in est.per_gpu:
-        capacity = f" ({format_bytes(g.capacity_bytes)})" if g.capacity_bytes is not None else ""
-        lines.append(f"\n{g.name}{capacity}" if len(est.per_gpu) == 1 else f"\nGPU {g.index}: {g.name}{capacity}")
-        for s in g.segments:
-            lines.append(
-                f"  {SEGMENT_LABELS[s.kind]:<12} {format_bytes(s.bytes):>12}  {s.provenance.value:<9} {s.note}"
-            )
-        lines.append(f"  {'total':<12} {format_bytes(g.total_bytes):>12}")
-    if est.fits is None:
-        lines.append("\nNo capacity given (--gpu or --gpu-memory): nothing to fit against.")
-    else:
-        assert est.headroom_bytes is not None
-        share = (est.headroom_share() or 0.0) * 100
-        if est.fits:
-            lines.append(f"\nFITS — headroom {format_bytes(est.headroom_bytes)} ({share:.0f}%) on the tightest GPU")
-        else:
-            lines.append(f"\nDOES NOT FIT — short by {format_bytes(-est.headroom_bytes)} ({-share:.0f}%)")
-        ctx, batch = limits
-        lines.append(
-            f"Largest context that fits: {f'{ctx:,}' if ctx else 'none'} · largest batch: "
-            f"{f'{batch:,}' if batch else 'none'}"
-        )
-    if speed is not None:
-        lines.append(f"Decode ≈ {speed:,.1f} tokens/s per sequence (estimate: 70% of peak memory bandwidth)")
-    return "\n".join(lines)
+    return EXIT_DOES_NOT_FIT if analysis.estimate.fits is False else EXIT_FITS
 
 
 # --- listings ---------------------------------------------------------------------------------------

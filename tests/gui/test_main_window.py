@@ -66,8 +66,8 @@ def test_spin_boxes_and_sliders(window: MainWindow) -> None:
 def test_fitting_model_verdict(window: MainWindow) -> None:
     est = window.controller.result.estimate
     assert est.fits
-    assert window.verdict.headline.text() == "✔ Fits — 6.81 GiB (28%) headroom"
-    assert "Largest context that fits: 39,509" in window.verdict.details.text()
+    assert window.verdict.headline.text() == "✔ Fits — 6.78 GiB (28%) headroom"
+    assert "Largest context that fits: 38,828" in window.verdict.details.text()
 
 
 def test_two_gpus_draw_two_bars(window: MainWindow) -> None:
@@ -202,7 +202,7 @@ def test_gb_switch(window: MainWindow) -> None:
     window.gb_action.trigger()
     assert window.controller.unit.value == "GB"
     assert bar_widths(window, SegmentKind.WEIGHTS) == pytest.approx([16.060522496])
-    assert window.verdict.headline.text() == "✔ Fits — 7.31 GB (28%) headroom"
+    assert window.verdict.headline.text() == "✔ Fits — 7.28 GB (28%) headroom"
 
 
 def test_export_png(window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

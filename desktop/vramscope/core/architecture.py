@@ -6,7 +6,7 @@ the weights, splits them across GPUs and feeds the GGUF file-type rules.
 
 from enum import StrEnum
 from functools import lru_cache
-from math import prod
+from math import ceil, prod
 from typing import NamedTuple, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, NonNegativeInt, PositiveInt, model_validator
@@ -190,19 +190,26 @@ class Architecture(_Frozen):
     def moe_layer_count(self) -> int:
         return sum(self.is_moe_layer(i) for i in range(self.num_layers))
 
-    def kv_elements_per_token(self, i: int) -> int:
-        """Cache elements one token adds in layer i (one sequence, no parallelism)."""
+    def kv_heads_per_rank(self, i: int, tp: int) -> int:
+        """K/V heads one of `tp` tensor-parallel ranks holds: replicated once tp exceeds them (vLLM
+        QKVParallelLinear, reference/formulas.md §5)."""
+        heads = self.kv_heads(i)
+        return max(1, ceil(heads / tp)) if heads else 0
+
+    def kv_elements_per_token(self, i: int, tp: int = 1) -> int:
+        """Cache elements one token adds in layer i for one sequence, on one of `tp` ranks."""
         if self.layer_kind(i) is LayerKind.MAMBA:
             return 0
-        if self.mla is not None:
+        if self.mla is not None:  # one latent, never split by tensor parallelism
             return self.mla.kv_lora_rank + self.mla.qk_rope_head_dim
-        return self.kv_heads(i) * (self.head_dim + self.v_dim)
+        return self.kv_heads_per_rank(i, tp) * (self.head_dim + self.v_dim)
 
-    def state_elements_per_sequence(self, i: int) -> int:
-        """Recurrent state one sequence holds in layer i, whatever its length (Mamba: conv + SSM)."""
+    def state_elements_per_sequence(self, i: int, tp: int = 1) -> int:
+        """Recurrent state one sequence holds in layer i, whatever its length (Mamba: conv + SSM),
+        on one of `tp` ranks (the inner channels are split)."""
         if self.layer_kind(i) is not LayerKind.MAMBA or self.mamba is None:
             return 0
-        inner = self.mamba.expand * self.hidden_size
+        inner = ceil(self.mamba.expand * self.hidden_size / tp)
         return inner * (self.mamba.d_conv + self.mamba.d_state)
 
     # --- counts ----------------------------------------------------------------------------------

@@ -1,59 +1,35 @@
-"""estimate(model, workload, deployment): per-GPU memory segments with provenance. The only formula path."""
+"""estimate(model, workload, deployment): per-GPU memory segments with provenance, as the chosen engine
+allocates them. The only formula path: the engine profile fills the GPUs, this module sums and compares."""
 
-from enum import StrEnum
-from functools import lru_cache
-from math import ceil
-from typing import Any, NamedTuple
+from collections.abc import Mapping
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from vramscope.core.architecture import Architecture, LayerKind
+from vramscope.core.architecture import Architecture
 from vramscope.core.engines import engine_profile
-from vramscope.core.inventory import InventoryLayout, TensorInventory, inventory_layout
-from vramscope.core.precision import (
-    KV_DTYPES,
-    KvDtype,
-    WeightFormat,
-    WeightLayout,
-    kv_dtype,
-    weight_format,
-    weight_layout,
-)
+from vramscope.core.engines.base import Allocation, EngineSettingsError, Request, cache_bytes
+from vramscope.core.precision import KvDtype, kv_dtype
 from vramscope.core.scenario import Deployment, GpuSpec, ModelSpec, Workload
+from vramscope.core.segments import SEGMENT_LABELS, Provenance, Segment, SegmentKind, segment
+from vramscope.core.weights import WeightPlan, pipeline_stages, weight_plan
 
-STATE_BYTES_PER_ELEMENT = 2  # recurrent (Mamba) state kept at the 16-bit compute dtype
-
-
-class SegmentKind(StrEnum):
-    WEIGHTS = "weights"
-    KV_CACHE = "kv_cache"
-    ACTIVATIONS = "activations"
-    OVERHEAD = "overhead"
-
-
-SEGMENT_LABELS = {
-    SegmentKind.WEIGHTS: "Weights",
-    SegmentKind.KV_CACHE: "KV cache",
-    SegmentKind.ACTIVATIONS: "Activations",
-    SegmentKind.OVERHEAD: "Overhead",
-}
-
-
-class Provenance(StrEnum):
-    EXACT = "exact"  # fixed by the model's own numbers
-    FORMULA = "formula"  # computed by a documented rule that may differ from an engine's
-    EMPIRICAL = "empirical"  # a measured figure, not derived from this model
+__all__ = [
+    "SEGMENT_LABELS",
+    "Estimate",
+    "GpuEstimate",
+    "Provenance",
+    "Segment",
+    "SegmentKind",
+    "estimate",
+    "pipeline_stages",
+    "resolve_kv_dtype",
+    "weight_plan",
+]
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, defer_build=True)
-
-
-class Segment(_Frozen):
-    kind: SegmentKind
-    bytes: int
-    provenance: Provenance
-    note: str
 
 
 class GpuEstimate(_Frozen):
@@ -67,12 +43,22 @@ class GpuEstimate(_Frozen):
     expert_weight_bytes: int  # the routed-expert part of the weights (decode reads only some of it)
     stage: int
 
+    def bytes_of(self, kind: SegmentKind) -> int:
+        return sum(s.bytes for s in self.segments if s.kind is kind)
+
     def segment(self, kind: SegmentKind) -> Segment:
-        return next(s for s in self.segments if s.kind is kind)
+        """The segments of one kind as one (bytes summed, notes joined)."""
+        found = [s for s in self.segments if s.kind is kind]
+        if len(found) == 1:
+            return found[0]
+        provenance = found[0].provenance if found else Provenance.FORMULA
+        note = "; ".join(f"{s.title}: {s.note}" for s in found)
+        return segment(kind, sum(s.bytes for s in found), provenance, note)
 
 
 class Estimate(_Frozen):
     model_name: str
+    engine: str
     parameters: int
     active_parameters: int
     weight_format: str
@@ -82,6 +68,7 @@ class Estimate(_Frozen):
     kv_bytes_per_token: int  # one sequence, all layers, below every sliding window
     weights_bytes: int  # all GPUs together (replicated parts counted on each)
     kv_cache_bytes: int
+    kv_reserved_bytes: int  # preallocated pool this workload does not use
     activation_bytes: int
     overhead_bytes: int
     total_bytes: int
@@ -89,7 +76,16 @@ class Estimate(_Frozen):
     fits: bool | None
     headroom_bytes: int | None  # the tightest GPU's headroom
     per_gpu: tuple[GpuEstimate, ...]
+    host: tuple[Segment, ...]  # what the engine keeps in system memory
+    engine_details: Mapping[str, Any]
+    refusal: str  # the engine would not start, in its words
+    shortfall: str  # it starts but cannot hold this workload
+    engine_verdict: str
     warnings: tuple[str, ...]
+
+    @property
+    def host_bytes(self) -> int:
+        return sum(s.bytes for s in self.host)
 
     def headroom_share(self) -> float | None:
         """Headroom (negative: shortfall) as a share of the tightest GPU's capacity."""
@@ -99,143 +95,34 @@ class Estimate(_Frozen):
         return self.headroom_bytes / tight.capacity_bytes if tight.capacity_bytes else 0.0
 
 
-class WeightPlan(NamedTuple):
-    """How the weights are priced: the file's own bytes (fmt None) or a format's rules."""
-
-    name: str  # what the estimate reports as its weight format
-    fmt: WeightFormat | None
-    exact: bool
-    note: str
-
-
-def weight_plan(model: ModelSpec, workload: Workload) -> WeightPlan:
-    inventory = model.inventory
-    if inventory is not None and workload.weight_format in (None, model.native_format):
-        return WeightPlan(model.native_format, None, True, f"exact: {inventory.describe()}")
-    fmt = weight_format(workload.weight_format or model.native_format)
-    if inventory is not None:
-        return WeightPlan(fmt.name, fmt, False, f"{fmt.label}, re-priced tensor by tensor from the file's tensors")
-    if fmt.name == model.native_format and fmt.family == "float":
-        return WeightPlan(fmt.name, fmt, True, f"{model.parameter_count():,} parameters in {fmt.label}")
-    note = f"{fmt.label}, priced tensor by tensor (scales included; embeddings, norms kept per format rules)"
-    return WeightPlan(fmt.name, fmt, False, note)
-
-
-def resolve_kv_dtype(model: ModelSpec, workload: Workload, weights: str) -> KvDtype:
-    """'auto' is the 16-bit compute dtype: fp16 for fp16 checkpoints, fp32 for fp32 weights, else bf16."""
-    if workload.kv_dtype != "auto":
-        return kv_dtype(workload.kv_dtype)
-    if weights == "fp32":
-        return KV_DTYPES["fp32"]
-    return KV_DTYPES["fp16" if model.native_format == "fp16" else "bf16"]
+def resolve_kv_dtype(model: ModelSpec, workload: Workload, deployment: Deployment, weights: str) -> KvDtype:
+    """'auto' is the engine's default (the compute dtype for PyTorch engines, f16 for llama.cpp)."""
+    profile = engine_profile(deployment.engine)
+    if workload.kv_dtype == "auto":
+        return profile.default_kv_dtype(model, weights)
+    if workload.kv_dtype not in profile.kv_dtypes():
+        raise EngineSettingsError(
+            f"{profile.label} has no {workload.kv_dtype} KV cache; it offers auto, {', '.join(profile.kv_dtypes())}"
+        )
+    return kv_dtype(workload.kv_dtype)
 
 
 def kv_bytes_per_token(arch: Architecture, dtype: KvDtype) -> int:
-    return _bytes(arch.kv_elements_per_token_total(), dtype)
-
-
-def _bytes(elements: int, dtype: KvDtype) -> int:
-    bpe = dtype.bytes_per_element
-    return -(-elements * bpe.numerator // bpe.denominator)
-
-
-def pipeline_stages(num_layers: int, pp: int) -> tuple[range, ...]:
-    """Layers per stage: an even split, the remainder on the stages before the last (as vLLM does),
-    since the last stage also holds the output head."""
-    sizes = [num_layers // pp] * pp
-    for k in range(num_layers % pp):
-        sizes[-2 - k if pp > 1 else 0] += 1
-    starts = [sum(sizes[:s]) for s in range(pp)]
-    return tuple(range(starts[s], starts[s] + sizes[s]) for s in range(pp))
-
-
-class _Stage(NamedTuple):
-    """What one tensor-parallel rank of a pipeline stage holds, independent of context and batch."""
-
-    weights: int
-    expert_weights: int
-    full: int  # cache elements per token, full-attention layers
-    sliding: int  # cache elements per token, sliding layers
-    state: int  # recurrent-state elements per sequence
-
-
-@lru_cache(maxsize=512)
-def _stages(
-    arch: Architecture, fmt: WeightFormat | None, tp: int, pp: int, inventory: TensorInventory | None
-) -> tuple[_Stage, ...]:
-    if inventory is not None:
-        layout: WeightLayout | InventoryLayout = inventory_layout(inventory, arch, fmt, tp)
-    else:
-        assert fmt is not None
-        layout = weight_layout(arch, fmt, tp)
-    out = []
-    for s, layers in enumerate(pipeline_stages(arch.num_layers, pp)):
-        weights = sum(layout.per_layer[i] for i in layers)
-        weights += (layout.first_stage if s == 0 else 0) + (layout.last_stage if s == pp - 1 else 0)
-        experts = sum(layout.expert_per_layer[i] for i in layers)
-        out.append(_Stage(weights, experts, *_stage_kv(arch, tp, layers)))
-    return tuple(out)
-
-
-def _stage_kv(arch: Architecture, tp: int, layers: range) -> tuple[int, int, int]:
-    full = sliding = state = 0
-    for i in layers:
-        kind = arch.layer_kind(i)
-        if kind is LayerKind.MAMBA:
-            state += ceil(arch.state_elements_per_sequence(i) / tp)
-            continue
-        if arch.mla is not None:
-            per_token = arch.kv_elements_per_token(i)  # one latent, not split by tensor parallelism
-        else:
-            heads = arch.kv_heads(i)
-            per_token = max(1, ceil(heads / tp)) * (arch.head_dim + arch.v_dim) if heads else 0
-        if kind is LayerKind.SLIDING:
-            sliding += per_token
-        else:
-            full += per_token
-    return full, sliding, state
+    return cache_bytes(arch.kv_elements_per_token_total(), dtype)
 
 
 def estimate(model: ModelSpec, workload: Workload, deployment: Deployment) -> Estimate:
-    arch = model.architecture
+    """Raises EngineSettingsError (a ValueError) for settings the engine refuses outright."""
+    profile = engine_profile(deployment.engine)
+    profile.check(model, workload, deployment)
     plan = weight_plan(model, workload)
-    dtype = resolve_kv_dtype(model, workload, plan.name)
-    engine = engine_profile(deployment.engine)
-    tp, pp = deployment.tensor_parallel, deployment.pipeline_parallel
-    T, B = workload.context, workload.batch
-    activation = engine.activation_bytes(arch, T, B, tp)
-    overhead = engine.overhead_bytes(tp)
-    per_token = kv_bytes_per_token(arch, dtype)
-    kv_note = f"{per_token:,} B/token x {T:,} tokens x {B:,} seq in {dtype.label}"
-    gpus: list[GpuEstimate] = []
-    for s, stage in enumerate(_stages(arch, plan.fmt, tp, pp, model.inventory)):
-        kv_tokens = stage.full * engine.kv_tokens(T, LayerKind.FULL, None)
-        if stage.sliding:
-            kv_tokens += stage.sliding * engine.kv_tokens(T, LayerKind.SLIDING, arch.sliding_window)
-        kv_bytes = _bytes(kv_tokens * B, dtype) + stage.state * B * STATE_BYTES_PER_ELEMENT
-        segments = (
-            Segment.model_construct(
-                kind=SegmentKind.WEIGHTS,
-                bytes=stage.weights,
-                provenance=Provenance.EXACT if plan.exact else Provenance.FORMULA,
-                note=plan.note,
-            ),
-            Segment.model_construct(
-                kind=SegmentKind.KV_CACHE, bytes=kv_bytes, provenance=Provenance.EXACT, note=kv_note
-            ),
-            Segment.model_construct(
-                kind=SegmentKind.ACTIVATIONS,
-                bytes=activation.bytes,
-                provenance=Provenance.FORMULA,
-                note=activation.note,
-            ),
-            Segment.model_construct(
-                kind=SegmentKind.OVERHEAD, bytes=overhead.bytes, provenance=Provenance.EMPIRICAL, note=overhead.note
-            ),
-        )
-        for r in range(tp):
-            gpus.append(_gpu_estimate(s * tp + r, deployment.gpu(s * tp + r), segments, stage.expert_weights, s))
-    return _summarize(model, plan, dtype, workload, tuple(gpus), per_token)
+    dtype = resolve_kv_dtype(model, workload, deployment, plan.name)
+    allocation = profile.allocate(Request(model, workload, deployment, plan, dtype))
+    gpus = tuple(
+        _gpu_estimate(i, deployment.gpu(i), part.segments, part.expert_weight_bytes, part.stage)
+        for i, part in enumerate(allocation.gpus)
+    )
+    return _summarize(model, plan, dtype, workload, deployment, gpus, allocation)
 
 
 def _gpu_estimate(
@@ -261,37 +148,46 @@ def _summarize(
     plan: WeightPlan,
     dtype: KvDtype,
     workload: Workload,
+    deployment: Deployment,
     gpus: tuple[GpuEstimate, ...],
-    per_token: int,
+    allocation: Allocation,
 ) -> Estimate:
-    def total(kind: Any) -> int:
-        return sum(g.segment(kind).bytes for g in gpus)
+    def total(kind: SegmentKind) -> int:
+        return sum(g.bytes_of(kind) for g in gpus)
 
     capacities = [g.capacity_bytes for g in gpus]
     known = all(c is not None for c in capacities)
+    refused = bool(allocation.refusal or allocation.shortfall)
     return Estimate.model_construct(
         model_name=model.name,
+        engine=deployment.engine.value,
         parameters=model.parameter_count(),
         active_parameters=model.active_parameter_count(),
         weight_format=plan.name,
         kv_dtype=dtype.name,
         context=workload.context,
         batch=workload.batch,
-        kv_bytes_per_token=per_token,
+        kv_bytes_per_token=kv_bytes_per_token(model.architecture, dtype),
         weights_bytes=total(SegmentKind.WEIGHTS),
         kv_cache_bytes=total(SegmentKind.KV_CACHE),
+        kv_reserved_bytes=total(SegmentKind.KV_RESERVED),
         activation_bytes=total(SegmentKind.ACTIVATIONS),
         overhead_bytes=total(SegmentKind.OVERHEAD),
         total_bytes=sum(g.total_bytes for g in gpus),
         capacity_bytes=sum(c for c in capacities if c is not None) if known else None,
-        fits=all(g.fits for g in gpus) if known else None,
+        fits=(all(g.fits for g in gpus) and not refused) if known else (False if refused else None),
         headroom_bytes=min(g.headroom_bytes for g in gpus if g.headroom_bytes is not None) if known else None,
         per_gpu=gpus,
-        warnings=_warnings(model, plan, workload, gpus),
+        host=allocation.host,
+        engine_details=dict(allocation.details),
+        refusal=allocation.refusal,
+        shortfall=allocation.shortfall,
+        engine_verdict=allocation.verdict,
+        warnings=_warnings(model, plan, workload, deployment) + allocation.warnings,
     )
 
 
-def _warnings(model: ModelSpec, plan: WeightPlan, workload: Workload, gpus: tuple[GpuEstimate, ...]) -> tuple[str, ...]:
+def _warnings(model: ModelSpec, plan: WeightPlan, workload: Workload, deployment: Deployment) -> tuple[str, ...]:
     arch = model.architecture
     out = []
     if workload.context > arch.max_context:
@@ -301,7 +197,8 @@ def _warnings(model: ModelSpec, plan: WeightPlan, workload: Workload, gpus: tupl
         )
     if plan.fmt is not None and plan.fmt.family == "mxfp4" and arch.moe is None:
         out.append("MXFP4 applies to expert weights only and this model has none: weights stay 16-bit")
-    tp = len({g.index for g in gpus if g.stage == 0})
-    if arch.mla is None and tp > arch.num_kv_heads:
+    tp = deployment.tensor_parallel
+    splits_tensors = deployment.engine.value not in ("llama.cpp", "ollama")
+    if splits_tensors and arch.mla is None and tp > arch.num_kv_heads:
         out.append(f"tensor parallel {tp} exceeds the {arch.num_kv_heads} KV heads: K/V heads are replicated")
     return tuple(out)

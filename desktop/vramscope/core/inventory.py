@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from vramscope.core.architecture import Architecture, Group, Tensor
-from vramscope.core.precision import WeightFormat, context_for, local_shape, tensor_bytes
+from vramscope.core.architecture import Architecture, Tensor
+from vramscope.core.precision import LayoutBuilder, WeightFormat, WeightLayout, context_for, local_shape, tensor_bytes
 
 
 class StoredTensor(NamedTuple):
@@ -44,25 +44,12 @@ class TensorInventory:
         return f"{len(self.tensors):,} tensors from {self.files} {self.file_kind} file{'s' if self.files != 1 else ''}"
 
 
-class InventoryLayout(NamedTuple):
-    """One tensor-parallel rank's weight bytes by layer, as `precision.WeightLayout`."""
-
-    per_layer: tuple[int, ...]
-    expert_per_layer: tuple[int, ...]
-    first_stage: int
-    last_stage: int
-
-
 @lru_cache(maxsize=64)
-def inventory_layout(
-    inventory: TensorInventory, arch: Architecture, fmt: WeightFormat | None, tp: int
-) -> InventoryLayout:
+def inventory_layout(inventory: TensorInventory, arch: Architecture, fmt: WeightFormat | None, tp: int) -> WeightLayout:
     """Bytes of the file's own tensors (fmt None: as stored, exact) or re-priced tensor by tensor into `fmt`
     (scales of the old format dropped, every parameter tensor priced by the new format's rules)."""
     ctx = context_for(arch)
-    per_layer = [0] * arch.num_layers
-    experts = [0] * arch.num_layers
-    first = last = 0
+    builder = LayoutBuilder(arch.num_layers)
     for stored in inventory.tensors:
         t = stored.tensor
         local = t._replace(shape=local_shape(t, arch, tp)) if tp > 1 else t
@@ -72,12 +59,5 @@ def inventory_layout(
             size = tensor_bytes(fmt, local, ctx)
         else:
             continue
-        if 0 <= t.layer < arch.num_layers:
-            per_layer[t.layer] += size
-            if t.group is Group.EXPERT:
-                experts[t.layer] += size
-        elif t.role in ("output_norm", "output") or t.layer >= arch.num_layers:  # head, MTP layers
-            last += size
-        else:
-            first += size
-    return InventoryLayout(tuple(per_layer), tuple(experts), first, last)
+        builder.add(t, size)
+    return builder.layout()

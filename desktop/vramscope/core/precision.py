@@ -297,7 +297,7 @@ def local_shape(t: Tensor, arch: Architecture, tp: int) -> tuple[int, ...]:
     rows = shape[out_axis]
     if t.split in (Split.KV, Split.QKV):
         nkv = max(1, arch.kv_heads(layer))
-        kv_local = max(1, ceil(nkv / tp))  # KV heads are replicated once tp exceeds them
+        kv_local = max(1, arch.kv_heads_per_rank(layer, tp))
         if t.split is Split.KV:
             rows = rows * kv_local // nkv
         else:  # the rank's share of the fused rows: its Q heads and its K/V heads
@@ -310,32 +310,48 @@ def local_shape(t: Tensor, arch: Architecture, tp: int) -> tuple[int, ...]:
 
 
 class WeightLayout(NamedTuple):
-    """Bytes of one tensor-parallel rank's weights, by where pipeline stages put them."""
+    """Bytes of one tensor-parallel rank's weights, by where pipeline stages and engines put them."""
 
     per_layer: tuple[int, ...]
     expert_per_layer: tuple[int, ...]  # the routed-expert part of per_layer
     first_stage: int  # embeddings, position embeddings, vision tower
-    last_stage: int  # final norm and output head
+    last_stage: int  # final norm, output head, MTP layers
+    token_embedding: int  # the token-embedding part of first_stage (llama.cpp keeps it in host memory)
+
+
+class LayoutBuilder:
+    """Sums tensor bytes into a WeightLayout; one placement rule for the architecture and the file paths."""
+
+    def __init__(self, num_layers: int) -> None:
+        self.num_layers = num_layers
+        self.per_layer = [0] * num_layers
+        self.experts = [0] * num_layers
+        self.first = self.last = self.embedding = 0
+
+    def add(self, t: Tensor, size: int) -> None:
+        if 0 <= t.layer < self.num_layers:
+            self.per_layer[t.layer] += size
+            if t.group is Group.EXPERT:
+                self.experts[t.layer] += size
+        elif t.role in ("output_norm", "output") or t.layer >= self.num_layers:  # head, MTP layers
+            self.last += size
+        else:
+            self.first += size
+            if t.role == "token_embd":
+                self.embedding += size
+
+    def layout(self) -> WeightLayout:
+        return WeightLayout(tuple(self.per_layer), tuple(self.experts), self.first, self.last, self.embedding)
 
 
 @lru_cache(maxsize=512)
 def weight_layout(arch: Architecture, fmt: WeightFormat, tp: int) -> WeightLayout:
     ctx = context_for(arch)
-    per_layer = [0] * arch.num_layers
-    experts = [0] * arch.num_layers
-    first = last = 0
+    builder = LayoutBuilder(arch.num_layers)
     for t in arch.tensors():
         local = t._replace(shape=local_shape(t, arch, tp)) if tp > 1 else t
-        size = tensor_bytes(fmt, local, ctx)
-        if t.layer >= 0:
-            per_layer[t.layer] += size
-            if t.group is Group.EXPERT:
-                experts[t.layer] += size
-        elif t.role in ("output_norm", "output"):
-            last += size
-        else:
-            first += size
-    return WeightLayout(tuple(per_layer), tuple(experts), first, last)
+        builder.add(t, tensor_bytes(fmt, local, ctx))
+    return builder.layout()
 
 
 def gguf_type_counts(arch: Architecture, fmt: WeightFormat) -> dict[str, int]:

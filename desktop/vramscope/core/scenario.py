@@ -1,12 +1,13 @@
 """What is being asked: the model, the workload on it, and the GPUs it is deployed on."""
 
 from enum import StrEnum
-from typing import Self
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator, model_validator
 
 from vramscope.core.architecture import Architecture
 from vramscope.core.inventory import TensorInventory
+from vramscope.core.precision import kv_dtype, weight_format
 
 MAX_CONTEXT = 10**9  # far past any model; keeps arithmetic and sliders sane
 MAX_BATCH = 10**7
@@ -60,7 +61,17 @@ class Workload(_Frozen):
     context: PositiveInt = Field(default=8192, le=MAX_CONTEXT)  # tokens per sequence
     batch: PositiveInt = Field(default=1, le=MAX_BATCH)  # concurrent sequences
     weight_format: str | None = None  # None: the model's own
-    kv_dtype: str = "auto"  # auto: the model's 16-bit compute dtype
+    kv_dtype: str = "auto"  # auto: the engine's default for the model
+
+    @field_validator("weight_format")
+    @classmethod
+    def _known_format(cls, name: str | None) -> str | None:
+        return None if name is None else weight_format(name).name  # raises ValueError naming the known ones
+
+    @field_validator("kv_dtype")
+    @classmethod
+    def _known_kv_dtype(cls, name: str) -> str:
+        return "auto" if name.strip().lower() == "auto" else kv_dtype(name).name
 
 
 class GpuSpec(_Frozen):
@@ -72,7 +83,41 @@ class GpuSpec(_Frozen):
 
 
 class Engine(StrEnum):
-    GENERIC = "generic"
+    TRANSFORMERS = "transformers"
+    VLLM = "vllm"
+    LLAMACPP = "llama.cpp"
+    OLLAMA = "ollama"
+    SGLANG = "sglang"
+
+
+class EngineSettings(_Frozen):
+    """Each engine's own knobs; None means the engine's default (which may depend on the GPU).
+    An engine reads only its own fields."""
+
+    # vLLM (vllm/config/cache.py, scheduler.py)
+    gpu_memory_utilization: float = Field(default=0.9, gt=0, le=1)
+    max_num_batched_tokens: int | None = Field(default=None, ge=1, le=MAX_CONTEXT)
+    max_num_seqs: int | None = Field(default=None, ge=1, le=MAX_BATCH)
+    block_size: int = Field(default=16, ge=1, le=65_536)
+    enforce_eager: bool = False
+    # llama.cpp and Ollama (common/arg.cpp): n_ctx and n_parallel come from the workload
+    n_ubatch: int = Field(default=512, ge=1, le=65_536)
+    flash_attn: bool | None = None  # None: llama.cpp's auto (on where supported), Ollama's default (off)
+    n_gpu_layers: int | None = Field(default=None, ge=0, le=100_000)  # None: all (llama.cpp), as fits (Ollama)
+    split_mode: Literal["layer", "none"] = "layer"
+    tensor_split: tuple[float, ...] = ()  # proportions per GPU; empty: by free memory
+    # SGLang (python/sglang/srt/server_args.py)
+    mem_fraction_static: float | None = Field(default=None, gt=0, lt=1)
+    # transformers
+    attn_implementation: Literal["sdpa", "eager", "flash_attention_2"] = "sdpa"
+    cache_implementation: Literal["dynamic", "static"] = "dynamic"
+
+    @field_validator("tensor_split")
+    @classmethod
+    def _proportions(cls, split: tuple[float, ...]) -> tuple[float, ...]:
+        if split and (any(not 0 <= p < 1e9 for p in split) or sum(split) <= 0):
+            raise ValueError("tensor split needs non-negative proportions that do not all equal 0")
+        return split
 
 
 class Deployment(_Frozen):
@@ -82,7 +127,8 @@ class Deployment(_Frozen):
     gpus: tuple[GpuSpec, ...] = ()
     tensor_parallel: PositiveInt = Field(default=1, le=1024)
     pipeline_parallel: PositiveInt = Field(default=1, le=1024)
-    engine: Engine = Engine.GENERIC
+    engine: Engine = Engine.TRANSFORMERS
+    settings: EngineSettings = EngineSettings()
 
     @property
     def gpu_count(self) -> int:

@@ -5,6 +5,9 @@ from vramscope.core.scenario import Deployment, ModelSpec
 
 # Achieved / peak bandwidth of well-optimised decode kernels is 60-85 % (formulas.md §6); 0.7 default.
 MEMORY_BANDWIDTH_UTILIZATION = 0.7
+# Layers llama.cpp leaves on the CPU are read from system memory: dual-channel DDR5 peaks at 80-90 GB/s,
+# a decode step reaches about 60 GB/s of it (estimate).
+HOST_BANDWIDTH_BYTES_PER_S = 60e9
 
 
 def expert_fraction_read(model: ModelSpec, batch: int) -> float:
@@ -18,16 +21,21 @@ def expert_fraction_read(model: ModelSpec, batch: int) -> float:
 
 def decode_tokens_per_s(model: ModelSpec, est: Estimate, deployment: Deployment) -> float | None:
     """Tokens per second each sequence sees; None when a GPU's bandwidth is unknown.
-    Ranks of a stage work in parallel, stages one after another."""
+    Ranks of a stage work in parallel, stages one after another, layers left on the CPU after them."""
     share = expert_fraction_read(model, est.batch)
     stage_times: dict[int, float] = {}
     for g in est.per_gpu:
         gpu = deployment.gpu(g.index)
         if gpu is None or gpu.bandwidth_bytes_per_s is None:
             return None
-        weights = g.segment(SegmentKind.WEIGHTS).bytes
-        read = weights - g.expert_weight_bytes * (1.0 - share) + g.segment(SegmentKind.KV_CACHE).bytes
+        weights = g.bytes_of(SegmentKind.WEIGHTS)
+        read = weights - g.expert_weight_bytes * (1.0 - share) + g.bytes_of(SegmentKind.KV_CACHE)
         seconds = read / (MEMORY_BANDWIDTH_UTILIZATION * gpu.bandwidth_bytes_per_s)
         stage_times[g.stage] = max(stage_times.get(g.stage, 0.0), seconds)
-    step = sum(stage_times.values())
+    cpu_bytes = est.engine_details.get("cpu_layer_bytes") or 0
+    step = sum(stage_times.values()) + float(cpu_bytes) / HOST_BANDWIDTH_BYTES_PER_S
     return 1.0 / step if step > 0 else None
+
+
+def speed_note() -> str:
+    return f"estimate: {MEMORY_BANDWIDTH_UTILIZATION:.0%} of peak memory bandwidth"

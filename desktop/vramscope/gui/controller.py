@@ -1,35 +1,35 @@
-"""The one state owner: the scenario being looked at and its estimate. Widgets are views of it."""
+"""The one state owner: the scenario being looked at and its analysis. Widgets are views of it."""
 
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 from PySide6.QtCore import QObject, Signal
 
-from vramscope.core.estimate import Estimate, estimate
-from vramscope.core.scenario import Deployment, GpuSpec, ModelSpec, Workload, validation_message
-from vramscope.core.solve import max_batch, max_context
-from vramscope.core.speed import decode_tokens_per_s
+from vramscope.core.analysis import Analysis, analyse
+from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, ModelSpec, Workload, validation_message
 from vramscope.core.units import Unit
 from vramscope.hardware.probe import HardwareSnapshot
 
+Result = Analysis  # what the window shows for one scenario
 
-class Result(NamedTuple):
-    """What the window shows for one scenario."""
 
+class Scenario(NamedTuple):
     model: ModelSpec
     workload: Workload
-    deployment: Deployment
-    estimate: Estimate
-    max_context: int | None
-    max_batch: int | None
-    decode_tokens_per_s: float | None
+    gpu: GpuSpec
+    gpu_count: int
+    engine: Engine
+    settings: EngineSettings
+
+    def deployment(self) -> Deployment:
+        return Deployment(gpus=(self.gpu,), tensor_parallel=self.gpu_count, engine=self.engine, settings=self.settings)
 
 
 class Controller(QObject):
     """Validates every change, recomputes, then emits.
 
     Signals:
-        estimate_changed(Result): after any change of model, workload or GPUs
+        estimate_changed(Analysis): after any change of model, workload, GPUs or engine
         model_changed(ModelSpec): a new model was chosen
         hardware_changed(HardwareSnapshot): the probe returned
         error_changed(str): a rejected change ("" once a change is accepted)
@@ -42,51 +42,64 @@ class Controller(QObject):
 
     def __init__(self, model: ModelSpec, gpu: GpuSpec, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.model = model
-        self.workload = Workload(context=min(8192, model.architecture.max_context))
-        self.gpu = gpu
-        self.gpu_count = 1
+        workload = Workload(context=min(8192, model.architecture.max_context))
+        self.scenario = Scenario(model, workload, gpu, 1, Engine.TRANSFORMERS, EngineSettings())
         self.unit = Unit.GIB
         self.hardware: HardwareSnapshot | None = None
-        self.result = self._compute()
+        self.result = self._compute(self.scenario)
+
+    # read-only views of the scenario, for the widgets
+    @property
+    def model(self) -> ModelSpec:
+        return self.scenario.model
+
+    @property
+    def workload(self) -> Workload:
+        return self.scenario.workload
+
+    @property
+    def gpu(self) -> GpuSpec:
+        return self.scenario.gpu
+
+    @property
+    def gpu_count(self) -> int:
+        return self.scenario.gpu_count
+
+    @property
+    def engine(self) -> Engine:
+        return self.scenario.engine
+
+    @property
+    def settings(self) -> EngineSettings:
+        return self.scenario.settings
 
     def deployment(self) -> Deployment:
-        return Deployment(gpus=(self.gpu,), tensor_parallel=self.gpu_count)
+        return self.scenario.deployment()
 
-    def _compute(self) -> Result:
-        deployment = self.deployment()
-        est = estimate(self.model, self.workload, deployment)
-        return Result(
-            self.model,
-            self.workload,
-            deployment,
-            est,
-            max_context(self.model, self.workload, deployment),
-            max_batch(self.model, self.workload, deployment),
-            decode_tokens_per_s(self.model, est, deployment),
-        )
+    @staticmethod
+    def _compute(scenario: Scenario) -> Analysis:
+        return analyse(scenario.model, scenario.workload, scenario.deployment())
 
-    def _change(self, model: ModelSpec, workload: Workload, gpu: GpuSpec, gpu_count: int) -> None:
+    def _change(self, **changes: Any) -> None:
         """Adopt a new scenario only if it computes; otherwise keep the old one and say why."""
-        old = (self.model, self.workload, self.gpu, self.gpu_count)
-        self.model, self.workload, self.gpu, self.gpu_count = model, workload, gpu, gpu_count
+        scenario = self.scenario._replace(**changes)
         try:
-            result = self._compute()
-        except ValueError as exc:  # a format or split the core refuses (pydantic errors included)
-            self.model, self.workload, self.gpu, self.gpu_count = old
+            result = self._compute(scenario)
+        except ValueError as exc:  # a format, split or setting the core or the engine refuses
             self.error_changed.emit(validation_message(exc) if isinstance(exc, ValidationError) else str(exc))
             self.estimate_changed.emit(self.result)  # puts the widgets back on the scenario still shown
             return
-        self.result = result
-        if model is not old[0]:
-            self.model_changed.emit(model)
+        old_model = self.scenario.model
+        self.scenario, self.result = scenario, result
+        if scenario.model is not old_model:
+            self.model_changed.emit(scenario.model)
         self.error_changed.emit("")
         self.estimate_changed.emit(result)
 
     def set_model(self, model: ModelSpec) -> None:
         context = min(self.workload.context, model.architecture.max_context)
         workload = Workload.model_validate({**self.workload.model_dump(), "context": context})
-        self._change(model, workload, self.gpu, self.gpu_count)
+        self._change(model=model, workload=workload)
 
     def set_workload(self, **changes: Any) -> None:
         try:
@@ -95,14 +108,27 @@ class Controller(QObject):
             self.error_changed.emit(validation_message(exc))
             return
         if workload != self.workload:
-            self._change(self.model, workload, self.gpu, self.gpu_count)
+            self._change(workload=workload)
 
     def set_gpu(self, gpu: GpuSpec, count: int | None = None) -> None:
-        self._change(self.model, self.workload, gpu, self.gpu_count if count is None else max(1, count))
+        self._change(gpu=gpu, gpu_count=self.gpu_count if count is None else max(1, count))
 
     def set_gpu_count(self, count: int) -> None:
         if count != self.gpu_count and count >= 1:
-            self._change(self.model, self.workload, self.gpu, count)
+            self._change(gpu_count=count)
+
+    def set_engine(self, engine: Engine) -> None:
+        if engine != self.engine:
+            self._change(engine=engine)
+
+    def set_engine_settings(self, **changes: Any) -> None:
+        try:
+            settings = EngineSettings.model_validate({**self.settings.model_dump(), **changes})
+        except ValidationError as exc:
+            self.error_changed.emit(validation_message(exc))
+            return
+        if settings != self.settings:
+            self._change(settings=settings)
 
     def set_hardware(self, snapshot: HardwareSnapshot) -> None:
         self.hardware = snapshot

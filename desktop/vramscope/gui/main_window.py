@@ -20,18 +20,19 @@ from PySide6.QtWidgets import (
 )
 
 from vramscope.core.architecture import custom_architecture
-from vramscope.core.estimate import SEGMENT_LABELS
 from vramscope.core.scenario import ModelSpec, Source
-from vramscope.core.units import Unit, format_bytes
+from vramscope.core.units import Unit
 from vramscope.gui.controller import Controller, Result
 from vramscope.gui.model_opener import ModelOpener
 from vramscope.gui.widgets.custom_model_panel import CustomModelPanel
+from vramscope.gui.widgets.engine_panel import EnginePanel
 from vramscope.gui.widgets.gpu_panel import GpuPanel
 from vramscope.gui.widgets.model_panel import ModelPanel
-from vramscope.gui.widgets.verdict import VerdictPanel, verdict_text
+from vramscope.gui.widgets.verdict import VerdictPanel
 from vramscope.gui.widgets.workload_panel import WorkloadPanel
 from vramscope.gui.workers import ProbeWorker
 from vramscope.hardware.probe import HardwareSnapshot
+from vramscope.report import markdown
 from vramscope.sources.presets import find_preset, load_preset
 from vramscope.sources.resolve import resolve_model
 
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
         self.model_panel = ModelPanel()
         self.custom_panel = CustomModelPanel()
         self.workload_panel = WorkloadPanel()
+        self.engine_panel = EnginePanel(controller)
         self.gpu_panel = GpuPanel()
         self.chart: MemoryChart | None = None
         self.chart_placeholder = QLabel("Loading chart…")
@@ -70,7 +72,7 @@ class MainWindow(QMainWindow):
         self.probe_worker: ProbeWorker | None = None  # held while the probe runs
         self.verdict = VerdictPanel()
         side = QVBoxLayout()
-        for panel in (self.model_panel, self.custom_panel, self.workload_panel, self.gpu_panel):
+        for panel in (self.model_panel, self.custom_panel, self.workload_panel, self.engine_panel, self.gpu_panel):
             side.addWidget(panel)
         side.addStretch(1)
         main = QVBoxLayout()
@@ -262,24 +264,7 @@ class MainWindow(QMainWindow):
 
     def summary(self) -> str:
         """A Markdown summary of what the window shows."""
-        r, unit = self.controller.result, self.controller.unit
-        est = r.estimate
-        headline, details = verdict_text(r, unit)
-        lines = [
-            f"**{r.model.name}** · {est.weight_format} weights · {est.kv_dtype} KV · context "
-            f"{est.context:,} · batch {est.batch:,} · {len(est.per_gpu)} x {self.controller.gpu.name}",
-            "",
-            "| GPU | " + " | ".join(SEGMENT_LABELS.values()) + " | total | capacity |",
-            "|---|" + "---:|" * 6,
-        ]
-        for g in est.per_gpu:
-            cells = [format_bytes(s.bytes, unit) + f" ({s.provenance.value})" for s in g.segments]
-            lines.append(
-                f"| {g.index} | " + " | ".join(cells) + f" | {format_bytes(g.total_bytes, unit)} | "
-                f"{format_bytes(g.capacity_bytes or 0, unit)} |"
-            )
-        lines += ["", headline, details.replace("\n", "  \n")]
-        return "\n".join(lines)
+        return markdown(self.controller.result, self.controller.unit)
 
     def copy_summary(self) -> None:
         QGuiApplication.clipboard().setText(self.summary())

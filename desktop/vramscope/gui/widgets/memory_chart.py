@@ -1,6 +1,7 @@
 """One horizontal stacked bar per GPU against its capacity; items built once, geometry updated in place."""
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 import pyqtgraph as pg  # type: ignore[import-untyped]
@@ -8,29 +9,54 @@ from PySide6.QtCore import QEvent, QPointF
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from vramscope.core.estimate import SEGMENT_LABELS, Estimate, GpuEstimate, SegmentKind
+from vramscope.core.estimate import SEGMENT_LABELS, Estimate, Segment, SegmentKind
 from vramscope.core.units import UNIT_BYTES, Unit, format_bytes
 
-KINDS = (SegmentKind.WEIGHTS, SegmentKind.KV_CACHE, SegmentKind.ACTIVATIONS, SegmentKind.OVERHEAD)
-COLORS = {  # colour-blind-safe (Okabe-Ito)
+KINDS = (
+    SegmentKind.WEIGHTS,
+    SegmentKind.KV_CACHE,
+    SegmentKind.KV_RESERVED,
+    SegmentKind.ACTIVATIONS,
+    SegmentKind.OVERHEAD,
+)
+COLORS = {  # colour-blind-safe (Okabe-Ito); the free part of a KV pool is the KV colour, faded
     SegmentKind.WEIGHTS: (0, 114, 178),
     SegmentKind.KV_CACHE: (230, 159, 0),
+    SegmentKind.KV_RESERVED: (230, 159, 0, 70),
     SegmentKind.ACTIVATIONS: (0, 158, 115),
     SegmentKind.OVERHEAD: (150, 150, 150),
 }
 BAR_HEIGHT = 0.6
 
 
-def hit_test(gpus: tuple[GpuEstimate, ...], x_bytes: float, y: float) -> tuple[GpuEstimate, SegmentKind] | None:
-    """The GPU and segment under a point (x in bytes, y in bar rows)."""
-    row = round(y)
-    if not 0 <= row < len(gpus) or abs(y - row) > BAR_HEIGHT / 2 or x_bytes < 0:
+class Row(NamedTuple):
+    """One bar: a GPU, or the system memory an engine keeps part of the model in."""
+
+    label: str
+    segments: tuple[Segment, ...]
+    capacity_bytes: int | None
+
+    def bytes_of(self, kind: SegmentKind) -> int:
+        return sum(s.bytes for s in self.segments if s.kind is kind)
+
+
+def chart_rows(est: Estimate) -> tuple[Row, ...]:
+    rows = [Row(f"GPU {g.index}", g.segments, g.capacity_bytes) for g in est.per_gpu]
+    if est.host:
+        rows.append(Row("RAM", est.host, None))
+    return tuple(rows)
+
+
+def hit_test(rows: tuple[Row, ...], x_bytes: float, y: float) -> tuple[Row, SegmentKind] | None:
+    """The bar and segment kind under a point (x in bytes, y in bar rows)."""
+    index = round(y)
+    if not 0 <= index < len(rows) or abs(y - index) > BAR_HEIGHT / 2 or x_bytes < 0:
         return None
-    gpu, left = gpus[row], 0
+    row, left = rows[index], 0
     for kind in KINDS:
-        left += gpu.segment(kind).bytes
+        left += row.bytes_of(kind)
         if x_bytes < left:
-            return gpu, kind
+            return row, kind
     return None
 
 
@@ -69,7 +95,7 @@ class MemoryChart(QWidget):
                 width=[],
                 height=BAR_HEIGHT,
                 brush=pg.mkBrush(*COLORS[kind]),
-                pen=pg.mkPen(None),
+                pen=pg.mkPen(COLORS[SegmentKind.KV_CACHE]) if kind is SegmentKind.KV_RESERVED else pg.mkPen(None),
                 name=SEGMENT_LABELS[kind],
             )
             item.addItem(bar)
@@ -94,7 +120,7 @@ class MemoryChart(QWidget):
         item.addItem(self.free_mark)
         for sample, _ in legend.items:  # a legend click must not hide a segment
             sample.mouseClickEvent = lambda ev: ev.accept()
-        self.gpus: tuple[GpuEstimate, ...] = ()
+        self.gpus: tuple[Row, ...] = ()  # the bars drawn, GPUs first
         self.unit = Unit.GIB
         self.x_max = 0.0
         self._ticks: list[tuple[float, str]] = []
@@ -120,16 +146,17 @@ class MemoryChart(QWidget):
 
     def show_estimate(self, est: Estimate, unit: Unit, totals: tuple[int | None, ...] = ()) -> None:
         """Draw the bars; `totals` are the GPUs' total memory (the free mark shows where capacity stops)."""
-        self.gpus, self.unit = est.per_gpu, unit
+        rows_shown = chart_rows(est)
+        self.gpus, self.unit = rows_shown, unit
         scale = UNIT_BYTES[unit]
-        n = len(est.per_gpu)
+        n = len(rows_shown)
         rows = np.arange(n, dtype=float)
         left = np.zeros(n)
         for kind in KINDS:
-            width = np.array([g.segment(kind).bytes / scale for g in est.per_gpu])
+            width = np.array([r.bytes_of(kind) / scale for r in rows_shown])
             self.bars[kind].setOpts(x0=left.copy(), y=rows, width=width)
             left += width
-        caps = np.array([(g.capacity_bytes or 0) / scale for g in est.per_gpu])
+        caps = np.array([(r.capacity_bytes or 0) / scale for r in rows_shown])
         over = np.clip(left - caps, 0, None) * (caps > 0)
         self.overflow.setOpts(x0=caps, y=rows, width=over)
         half = BAR_HEIGHT / 2 + 0.1
@@ -150,7 +177,7 @@ class MemoryChart(QWidget):
         if x_max != self.x_max:
             self.x_max = x_max
             self.item.setXRange(0, x_max, padding=0)
-        ticks = [(float(i), f"GPU {g.index}") for i, g in enumerate(est.per_gpu)]
+        ticks = [(float(i), r.label) for i, r in enumerate(rows_shown)]
         if ticks != self._ticks:
             self._ticks = ticks
             self.item.setYRange(-0.9, n - 0.4, padding=0)
@@ -170,9 +197,13 @@ class MemoryChart(QWidget):
         hit = hit_test(self.gpus, x_bytes, y)
         if hit is None:
             return ""
-        gpu, kind = hit
-        seg = gpu.segment(kind)
-        return (
-            f"GPU {gpu.index} · {SEGMENT_LABELS[kind]}: {seg.bytes:,} bytes = {format_bytes(seg.bytes, Unit.GIB)}"
-            f" = {format_bytes(seg.bytes, Unit.GB)}\n{seg.provenance.value}: {seg.note}"
-        )
+        row, kind = hit
+        lines = [
+            f"{row.label} · {SEGMENT_LABELS[kind]}: {row.bytes_of(kind):,} bytes = "
+            f"{format_bytes(row.bytes_of(kind), Unit.GIB)} = {format_bytes(row.bytes_of(kind), Unit.GB)}"
+        ]
+        parts = [s for s in row.segments if s.kind is kind]
+        for seg in parts:
+            title = f"{seg.title} {format_bytes(seg.bytes, Unit.GIB)}, " if len(parts) > 1 else ""
+            lines.append(f"{title}{seg.provenance.value}: {seg.note}")
+        return "\n".join(lines)

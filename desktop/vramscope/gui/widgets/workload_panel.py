@@ -1,4 +1,4 @@
-"""Sliders paired with spin boxes for the workload: weight format, KV dtype, context, batch, GPUs, engine."""
+"""Sliders paired with spin boxes for the workload: weight format, KV dtype, context, batch, GPUs."""
 
 import math
 
@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QLabel, QSlider, QSpinBox, QWidget
 
 from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS
-from vramscope.core.scenario import MAX_BATCH, MAX_CONTEXT, Engine, ModelSpec, Workload
+from vramscope.core.scenario import MAX_BATCH, MAX_CONTEXT, ModelSpec, Workload
 from vramscope.gui.qt_util import signals_blocked
 
 LOG_STEPS = 1000  # slider resolution of the log-scale sliders
@@ -61,20 +61,16 @@ class WorkloadPanel(QGroupBox):
         self.context_spin = self._spin(1, MAX_CONTEXT, "Context length", "Tokens per sequence: type any value")
         self.batch_slider = self._slider(0, LOG_STEPS, "Batch", "Concurrent sequences (log scale, 1-1024)")
         self.batch_spin = self._spin(1, MAX_BATCH, "Batch", "Concurrent sequences: type any value")
-        self.gpu_spin = self._spin(1, 64, "Number of GPUs", "GPUs, split by tensor parallelism")
-        self.engine_combo = QComboBox()
-        for engine in Engine:
-            self.engine_combo.addItem(engine.value, engine.value)
-        self.engine_combo.setAccessibleName("Inference engine")
-        self.engine_combo.setToolTip("Inference engine profile (vLLM, llama.cpp and transformers come next)")
+        self.gpu_spin = self._spin(
+            1, 64, "Number of GPUs", "GPUs: tensor parallel (vLLM, SGLang, transformers) or a layer split (llama.cpp)"
+        )
         grid = QGridLayout(self)
         rows = [
             ("Weights", self.weight_slider, self.weight_combo),
             ("KV cache", None, self.kv_combo),
             ("Context", self.context_slider, self.context_spin),
             ("Batch", self.batch_slider, self.batch_spin),
-            ("GPUs (TP)", None, self.gpu_spin),
-            ("Engine", None, self.engine_combo),
+            ("GPUs", None, self.gpu_spin),
         ]
         for r, (label, slider, box) in enumerate(rows):
             text = QLabel(label)

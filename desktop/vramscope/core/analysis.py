@@ -1,0 +1,48 @@
+"""analyse(model, workload, deployment): everything a front end shows for one scenario, computed once:
+the estimate, the limits, the decode speed and the engine's launch command."""
+
+from typing import NamedTuple
+
+from vramscope.core.engines import engine_profile
+from vramscope.core.engines.base import Request
+from vramscope.core.estimate import Estimate, estimate, resolve_kv_dtype
+from vramscope.core.scenario import Deployment, ModelSpec, Workload
+from vramscope.core.solve import max_batch, max_context
+from vramscope.core.speed import decode_tokens_per_s
+from vramscope.core.weights import weight_plan
+
+
+class Analysis(NamedTuple):
+    model: ModelSpec
+    workload: Workload
+    deployment: Deployment
+    estimate: Estimate
+    max_context: int | None
+    max_batch: int | None
+    decode_tokens_per_s: float | None
+    launch_command: str
+
+    @property
+    def engine_label(self) -> str:
+        return engine_profile(self.deployment.engine).label
+
+
+def launch_command(model: ModelSpec, workload: Workload, deployment: Deployment) -> str:
+    plan = weight_plan(model, workload)
+    kv = resolve_kv_dtype(model, workload, deployment, plan.name)
+    return engine_profile(deployment.engine).launch_command(Request(model, workload, deployment, plan, kv))
+
+
+def analyse(model: ModelSpec, workload: Workload, deployment: Deployment, limits: bool = True) -> Analysis:
+    """Raises ValueError (EngineSettingsError among them) for a scenario the core or the engine refuses."""
+    est = estimate(model, workload, deployment)
+    return Analysis(
+        model,
+        workload,
+        deployment,
+        est,
+        max_context(model, workload, deployment) if limits else None,
+        max_batch(model, workload, deployment) if limits else None,
+        decode_tokens_per_s(model, est, deployment),
+        launch_command(model, workload, deployment),
+    )

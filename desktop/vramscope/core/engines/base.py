@@ -1,0 +1,172 @@
+"""The seam every engine profile plugs into: what it is given, what it gives back, and shared pieces."""
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import NamedTuple, Protocol
+
+from vramscope.core.architecture import Architecture, LayerKind
+from vramscope.core.precision import KV_DTYPES, KvDtype, WeightLayout
+from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, ModelSpec, Workload
+from vramscope.core.segments import Provenance, Segment, SegmentKind, segment
+from vramscope.core.units import GIB, MIB
+from vramscope.core.weights import WeightPlan, rank_layout
+
+# CUDA context + runtime reserve of a PyTorch process per GPU: 287 MB with lazy loading (pytorch PR #86509),
+# ~300-400 MB (issues #107667, #109888); vLLM's worker init snapshot reads 0.51 GiB on an H100
+# (reference/engine_logs.json). reference/formulas.md §3.1 recommends 0.4-0.5 GiB.
+CUDA_CONTEXT_BYTES = 450 * MIB
+CUDA_CONTEXT_NOTE = "CUDA context and runtime reserve, measured 0.3-0.5 GiB per GPU"
+
+
+class EngineSettingsError(ValueError):
+    """A setting the engine itself refuses (tensor parallel that does not divide the heads …)."""
+
+
+class Request(NamedTuple):
+    """One scenario as a profile sees it; the weight plan and KV dtype are already resolved."""
+
+    model: ModelSpec
+    workload: Workload
+    deployment: Deployment
+    plan: WeightPlan
+    kv: KvDtype
+
+    @property
+    def arch(self) -> Architecture:
+        return self.model.architecture
+
+    @property
+    def settings(self) -> EngineSettings:
+        return self.deployment.settings
+
+    def layout(self, tp: int) -> WeightLayout:
+        return rank_layout(self.model, self.plan, tp)
+
+
+class GpuPart(NamedTuple):
+    """What one GPU holds, before its capacity is compared."""
+
+    stage: int
+    segments: tuple[Segment, ...]
+    expert_weight_bytes: int  # routed-expert weights (decode reads only some of them)
+
+
+class Allocation(NamedTuple):
+    gpus: tuple[GpuPart, ...]  # one per GPU, in deployment order
+    host: tuple[Segment, ...] = ()  # what stays in system memory (llama.cpp)
+    details: Mapping[str, int | float | str | None] = {}
+    refusal: str = ""  # the engine would not start, in its own words
+    shortfall: str = ""  # it starts but cannot hold this workload
+    verdict: str = ""  # how the engine would put a good outcome ("vLLM starts; 51 concurrent …")
+    warnings: tuple[str, ...] = ()
+
+
+class EngineProfile(Protocol):
+    engine: Engine
+    label: str
+
+    def kv_dtypes(self) -> tuple[str, ...]:
+        """The KV dtypes this engine offers, besides auto."""
+        ...
+
+    def default_kv_dtype(self, model: ModelSpec, weights: str) -> KvDtype: ...
+
+    def check(self, model: ModelSpec, workload: Workload, deployment: Deployment) -> None:
+        """Raise EngineSettingsError for a setting the engine refuses outright."""
+        ...
+
+    def allocate(self, request: Request) -> Allocation: ...
+
+    def launch_command(self, request: Request) -> str: ...
+
+
+# --- pieces the profiles share -----------------------------------------------------------------------
+
+
+def model_compute_dtype(model: ModelSpec, weights: str) -> KvDtype:
+    """The 16-bit dtype a PyTorch engine computes in: fp16 for fp16 checkpoints, fp32 for fp32, else bf16."""
+    if weights == "fp32":
+        return KV_DTYPES["fp32"]
+    return KV_DTYPES["fp16" if model.native_format == "fp16" else "bf16"]
+
+
+def cache_bytes(elements: int, dtype: KvDtype) -> int:
+    bpe = dtype.bytes_per_element
+    return -(-elements * bpe.numerator // bpe.denominator)
+
+
+class StageCache(NamedTuple):
+    """Cache elements of a set of layers on one rank."""
+
+    full: int  # per token, full-attention layers
+    sliding: int  # per token, sliding-window layers
+    state: int  # per sequence, recurrent layers
+    full_layers: int
+    sliding_layers: int
+
+
+@lru_cache(maxsize=1024)
+def stage_cache(arch: Architecture, layers: range, tp: int) -> StageCache:
+    full = sliding = state = n_full = n_sliding = 0
+    for i in layers:
+        kind = arch.layer_kind(i)
+        if kind is LayerKind.MAMBA:
+            state += arch.state_elements_per_sequence(i, tp)
+            continue
+        per_token = arch.kv_elements_per_token(i, tp)
+        if not per_token:
+            continue
+        if kind is LayerKind.SLIDING:
+            sliding += per_token
+            n_sliding += 1
+        else:
+            full += per_token
+            n_full += 1
+    return StageCache(full, sliding, state, n_full, n_sliding)
+
+
+def stage_weights(layout: WeightLayout, layers: range, first: bool, last: bool) -> tuple[int, int]:
+    """(weights, routed-expert part) of a run of layers, with the embeddings on the first and the head on
+    the last."""
+    weights = sum(layout.per_layer[i] for i in layers)
+    weights += (layout.first_stage if first else 0) + (layout.last_stage if last else 0)
+    return weights, sum(layout.expert_per_layer[i] for i in layers)
+
+
+def weights_segment(plan: WeightPlan, size: int, extra_note: str = "") -> Segment:
+    provenance = Provenance.EXACT if plan.exact else Provenance.FORMULA
+    return segment(SegmentKind.WEIGHTS, size, provenance, plan.note + extra_note)
+
+
+def overhead(size: int, note: str, label: str = "", provenance: Provenance = Provenance.EMPIRICAL) -> Segment:
+    return segment(SegmentKind.OVERHEAD, size, provenance, note, label)
+
+
+def cuda_context() -> Segment:
+    return overhead(CUDA_CONTEXT_BYTES, CUDA_CONTEXT_NOTE, "CUDA context")
+
+
+def mlp_width(arch: Architecture) -> int:
+    """Intermediate width a token passes through in the widest feed-forward layer (routed experts it
+    picks + shared experts for MoE)."""
+    width = arch.intermediate_size if arch.moe is None or arch.moe.first_dense_layers else 0
+    if arch.moe is not None:
+        routed = arch.moe.experts_per_token * arch.moe.expert_intermediate_size
+        width = max(width, routed + arch.moe.shared_intermediate_size)
+    return width
+
+
+def gpu_total(gpu: GpuSpec | None) -> int | None:
+    """The GPU's whole memory, which budgets such as vLLM's are fractions of."""
+    if gpu is None:
+        return None
+    return gpu.total_bytes if gpu.total_bytes is not None else gpu.capacity_bytes
+
+
+def gib(size: float) -> str:
+    return f"{size / GIB:.2f} GiB"
+
+
+def short_tokens(n: int) -> str:
+    """8192 -> '8k', 131072 -> '128k', 1000 -> '1,000'."""
+    return f"{n // 1024}k" if n >= 1024 and n % 1024 == 0 else f"{n:,}"

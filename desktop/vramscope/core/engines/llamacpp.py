@@ -1,0 +1,321 @@
+"""llama.cpp (llama-server) and Ollama, which runs llama.cpp underneath.
+
+The whole context is allocated at start: n_ctx = context x parallel slots, padded to 256 cells
+(src/llama-context.cpp); sliding-window layers get their own smaller cache (src/llama-kv-cache-iswa.cpp),
+recurrent layers one f32 state per sequence (src/llama-memory-recurrent.cpp). GPUs split the model by
+layers (-ts, default: by free memory, src/llama-model.cpp), the token embeddings stay in host memory, and
+-ngl leaves the first layers on the CPU. The compute buffer is reserved for the worst-case graph of one
+ubatch (reference/formulas.md §3.6)."""
+
+from bisect import bisect_right
+from math import ceil
+from typing import NamedTuple
+
+from vramscope.core.architecture import Architecture
+from vramscope.core.engines.base import (
+    Allocation,
+    EngineSettingsError,
+    GpuPart,
+    Request,
+    cache_bytes,
+    stage_cache,
+)
+from vramscope.core.precision import KV_DTYPES, KvDtype
+from vramscope.core.scenario import Deployment, Engine, ModelSpec, Workload
+from vramscope.core.segments import Provenance, Segment, SegmentKind, segment
+from vramscope.core.units import MIB
+
+N_CTX_PADDING = 256  # llama-context.cpp: n_ctx = GGML_PAD(n_ctx, 256)
+STATE_BYTES_PER_ELEMENT = 4  # recurrent state is always f32
+# A GPU's share besides buffers: CUDA context and cuBLAS workspace. Ollama reserves 457 MiB per GPU for it
+# (ollama ml/device.go MinimumMemory); the same process cost applies to llama-server.
+GPU_RESERVE_BYTES = 457 * MIB
+QUANTIZED_V_NEEDS_FA = "quantized V cache was requested, but this requires Flash Attention"
+
+
+class Placement(NamedTuple):
+    """Which device holds each layer: -1 is the CPU; the output layer counts as layer n_layer."""
+
+    layer_device: tuple[int, ...]
+    output_device: int
+
+    def layers_on(self, device: int) -> range | tuple[int, ...]:
+        return tuple(i for i, d in enumerate(self.layer_device) if d == device)
+
+
+def place_layers(n_layer: int, n_gpu_layers: int, proportions: tuple[float, ...]) -> Placement:
+    """llama_model::load_tensors: the last n_gpu_layers layers (and the output once all fit) go to the GPUs,
+    split by cumulative proportions."""
+    gpus = len(proportions)
+    start = max(n_layer - n_gpu_layers, 0)
+    active = min(n_gpu_layers, n_layer + 1)
+    total = sum(proportions)
+    splits = [sum(proportions[: i + 1]) / total for i in range(gpus)]
+
+    def device(il: int) -> int:
+        if il < start or il - start >= active or gpus == 0:
+            return -1
+        return min(bisect_right(splits, (il - start) / active), gpus - 1)
+
+    return Placement(tuple(device(i) for i in range(n_layer)), device(n_layer))
+
+
+class Cells(NamedTuple):
+    n_ctx: int  # cells of the full-attention cache, all slots together
+    swa: int  # cells of the sliding-window cache
+    seqs: int  # recurrent states
+
+
+def cells(arch: Architecture, context: int, slots: int, n_ubatch: int) -> Cells:
+    n_ctx = ceil(context * slots / N_CTX_PADDING) * N_CTX_PADDING
+    swa = n_ctx
+    if arch.sliding_window:  # llama-kv-cache-iswa.cpp: window per sequence + one ubatch, padded
+        swa = min(n_ctx, ceil((arch.sliding_window * slots + n_ubatch) / N_CTX_PADDING) * N_CTX_PADDING)
+    return Cells(n_ctx, swa, slots)
+
+
+class LlamaCppProfile:
+    engine = Engine.LLAMACPP
+    label = "llama.cpp"
+    default_flash_attn = True  # -fa auto: on where the backend supports it
+
+    def kv_dtypes(self) -> tuple[str, ...]:
+        return ("fp16", "bf16", "fp32", "q8_0", "q4_0")  # -ctk / -ctv
+
+    def default_kv_dtype(self, model: ModelSpec, weights: str) -> KvDtype:
+        return KV_DTYPES["fp16"]  # -ctk f16 whatever the model's dtype
+
+    def check(self, model: ModelSpec, workload: Workload, deployment: Deployment) -> None:
+        split = deployment.settings.tensor_split
+        if split and len(split) != deployment.gpu_count:
+            raise EngineSettingsError(f"--tensor-split gives {len(split)} proportions for {deployment.gpu_count} GPUs")
+
+    def flash_attn(self, request: Request) -> bool:
+        fa = request.settings.flash_attn
+        return self.default_flash_attn if fa is None else fa
+
+    def n_gpu_layers(self, request: Request) -> int:
+        ngl = request.settings.n_gpu_layers
+        return request.arch.num_layers + 1 if ngl is None else ngl
+
+    def allocate(self, request: Request) -> Allocation:
+        return self.allocate_with(request, self.n_gpu_layers(request))
+
+    def allocate_with(self, request: Request, n_gpu_layers: int) -> Allocation:
+        arch, workload, deployment, settings = request.arch, request.workload, request.deployment, request.settings
+        fa = self.flash_attn(request)
+        slots = workload.batch
+        kv = request.kv
+        ub = min(settings.n_ubatch, 2048)
+        cell = cells(arch, workload.context, slots, ub)
+        gpus = deployment.gpu_count if settings.split_mode == "layer" else 1
+        proportions = settings.tensor_split or tuple(_free(deployment, i) for i in range(gpus))
+        placement = place_layers(arch.num_layers, n_gpu_layers, proportions)
+        layout = request.layout(1)  # whole tensors: a GGUF is never split inside a tensor
+        refusal = ""
+        if kv.name in ("q8_0", "q4_0") and not fa:
+            refusal = QUANTIZED_V_NEEDS_FA
+        parts: list[GpuPart] = []
+        compute_total = 0
+        kv_note = (
+            f"{cell.n_ctx:,} cells ({workload.context:,} x {slots} slot{'s' if slots > 1 else ''}, padded to "
+            f"{N_CTX_PADDING}) in {kv.label}" + (f"; sliding layers {cell.swa:,} cells" if arch.sliding_window else "")
+        )
+        for device in range(deployment.gpu_count):
+            layers = placement.layers_on(device) if device < gpus else ()
+            holds_output = placement.output_device == device
+            weights = sum(layout.per_layer[i] for i in layers) + (layout.last_stage if holds_output else 0)
+            if device == 0:
+                weights += layout.first_stage - layout.token_embedding  # vision projector (mmproj)
+            experts = sum(layout.expert_per_layer[i] for i in layers)
+            kv_bytes = _kv_bytes(arch, layers, cell, kv)
+            compute = compute_buffer(arch, cell, ub, fa, bool(layers), holds_output)
+            compute_total += compute
+            segments = (
+                segment(
+                    SegmentKind.WEIGHTS,
+                    weights,
+                    Provenance.EXACT if request.plan.exact else Provenance.FORMULA,
+                    f"{len(layers)} of {arch.num_layers} layers"
+                    + (" + output" if holds_output else "")
+                    + f"; {request.plan.note}",
+                ),
+                segment(SegmentKind.KV_CACHE, kv_bytes, Provenance.EXACT, kv_note),
+                segment(
+                    SegmentKind.ACTIVATIONS,
+                    compute,
+                    Provenance.FORMULA,
+                    f"worst-case graph of one {ub}-token ubatch, flash attention {'on' if fa else 'off'}",
+                    "Compute buffer",
+                ),
+                segment(
+                    SegmentKind.OVERHEAD,
+                    GPU_RESERVE_BYTES if layers or holds_output else 0,
+                    Provenance.EMPIRICAL,
+                    "CUDA context and cuBLAS workspace (Ollama reserves 457 MiB per GPU)",
+                    "CUDA context",
+                ),
+            )
+            parts.append(GpuPart(device, segments, experts))  # a layer split runs the GPUs one after another
+        host = _host(request, placement, cell, ub)
+        on_gpu = sum(1 for d in placement.layer_device if d >= 0) + (placement.output_device >= 0)
+        details: dict[str, int | float | str | None] = {
+            "n_ctx_cells": cell.n_ctx,
+            "n_ctx_per_seq": cell.n_ctx // slots,
+            "swa_cells": cell.swa if arch.sliding_window else None,
+            "compute_buffer_bytes": compute_total,
+            "n_gpu_layers": on_gpu,
+            "layers_per_gpu": ",".join(str(len(placement.layers_on(d))) for d in range(deployment.gpu_count)),
+            "flash_attn": "on" if fa else "off",
+            "host_bytes": sum(s.bytes for s in host),
+            "cpu_layer_bytes": sum(layout.per_layer[i] for i in placement.layers_on(-1))
+            + (layout.last_stage if placement.output_device < 0 else 0),
+        }
+        verdict = f"{self.label} offloads {on_gpu}/{arch.num_layers + 1} layers"
+        if on_gpu < arch.num_layers + 1:
+            verdict += "; the rest run on the CPU from system memory"
+        return Allocation(tuple(parts), host, details, refusal=refusal, verdict=verdict)
+
+    def launch_command(self, request: Request) -> str:
+        settings, workload, deployment = request.settings, request.workload, request.deployment
+        cell = cells(request.arch, workload.context, workload.batch, settings.n_ubatch)
+        kv = request.kv.name.replace("fp", "f")
+        args = [f"llama-server -m {_gguf_name(request)}", f"-c {cell.n_ctx}"]
+        if workload.batch > 1:
+            args.append(f"-np {workload.batch}")
+        args.append(f"-ngl {self.n_gpu_layers(request)}")
+        if settings.n_ubatch != 512:
+            args.append(f"-ub {settings.n_ubatch}")
+        args.append(f"-fa {'on' if self.flash_attn(request) else 'off'}")
+        if kv != "f16":
+            args.append(f"-ctk {kv} -ctv {kv}")
+        if deployment.gpu_count > 1 and settings.tensor_split:
+            args.append("-ts " + ",".join(f"{p:g}" for p in settings.tensor_split))
+        if settings.split_mode != "layer":
+            args.append(f"-sm {settings.split_mode}")
+        return " ".join(args)
+
+
+def _free(deployment: Deployment, index: int) -> float:
+    gpu = deployment.gpu(index)
+    capacity = gpu.capacity_bytes if gpu is not None else None
+    return float(capacity) if capacity else 1.0
+
+
+def _kv_bytes(arch: Architecture, layers: range | tuple[int, ...], cell: Cells, kv: KvDtype) -> int:
+    total = 0
+    for i in layers:
+        one = stage_cache(arch, range(i, i + 1), 1)
+        total += cache_bytes(one.full * cell.n_ctx + one.sliding * cell.swa, kv)
+        total += one.state * cell.seqs * STATE_BYTES_PER_ELEMENT
+    return total
+
+
+def compute_buffer(arch: Architecture, cell: Cells, ubatch: int, fa: bool, has_layers: bool, output: bool) -> int:
+    """The worst-case graph of one ubatch in f32: without flash attention the n_ctx x ubatch x heads scores
+    dominate, with it the hidden states; the GPU with the output layer also holds the ubatch's logits.
+    Ollama's calibrated GraphSize for llama-family models (fs/ggml/ggml.go), which reproduces llama.cpp's
+    560.00 MiB for Llama-3.1-8B at n_ctx 8192 (reference/formulas.md §3.6)."""
+    h, heads = arch.hidden_size, arch.num_attention_heads
+    if not has_layers and not output:
+        return 0
+    attention = 4 * ubatch * (1 + 4 * h + (0 if fa else cell.n_ctx * (1 + heads)))
+    if fa:
+        attention += cell.n_ctx * ubatch * 2  # the f16 KQ mask
+    logits = 4 * ubatch * (h + arch.vocab_size) if output else 0
+    return max(attention if has_layers else 0, logits)
+
+
+def _host(request: Request, placement: Placement, cell: Cells, ubatch: int) -> tuple[Segment, ...]:
+    arch, layout = request.arch, request.layout(1)
+    cpu_layers = placement.layers_on(-1)
+    weights = layout.token_embedding + sum(layout.per_layer[i] for i in cpu_layers)
+    if placement.output_device < 0:
+        weights += layout.last_stage
+    out = [
+        segment(
+            SegmentKind.WEIGHTS,
+            weights,
+            Provenance.EXACT if request.plan.exact else Provenance.FORMULA,
+            "token embeddings (always in host memory)"
+            + (f" + {len(cpu_layers)} layers on the CPU" if cpu_layers else ""),
+        )
+    ]
+    if cpu_layers:
+        out.append(
+            segment(
+                SegmentKind.KV_CACHE,
+                _kv_bytes(arch, cpu_layers, cell, request.kv),
+                Provenance.EXACT,
+                "KV cache of the layers on the CPU",
+            )
+        )
+    logits = cell.seqs * arch.vocab_size * 4 + ubatch * arch.hidden_size * 4
+    out.append(
+        segment(
+            SegmentKind.ACTIVATIONS,
+            logits,
+            Provenance.FORMULA,
+            "output buffer (f32 logits per sequence) and host compute buffer",
+            "Host buffers",
+        )
+    )
+    return tuple(out)
+
+
+def _gguf_name(request: Request) -> str:
+    model = request.model
+    if model.source.value == "gguf":
+        return model.source_detail or f"{model.name}.gguf"
+    return f"{model.name}-{request.plan.name.upper()}.gguf"
+
+
+class OllamaProfile(LlamaCppProfile):
+    """Ollama: llama.cpp with its own defaults. Flash attention is off unless OLLAMA_FLASH_ATTENTION=1, and
+    without num_gpu it offloads as many layers as its estimate says fit (llm/memory.go); the context is
+    num_ctx x OLLAMA_NUM_PARALLEL."""
+
+    engine = Engine.OLLAMA
+    label = "Ollama"
+    default_flash_attn = False
+
+    def kv_dtypes(self) -> tuple[str, ...]:
+        return ("fp16", "q8_0", "q4_0")  # OLLAMA_KV_CACHE_TYPE
+
+    def allocate(self, request: Request) -> Allocation:
+        if request.settings.n_gpu_layers is not None or not request.deployment.gpus:
+            return super().allocate(request)
+        best = self.allocate_with(request, 0)
+        lo, hi = 0, request.arch.num_layers + 1  # the most layers that still fit every GPU
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            trial = self.allocate_with(request, mid)
+            if _fits(trial, request.deployment):
+                lo, best = mid, trial
+            else:
+                hi = mid - 1
+        return best
+
+    def launch_command(self, request: Request) -> str:
+        workload, settings = request.workload, request.settings
+        env = [f"OLLAMA_CONTEXT_LENGTH={workload.context}"]
+        if workload.batch > 1:
+            env.append(f"OLLAMA_NUM_PARALLEL={workload.batch}")
+        if self.flash_attn(request):
+            env.append("OLLAMA_FLASH_ATTENTION=1")
+        if request.kv.name in ("q8_0", "q4_0"):
+            env.append(f"OLLAMA_KV_CACHE_TYPE={request.kv.name}")
+        params = f"PARAMETER num_ctx {workload.context}"
+        if settings.n_gpu_layers is not None:
+            params += f" / PARAMETER num_gpu {settings.n_gpu_layers}"
+        return f"{' '.join(env)} ollama serve   # Modelfile: {params}"
+
+
+def _fits(allocation: Allocation, deployment: Deployment) -> bool:
+    for i, part in enumerate(allocation.gpus):
+        gpu = deployment.gpu(i)
+        if gpu is None or gpu.capacity_bytes is None:
+            continue
+        if sum(s.bytes for s in part.segments) > gpu.capacity_bytes:
+            return False
+    return True

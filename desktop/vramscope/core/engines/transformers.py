@@ -1,0 +1,96 @@
+"""Hugging Face transformers `generate()`: the cache grows with the sequence, the prompt is prefilled in
+one pass (no chunking), only the last position's logits are kept (reference/formulas.md §3.7)."""
+
+from math import ceil
+
+from vramscope.core.engines.base import (
+    Allocation,
+    GpuPart,
+    Request,
+    cache_bytes,
+    cuda_context,
+    mlp_width,
+    model_compute_dtype,
+    stage_cache,
+    stage_weights,
+    weights_segment,
+)
+from vramscope.core.precision import KvDtype
+from vramscope.core.scenario import Deployment, Engine, ModelSpec, Workload
+from vramscope.core.segments import Provenance, Segment, SegmentKind, segment
+from vramscope.core.weights import pipeline_stages
+
+STATE_BYTES_PER_ELEMENT = 2  # recurrent (Mamba) state kept at the 16-bit compute dtype
+
+
+class TransformersProfile:
+    engine = Engine.TRANSFORMERS
+    label = "transformers"
+
+    def kv_dtypes(self) -> tuple[str, ...]:
+        return ("bf16", "fp16", "fp32", "fp8", "q8_0", "q4_0")  # quantized caches: QuantizedCache backends
+
+    def default_kv_dtype(self, model: ModelSpec, weights: str) -> KvDtype:
+        return model_compute_dtype(model, weights)
+
+    def check(self, model: ModelSpec, workload: Workload, deployment: Deployment) -> None:
+        return None  # device_map and tp_plan take any split
+
+    def allocate(self, request: Request) -> Allocation:
+        arch, deployment, workload = request.arch, request.deployment, request.workload
+        tp, pp = deployment.tensor_parallel, deployment.pipeline_parallel
+        context, batch = workload.context, workload.batch
+        window = arch.sliding_window or context
+        layout = request.layout(tp)
+        kv_note = f"{context:,} tokens x {batch:,} seq in {request.kv.label}"
+        if arch.sliding_window:
+            kv_note += f"; sliding layers hold at most {arch.sliding_window:,}"
+        parts: list[GpuPart] = []
+        for s, layers in enumerate(pipeline_stages(arch.num_layers, pp)):
+            cache = stage_cache(arch, layers, tp)
+            per_sequence = cache_bytes(cache.full * context + cache.sliding * min(context, window), request.kv)
+            kv = per_sequence * batch + cache.state * batch * STATE_BYTES_PER_ELEMENT
+            weights, experts = stage_weights(layout, layers, s == 0, s == pp - 1)
+            largest_layer_kv = per_sequence * batch // max(1, cache.full_layers + cache.sliding_layers)
+            segments = (
+                weights_segment(request.plan, weights),
+                segment(SegmentKind.KV_CACHE, kv, Provenance.EXACT, kv_note),
+                _prefill_peak(request, tp, largest_layer_kv),
+                cuda_context(),
+            )
+            parts.extend(GpuPart(s, segments, experts) for _ in range(tp))
+        return Allocation(tuple(parts))
+
+    def launch_command(self, request: Request) -> str:
+        model, settings = request.model, request.settings
+        dtype = {"fp16": "torch.float16", "fp32": "torch.float32"}.get(request.plan.name, "torch.bfloat16")
+        quant = {
+            "nf4": ', quantization_config=BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4")',
+            "int8": ", quantization_config=BitsAndBytesConfig(load_in_8bit=True)",
+        }.get(request.plan.name, "")
+        cache = ', cache_implementation="static"' if settings.cache_implementation == "static" else ""
+        return (
+            f'AutoModelForCausalLM.from_pretrained("{model.hf_id or model.name}", torch_dtype={dtype}, '
+            f'device_map="auto", attn_implementation="{settings.attn_implementation}"{quant})'
+            f".generate(inputs, max_length={request.workload.context}{cache})"
+        )
+
+
+def _prefill_peak(request: Request, tp: int, layer_kv: int) -> Segment:
+    """Peak transient of one prefill pass over the whole prompt, freed layer by layer: MLP intermediates
+    (gate, up, activation: 3 x width) and two hidden-state copies at 16 bit, the last position's logits in
+    fp32, eager attention's score matrix, and DynamicCache's torch.cat copy of one layer's K/V."""
+    arch, workload, settings = request.arch, request.workload, request.settings
+    tokens = workload.context * workload.batch
+    per_token = 3 * ceil(mlp_width(arch) / tp) * 2 + 2 * arch.hidden_size * 2
+    logits = workload.batch * ceil(arch.vocab_size / tp) * 4
+    total = tokens * per_token + logits
+    note = "estimate: one prefill pass (MLP intermediates, hidden states) + fp32 logits"
+    if settings.attn_implementation == "eager":
+        heads = ceil(arch.num_attention_heads / tp)
+        total += workload.batch * heads * workload.context**2 * 2
+        note += " + eager attention scores"
+    if settings.cache_implementation == "dynamic":
+        total += layer_kv
+        note += " + one layer's cache copy (torch.cat)"
+    return segment(SegmentKind.ACTIVATIONS, total, Provenance.FORMULA, note)

@@ -1,0 +1,199 @@
+"""The engine switch, each engine's own settings beside it, and the launch command for what is on screen.
+Subscribes to the controller itself: it asks for changes and shows what the controller holds."""
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vramscope.core.analysis import Analysis
+from vramscope.core.engines import PROFILES
+from vramscope.core.scenario import Engine, EngineSettings
+from vramscope.gui.controller import Controller
+from vramscope.gui.qt_util import signals_blocked
+
+FLASH_ATTN = {"auto": None, "on": True, "off": False}
+
+
+def _spin(low: int, high: int, tip: str, special: str = "") -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(low, high)
+    spin.setGroupSeparatorShown(True)
+    spin.setKeyboardTracking(False)
+    spin.setToolTip(tip)
+    spin.setAccessibleName(tip.split(":")[0])
+    if special:
+        spin.setSpecialValueText(special)  # shown at the minimum: the engine's default
+    return spin
+
+
+def _fraction(tip: str, special: str = "") -> QDoubleSpinBox:
+    spin = QDoubleSpinBox()
+    spin.setRange(0.0 if special else 0.05, 0.99 if special else 1.0)
+    spin.setSingleStep(0.01)
+    spin.setDecimals(2)
+    spin.setKeyboardTracking(False)
+    spin.setToolTip(tip)
+    spin.setAccessibleName(tip.split(":")[0])
+    if special:
+        spin.setSpecialValueText(special)
+    return spin
+
+
+class EnginePanel(QGroupBox):
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__("Engine", parent)
+        self.controller = controller
+        self.engine_combo = QComboBox()
+        for engine, profile in PROFILES.items():
+            self.engine_combo.addItem(profile.label, engine.value)
+        self.engine_combo.setAccessibleName("Inference engine")
+        self.engine_combo.setToolTip("The engine you run: each allocates memory its own way")
+        # vLLM
+        self.gpu_util = _fraction("GPU memory utilization: vLLM's budget as a share of each GPU's memory")
+        self.max_seqs = _spin(0, 1_000_000, "Max sequences: vLLM's max_num_seqs (default by GPU)", "default")
+        self.batched_tokens = _spin(0, 10_000_000, "Batched tokens: max_num_batched_tokens", "default")
+        self.cuda_graphs = QCheckBox("CUDA graphs")
+        self.cuda_graphs.setToolTip("Unchecked: --enforce-eager, no graph memory")
+        # llama.cpp and Ollama
+        self.ubatch = _spin(1, 65_536, "ubatch: tokens per compute step (-ub)")
+        self.flash_attn = QComboBox()
+        self.flash_attn.addItems(list(FLASH_ATTN))
+        self.flash_attn.setToolTip("Flash attention (-fa); quantized V caches need it")
+        self.flash_attn.setAccessibleName("Flash attention")
+        self.gpu_layers = _spin(-1, 100_000, "GPU layers: -ngl / num_gpu (the rest stay on the CPU)", "all / auto")
+        self.tensor_split = QLineEdit()
+        self.tensor_split.setPlaceholderText("by free memory")
+        self.tensor_split.setToolTip("Tensor split (-ts): proportions per GPU, e.g. 3,1")
+        self.tensor_split.setAccessibleName("Tensor split")
+        # SGLang
+        self.mem_fraction = _fraction("mem_fraction_static: SGLang's share for weights and token pool", "default")
+        # transformers
+        self.attention = QComboBox()
+        self.attention.addItems(["sdpa", "eager", "flash_attention_2"])
+        self.attention.setToolTip("attn_implementation: eager materialises the attention scores")
+        self.attention.setAccessibleName("Attention implementation")
+        self.cache = QComboBox()
+        self.cache.addItems(["dynamic", "static"])
+        self.cache.setToolTip("cache_implementation: a static cache is allocated for the whole context")
+        self.cache.setAccessibleName("Cache implementation")
+        self.pages = QStackedWidget()
+        self.page_of: dict[Engine, int] = {}
+        llama_rows = None
+        for engine in PROFILES:
+            page = QWidget()
+            form = QFormLayout(page)
+            form.setContentsMargins(0, 0, 0, 0)
+            if engine is Engine.VLLM:
+                form.addRow("GPU memory util.", self.gpu_util)
+                form.addRow("Max sequences", self.max_seqs)
+                form.addRow("Batched tokens", self.batched_tokens)
+                form.addRow("", self.cuda_graphs)
+            elif engine in (Engine.LLAMACPP, Engine.OLLAMA):
+                if llama_rows is None:  # one set of widgets, shown on the first of the two pages
+                    llama_rows = page
+                    form.addRow("ubatch", self.ubatch)
+                    form.addRow("Flash attention", self.flash_attn)
+                    form.addRow("GPU layers", self.gpu_layers)
+                    form.addRow("Tensor split", self.tensor_split)
+                else:
+                    self.page_of[engine] = self.page_of[Engine.LLAMACPP]
+                    continue
+            elif engine is Engine.SGLANG:
+                form.addRow("mem_fraction_static", self.mem_fraction)
+            else:
+                form.addRow("Attention", self.attention)
+                form.addRow("Cache", self.cache)
+            self.page_of[engine] = self.pages.addWidget(page)
+        self.launch = QLineEdit()
+        self.launch.setReadOnly(True)
+        self.launch.setAccessibleName("Launch command")
+        self.launch.setToolTip("The command that starts this scenario in the chosen engine")
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip("Copy the launch command")
+        launch_row = QHBoxLayout()
+        launch_row.addWidget(self.launch, 1)
+        launch_row.addWidget(self.copy_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.engine_combo)
+        layout.addWidget(self.pages)
+        layout.addLayout(launch_row)
+        self._connect_signals()
+        self.show_analysis(controller.result)
+
+    def _connect_signals(self) -> None:
+        c = self.controller
+        c.estimate_changed.connect(self.show_analysis)
+        self.engine_combo.activated.connect(lambda i: c.set_engine(Engine(self.engine_combo.itemData(i))))
+        self.gpu_util.valueChanged.connect(lambda v: c.set_engine_settings(gpu_memory_utilization=v))
+        self.max_seqs.valueChanged.connect(lambda v: c.set_engine_settings(max_num_seqs=v or None))
+        self.batched_tokens.valueChanged.connect(lambda v: c.set_engine_settings(max_num_batched_tokens=v or None))
+        self.cuda_graphs.toggled.connect(lambda on: c.set_engine_settings(enforce_eager=not on))
+        self.ubatch.valueChanged.connect(lambda v: c.set_engine_settings(n_ubatch=v))
+        self.flash_attn.activated.connect(
+            lambda i: c.set_engine_settings(flash_attn=FLASH_ATTN[self.flash_attn.itemText(i)])
+        )
+        self.gpu_layers.valueChanged.connect(lambda v: c.set_engine_settings(n_gpu_layers=None if v < 0 else v))
+        self.tensor_split.editingFinished.connect(self._on_tensor_split_editing_finished)
+        self.mem_fraction.valueChanged.connect(lambda v: c.set_engine_settings(mem_fraction_static=v or None))
+        self.attention.activated.connect(
+            lambda i: c.set_engine_settings(attn_implementation=self.attention.itemText(i))
+        )
+        self.cache.activated.connect(lambda i: c.set_engine_settings(cache_implementation=self.cache.itemText(i)))
+        self.copy_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.launch.text()))
+
+    def _on_tensor_split_editing_finished(self) -> None:
+        text = self.tensor_split.text().strip()
+        try:
+            split = tuple(float(p) for p in text.split(",")) if text else ()
+        except ValueError:
+            self.controller.error_changed.emit(f"tensor split: '{text}' is not a list of numbers such as 3,1")
+            return
+        self.controller.set_engine_settings(tensor_split=split)
+
+    def show_analysis(self, analysis: Analysis) -> None:
+        settings: EngineSettings = analysis.deployment.settings
+        engine = analysis.deployment.engine
+        widgets = (
+            self.engine_combo,
+            self.gpu_util,
+            self.max_seqs,
+            self.batched_tokens,
+            self.cuda_graphs,
+            self.ubatch,
+            self.flash_attn,
+            self.gpu_layers,
+            self.tensor_split,
+            self.mem_fraction,
+            self.attention,
+            self.cache,
+        )
+        with signals_blocked(*widgets):
+            self.engine_combo.setCurrentIndex(self.engine_combo.findData(engine.value))
+            self.pages.setCurrentIndex(self.page_of[engine])
+            self.gpu_util.setValue(settings.gpu_memory_utilization)
+            self.max_seqs.setValue(settings.max_num_seqs or 0)
+            self.batched_tokens.setValue(settings.max_num_batched_tokens or 0)
+            self.cuda_graphs.setChecked(not settings.enforce_eager)
+            self.ubatch.setValue(settings.n_ubatch)
+            self.flash_attn.setCurrentText(next(k for k, v in FLASH_ATTN.items() if v == settings.flash_attn))
+            self.gpu_layers.setValue(-1 if settings.n_gpu_layers is None else settings.n_gpu_layers)
+            if not self.tensor_split.hasFocus():
+                self.tensor_split.setText(",".join(f"{p:g}" for p in settings.tensor_split))
+            self.mem_fraction.setValue(settings.mem_fraction_static or 0.0)
+            self.attention.setCurrentText(settings.attn_implementation)
+            self.cache.setCurrentText(settings.cache_implementation)
+        if self.launch.text() != analysis.launch_command:
+            self.launch.setText(analysis.launch_command)
+            self.launch.setCursorPosition(0)

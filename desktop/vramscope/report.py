@@ -1,0 +1,183 @@
+"""One analysis, rendered: the verdict in words, plain text for the terminal, Markdown for the clipboard
+and the JSON of the command-line contract (../shared/DESIGN.md). The CLI and the window both use it."""
+
+from typing import Any
+
+from vramscope.core.analysis import Analysis
+from vramscope.core.precision import WEIGHT_FORMATS
+from vramscope.core.segments import SEGMENT_LABELS, Segment, SegmentKind
+from vramscope.core.speed import speed_note
+from vramscope.core.units import Unit, format_bytes
+
+CONTRACT_KEYS = {  # per-GPU byte keys of the contract, by segment kind
+    SegmentKind.WEIGHTS: "weights_bytes",
+    SegmentKind.KV_CACHE: "kv_cache_bytes",
+    SegmentKind.KV_RESERVED: "kv_reserved_bytes",
+    SegmentKind.ACTIVATIONS: "activation_bytes",
+    SegmentKind.OVERHEAD: "overhead_bytes",
+}
+
+
+def verdict(a: Analysis, unit: Unit = Unit.GIB) -> tuple[str, str]:
+    """(headline, details) in the engine's words: what fits, by how much, and the limits."""
+    est = a.estimate
+    engine = a.engine_label
+    if est.refusal:
+        headline = f"✘ {engine} does not start"
+    elif est.fits is None or est.headroom_bytes is None:
+        headline = "No capacity to fit against"
+    elif not est.fits and est.headroom_bytes >= 0:
+        headline = f"✘ Does not fit in {engine}'s pool"
+    else:
+        share = abs(est.headroom_share() or 0.0) * 100
+        amount = format_bytes(abs(est.headroom_bytes), unit)
+        headline = (
+            f"✔ Fits — {amount} ({share:.0f}%) headroom"
+            if est.fits
+            else f"✘ Does not fit — short by {amount} ({share:.0f}%) on the tightest GPU"
+        )
+    lines = []
+    if est.refusal:
+        lines.append(f"{engine}: “{est.refusal}”")
+    if est.shortfall:
+        lines.append(est.shortfall)
+    elif est.engine_verdict and est.fits is not False:
+        lines.append(est.engine_verdict)
+    if est.capacity_bytes is not None:
+        tight = max(est.per_gpu, key=lambda g: g.total_bytes - (g.capacity_bytes or 0))
+        per_gpu = f"{format_bytes(tight.total_bytes, unit)} of {format_bytes(tight.capacity_bytes or 0, unit)}"
+        gpus = len(est.per_gpu)
+        where = f" on GPU {tight.index}" if gpus > 1 else ""
+        total = f" · {format_bytes(est.total_bytes, unit)} on all {gpus} GPUs" if gpus > 1 else ""
+        lines.append(f"Needs {per_gpu}{where}{total}.")
+        ctx = f"{a.max_context:,}" if a.max_context else "none"
+        batch = f"{a.max_batch:,}" if a.max_batch else "none"
+        lines.append(f"Largest context that fits: {ctx} · largest batch: {batch}")
+    if est.host:
+        lines.append(f"System memory: {format_bytes(est.host_bytes, unit)} ({', '.join(s.title for s in est.host)})")
+    if a.decode_tokens_per_s:
+        lines.append(f"Decode ≈ {a.decode_tokens_per_s:,.1f} tokens/s per sequence ({speed_note()})")
+    lines += [f"⚠ {w}" for w in est.warnings]
+    return headline, "\n".join(lines)
+
+
+def scenario_line(a: Analysis) -> str:
+    est = a.estimate
+    fmt = WEIGHT_FORMATS.get(est.weight_format)
+    return (
+        f"{fmt.label if fmt else est.weight_format} weights · {est.kv_dtype} KV cache · context {est.context:,}"
+        f" · batch {est.batch:,} · KV {est.kv_bytes_per_token:,} B/token · {a.engine_label}"
+    )
+
+
+def text(a: Analysis, unit: Unit = Unit.GIB) -> str:
+    est, model = a.estimate, a.model
+    lines = [
+        f"{model.name} ({model.source.value}) · {est.parameters:,} parameters"
+        + (f" ({est.active_parameters:,} active)" if est.active_parameters != est.parameters else ""),
+        scenario_line(a),
+    ]
+
+    def row(s: Segment) -> str:
+        return f"  {s.title:<15} {format_bytes(s.bytes, unit):>12}  {s.provenance.value:<9} {s.note}"
+
+    for g in est.per_gpu:
+        capacity = f" ({format_bytes(g.capacity_bytes, unit)})" if g.capacity_bytes is not None else ""
+        lines.append(f"\n{g.name}{capacity}" if len(est.per_gpu) == 1 else f"\nGPU {g.index}: {g.name}{capacity}")
+        lines += [row(s) for s in g.segments]
+        lines.append(f"  {'total':<15} {format_bytes(g.total_bytes, unit):>12}")
+    if est.host:
+        lines.append("\nSystem memory")
+        lines += [row(s) for s in est.host]
+    headline, details = verdict(a, unit)
+    if est.fits is None and not est.refusal:
+        headline = "No capacity given (--gpu or --gpu-memory): nothing to fit against."
+    lines += ["", headline, details]
+    return "\n".join(lines)
+
+
+def markdown(a: Analysis, unit: Unit = Unit.GIB) -> str:
+    est = a.estimate
+    kinds = [k for k in SegmentKind if any(g.bytes_of(k) for g in est.per_gpu)]
+    gpu_names = sorted({g.name for g in est.per_gpu})
+    lines = [
+        f"**{a.model.name}** · {scenario_line(a)} · {len(est.per_gpu)} x {' + '.join(gpu_names)}",
+        "",
+        "| GPU | " + " | ".join(SEGMENT_LABELS[k] for k in kinds) + " | total | capacity |",
+        "|---|" + "---:|" * (len(kinds) + 2),
+    ]
+    for g in est.per_gpu:
+        cells = [f"{format_bytes(g.bytes_of(k), unit)} ({g.segment(k).provenance.value})" for k in kinds]
+        lines.append(
+            f"| {g.index} | " + " | ".join(cells) + f" | {format_bytes(g.total_bytes, unit)} | "
+            f"{format_bytes(g.capacity_bytes or 0, unit)} |"
+        )
+    headline, details = verdict(a, unit)
+    lines += ["", headline, details.replace("\n", "  \n"), "", f"`{a.launch_command}`"]
+    return "\n".join(lines)
+
+
+def to_json(a: Analysis, launch_command: bool = False) -> dict[str, Any]:
+    est, model, deployment = a.estimate, a.model, a.deployment
+    out: dict[str, Any] = {
+        "model": {
+            "name": model.name,
+            "source": model.source.value,
+            "source_detail": model.source_detail,
+            "parameters": est.parameters,
+            "active_parameters": est.active_parameters,
+            "max_context": model.architecture.max_context,
+        },
+        "scenario": {
+            "weights": est.weight_format,
+            "kv_dtype": est.kv_dtype,
+            "context": est.context,
+            "batch": est.batch,
+            "engine": deployment.engine.value,
+            "engine_settings": deployment.settings.model_dump(mode="json"),
+            "gpu": deployment.gpus[0].name if deployment.gpus else None,
+            "gpus": deployment.gpu_count,
+            "tp": deployment.tensor_parallel,
+            "pp": deployment.pipeline_parallel,
+            "gpu_util": deployment.settings.gpu_memory_utilization,
+        },
+        "weights_bytes": est.weights_bytes,
+        "kv_cache_bytes": est.kv_cache_bytes,
+        "kv_reserved_bytes": est.kv_reserved_bytes,
+        "kv_bytes_per_token": est.kv_bytes_per_token,
+        "activation_bytes": est.activation_bytes,
+        "overhead_bytes": est.overhead_bytes,
+        "total_bytes": est.total_bytes,
+        "host_bytes": est.host_bytes,
+        "capacity_bytes": est.capacity_bytes,
+        "fits": est.fits,
+        "headroom_bytes": est.headroom_bytes,
+        "max_context": a.max_context,
+        "max_batch": a.max_batch,
+        "per_gpu": [
+            {
+                "index": g.index,
+                "name": g.name,
+                "capacity_bytes": g.capacity_bytes,
+                **{key: g.bytes_of(kind) for kind, key in CONTRACT_KEYS.items()},
+                "total_bytes": g.total_bytes,
+                "fits": g.fits,
+                "provenance": {s.kind.value: s.provenance.value for s in g.segments},
+                "segments": [
+                    {"kind": s.kind.value, "label": s.title, "bytes": s.bytes, "provenance": s.provenance.value}
+                    for s in g.segments
+                ],
+            }
+            for g in est.per_gpu
+        ],
+        "host": [{"label": s.title, "bytes": s.bytes, "provenance": s.provenance.value} for s in est.host],
+        "engine_details": dict(est.engine_details),
+        "engine_verdict": est.engine_verdict,
+        "refusal": est.refusal or None,
+        "shortfall": est.shortfall or None,
+        "decode_tokens_per_s": round(a.decode_tokens_per_s, 2) if a.decode_tokens_per_s is not None else None,
+        "warnings": list(est.warnings),
+    }
+    if launch_command:
+        out["launch_command"] = a.launch_command
+    return out
