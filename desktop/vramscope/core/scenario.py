@@ -104,6 +104,7 @@ class EngineSettings(_Frozen):
     n_ubatch: int = Field(default=512, ge=1, le=65_536)
     flash_attn: bool | None = None  # None: llama.cpp's auto (on where supported), Ollama's default (off)
     n_gpu_layers: int | None = Field(default=None, ge=0, le=100_000)  # None: all (llama.cpp), as fits (Ollama)
+    kv_unified: bool = False  # one KV buffer shared by all slots (--kv-unified); else one stream per slot
     split_mode: Literal["layer", "none"] = "layer"
     tensor_split: tuple[float, ...] = ()  # proportions per GPU; empty: by free memory
     # SGLang (python/sglang/srt/server_args.py)

@@ -62,15 +62,20 @@ def place_layers(n_layer: int, n_gpu_layers: int, proportions: tuple[float, ...]
 
 class Cells(NamedTuple):
     n_ctx: int  # cells of the full-attention cache, all slots together
-    swa: int  # cells of the sliding-window cache
+    swa: int  # cells of the sliding-window cache, all streams together
     seqs: int  # recurrent states
 
 
-def cells(arch: Architecture, context: int, slots: int, n_ubatch: int) -> Cells:
+def cells(arch: Architecture, context: int, slots: int, n_ubatch: int, unified: bool) -> Cells:
+    """KV cells as llama.cpp sizes them: n_ctx for all slots, padded; without --kv-unified every slot is its
+    own stream of n_ctx / slots cells, and each stream's sliding-window cache holds the window (times the
+    slots when unified) plus one ubatch, padded (llama-kv-cache-iswa.cpp)."""
     n_ctx = ceil(context * slots / N_CTX_PADDING) * N_CTX_PADDING
+    streams = 1 if unified else slots
     swa = n_ctx
-    if arch.sliding_window:  # llama-kv-cache-iswa.cpp: window per sequence + one ubatch, padded
-        swa = min(n_ctx, ceil((arch.sliding_window * slots + n_ubatch) / N_CTX_PADDING) * N_CTX_PADDING)
+    if arch.sliding_window:
+        per_stream = ceil((arch.sliding_window * (slots if unified else 1) + n_ubatch) / N_CTX_PADDING) * N_CTX_PADDING
+        swa = min(n_ctx // streams, per_stream) * streams
     return Cells(n_ctx, swa, slots)
 
 
@@ -107,7 +112,7 @@ class LlamaCppProfile:
         slots = workload.batch
         kv = request.kv
         ub = min(settings.n_ubatch, 2048)
-        cell = cells(arch, workload.context, slots, ub)
+        cell = cells(arch, workload.context, slots, ub, settings.kv_unified)
         gpus = deployment.gpu_count if settings.split_mode == "layer" else 1
         proportions = settings.tensor_split or tuple(_free(deployment, i) for i in range(gpus))
         placement = place_layers(arch.num_layers, n_gpu_layers, proportions)
@@ -159,7 +164,11 @@ class LlamaCppProfile:
             parts.append(GpuPart(device, segments, experts))  # a layer split runs the GPUs one after another
         host = _host(request, placement, cell, ub)
         on_gpu = sum(1 for d in placement.layer_device if d >= 0) + (placement.output_device >= 0)
+        caches = cache_split(arch, range(arch.num_layers), cell, kv)
         details: dict[str, int | float | str | None] = {
+            "kv_full_bytes": caches.full,
+            "kv_swa_bytes": caches.swa,
+            "kv_recurrent_bytes": caches.recurrent,
             "n_ctx_cells": cell.n_ctx,
             "n_ctx_per_seq": cell.n_ctx // slots,
             "swa_cells": cell.swa if arch.sliding_window else None,
@@ -178,7 +187,7 @@ class LlamaCppProfile:
 
     def launch_command(self, request: Request) -> str:
         settings, workload, deployment = request.settings, request.workload, request.deployment
-        cell = cells(request.arch, workload.context, workload.batch, settings.n_ubatch)
+        cell = cells(request.arch, workload.context, workload.batch, settings.n_ubatch, settings.kv_unified)
         kv = request.kv.name.replace("fp", "f")
         args = [f"llama-server -m {_gguf_name(request)}", f"-c {cell.n_ctx}"]
         if workload.batch > 1:
@@ -191,6 +200,8 @@ class LlamaCppProfile:
             args.append(f"-ctk {kv} -ctv {kv}")
         if deployment.gpu_count > 1 and settings.tensor_split:
             args.append("-ts " + ",".join(f"{p:g}" for p in settings.tensor_split))
+        if settings.kv_unified:
+            args.append("--kv-unified")
         if settings.split_mode != "layer":
             args.append(f"-sm {settings.split_mode}")
         return " ".join(args)
@@ -202,13 +213,28 @@ def _free(deployment: Deployment, index: int) -> float:
     return float(capacity) if capacity else 1.0
 
 
-def _kv_bytes(arch: Architecture, layers: range | tuple[int, ...], cell: Cells, kv: KvDtype) -> int:
-    total = 0
+class CacheBytes(NamedTuple):
+    full: int  # the base cache, n_ctx cells
+    swa: int  # the sliding-window cache
+    recurrent: int  # f32 states, one per sequence
+
+    @property
+    def total(self) -> int:
+        return self.full + self.swa + self.recurrent
+
+
+def cache_split(arch: Architecture, layers: range | tuple[int, ...], cell: Cells, kv: KvDtype) -> CacheBytes:
+    full = swa = recurrent = 0
     for i in layers:
         one = stage_cache(arch, range(i, i + 1), 1)
-        total += cache_bytes(one.full * cell.n_ctx + one.sliding * cell.swa, kv)
-        total += one.state * cell.seqs * STATE_BYTES_PER_ELEMENT
-    return total
+        full += cache_bytes(one.full * cell.n_ctx, kv)
+        swa += cache_bytes(one.sliding * cell.swa, kv)
+        recurrent += one.state * cell.seqs * STATE_BYTES_PER_ELEMENT
+    return CacheBytes(full, swa, recurrent)
+
+
+def _kv_bytes(arch: Architecture, layers: range | tuple[int, ...], cell: Cells, kv: KvDtype) -> int:
+    return cache_split(arch, layers, cell, kv).total
 
 
 def compute_buffer(arch: Architecture, cell: Cells, ubatch: int, fa: bool, has_layers: bool, output: bool) -> int:

@@ -18,7 +18,6 @@ from vramscope.core.engines.base import (
     cuda_context,
     gib,
     gpu_total,
-    mlp_width,
     model_compute_dtype,
     overhead,
     short_tokens,
@@ -76,8 +75,9 @@ class KvPages:
         self.group_size = min(counts) if counts else 0  # _get_kv_cache_groups_uniform_page_size
         self.full_groups = ceil(cache.full_layers / self.group_size) if cache.full_layers else 0
         self.sliding_groups = ceil(cache.sliding_layers / self.group_size) if cache.sliding_layers else 0
-        layers_with_cache = cache.full_layers + cache.sliding_layers
-        per_layer = max(cache.full, cache.sliding) // max(1, layers_with_cache)  # uniform page per layer
+        per_layer = max(  # one page size for all groups: the larger layer kind's
+            cache.full // max(1, cache.full_layers), cache.sliding // max(1, cache.sliding_layers)
+        )
         self.page_bytes = cache_bytes(block_size * per_layer, kv)
         self.block_size = block_size
         self.window = arch.sliding_window or 0
@@ -225,9 +225,9 @@ def check_tensor_parallel(arch: Architecture, tp: int) -> None:
 
 
 def _profile_peak(arch: Architecture, tp: int, batched_tokens: int, seqs: int) -> Segment:
-    """The profile run's torch peak: the larger of the forward over max_num_batched_tokens (MLP or fused-MoE
-    intermediates) and the dummy sampler over max_num_seqs rows of logits, over persistent buffers."""
-    forward = batched_tokens * (3 * ceil(mlp_width(arch) / tp) * 2 + 4 * arch.hidden_size * 2)
+    """The profile run's torch peak: the larger of the forward over max_num_batched_tokens and the dummy
+    sampler over max_num_seqs rows of logits, over persistent buffers."""
+    forward = batched_tokens * forward_bytes_per_token(arch, tp)
     sampler = min(seqs, batched_tokens) * arch.vocab_size * SAMPLER_BYTES_PER_LOGIT
     return segment(
         SegmentKind.ACTIVATIONS,
@@ -237,6 +237,20 @@ def _profile_peak(arch: Architecture, tp: int, batched_tokens: int, seqs: int) -
         f"{min(seqs, batched_tokens):,} sequences, fitted to vLLM 0.19 logs",
         "Activation peak",
     )
+
+
+def forward_bytes_per_token(arch: Architecture, tp: int) -> int:
+    """16-bit intermediates one token holds at the forward's peak: the MLP's gate/up and activation outputs,
+    or fused MoE's three caches per chosen expert (gate/up, activation, down: fused_moe.py), plus hidden
+    states and residuals."""
+    h = arch.hidden_size
+    if arch.moe is None:
+        mlp = 3 * ceil(arch.intermediate_size / tp)
+    else:
+        moe = arch.moe
+        mlp = moe.experts_per_token * (3 * ceil(moe.expert_intermediate_size / tp) + h)
+        mlp += 3 * ceil(moe.shared_intermediate_size / tp)
+    return (mlp + 4 * h) * 2
 
 
 def _cuda_graphs() -> Segment:
