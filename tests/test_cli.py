@@ -165,3 +165,67 @@ def test_estimate_a_pickle_folder_exits_2(tmp_path: Path, capsys: pytest.Capture
     (tmp_path / "pytorch_model.bin").write_bytes(b"\x80")
     code, _, err = run(capsys, "estimate", str(tmp_path / "pytorch_model.bin"))
     assert code == 2 and "PyTorch pickle checkpoints are not read" in err
+
+
+def test_vllm_engine_details_and_launch_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "estimate", "llama-3.1-8b", "--engine", "vllm", "--gpu", "rtx-4090", "--tp", "2",
+        "--kv-dtype", "fp8", "--gpu-util", "0.85", "--launch-command", "--json",
+    )  # fmt: skip
+    doc = json.loads(out)
+    assert code == 0
+    details = doc["engine_details"]
+    assert details["kv_capacity_tokens"] > 0 and details["max_concurrency"] > 1
+    gpu = doc["per_gpu"][0]
+    assert gpu["kv_cache_bytes"] + gpu["kv_reserved_bytes"] == details["kv_pool_bytes"]
+    assert doc["launch_command"] == (
+        "vllm serve meta-llama/Llama-3.1-8B --max-model-len 8192 --gpu-memory-utilization 0.85 "
+        "--tensor-parallel-size 2 --kv-cache-dtype fp8"
+    )
+
+
+def test_llama_cpp_flags_reach_the_profile(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "estimate", "llama-3.1-8b", "--engine", "llama.cpp", "--weights", "q4_k_m", "--gpus", "2",
+        "--gpu", "rtx-4090", "--tensor-split", "3,1", "--ubatch", "256", "--flash-attn", "off", "--batch", "2",
+        "--launch-command", "--json",
+    )  # fmt: skip
+    doc = json.loads(out)
+    assert code == 0
+    assert doc["engine_details"]["n_ctx_cells"] == 16384
+    assert doc["engine_details"]["layers_per_gpu"] == "25,7"  # 33 layers with the output at 3:1: 25 | 7 + output
+    assert doc["launch_command"] == (
+        "llama-server -m Llama-3.1-8B-Q4_K_M.gguf -c 16384 -np 2 -ngl 33 -ub 256 -fa off -ts 3,1"
+    )
+    assert doc["host_bytes"] > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--engine", "vllm", "--tp", "3", "--model-placeholder"), ""),
+        (("--engine", "tgi"), "unknown engine 'tgi'"),
+        (("--engine", "llama.cpp", "--kv-dtype", "fp8"), "llama.cpp has no fp8 KV cache"),
+        (("--engine", "vllm", "--kv-dtype", "q4_0"), "vLLM has no q4_0 KV cache"),
+        (("--engine", "llama.cpp", "--tensor-split", "a,b"), "--tensor-split takes numbers"),
+        (("--engine", "sglang", "--mem-fraction", "1.5"), "mem_fraction_static"),
+    ],
+)
+def test_settings_an_engine_refuses_exit_2(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...], message: str
+) -> None:
+    if args[-1] == "--model-placeholder":  # 28 heads over 3 GPUs: vLLM's own words
+        args, message = args[:-1], "Total number of attention heads (28) must be divisible by tensor parallel size (3)."
+        code, _, err = run(capsys, "estimate", "qwen2.5-7b", *args)
+    else:
+        code, _, err = run(capsys, "estimate", "llama-3.1-8b", *args)
+    assert code == 2
+    assert message in err and "Traceback" not in err
+
+
+def test_engine_refusal_is_does_not_fit(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "estimate", "llama-3.1-8b", "--engine", "vllm", "--gpu", "rtx-4090", "--context", "131072"
+    )
+    assert code == 1
+    assert "vLLM does not start" in out and "To serve at least one request" in out

@@ -1,0 +1,130 @@
+"""llama.cpp and Ollama profiles against llama.cpp's rules and the logged figures in reference/engine_logs.json."""
+
+import pytest
+
+from vramscope.core.engines.base import EngineSettingsError
+from vramscope.core.engines.llamacpp import QUANTIZED_V_NEEDS_FA, cells, place_layers
+from vramscope.core.estimate import SegmentKind, estimate
+from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, Workload
+from vramscope.core.speed import decode_tokens_per_s
+from vramscope.core.units import GIB, MIB
+from vramscope.sources.presets import load_preset
+
+RTX_4090 = GpuSpec(
+    name="NVIDIA GeForce RTX 4090",
+    capacity_bytes=round(23.99 * GIB),
+    total_bytes=round(23.99 * GIB),
+    bandwidth_bytes_per_s=1008e9,
+)
+
+
+def llama(gpus: int = 1, engine: Engine = Engine.LLAMACPP, gpu: GpuSpec = RTX_4090, **settings: object) -> Deployment:
+    return Deployment(
+        gpus=(gpu,), tensor_parallel=gpus, engine=engine, settings=EngineSettings.model_validate(settings)
+    )
+
+
+def test_n_ctx_is_padded_to_256_cells() -> None:
+    arch = load_preset("llama-3.1-8b").architecture
+    assert cells(arch, 35000, 1, 512, False).n_ctx == 35072  # "-c 35000 silently becomes 35072"
+    assert cells(arch, 8192, 4, 512, False).n_ctx == 32768  # four slots of 8192
+
+
+def test_kv_is_f16_whatever_the_model_and_allocated_for_every_slot() -> None:
+    est = estimate(load_preset("llama-3.1-8b"), Workload(context=8192, batch=4), llama())
+    assert est.kv_dtype == "fp16"
+    assert est.kv_cache_bytes == 131_072 * 8192 * 4
+    assert est.engine_details["n_ctx_cells"] == 32768
+
+
+def test_gpt_oss_sliding_cache_and_compute_buffer_as_ollama_logged() -> None:
+    """gpt-oss-120b, OLLAMA_NUM_PARALLEL=2, num_ctx 131072, ubatch 1024, flash attention: the memory
+    breakdown printed 9216 MiB non-SWA, 90 MiB SWA (1280 cells per sequence), 796 MiB compute."""
+    settings = {"flash_attn": True, "n_ubatch": 1024, "n_gpu_layers": 37}
+    est = estimate(
+        load_preset("gpt-oss-120b"), Workload(context=131072, batch=2), llama(engine=Engine.OLLAMA, **settings)
+    )
+    details = est.engine_details
+    assert details["kv_full_bytes"] == 9216 * MIB
+    assert details["kv_swa_bytes"] == 90 * MIB
+    assert details["swa_cells"] == 2 * 1280
+    assert details["compute_buffer_bytes"] / MIB == pytest.approx(796, rel=0.002)
+
+
+def test_compute_buffer_without_flash_attention() -> None:
+    """Llama-3.1-8B, n_ctx 8192, ubatch 512, FA off: 'CUDA0 compute buffer size = 560.00 MiB'."""
+    est = estimate(load_preset("llama-3.1-8b"), Workload(context=8192), llama(flash_attn=False))
+    assert est.engine_details["compute_buffer_bytes"] / MIB == pytest.approx(560.00, abs=0.005)
+
+
+def test_tensor_split_shares_layers_and_their_cache() -> None:
+    """Qwen2.5-Coder-32B, -c 32768 -ctk q8_0 -ctv q8_0 -ts 10,6: KV 2788 MiB on CUDA0, 1564 MiB on CUDA1."""
+    workload = Workload(context=32768, weight_format="q8_0", kv_dtype="q8_0")
+    est = estimate(load_preset("qwen2.5-32b"), workload, llama(2, tensor_split=(10, 6), n_ubatch=256))
+    assert [g.bytes_of(SegmentKind.KV_CACHE) // MIB for g in est.per_gpu] == [2788, 1564]
+    assert est.engine_details["layers_per_gpu"] == "41,23"
+
+
+def test_layers_follow_free_memory_by_default() -> None:
+    placement = place_layers(80, 81, (3.0, 1.0))
+    assert placement.layer_device.count(0) == 61 and placement.layer_device.count(1) == 19
+    assert placement.output_device == 1
+
+
+def test_seventy_b_at_q4_k_m_fits_two_4090s_by_layers() -> None:
+    """A GGUF is split by layers, never re-priced per tensor-parallel shard: the issue's 2 x 4090 case."""
+    est = estimate(load_preset("llama-3.1-70b"), Workload(context=16384, weight_format="q4_k_m"), llama(2))
+    assert est.fits is True
+    embedding = est.host[0]
+    assert "token embeddings" in embedding.note and embedding.bytes > 0
+    three = estimate(load_preset("llama-3.1-70b"), Workload(context=16384, weight_format="q4_k_m"), llama(3))
+    assert max(g.total_bytes for g in three.per_gpu) < max(g.total_bytes for g in est.per_gpu)
+
+
+def test_partial_offload_moves_layers_and_their_cache_to_system_memory() -> None:
+    model = load_preset("llama-3.1-8b")
+    full = estimate(model, Workload(context=8192, weight_format="q4_k_m"), llama())
+    part = estimate(model, Workload(context=8192, weight_format="q4_k_m"), llama(n_gpu_layers=20))
+    assert part.engine_details["n_gpu_layers"] == 20
+    assert part.kv_cache_bytes == 131_072 * 8192 * 20 // 32
+    host_kv = next(s for s in part.host if s.kind is SegmentKind.KV_CACHE)
+    assert host_kv.bytes == 131_072 * 8192 * 12 // 32
+    assert part.host_bytes > full.host_bytes
+    deployment = llama()
+    assert decode_tokens_per_s(model, part, deployment) < decode_tokens_per_s(model, full, deployment) / 2
+
+
+def test_quantized_v_needs_flash_attention() -> None:
+    est = estimate(load_preset("llama-3.1-8b"), Workload(kv_dtype="q8_0"), llama(flash_attn=False))
+    assert est.refusal == QUANTIZED_V_NEEDS_FA and est.fits is False
+
+
+def test_no_fp8_cache_in_llama_cpp() -> None:
+    with pytest.raises(EngineSettingsError, match=r"llama\.cpp has no fp8 KV cache"):
+        estimate(load_preset("llama-3.1-8b"), Workload(kv_dtype="fp8"), llama())
+
+
+def test_tensor_split_needs_one_proportion_per_gpu() -> None:
+    with pytest.raises(EngineSettingsError, match="3 proportions for 2 GPUs"):
+        estimate(load_preset("llama-3.1-8b"), Workload(), llama(2, tensor_split=(1, 1, 1)))
+
+
+def test_ollama_offloads_as_many_layers_as_fit() -> None:
+    est = estimate(
+        load_preset("llama-3.1-70b"), Workload(context=8192, weight_format="q4_k_m"), llama(engine=Engine.OLLAMA)
+    )
+    layers = est.engine_details["n_gpu_layers"]
+    assert 0 < layers < 81
+    assert est.fits is True
+    assert "the rest run on the CPU" in est.engine_verdict
+    more = estimate(
+        load_preset("llama-3.1-70b"),
+        Workload(context=8192, weight_format="q4_k_m"),
+        llama(engine=Engine.OLLAMA, n_gpu_layers=layers + 1),
+    )
+    assert more.fits is False
+
+
+def test_ollama_flash_attention_is_off_by_default() -> None:
+    est = estimate(load_preset("llama-3.1-8b"), Workload(), llama(engine=Engine.OLLAMA))
+    assert est.engine_details["flash_attn"] == "off"

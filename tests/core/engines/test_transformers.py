@@ -1,0 +1,34 @@
+"""transformers generate(): the cache grows with the sequence; one prefill pass over the whole prompt."""
+
+from vramscope.core.estimate import SegmentKind, estimate
+from vramscope.core.scenario import Deployment, EngineSettings, Workload
+from vramscope.core.units import GIB
+from vramscope.sources.presets import load_preset
+
+
+def hf(**settings: object) -> Deployment:
+    return Deployment(settings=EngineSettings.model_validate(settings))
+
+
+def test_prefill_peak_of_llama_8b_at_8k() -> None:
+    """MLP intermediates 3 x 14336 and two hidden states per token at 16 bit (formulas.md §3.7: 0.66 GiB of
+    MLP at 8k), the last position's logits in fp32, and DynamicCache's copy of one layer's K/V."""
+    est = estimate(load_preset("llama-3.1-8b"), Workload(context=8192), hf())
+    mlp = 8192 * 3 * 14336 * 2
+    assert round(mlp / GIB, 2) == 0.66
+    expected = mlp + 8192 * 2 * 4096 * 2 + 128_256 * 4 + 1 * GIB // 32
+    assert est.activation_bytes == expected
+
+
+def test_eager_attention_adds_the_score_matrix() -> None:
+    """'Eager attention adds B x n_heads x S^2 x 2 B of scores per layer: 4 GiB for Llama-8B at 8k.'"""
+    model = load_preset("llama-3.1-8b")
+    sdpa = estimate(model, Workload(context=8192), hf()).activation_bytes
+    eager = estimate(model, Workload(context=8192), hf(attn_implementation="eager")).activation_bytes
+    assert eager - sdpa == 4 * GIB
+
+
+def test_cache_is_what_the_sequences_hold() -> None:
+    est = estimate(load_preset("qwen2.5-7b"), Workload(context=32768, batch=3), hf())
+    assert est.kv_cache_bytes == 57_344 * 32768 * 3
+    assert est.per_gpu[0].bytes_of(SegmentKind.KV_RESERVED) == 0

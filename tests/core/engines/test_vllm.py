@@ -1,0 +1,129 @@
+"""vLLM profile against vLLM 0.19's own start-up logs on an H100 (reference/engine_logs.json) and its rules."""
+
+import pytest
+
+from vramscope.core.engines.base import EngineSettingsError
+from vramscope.core.engines.vllm import KvPages, batch_defaults
+from vramscope.core.estimate import SegmentKind, estimate
+from vramscope.core.precision import KV_DTYPES
+from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, Workload
+from vramscope.core.units import GIB
+from vramscope.sources.presets import load_preset
+
+H100 = GpuSpec(name="NVIDIA H100 80GB HBM3", capacity_bytes=round(79.19 * GIB), total_bytes=round(79.19 * GIB))
+RTX_4090 = GpuSpec(name="NVIDIA GeForce RTX 4090", capacity_bytes=round(23.99 * GIB), total_bytes=round(23.99 * GIB))
+
+
+def vllm(gpu: GpuSpec = H100, tp: int = 1, **settings: object) -> Deployment:
+    return Deployment(
+        gpus=(gpu,),
+        tensor_parallel=tp,
+        engine=Engine.VLLM,
+        settings=EngineSettings.model_validate({"gpu_memory_utilization": 0.95, **settings}),
+    )
+
+
+@pytest.mark.parametrize(
+    ("preset", "tp", "weights_gib", "pool_gib", "tokens", "concurrency"),
+    [  # "Model loading took", "Available KV cache memory", "GPU KV cache size", "Maximum concurrency"
+        ("llama-3.1-8b", 1, 14.99, 58.11, 476_016, 58.11),
+        ("qwen3-8b", 1, 15.27, 57.50, 418_688, 51.11),
+        ("gemma-2-9b", 1, 17.22, 54.12, 168_880, 20.60),  # two layer groups: full and sliding
+        ("mixtral-8x7b", 2, 43.51, 28.44, 465_936, 56.88),
+        ("llama-3.1-8b", 2, 7.51, 63.76, 1_044_688, 127.53),
+    ],
+)
+def test_the_logged_figures_of_vllm_0_19(
+    preset: str, tp: int, weights_gib: float, pool_gib: float, tokens: int, concurrency: float
+) -> None:
+    est = estimate(load_preset(preset), Workload(context=8192), vllm(tp=tp))
+    details = est.engine_details
+    assert est.per_gpu[0].bytes_of(SegmentKind.WEIGHTS) / GIB == pytest.approx(weights_gib, rel=0.01)
+    assert details["kv_pool_bytes"] / GIB == pytest.approx(pool_gib, rel=0.02)
+    assert details["kv_capacity_tokens"] == pytest.approx(tokens, rel=0.02)
+    assert details["max_concurrency"] == pytest.approx(concurrency, rel=0.02)
+    assert est.fits is True and est.engine_verdict.startswith("vLLM starts")
+
+
+def test_kv_fp8_doubles_the_tokens_of_the_same_pool() -> None:
+    model = load_preset("llama-3.1-8b")
+    bf16 = estimate(model, Workload(context=8192), vllm()).engine_details
+    fp8 = estimate(model, Workload(context=8192, kv_dtype="fp8"), vllm()).engine_details
+    assert fp8["kv_pool_bytes"] == bf16["kv_pool_bytes"]
+    assert fp8["num_gpu_blocks"] == 2 * bf16["num_gpu_blocks"]  # 952,032 vs 476,016 tokens in the logs
+
+
+def test_pages_of_a_sliding_window_model() -> None:
+    arch = load_preset("gemma-2-9b").architecture  # 21 global + 21 sliding layers, 8 KV heads of 256
+    pages = KvPages(arch, range(42), 1, KV_DTYPES["bf16"], 16)
+    assert pages.page_bytes == 16 * 8 * 512 * 2
+    assert (pages.group_size, pages.groups) == (21, 2)
+    # full: 8192 / 16 blocks; sliding: min(4096 - 1 + 8192, 8192) / 16 + 1 (SlidingWindowSpec)
+    assert pages.blocks_per_request(8192, 8192) == 512 + 513
+    assert pages.blocks_per_request(32768, 2048) == 2048 + ceil_div(4095 + 2048, 16) + 1
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def test_the_pool_is_the_budget_minus_what_the_profile_run_took() -> None:
+    est = estimate(load_preset("llama-3.1-8b"), Workload(context=8192), vllm())
+    gpu = est.per_gpu[0]
+    budget = round(0.95 * 79.19 * GIB)
+    taken = gpu.bytes_of(SegmentKind.WEIGHTS) + gpu.bytes_of(SegmentKind.ACTIVATIONS)
+    non_torch = next(s for s in gpu.segments if s.title == "Non-torch").bytes
+    assert abs(est.engine_details["kv_pool_bytes"] - (budget - taken - non_torch)) <= 1
+    assert (
+        gpu.bytes_of(SegmentKind.KV_CACHE) + gpu.bytes_of(SegmentKind.KV_RESERVED)
+        == est.engine_details["kv_pool_bytes"]
+    )
+
+
+def test_refuses_a_max_model_len_its_pool_cannot_hold_in_its_own_words() -> None:
+    est = estimate(load_preset("llama-3.1-8b"), Workload(context=131072), vllm(RTX_4090, gpu_memory_utilization=0.9))
+    assert est.fits is False
+    assert est.refusal.startswith("To serve at least one request with the models's max seq len (131072), (16.00 GiB")
+    longest = int(est.refusal.split("maximum model length is ")[1].split(".")[0])
+    fits = estimate(load_preset("llama-3.1-8b"), Workload(context=longest), vllm(RTX_4090, gpu_memory_utilization=0.9))
+    assert fits.refusal == "" and fits.fits is True
+
+
+def test_a_busy_gpu_cannot_give_the_budget() -> None:
+    busy = RTX_4090.model_copy(update={"capacity_bytes": 18 * GIB})
+    est = estimate(load_preset("llama-3.2-1b"), Workload(context=8192), vllm(busy, gpu_memory_utilization=0.9))
+    assert (
+        est.refusal.startswith("Free memory on device")
+        and "less than desired GPU memory utilization (0.9" in est.refusal
+    )
+
+
+def test_more_sequences_than_the_pool_holds_is_a_shortfall() -> None:
+    est = estimate(
+        load_preset("llama-3.1-8b"), Workload(context=32768, batch=64), vllm(RTX_4090, gpu_memory_utilization=0.9)
+    )
+    assert est.fits is False and est.refusal == ""
+    assert est.shortfall.startswith("vLLM starts, but its KV pool holds")
+
+
+def test_tensor_parallel_must_divide_the_heads() -> None:
+    with pytest.raises(
+        EngineSettingsError,
+        match=r"Total number of attention heads \(28\) must be divisible by tensor parallel size \(3\)",
+    ):
+        estimate(load_preset("qwen2.5-7b"), Workload(), vllm(tp=3))
+
+
+def test_defaults_follow_the_gpu() -> None:
+    assert batch_defaults(H100) == (8192, 1024)
+    assert batch_defaults(RTX_4090) == (2048, 256)
+    a100 = GpuSpec(name="NVIDIA A100-SXM4-80GB", total_bytes=80 * GIB)
+    assert batch_defaults(a100) == (2048, 256)  # vLLM keeps A100s on the smaller defaults
+
+
+def test_enforce_eager_drops_the_cuda_graphs() -> None:
+    model = load_preset("llama-3.1-8b")
+    graphs = estimate(model, Workload(), vllm()).per_gpu[0]
+    eager = estimate(model, Workload(), vllm(enforce_eager=True)).per_gpu[0]
+    assert any(s.title == "CUDA graphs" for s in graphs.segments)
+    assert not any(s.title == "CUDA graphs" for s in eager.segments)
