@@ -131,7 +131,16 @@ def _screenshot(args: argparse.Namespace, model: ModelSpec) -> int:
     deployment = _deployment(args)
     capacity = round(args.gpu_memory * GIB) if args.gpu_memory else None
     gpu = args.gpu if args.gpu and args.gpu != "auto" else None
-    screenshot(Path(args.screenshot), model, workload, gpu, deployment.gpu_count, capacity)
+    screenshot(
+        Path(args.screenshot),
+        model,
+        workload,
+        gpu,
+        deployment.gpu_count,
+        capacity,
+        deployment.engine,
+        deployment.settings,
+    )
     print(f"saved {args.screenshot}")
     return EXIT_FITS
 

@@ -9,7 +9,7 @@ from types import TracebackType
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from vramscope.core.scenario import ModelSpec, Workload
+from vramscope.core.scenario import Engine, EngineSettings, ModelSpec, Workload
 from vramscope.gui.controller import Controller
 from vramscope.gui.main_window import MainWindow, restore_settings
 from vramscope.gui.workers import start_probe
@@ -64,13 +64,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def screenshot(
-    path: Path, model: ModelSpec, workload: Workload, gpu_name: str | None, gpu_count: int, capacity: int | None
+    path: Path,
+    model: ModelSpec,
+    workload: Workload,
+    gpu_name: str | None,
+    gpu_count: int,
+    capacity: int | None,
+    engine: Engine = Engine.TRANSFORMERS,
+    settings: EngineSettings | None = None,
 ) -> None:
     """Render the window for one scenario offscreen and save it as PNG."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = build_window(model)
     c = window.controller
     c.set_workload(**workload.model_dump())
+    c.set_engine(engine)
+    if settings is not None:
+        c.set_engine_settings(**settings.model_dump())
     gpu = find_gpu(gpu_name) if gpu_name else None
     if gpu is not None:
         window.gpu_panel.select_catalog(gpu.id)

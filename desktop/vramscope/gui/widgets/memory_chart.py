@@ -158,7 +158,8 @@ class MemoryChart(QWidget):
             left += width
         caps = np.array([(r.capacity_bytes or 0) / scale for r in rows_shown])
         over = np.clip(left - caps, 0, None) * (caps > 0)
-        self.overflow.setOpts(x0=caps, y=rows, width=over)
+        spilled = over > 0  # only bars past their capacity: a zero-width box would still draw its outline
+        self.overflow.setOpts(x0=caps[spilled], y=rows[spilled], width=over[spilled])
         half = BAR_HEIGHT / 2 + 0.1
         ys = np.column_stack([rows - half, rows + half]).ravel()
         known = caps > 0

@@ -1,0 +1,87 @@
+"""The engine switch as a person uses it: pick an engine, change its settings, copy its launch command."""
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QGuiApplication
+from pytestqt.qtbot import QtBot
+
+from vramscope.core.estimate import SegmentKind
+from vramscope.core.scenario import Engine
+from vramscope.core.units import GIB
+from vramscope.gui.app import build_window
+from vramscope.gui.main_window import MainWindow
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> MainWindow:
+    w = build_window()
+    qtbot.addWidget(w)
+    return w
+
+
+def choose_engine(w: MainWindow, engine: Engine) -> None:
+    combo = w.engine_panel.engine_combo
+    combo.setCurrentIndex(combo.findData(engine.value))
+    combo.activated.emit(combo.currentIndex())
+
+
+def widths(w: MainWindow, kind: SegmentKind) -> list[float]:
+    assert w.chart is not None
+    return list(np.asarray(w.chart.bars[kind].opts["width"]))
+
+
+def test_vllm_draws_its_pool_and_speaks_its_language(window: MainWindow) -> None:
+    choose_engine(window, Engine.VLLM)
+    result = window.controller.result
+    assert result.deployment.engine is Engine.VLLM
+    details = result.estimate.engine_details
+    used = widths(window, SegmentKind.KV_CACHE)[0]
+    free = widths(window, SegmentKind.KV_RESERVED)[0]
+    assert (used + free) * GIB == pytest.approx(details["kv_pool_bytes"])
+    assert used == pytest.approx(1.0, rel=0.01)  # one 8k sequence of Llama-3.1-8B: 1 GiB in 16-token pages
+    concurrent = int(details["max_concurrency"])
+    assert f"vLLM starts; {concurrent} concurrent 8k-token sequences" in window.verdict.details.text()
+    assert window.engine_panel.launch.text().startswith("vllm serve meta-llama/Llama-3.1-8B --max-model-len 8192")
+    assert window.engine_panel.pages.currentIndex() == window.engine_panel.page_of[Engine.VLLM]
+
+
+def test_gpu_memory_utilization_moves_the_pool(window: MainWindow) -> None:
+    choose_engine(window, Engine.VLLM)
+    before = window.controller.result.estimate.engine_details["kv_pool_bytes"]
+    window.engine_panel.gpu_util.setValue(0.8)
+    after = window.controller.result.estimate.engine_details["kv_pool_bytes"]
+    total = window.controller.gpu.total_bytes
+    assert total is not None
+    assert before - after == pytest.approx(0.1 * total, abs=2)
+    assert "--gpu-memory-utilization 0.8" in window.engine_panel.launch.text()
+
+
+def test_partial_offload_draws_a_ram_bar(window: MainWindow) -> None:
+    choose_engine(window, Engine.LLAMACPP)
+    window.engine_panel.gpu_layers.setValue(20)
+    assert window.chart is not None
+    assert [row.label for row in window.chart.gpus] == ["GPU 0", "RAM"]
+    est = window.controller.result.estimate
+    assert widths(window, SegmentKind.WEIGHTS)[1] * GIB == pytest.approx(
+        sum(s.bytes for s in est.host if s.kind is SegmentKind.WEIGHTS)
+    )
+    assert "-ngl 20" in window.engine_panel.launch.text()
+    assert "offloads 20/33 layers" in window.verdict.details.text()
+
+
+def test_a_split_the_engine_refuses_is_reported_and_undone(window: MainWindow) -> None:
+    choose_engine(window, Engine.VLLM)
+    window.workload_panel.gpu_spin.setValue(3)  # Llama-3.1-8B has 32 heads
+    assert window.controller.gpu_count == 1
+    assert window.workload_panel.gpu_spin.value() == 1
+    message = window.statusBar().currentMessage()
+    assert message == "Total number of attention heads (32) must be divisible by tensor parallel size (3)."
+
+
+def test_copy_puts_the_launch_command_on_the_clipboard(window: MainWindow) -> None:
+    choose_engine(window, Engine.OLLAMA)
+    window.engine_panel.copy_button.click()
+    assert QGuiApplication.clipboard().text() == window.engine_panel.launch.text()
+    assert window.engine_panel.launch.text().startswith("OLLAMA_CONTEXT_LENGTH=8192 ollama serve")
