@@ -50,9 +50,12 @@ def verdict(a: Analysis, unit: Unit = Unit.GIB) -> tuple[str, str]:
         where = f" on GPU {tight.index}" if gpus > 1 else ""
         total = f" · {format_bytes(est.total_bytes, unit)} on all {gpus} GPUs" if gpus > 1 else ""
         lines.append(f"Needs {per_gpu}{where}{total}.")
-        ctx = f"{a.max_context:,}" if a.max_context else "none"
-        batch = f"{a.max_batch:,}" if a.max_batch else "none"
-        lines.append(f"Largest context that fits: {ctx} · largest batch: {batch}")
+        if a.limits_pending:
+            lines.append("Largest context and batch that fit: …")
+        else:
+            ctx = f"{a.max_context:,}" if a.max_context else "none"
+            batch = f"{a.max_batch:,}" if a.max_batch else "none"
+            lines.append(f"Largest context that fits: {ctx} · largest batch: {batch}")
     if est.host:
         lines.append(f"System memory: {format_bytes(est.host_bytes, unit)} ({', '.join(s.title for s in est.host)})")
     if a.decode_tokens_per_s:

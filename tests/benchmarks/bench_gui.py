@@ -84,6 +84,7 @@ def slider_steps(steps: int = 500) -> None:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
+    from vramscope.core.scenario import Engine
     from vramscope.gui.app import build_window
 
     window = build_window()
@@ -91,21 +92,35 @@ def slider_steps(steps: int = 500) -> None:
     window.show()
     app.processEvents()
     slider = window.workload_panel.context_slider
-    for i in range(50):  # warm-up: caches, fonts, the first repaints
-        slider.setValue(100 + i)
-        app.processEvents()
-    times = []
-    for i in range(steps):  # estimate + limits + chart update + repaint of what changed
+    for engine in Engine:
+        window.controller.set_engine(engine)
+        for i in range(50):  # warm-up: caches, fonts, the first repaints
+            slider.setValue(100 + i)
+            app.processEvents()
+        times = []
+        for i in range(steps):  # analyse (estimate + limits + launch command) + chart + repaint of what changed
+            start = time.perf_counter()
+            slider.setValue(200 + (i * 7) % 800)
+            app.processEvents()
+            times.append(time.perf_counter() - start)
+        times.sort()
+        p95 = times[int(0.95 * steps) - 1]
+        print(
+            f"slider step, {engine.value:<12} over {steps}: median {statistics.median(times) * 1e3:.2f} ms, "
+            f"p95 {p95 * 1e3:.2f} ms"
+        )
+    switches = []
+    for i in range(100):
         start = time.perf_counter()
-        slider.setValue(200 + (i * 7) % 800)
+        window.controller.set_engine(list(Engine)[i % len(Engine)])
         app.processEvents()
-        times.append(time.perf_counter() - start)
-    times.sort()
-    p95 = times[int(0.95 * steps) - 1]
-    print(f"slider step over {steps}: median {statistics.median(times) * 1e3:.2f} ms, p95 {p95 * 1e3:.2f} ms")
+        switches.append(time.perf_counter() - start)
+    switches.sort()
+    print(f"engine switch over 100: median {statistics.median(switches) * 1e3:.2f} ms, p95 {switches[94] * 1e3:.2f} ms")
 
 
 if __name__ == "__main__":
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    startup()
+    if "--slider-only" not in sys.argv:
+        startup()
     slider_steps()

@@ -48,9 +48,44 @@ def test_context_limit_never_exceeds_model_maximum() -> None:
     assert max_context(load_preset("gpt2"), Workload(context=16), deployment(80)) == 1024
 
 
-@given(st.integers(min_value=0, max_value=5000), st.integers(min_value=1, max_value=5000))
-def test_largest_matches_brute_force(threshold: int, top: int) -> None:
+SLACK_SHAPES = {  # how the room left might fall as n grows: the search must be exact for each
+    "linear": lambda n, t: float(t - n),
+    "steps of 256": lambda n, t: float((t // 256 - n // 256) * 256 + 1),
+    "quadratic": lambda n, t: float(t * t - n * n),
+    "flat, then a cliff": lambda n, t: 1.0 if n <= t else -1.0,
+    "unknown": lambda n, t: None,
+    "misleading": lambda n, t: float(n),  # rises: the search must fall back to bisection
+}
+
+
+@given(
+    st.integers(min_value=0, max_value=5000),
+    st.integers(min_value=1, max_value=5000),
+    st.sampled_from(sorted(SLACK_SHAPES)),
+)
+def test_largest_matches_brute_force(threshold: int, top: int, shape: str) -> None:
     from vramscope.core.solve import _largest
 
+    slack = SLACK_SHAPES[shape]
+    calls: list[int] = []
+
+    def probe(n: int) -> tuple[bool, float | None]:
+        calls.append(n)
+        return n <= threshold, slack(n, threshold)
+
     expected = min(threshold, top) if threshold >= 1 else None
-    assert _largest(1, top, lambda n: n <= threshold) == expected
+    assert _largest(1, top, probe) == expected
+    assert len(calls) <= 2 + 2 * top.bit_length()  # never worse than a bisection that probes twice a step
+
+
+def test_a_linear_boundary_takes_a_few_estimates() -> None:
+    from vramscope.core.solve import _largest
+
+    calls: list[int] = []
+
+    def probe(n: int) -> tuple[bool, float | None]:
+        calls.append(n)
+        return n <= 734_511, float(734_511 - n) + 0.5
+
+    assert _largest(1, 10**7, probe) == 734_511
+    assert len(calls) <= 6

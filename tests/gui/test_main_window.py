@@ -232,3 +232,15 @@ def test_weight_slider_walks_the_formats(window: MainWindow) -> None:
     panel.weight_slider.setValue(panel.weight_slider.maximum())  # the fewest bits
     assert window.controller.workload.weight_format == "iq2_xxs"
     assert window.controller.result.estimate.weights_bytes < 3 * GIB
+
+
+def test_limits_follow_once_the_slider_rests(window: MainWindow, qtbot: QtBot) -> None:
+    from vramscope.core.solve import max_batch, max_context
+
+    window.workload_panel.context_spin.setValue(4096)
+    assert "Largest context and batch that fit: …" in window.verdict.details.text()  # the bar moved at once
+    qtbot.waitUntil(lambda: not window.controller.result.limits_pending)
+    c = window.controller
+    best = max_context(c.model, c.workload, c.deployment())
+    batch = max_batch(c.model, c.workload, c.deployment())
+    assert f"Largest context that fits: {best:,} · largest batch: {batch:,}" in window.verdict.details.text()

@@ -21,6 +21,7 @@ class Analysis(NamedTuple):
     max_batch: int | None
     decode_tokens_per_s: float | None
     launch_command: str
+    limits_pending: bool = False  # analysed without the limits: they follow (the window, while dragging)
 
     @property
     def engine_label(self) -> str:
@@ -34,15 +35,28 @@ def launch_command(model: ModelSpec, workload: Workload, deployment: Deployment)
 
 
 def analyse(model: ModelSpec, workload: Workload, deployment: Deployment, limits: bool = True) -> Analysis:
-    """Raises ValueError (EngineSettingsError among them) for a scenario the core or the engine refuses."""
+    """Raises ValueError (EngineSettingsError among them) for a scenario the core or the engine refuses.
+    `limits=False` leaves out the largest context and batch (a few estimates each) for `with_limits`."""
     est = estimate(model, workload, deployment)
-    return Analysis(
+    a = Analysis(
         model,
         workload,
         deployment,
         est,
-        max_context(model, workload, deployment) if limits else None,
-        max_batch(model, workload, deployment) if limits else None,
+        None,
+        None,
         decode_tokens_per_s(model, est, deployment),
         launch_command(model, workload, deployment),
+        limits_pending=True,
+    )
+    return with_limits(a) if limits else a
+
+
+def with_limits(a: Analysis) -> Analysis:
+    if not a.limits_pending:
+        return a
+    return a._replace(
+        max_context=max_context(a.model, a.workload, a.deployment),
+        max_batch=max_batch(a.model, a.workload, a.deployment),
+        limits_pending=False,
     )

@@ -75,6 +75,7 @@ class Estimate(_Frozen):
     capacity_bytes: int | None
     fits: bool | None
     headroom_bytes: int | None  # the tightest GPU's headroom
+    slack_bytes: int | None  # how far the workload could still grow: the headroom, or what a pool has left
     per_gpu: tuple[GpuEstimate, ...]
     host: tuple[Segment, ...]  # what the engine keeps in system memory
     engine_details: Mapping[str, Any]
@@ -158,6 +159,9 @@ def _summarize(
     capacities = [g.capacity_bytes for g in gpus]
     known = all(c is not None for c in capacities)
     refused = bool(allocation.refusal or allocation.shortfall)
+    headroom = min(g.headroom_bytes for g in gpus if g.headroom_bytes is not None) if known else None
+    # A preallocated pool keeps the GPUs' use constant: within it, the workload grows into the pool.
+    slack = allocation.pool_slack if allocation.pool_slack is not None and (headroom or 0) >= 0 else headroom
     return Estimate.model_construct(
         model_name=model.name,
         engine=deployment.engine.value,
@@ -176,7 +180,8 @@ def _summarize(
         total_bytes=sum(g.total_bytes for g in gpus),
         capacity_bytes=sum(c for c in capacities if c is not None) if known else None,
         fits=(all(g.fits for g in gpus) and not refused) if known else (False if refused else None),
-        headroom_bytes=min(g.headroom_bytes for g in gpus if g.headroom_bytes is not None) if known else None,
+        headroom_bytes=headroom,
+        slack_bytes=slack,
         per_gpu=gpus,
         host=allocation.host,
         engine_details=dict(allocation.details),

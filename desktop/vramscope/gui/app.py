@@ -93,6 +93,7 @@ def screenshot(
         )
     c.set_gpu(spec, gpu_count)
     window.gpu_panel.status.setText("Planning for the GPU chosen on the command line (no detection).")
+    c.finish_limits()
     window.resize(1280, 780)
     window.show()
     app.processEvents()

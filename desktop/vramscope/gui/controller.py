@@ -3,14 +3,15 @@
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
-from vramscope.core.analysis import Analysis, analyse
+from vramscope.core.analysis import Analysis, analyse, with_limits
 from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, ModelSpec, Workload, validation_message
 from vramscope.core.units import Unit
 from vramscope.hardware.probe import HardwareSnapshot
 
 Result = Analysis  # what the window shows for one scenario
+LIMITS_DELAY_MS = 40  # the largest context and batch are solved once a drag pauses: the bar moves every frame
 
 
 class Scenario(NamedTuple):
@@ -26,10 +27,12 @@ class Scenario(NamedTuple):
 
 
 class Controller(QObject):
-    """Validates every change, recomputes, then emits.
+    """Validates every change, recomputes, then emits. The limits (a few estimates each) follow a change
+    once the controls rest for LIMITS_DELAY_MS, with a second estimate_changed.
 
     Signals:
-        estimate_changed(Analysis): after any change of model, workload, GPUs or engine
+        estimate_changed(Analysis): after any change of model, workload, GPUs or engine, and once its
+            limits are known
         model_changed(ModelSpec): a new model was chosen
         hardware_changed(HardwareSnapshot): the probe returned
         error_changed(str): a rejected change ("" once a change is accepted)
@@ -46,7 +49,11 @@ class Controller(QObject):
         self.scenario = Scenario(model, workload, gpu, 1, Engine.TRANSFORMERS, EngineSettings())
         self.unit = Unit.GIB
         self.hardware: HardwareSnapshot | None = None
-        self.result = self._compute(self.scenario)
+        self.result = with_limits(self._compute(self.scenario))
+        self._limits_timer = QTimer(self)
+        self._limits_timer.setSingleShot(True)
+        self._limits_timer.setInterval(LIMITS_DELAY_MS)
+        self._limits_timer.timeout.connect(self.finish_limits)
 
     # read-only views of the scenario, for the widgets
     @property
@@ -78,7 +85,14 @@ class Controller(QObject):
 
     @staticmethod
     def _compute(scenario: Scenario) -> Analysis:
-        return analyse(scenario.model, scenario.workload, scenario.deployment())
+        return analyse(scenario.model, scenario.workload, scenario.deployment(), limits=False)
+
+    def finish_limits(self) -> None:
+        """Solve the largest context and batch of the scenario shown, now."""
+        self._limits_timer.stop()
+        if self.result.limits_pending:
+            self.result = with_limits(self.result)
+            self.estimate_changed.emit(self.result)
 
     def _change(self, **changes: Any) -> None:
         """Adopt a new scenario only if it computes; otherwise keep the old one and say why."""
@@ -95,6 +109,7 @@ class Controller(QObject):
             self.model_changed.emit(scenario.model)
         self.error_changed.emit("")
         self.estimate_changed.emit(result)
+        self._limits_timer.start()
 
     def set_model(self, model: ModelSpec) -> None:
         context = min(self.workload.context, model.architecture.max_context)

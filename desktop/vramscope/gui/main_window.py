@@ -264,6 +264,7 @@ class MainWindow(QMainWindow):
 
     def summary(self) -> str:
         """A Markdown summary of what the window shows."""
+        self.controller.finish_limits()
         return markdown(self.controller.result, self.controller.unit)
 
     def copy_summary(self) -> None:

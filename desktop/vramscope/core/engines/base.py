@@ -59,6 +59,7 @@ class Allocation(NamedTuple):
     shortfall: str = ""  # it starts but cannot hold this workload
     verdict: str = ""  # how the engine would put a good outcome ("vLLM starts; 51 concurrent …")
     warnings: tuple[str, ...] = ()
+    pool_slack: int | None = None  # a preallocated pool's bytes beyond what the workload needs (negative: short)
 
 
 class EngineProfile(Protocol):

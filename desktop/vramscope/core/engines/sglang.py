@@ -122,16 +122,19 @@ class SGLangProfile:
             "mem_fraction_static": fraction,
         }
         concurrent = tokens // workload.context
+        slack = (tokens - workload.context * workload.batch) * min(b for _, b in pools)
         if tokens <= 0:
             return Allocation(
                 tuple(parts),
                 details=details,
                 refusal="Not enough memory. Please try to increase --mem-fraction-static.",
+                pool_slack=slack,
             )
         if concurrent < workload.batch:
             return Allocation(
                 tuple(parts),
                 details=details,
+                pool_slack=slack,
                 shortfall=(
                     f"SGLang starts, but its token pool ({tokens:,} tokens) holds {concurrent:,} concurrent "
                     f"{short_tokens(workload.context)}-token sequences, not {workload.batch:,}"
@@ -140,6 +143,7 @@ class SGLangProfile:
         return Allocation(
             tuple(parts),
             details=details,
+            pool_slack=slack,
             verdict=(
                 f"SGLang starts; its pool of {tokens:,} tokens holds {concurrent:,} concurrent "
                 f"{short_tokens(workload.context)}-token sequences"

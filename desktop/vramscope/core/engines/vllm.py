@@ -301,6 +301,7 @@ def _outcome(
             f"{longest}. Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when initializing "
             "the engine."
         )
+    slack = (blocks - per_request * batch) * pages.block_bytes if per_request else None
     concurrent = blocks // per_request if per_request else batch
     shortfall = verdict = ""
     if not refusal and concurrent < batch:
@@ -310,7 +311,7 @@ def _outcome(
         )
     elif not refusal:
         verdict = f"vLLM starts; {concurrent:,} concurrent {short_tokens(context)}-token sequences fit its KV pool"
-    return Allocation(parts, details=details, refusal=refusal, shortfall=shortfall, verdict=verdict)
+    return Allocation(parts, details=details, refusal=refusal, shortfall=shortfall, verdict=verdict, pool_slack=slack)
 
 
 def _longest_request(pages: KvPages, blocks: int, context: int, batched: int) -> int:

@@ -1,0 +1,848 @@
+#!/usr/bin/env python3
+"""Ground-truth llama.cpp (CPU backend) memory-buffer measurements.
+
+Benchmark script, NOT a test (not collected by pytest: the name does not
+start with ``test_``). It needs a locally built llama.cpp (CPU backend is
+enough) and the ``gguf`` + ``numpy`` packages.
+
+What it does:
+
+1. writes tiny GGUF files with random weights for a few real architectures
+   (llama GQA, qwen2, gemma2/gemma3 sliding window, qwen3moe, deepseek2 MLA,
+   mamba2 recurrent, granitehybrid hybrid);
+2. compiles a ~80-line probe program against ``libllama`` that loads a model,
+   creates a context with the requested settings (this runs llama.cpp's
+   worst-case graph reservation), prints llama.cpp's own log and an exact
+   per-buffer-type byte breakdown, and exits without decoding anything;
+3. runs the probe over a grid of settings (n_ctx, n_ubatch, n_seq_max,
+   flash-attention, K/V cache types, unified KV), parses the log lines and
+   writes every row to a JSON file, then prints a table.
+
+Usage::
+
+    python tests/benchmarks/llamacpp_measure.py --llama-cpp /path/to/llama.cpp \
+        [--build-dir /path/to/llama.cpp/build] [--work /tmp/llamacpp/work] \
+        [--out /tmp/llamacpp/measurements.json] [--arch llama --arch gemma3 ...]
+
+``LLAMA_CPP_DIR`` / ``LLAMA_CPP_BUILD`` environment variables work too.
+Build llama.cpp with e.g.::
+
+    cmake -B build -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=OFF -DLLAMA_CURL=OFF \
+          -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF
+    cmake --build build -j --target llama
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+MIB = 1024 * 1024
+
+# --------------------------------------------------------------------------
+# probe program (our own code, compiled against libllama)
+# --------------------------------------------------------------------------
+
+PROBE_SRC = r"""
+// vram probe: load model, create context, print exact buffer sizes, exit.
+#include "llama.h"
+#include "llama-ext.h"
+#include "ggml-backend.h"
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+static void log_cb(enum ggml_log_level level, const char * text, void *) {
+    fprintf(stderr, "%s", text);
+}
+
+static ggml_type parse_type(const char * s) {
+    if (!strcmp(s, "f16"))  return GGML_TYPE_F16;
+    if (!strcmp(s, "f32"))  return GGML_TYPE_F32;
+    if (!strcmp(s, "bf16")) return GGML_TYPE_BF16;
+    if (!strcmp(s, "q8_0")) return GGML_TYPE_Q8_0;
+    if (!strcmp(s, "q4_0")) return GGML_TYPE_Q4_0;
+    fprintf(stderr, "unknown type %s\n", s); exit(2);
+}
+
+int main(int argc, char ** argv) {
+    if (argc < 11) {
+        fprintf(stderr, "usage: %s model n_ctx n_batch n_ubatch n_seq_max fa(0/1) type_k type_v "
+                        "kv_unified(0/1) swa_full(0/1)\n", argv[0]);
+        return 2;
+    }
+    llama_log_set(log_cb, nullptr);
+    llama_backend_init();
+
+    llama_model_params mp = llama_model_default_params();
+    mp.n_gpu_layers = 0;
+    llama_model * model = llama_model_load_from_file(argv[1], mp);
+    if (!model) { fprintf(stderr, "PROBE_ERROR load\n"); return 3; }
+
+    llama_context_params cp = llama_context_default_params();
+    cp.n_ctx      = (uint32_t) atoi(argv[2]);
+    cp.n_batch    = (uint32_t) atoi(argv[3]);
+    cp.n_ubatch   = (uint32_t) atoi(argv[4]);
+    cp.n_seq_max  = (uint32_t) atoi(argv[5]);
+    cp.flash_attn_type = atoi(argv[6]) ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    cp.type_k     = parse_type(argv[7]);
+    cp.type_v     = parse_type(argv[8]);
+    cp.kv_unified = atoi(argv[9]) != 0;
+    cp.swa_full   = atoi(argv[10]) != 0;
+    cp.n_threads = 1;
+    cp.n_threads_batch = 1;
+    cp.no_perf = true;
+
+    llama_context * ctx = llama_init_from_model(model, cp);
+    if (!ctx) { fprintf(stderr, "PROBE_ERROR context\n"); llama_model_free(model); return 4; }
+
+    printf("PROBE n_ctx=%u n_ctx_seq=%u n_batch=%u n_ubatch=%u n_seq_max=%u\n",
+           llama_n_ctx(ctx), llama_n_ctx_seq(ctx), llama_n_batch(ctx), llama_n_ubatch(ctx), llama_n_seq_max(ctx));
+    auto mb = llama_get_memory_breakdown(ctx);
+    for (const auto & kv : mb) {
+        printf("PROBE_BUFT name=%s model=%zu context=%zu compute=%zu\n",
+               ggml_backend_buft_name(kv.first), kv.second.model, kv.second.context, kv.second.compute);
+    }
+    fflush(stdout);
+    llama_free(ctx);
+    llama_model_free(model);
+    return 0;
+}
+"""
+
+
+def build_probe(llama_dir: Path, build_dir: Path, work: Path) -> Path:
+    work.mkdir(parents=True, exist_ok=True)
+    src = work / "vram_probe.cpp"
+    exe = work / "vram_probe"
+    src.write_text(PROBE_SRC)
+    libdirs = sorted(
+        {p.parent for p in build_dir.rglob("libllama.so*")} | {p.parent for p in build_dir.rglob("libggml*.so*")}
+    )
+    if not libdirs:
+        raise SystemExit(f"libllama.so not found under {build_dir}")
+    if exe.exists() and exe.stat().st_mtime > src.stat().st_mtime:
+        return exe
+    cmd = [
+        "g++",
+        "-O1",
+        "-std=c++17",
+        str(src),
+        "-o",
+        str(exe),
+        f"-I{llama_dir / 'include'}",
+        f"-I{llama_dir / 'src'}",
+        f"-I{llama_dir / 'ggml' / 'include'}",
+    ]
+    for d in libdirs:
+        cmd += [f"-L{d}", f"-Wl,-rpath,{d}"]
+    cmd += ["-lllama", "-lggml", "-lggml-base"]
+    subprocess.run(cmd, check=True, timeout=300)
+    return exe
+
+
+# --------------------------------------------------------------------------
+# tiny GGUF models
+# --------------------------------------------------------------------------
+
+
+def _rng():
+    import numpy as np
+
+    return np.random.default_rng(0)
+
+
+def arch_specs() -> dict:
+    """name -> spec.  ``kv`` are {arch}.* keys; ``tensors(h)`` yields (name, ggml_shape, kind)."""
+
+    def attn_std(i, h, qk_norm=False, post_norm=False, bias=False):
+        d, hd, nh, nkv = h["n_embd"], h["head_dim"], h["n_head"], h["n_head_kv"]
+        out = [
+            (f"blk.{i}.attn_norm.weight", [d], "norm"),
+            (f"blk.{i}.attn_q.weight", [d, nh * hd], "w"),
+            (f"blk.{i}.attn_k.weight", [d, nkv * hd], "w"),
+            (f"blk.{i}.attn_v.weight", [d, nkv * hd], "w"),
+            (f"blk.{i}.attn_output.weight", [nh * hd, d], "w"),
+        ]
+        if bias:
+            out += [
+                (f"blk.{i}.attn_q.bias", [nh * hd], "norm"),
+                (f"blk.{i}.attn_k.bias", [nkv * hd], "norm"),
+                (f"blk.{i}.attn_v.bias", [nkv * hd], "norm"),
+            ]
+        if qk_norm:
+            out += [(f"blk.{i}.attn_q_norm.weight", [hd], "norm"), (f"blk.{i}.attn_k_norm.weight", [hd], "norm")]
+        if post_norm:
+            out += [(f"blk.{i}.post_attention_norm.weight", [d], "norm")]
+        return out
+
+    def ffn_dense(i, h, post_norm=False):
+        d, ff = h["n_embd"], h["n_ff"]
+        out = [
+            (f"blk.{i}.ffn_norm.weight", [d], "norm"),
+            (f"blk.{i}.ffn_gate.weight", [d, ff], "w"),
+            (f"blk.{i}.ffn_up.weight", [d, ff], "w"),
+            (f"blk.{i}.ffn_down.weight", [ff, d], "w"),
+        ]
+        if post_norm:
+            out += [(f"blk.{i}.post_ffw_norm.weight", [d], "norm")]
+        return out
+
+    def ffn_moe(i, h, shexp_ff=0):
+        d, ffe, ne = h["n_embd"], h["n_ff_exp"], h["n_expert"]
+        out = [
+            (f"blk.{i}.ffn_norm.weight", [d], "norm"),
+            (f"blk.{i}.ffn_gate_inp.weight", [d, ne], "f32"),
+            (f"blk.{i}.ffn_gate_exps.weight", [d, ffe, ne], "w"),
+            (f"blk.{i}.ffn_up_exps.weight", [d, ffe, ne], "w"),
+            (f"blk.{i}.ffn_down_exps.weight", [ffe, d, ne], "w"),
+        ]
+        if shexp_ff:
+            out += [
+                (f"blk.{i}.ffn_gate_shexp.weight", [d, shexp_ff], "w"),
+                (f"blk.{i}.ffn_up_shexp.weight", [d, shexp_ff], "w"),
+                (f"blk.{i}.ffn_down_shexp.weight", [shexp_ff, d], "w"),
+            ]
+        return out
+
+    def head(h, tied=False):
+        d, nv = h["n_embd"], h["n_vocab"]
+        out = [("token_embd.weight", [d, nv], "w"), ("output_norm.weight", [d], "norm")]
+        if not tied:
+            out.append(("output.weight", [d, nv], "w"))
+        return out
+
+    def std_kv(h):
+        return {
+            "context_length": 131072,
+            "embedding_length": h["n_embd"],
+            "block_count": h["n_layer"],
+            "feed_forward_length": h.get("n_ff", 0),
+            "attention.head_count": h["n_head"],
+            "attention.head_count_kv": h["n_head_kv"],
+            "attention.key_length": h["head_dim"],
+            "attention.value_length": h["head_dim"],
+            "attention.layer_norm_rms_epsilon": 1e-6,
+            "rope.freq_base": 10000.0,
+            "rope.dimension_count": h["head_dim"],
+        }
+
+    specs = {}
+
+    # Llama-3-style GQA: head_dim 64, 8 q heads, 2 kv heads
+    h = dict(n_embd=512, n_head=8, n_head_kv=2, head_dim=64, n_layer=4, n_ff=1408, n_vocab=32000)
+    specs["llama"] = dict(
+        arch="llama",
+        h=h,
+        kv=std_kv(h),
+        tensors=lambda h: (
+            head(h) + list(itertools.chain.from_iterable(attn_std(i, h) + ffn_dense(i, h) for i in range(h["n_layer"])))
+        ),
+    )
+
+    # second llama with different widths (to separate n_embd / n_vocab / n_ff effects)
+    h = dict(n_embd=256, n_head=4, n_head_kv=4, head_dim=64, n_layer=2, n_ff=768, n_vocab=8000)
+    specs["llama_small"] = dict(
+        arch="llama",
+        h=h,
+        kv=std_kv(h),
+        tensors=lambda h: (
+            head(h) + list(itertools.chain.from_iterable(attn_std(i, h) + ffn_dense(i, h) for i in range(h["n_layer"])))
+        ),
+    )
+
+    # one-factor variations of "llama" (to separate n_vocab / n_ff / n_head / head_dim / n_layer effects)
+    base = dict(n_embd=512, n_head=8, n_head_kv=2, head_dim=64, n_layer=4, n_ff=1408, n_vocab=32000)
+    for vname, delta in [
+        ("llama_v64k", dict(n_vocab=64000)),
+        ("llama_ff4k", dict(n_ff=4096)),
+        ("llama_mha", dict(n_head_kv=8)),
+        ("llama_h16", dict(n_head=16, n_head_kv=4)),
+        ("llama_e1024", dict(n_embd=1024)),
+        ("llama_l8", dict(n_layer=8)),
+    ]:
+        h = dict(base, **delta)
+        specs[vname] = dict(
+            arch="llama",
+            h=h,
+            kv=std_kv(h),
+            tensors=lambda h: (
+                head(h)
+                + list(itertools.chain.from_iterable(attn_std(i, h) + ffn_dense(i, h) for i in range(h["n_layer"])))
+            ),
+        )
+
+    # Qwen2-style: qkv bias, 14->7 heads ratio scaled down, head_dim 64
+    h = dict(n_embd=448, n_head=7, n_head_kv=1, head_dim=64, n_layer=4, n_ff=1216, n_vocab=16000)
+    specs["qwen2"] = dict(
+        arch="qwen2",
+        h=h,
+        kv=std_kv(h),
+        tensors=lambda h: (
+            head(h)
+            + list(
+                itertools.chain.from_iterable(attn_std(i, h, bias=True) + ffn_dense(i, h) for i in range(h["n_layer"]))
+            )
+        ),
+    )
+
+    # Gemma3-style: head_dim 256, 4 q heads, 1 kv head, sliding window 512, pattern 6 (5 SWA : 1 global)
+    h = dict(
+        n_embd=512, n_head=4, n_head_kv=1, head_dim=256, n_layer=12, n_ff=1024, n_vocab=32000, n_swa=512, swa_pattern=6
+    )
+    kv = std_kv(h)
+    kv.update({"attention.sliding_window": 512, "rope.freq_base": 1000000.0})
+    specs["gemma3"] = dict(
+        arch="gemma3",
+        h=h,
+        kv=kv,
+        tied=True,
+        tensors=lambda h: (
+            head(h, tied=True)
+            + list(
+                itertools.chain.from_iterable(
+                    attn_std(i, h, qk_norm=True, post_norm=True) + ffn_dense(i, h, post_norm=True)
+                    for i in range(h["n_layer"])
+                )
+            )
+        ),
+    )
+
+    # Gemma2-style: alternating SWA (window 4096 in the real model; 1024 here), head_dim 128
+    h = dict(
+        n_embd=384, n_head=4, n_head_kv=2, head_dim=128, n_layer=4, n_ff=1024, n_vocab=16000, n_swa=1024, swa_pattern=2
+    )
+    kv = std_kv(h)
+    kv.update({"attention.sliding_window": 1024, "attn_logit_softcapping": 50.0, "final_logit_softcapping": 30.0})
+    specs["gemma2"] = dict(
+        arch="gemma2",
+        h=h,
+        kv=kv,
+        tied=True,
+        tensors=lambda h: (
+            head(h, tied=True)
+            + list(
+                itertools.chain.from_iterable(
+                    attn_std(i, h, post_norm=True) + ffn_dense(i, h, post_norm=True) for i in range(h["n_layer"])
+                )
+            )
+        ),
+    )
+
+    # Qwen3-MoE-style: 16 experts, top-4, q/k norm, head_dim 128 (> n_embd/n_head)
+    h = dict(
+        n_embd=512,
+        n_head=8,
+        n_head_kv=2,
+        head_dim=128,
+        n_layer=4,
+        n_ff=1536,
+        n_vocab=16000,
+        n_expert=16,
+        n_expert_used=4,
+        n_ff_exp=256,
+    )
+    kv = std_kv(h)
+    kv.update({"expert_count": 16, "expert_used_count": 4, "expert_feed_forward_length": 256})
+    specs["qwen3moe"] = dict(
+        arch="qwen3moe",
+        h=h,
+        kv=kv,
+        tensors=lambda h: (
+            head(h)
+            + list(
+                itertools.chain.from_iterable(attn_std(i, h, qk_norm=True) + ffn_moe(i, h) for i in range(h["n_layer"]))
+            )
+        ),
+    )
+
+    # DeepSeek-V2/V3-style MLA (absorbed: k_b / v_b), kv_lora 512, rope 64, nope 128, v 128
+    h = dict(
+        n_embd=512,
+        n_head=8,
+        n_head_kv=1,
+        head_dim=576,
+        head_dim_v=512,
+        n_layer=3,
+        n_ff=1024,
+        n_vocab=16000,
+        q_lora=192,
+        kv_lora=512,
+        rope_dim=64,
+        nope_dim=128,
+        v_mla=128,
+        n_expert=8,
+        n_expert_used=2,
+        n_ff_exp=256,
+        n_expert_shared=1,
+        n_dense_lead=1,
+    )
+
+    def ds2_tensors(h):
+        d, nh = h["n_embd"], h["n_head"]
+        kl, r, nope, vm, ql = h["kv_lora"], h["rope_dim"], h["nope_dim"], h["v_mla"], h["q_lora"]
+        out = head(h)
+        for i in range(h["n_layer"]):
+            out += [
+                (f"blk.{i}.attn_norm.weight", [d], "norm"),
+                (f"blk.{i}.attn_q_a_norm.weight", [ql], "norm"),
+                (f"blk.{i}.attn_kv_a_norm.weight", [kl], "norm"),
+                (f"blk.{i}.attn_q_a.weight", [d, ql], "w"),
+                (f"blk.{i}.attn_q_b.weight", [ql, nh * (nope + r)], "w"),
+                (f"blk.{i}.attn_kv_a_mqa.weight", [d, kl + r], "w"),
+                (f"blk.{i}.attn_k_b.weight", [nope, kl, nh], "w"),
+                (f"blk.{i}.attn_v_b.weight", [kl, vm, nh], "w"),
+                (f"blk.{i}.attn_output.weight", [nh * vm, d], "w"),
+            ]
+            if i < h["n_dense_lead"]:
+                out += ffn_dense(i, h)
+            else:
+                out += ffn_moe(i, h, shexp_ff=h["n_ff_exp"] * h["n_expert_shared"])
+        return out
+
+    kv = {
+        "context_length": 163840,
+        "embedding_length": 512,
+        "block_count": 3,
+        "feed_forward_length": 1024,
+        "attention.head_count": 8,
+        "attention.head_count_kv": 1,
+        "attention.key_length": 576,
+        "attention.value_length": 512,
+        "attention.key_length_mla": 192,
+        "attention.value_length_mla": 128,
+        "attention.q_lora_rank": 192,
+        "attention.kv_lora_rank": 512,
+        "attention.layer_norm_rms_epsilon": 1e-6,
+        "rope.freq_base": 10000.0,
+        "rope.dimension_count": 64,
+        "leading_dense_block_count": 1,
+        "expert_count": 8,
+        "expert_used_count": 2,
+        "expert_feed_forward_length": 256,
+        "expert_shared_count": 1,
+        "expert_weights_scale": 1.0,
+        "expert_weights_norm": True,
+        "expert_gating_func": 2,
+    }
+    specs["deepseek2"] = dict(arch="deepseek2", h=h, kv=kv, tensors=ds2_tensors)
+
+    # Mamba2: d_inner = 2*n_embd, state 128, head_dim 64 -> n_ssm_head = d_inner/64
+    h = dict(
+        n_embd=512,
+        n_layer=4,
+        n_vocab=16000,
+        d_conv=4,
+        d_inner=1024,
+        d_state=128,
+        dt_rank=16,
+        n_group=1,
+        n_head=0,
+        n_head_kv=0,
+        head_dim=0,
+        n_ff=0,
+    )
+
+    def mamba2_layer(i, h):
+        d, di, ds, dr, ng, dc = h["n_embd"], h["d_inner"], h["d_state"], h["dt_rank"], h["n_group"], h["d_conv"]
+        conv_dim = di + 2 * ng * ds
+        d_in_proj = di + conv_dim + dr
+        return [
+            (f"blk.{i}.attn_norm.weight", [d], "norm"),
+            (f"blk.{i}.ssm_in.weight", [d, d_in_proj], "w"),
+            (f"blk.{i}.ssm_conv1d.weight", [dc, conv_dim], "f32"),
+            (f"blk.{i}.ssm_conv1d.bias", [conv_dim], "norm"),
+            (f"blk.{i}.ssm_dt.bias", [dr], "norm"),
+            (f"blk.{i}.ssm_a", [1, dr], "neg"),
+            (f"blk.{i}.ssm_d", [1, dr], "norm"),
+            (f"blk.{i}.ssm_norm.weight", [di // ng, ng], "norm"),
+            (f"blk.{i}.ssm_out.weight", [di, d], "w"),
+        ]
+
+    def ssm_kv(h):
+        return {
+            "ssm.conv_kernel": h["d_conv"],
+            "ssm.inner_size": h["d_inner"],
+            "ssm.state_size": h["d_state"],
+            "ssm.time_step_rank": h["dt_rank"],
+            "ssm.group_count": h["n_group"],
+        }
+
+    kv = {
+        "context_length": 1048576,
+        "embedding_length": 512,
+        "block_count": 4,
+        "feed_forward_length": 0,
+        "attention.head_count": 0,
+        "attention.layer_norm_rms_epsilon": 1e-5,
+    }
+    kv.update(ssm_kv(h))
+    specs["mamba2"] = dict(
+        arch="mamba2",
+        h=h,
+        kv=kv,
+        tensors=lambda h: (
+            head(h) + list(itertools.chain.from_iterable(mamba2_layer(i, h) for i in range(h["n_layer"])))
+        ),
+    )
+
+    # Granite-4.0-H-style hybrid: mamba2 layers + attention every 4th layer (layers 3, 7 attention)
+    h = dict(
+        n_embd=512,
+        n_layer=8,
+        n_vocab=16000,
+        d_conv=4,
+        d_inner=1024,
+        d_state=128,
+        dt_rank=16,
+        n_group=1,
+        n_head=8,
+        n_head_kv=2,
+        head_dim=64,
+        n_ff=1024,
+        attn_layers=[3, 7],
+    )
+
+    def granite_hybrid_tensors(h):
+        out = head(h)
+        for i in range(h["n_layer"]):
+            if i in h["attn_layers"]:
+                out += attn_std(i, h)
+            else:
+                out += mamba2_layer(i, h)
+            out += ffn_dense(i, h)
+        return out
+
+    kv = {
+        "context_length": 1048576,
+        "embedding_length": 512,
+        "block_count": 8,
+        "feed_forward_length": 1024,
+        "attention.head_count": 8,
+        "attention.head_count_kv": [2 if i in h["attn_layers"] else 0 for i in range(8)],
+        "attention.key_length": 64,
+        "attention.value_length": 64,
+        "attention.layer_norm_rms_epsilon": 1e-5,
+        "rope.freq_base": 10000.0,
+        "rope.dimension_count": 64,
+        "embedding_scale": 12.0,
+        "residual_scale": 0.22,
+        "attention.scale": 0.0078125,
+        "logit_scale": 8.0,
+    }
+    kv.update(ssm_kv(h))
+    specs["granitehybrid"] = dict(arch="granitehybrid", h=h, kv=kv, tensors=granite_hybrid_tensors)
+    return specs
+
+
+def write_gguf(name: str, spec: dict, path: Path) -> None:
+    import gguf
+    import numpy as np
+
+    h, arch = spec["h"], spec["arch"]
+    w = gguf.GGUFWriter(str(path), arch)
+    w.add_name(f"vramscope-{name}")
+    w.add_file_type(1)  # mostly f16
+    for k, v in spec["kv"].items():
+        key = f"{arch}.{k}"
+        if isinstance(v, bool):
+            w.add_bool(key, v)
+        elif isinstance(v, int):
+            w.add_uint32(key, v)
+        elif isinstance(v, float):
+            w.add_float32(key, v)
+        elif isinstance(v, list):
+            w.add_array(key, v)
+        else:
+            raise TypeError(key)
+    nv = h["n_vocab"]
+    toks = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)]
+    toks += [f"\u2581t{i}" for i in range(nv - len(toks))]
+    ttype = [2, 3, 3] + [6] * 256 + [1] * (nv - 259)
+    w.add_tokenizer_model("llama")
+    w.add_token_list(toks)
+    w.add_token_scores([0.0] * nv)
+    w.add_token_types(ttype)
+    w.add_bos_token_id(1)
+    w.add_eos_token_id(2)
+    w.add_unk_token_id(0)
+
+    rng = _rng()
+    for tname, shape, kind in spec["tensors"](h):
+        np_shape = tuple(reversed(shape))
+        if kind == "norm":
+            arr = np.ones(np_shape, dtype=np.float32)
+        elif kind == "neg":
+            arr = -np.ones(np_shape, dtype=np.float32)
+        elif kind == "f32":
+            arr = rng.standard_normal(np_shape, dtype=np.float32) * 0.02
+        else:
+            arr = (rng.standard_normal(np_shape, dtype=np.float32) * 0.02).astype(np.float16)
+        w.add_tensor(tname, arr)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+# --------------------------------------------------------------------------
+# log parsing
+# --------------------------------------------------------------------------
+
+RE = {
+    "ctx_param": re.compile(
+        r"llama_context: (n_seq_max|n_ctx|n_ctx_seq|n_batch|n_ubatch|kv_unified|flash_attn)\s+= (\S+)"
+    ),
+    "kv_size": re.compile(
+        r"llama_kv_cache: size = +([\d.]+) MiB \( *(\d+) cells, +(\d+) layers, +(\d+)/(\d+) seqs\), "
+        r"K \((\w+)\): +([\d.]+) MiB, V \((\w+)\): +([\d.]+) MiB"
+    ),
+    "kv_buf": re.compile(r"llama_kv_cache: +(\S+) KV buffer size = +([\d.]+) MiB"),
+    "iswa": re.compile(r"llama_kv_cache_iswa: creating +(non-SWA|SWA) KV cache, size = (\d+) cells"),
+    "rs_size": re.compile(
+        r"llama_memory_recurrent: size = +([\d.]+) MiB \( *(\d+) cells, +(\d+) layers, +(\d+) seqs +(\d+) rs_seq\), "
+        r"R \((\w+)\): +([\d.]+) MiB, S \((\w+)\): +([\d.]+) MiB(?:, P \((\w+)\): +([\d.]+) MiB)?"
+    ),
+    "rs_buf": re.compile(r"llama_memory_recurrent: +(\S+) RS buffer size = +([\d.]+) MiB"),
+    "compute": re.compile(r"(?:llama_context|sched_reserve): +(\S+) compute buffer size = +([\d.]+) MiB"),
+    "compute_exact": re.compile(r"~llama_context: +(\S+) compute buffer size is +([\d.]+) MiB"),
+    "output": re.compile(r"llama_context: +(\S+) +output buffer size = +([\d.]+) MiB"),
+    "graph": re.compile(r"(?:llama_context|sched_reserve): graph.*nodes = (\S+)"),
+    "probe": re.compile(r"PROBE n_ctx=(\d+) n_ctx_seq=(\d+) n_batch=(\d+) n_ubatch=(\d+) n_seq_max=(\d+)"),
+    "probe_buft": re.compile(r"PROBE_BUFT name=(\S+) model=(\d+) context=(\d+) compute=(\d+)"),
+}
+
+
+def parse(log: str) -> dict:
+    r: dict = {"kv": [], "rs": [], "iswa": [], "compute_mib": {}, "buft": {}}
+    pending_iswa = None
+    for line in log.splitlines():
+        if m := RE["ctx_param"].search(line):
+            r.setdefault("log_" + m.group(1), m.group(2))
+        elif m := RE["iswa"].search(line):
+            pending_iswa = "swa" if m.group(1) == "SWA" else "base"
+            r["iswa"].append({"kind": pending_iswa, "cells": int(m.group(2))})
+        elif m := RE["kv_size"].search(line):
+            r["kv"].append(
+                {
+                    "part": pending_iswa or "kv",
+                    "mib": float(m.group(1)),
+                    "cells": int(m.group(2)),
+                    "layers": int(m.group(3)),
+                    "seqs": int(m.group(4)),
+                    "streams": int(m.group(5)),
+                    "type_k": m.group(6),
+                    "k_mib": float(m.group(7)),
+                    "type_v": m.group(8),
+                    "v_mib": float(m.group(9)),
+                }
+            )
+            pending_iswa = None
+        elif m := RE["rs_size"].search(line):
+            r["rs"].append(
+                {
+                    "mib": float(m.group(1)),
+                    "cells": int(m.group(2)),
+                    "layers": int(m.group(3)),
+                    "seqs": int(m.group(4)),
+                    "rs_seq": int(m.group(5)),
+                    "r_mib": float(m.group(7)),
+                    "s_mib": float(m.group(9)),
+                    "p_mib": float(m.group(11) or 0),
+                }
+            )
+        elif m := RE["compute"].search(line):
+            r["compute_mib"][m.group(1)] = float(m.group(2))
+        elif m := RE["compute_exact"].search(line):
+            r.setdefault("compute_mib_4dp", {})[m.group(1)] = float(m.group(2))
+        elif m := RE["output"].search(line):
+            r["output_mib"] = float(m.group(2))
+        elif m := RE["graph"].search(line):
+            r["graph_nodes"] = m.group(1)
+        elif m := RE["probe"].search(line):
+            r.update(
+                n_ctx=int(m.group(1)),
+                n_ctx_seq=int(m.group(2)),
+                n_batch_used=int(m.group(3)),
+                n_ubatch_used=int(m.group(4)),
+                n_seq_max_used=int(m.group(5)),
+            )
+        elif m := RE["probe_buft"].search(line):
+            r["buft"][m.group(1)] = {"model": int(m.group(2)), "context": int(m.group(3)), "compute": int(m.group(4))}
+    return r
+
+
+# --------------------------------------------------------------------------
+# grid
+# --------------------------------------------------------------------------
+
+
+def settings_grid(full: bool):
+    ctxs = [256, 1000, 4096, 8192]
+    ubs = [128, 512]
+    nps = [1, 4]
+    # (flash_attn, type_k, type_v); quantized V requires flash attention
+    kvt = [(0, "f16", "f16"), (1, "f16", "f16"), (0, "q8_0", "f16"), (1, "q8_0", "q8_0")]
+    for c, ub, np_, (fa, tk, tv) in itertools.product(ctxs, ubs, nps, kvt):
+        yield dict(
+            n_ctx=c, n_batch=2048, n_ubatch=ub, n_seq_max=np_, fa=fa, type_k=tk, type_v=tv, kv_unified=0, swa_full=0
+        )
+        if np_ > 1 and tk == "f16":
+            yield dict(
+                n_ctx=c, n_batch=2048, n_ubatch=ub, n_seq_max=np_, fa=fa, type_k=tk, type_v=tv, kv_unified=1, swa_full=0
+            )
+    if full:
+        for c in ctxs:
+            yield dict(
+                n_ctx=c,
+                n_batch=2048,
+                n_ubatch=512,
+                n_seq_max=1,
+                fa=1,
+                type_k="f16",
+                type_v="f16",
+                kv_unified=0,
+                swa_full=1,
+            )
+
+
+def run_one(exe: Path, model: Path, s: dict, timeout: int) -> tuple[dict, str]:
+    cmd = [
+        str(exe),
+        str(model),
+        str(s["n_ctx"]),
+        str(s["n_batch"]),
+        str(s["n_ubatch"]),
+        str(s["n_seq_max"]),
+        str(s["fa"]),
+        s["type_k"],
+        s["type_v"],
+        str(s["kv_unified"]),
+        str(s["swa_full"]),
+    ]
+    env = dict(os.environ, LLAMA_LOG_VERBOSITY="10")
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+        log = p.stderr + "\n" + p.stdout
+        res = parse(log)
+        res["rc"] = p.returncode
+    except subprocess.TimeoutExpired as e:
+        log = (e.stderr or b"").decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or "")
+        res = {"rc": "timeout"}
+    if res.get("rc") != 0:
+        res["error_tail"] = "\n".join(log.strip().splitlines()[-6:])
+    return res, log
+
+
+def summarize(row: dict) -> dict:
+    """Flatten the interesting numbers."""
+    kv_base = sum(round(k["mib"] * MIB) for k in row.get("kv", []) if k["part"] in ("kv", "base"))
+    kv_swa = sum(round(k["mib"] * MIB) for k in row.get("kv", []) if k["part"] == "swa")
+    rs = sum(round(x["mib"] * MIB) for x in row.get("rs", []))
+    cpu = row.get("buft", {}).get("CPU", {})
+    swa_cells = next((k["cells"] for k in row.get("kv", []) if k["part"] == "swa"), None)
+    base_cells = next((k["cells"] for k in row.get("kv", []) if k["part"] in ("kv", "base")), None)
+    return dict(
+        kv_bytes_log=kv_base,
+        swa_bytes_log=kv_swa,
+        rs_bytes_log=rs,
+        context_bytes=sum(b["context"] for b in row.get("buft", {}).values()),
+        compute_bytes=sum(b["compute"] for b in row.get("buft", {}).values()),
+        model_bytes=sum(b["model"] for b in row.get("buft", {}).values()),
+        cpu_compute_bytes=cpu.get("compute"),
+        output_bytes_log=round(row["output_mib"] * MIB) if "output_mib" in row else None,
+        kv_cells=base_cells,
+        swa_cells=swa_cells,
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--llama-cpp", default=os.environ.get("LLAMA_CPP_DIR"), help="llama.cpp source dir")
+    ap.add_argument(
+        "--build-dir", default=os.environ.get("LLAMA_CPP_BUILD"), help="llama.cpp build dir (default <src>/build)"
+    )
+    ap.add_argument("--work", default="/tmp/llamacpp/work")
+    ap.add_argument("--out", default="/tmp/llamacpp/measurements.json")
+    ap.add_argument("--arch", action="append", help="subset of architectures")
+    ap.add_argument("--timeout", type=int, default=120)
+    ap.add_argument("--quick", action="store_true", help="one setting per arch (smoke test)")
+    ap.add_argument("--keep-logs", action="store_true")
+    a = ap.parse_args()
+    if not a.llama_cpp:
+        ap.error("--llama-cpp or LLAMA_CPP_DIR required")
+    llama_dir = Path(a.llama_cpp).resolve()
+    build_dir = Path(a.build_dir).resolve() if a.build_dir else llama_dir / "build"
+    work = Path(a.work)
+    exe = build_probe(llama_dir, build_dir, work)
+
+    specs = arch_specs()
+    names = a.arch or list(specs)
+    rows = []
+    t0 = time.time()
+    for name in names:
+        spec = specs[name]
+        model = work / f"{name}.gguf"
+        write_gguf(name, spec, model)
+        grid = list(settings_grid(full=True))
+        if a.quick:
+            grid = grid[:1]
+        n_fail = 0
+        for s in grid:
+            res, log = run_one(exe, model, s, a.timeout)
+            row = dict(model=name, arch=spec["arch"], hparams=spec["h"], settings=s, **res)
+            row.update(summarize(row))
+            if a.keep_logs:
+                row["log"] = log
+            rows.append(row)
+            if res.get("rc") != 0:
+                n_fail += 1
+                print(f"[{name}] FAIL {s}: {(res.get('error_tail') or '').splitlines()[-2:]}", file=sys.stderr)
+                if n_fail >= 3 and n_fail == len([r for r in rows if r["model"] == name]):
+                    print(f"[{name}] giving up on this arch", file=sys.stderr)
+                    break
+        print(f"[{name}] {len(grid)} runs, {n_fail} failed, t={time.time() - t0:.0f}s", file=sys.stderr)
+
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps(rows, indent=1))
+
+    columns = ("n_ctx", "seq", "cells", "swa", "KV_B", "SWA_B", "RS_B", "ctx_B(exact)", "compute_B", "out_B")
+    widths = (6, 5, 6, 5, 10, 9, 8, 12, 10, 9)
+    setting_head = f"{'model':13} {'ctx':>5} {'ub':>4} {'np':>2} {'u':>1} {'fa':>2} {'k/v':>9}"
+    print(setting_head + " | " + " ".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True)))
+    for r in rows:
+        s = r["settings"]
+        setting = (
+            f"{r['model']:13} {s['n_ctx']:>5} {s['n_ubatch']:>4} {s['n_seq_max']:>2} {s['kv_unified']:>1} "
+            f"{s['fa']:>2} {s['type_k'] + '/' + s['type_v']:>9}"
+        )
+        if r.get("rc") != 0:
+            print(f"{setting} | FAILED rc={r.get('rc')}")
+            continue
+        values = (
+            r.get("n_ctx", "?"),
+            r.get("n_ctx_seq", "?"),
+            r["kv_cells"],
+            r["swa_cells"],
+            r["kv_bytes_log"],
+            r["swa_bytes_log"],
+            r["rs_bytes_log"],
+            r["context_bytes"],
+            r["compute_bytes"],
+            r["output_bytes_log"],
+        )
+        print(setting + " | " + " ".join(f"{v!s:>{w}}" for v, w in zip(values, widths, strict=True)))
+    print(f"wrote {len(rows)} rows to {a.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
