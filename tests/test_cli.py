@@ -229,3 +229,14 @@ def test_engine_refusal_is_does_not_fit(capsys: pytest.CaptureFixture[str]) -> N
     )
     assert code == 1
     assert "vLLM does not start" in out and "To serve at least one request" in out
+
+
+def test_draft_model_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "estimate", "llama-3.1-8b", "--engine", "vllm", "--gpu", "h100-sxm", "--draft", "llama-3.2-1b",
+        "--launch-command", "--json",
+    )  # fmt: skip
+    doc = json.loads(out)
+    assert code == 0
+    assert any(s["label"] == "Draft weights" for s in doc["per_gpu"][0]["segments"])
+    assert '"model": "meta-llama/Llama-3.2-1B"' in doc["launch_command"]

@@ -76,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     hf = est.add_argument_group("transformers")
     hf.add_argument("--attn-implementation", choices=("sdpa", "eager", "flash_attention_2"), default="sdpa")
     hf.add_argument("--cache-implementation", choices=("dynamic", "static"), default="dynamic")
+    est.add_argument("--draft", metavar="MODEL", help="a draft model for speculative decoding (preset, folder, GGUF)")
     est.add_argument("--launch-command", action="store_true", help="also print the engine's launch command")
     est.add_argument("--json", action="store_true", help="print one JSON object")
     est.add_argument("--screenshot", metavar="PATH", help="render the window for this scenario to a PNG and exit")
@@ -259,6 +260,8 @@ def _estimate(args: argparse.Namespace) -> int:
         return _screenshot(args, model)
     workload = _workload(args, model)
     deployment = _deployment(args)
+    if args.draft:
+        deployment = Deployment(**{**dict(deployment), "draft": resolve_model(args.draft)})
     try:
         analysis = analyse(model, workload, deployment)
     except ValueError as exc:  # a setting the engine refuses (tensor parallel that does not divide the heads …)

@@ -130,6 +130,7 @@ class Deployment(_Frozen):
     pipeline_parallel: PositiveInt = Field(default=1, le=1024)
     engine: Engine = Engine.TRANSFORMERS
     settings: EngineSettings = EngineSettings()
+    draft: ModelSpec | None = None  # a draft model for speculative decoding, at its own format
 
     @property
     def gpu_count(self) -> int:

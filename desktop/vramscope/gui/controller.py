@@ -21,9 +21,16 @@ class Scenario(NamedTuple):
     gpu_count: int
     engine: Engine
     settings: EngineSettings
+    draft: ModelSpec | None = None  # speculative decoding
 
     def deployment(self) -> Deployment:
-        return Deployment(gpus=(self.gpu,), tensor_parallel=self.gpu_count, engine=self.engine, settings=self.settings)
+        return Deployment(
+            gpus=(self.gpu,),
+            tensor_parallel=self.gpu_count,
+            engine=self.engine,
+            settings=self.settings,
+            draft=self.draft,
+        )
 
 
 class Controller(QObject):
@@ -135,6 +142,11 @@ class Controller(QObject):
     def set_engine(self, engine: Engine) -> None:
         if engine != self.engine:
             self._change(engine=engine)
+
+    def set_draft(self, draft: ModelSpec | None) -> None:
+        """A draft model for speculative decoding, or None."""
+        if draft is not self.scenario.draft:
+            self._change(draft=draft)
 
     def set_engine_settings(self, **changes: Any) -> None:
         try:

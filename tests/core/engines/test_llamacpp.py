@@ -128,3 +128,15 @@ def test_ollama_offloads_as_many_layers_as_fit() -> None:
 def test_ollama_flash_attention_is_off_by_default() -> None:
     est = estimate(load_preset("llama-3.1-8b"), Workload(), llama(engine=Engine.OLLAMA))
     assert est.engine_details["flash_attn"] == "off"
+
+
+def test_a_draft_model_sits_on_the_main_gpu_with_its_own_context() -> None:
+    model, draft = load_preset("qwen2.5-32b"), load_preset("qwen2.5-1.5b")
+    workload = Workload(context=32768, weight_format="q8_0")
+    deployment = llama(2).model_copy(update={"draft": draft})
+    est = estimate(model, workload, deployment)
+    titles = [s.title for s in est.per_gpu[0].segments]
+    assert {"Draft weights", "Draft KV cache", "Draft compute buffer"} <= set(titles)
+    assert not any(s.title.startswith("Draft") for s in est.per_gpu[1].segments)
+    draft_kv = next(s for s in est.per_gpu[0].segments if s.title == "Draft KV cache")
+    assert draft_kv.bytes == 28_672 * 32768  # Qwen2.5-1.5B: 28 layers x 2 KV heads x 128 x 2 x 2 B

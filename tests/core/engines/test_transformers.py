@@ -32,3 +32,11 @@ def test_cache_is_what_the_sequences_hold() -> None:
     est = estimate(load_preset("qwen2.5-7b"), Workload(context=32768, batch=3), hf())
     assert est.kv_cache_bytes == 57_344 * 32768 * 3
     assert est.per_gpu[0].bytes_of(SegmentKind.KV_RESERVED) == 0
+
+
+def test_a_draft_model_adds_its_weights_and_cache() -> None:
+    model, draft = load_preset("llama-3.1-8b"), load_preset("llama-3.2-1b")
+    plain = estimate(model, Workload(context=8192, batch=2), hf())
+    with_draft = estimate(model, Workload(context=8192, batch=2), Deployment(draft=draft))
+    assert with_draft.weights_bytes - plain.weights_bytes == 2 * 1_235_814_400
+    assert with_draft.kv_cache_bytes - plain.kv_cache_bytes == 32_768 * 8192 * 2  # Llama-3.2-1B: 32 KiB/token

@@ -127,3 +127,14 @@ def test_enforce_eager_drops_the_cuda_graphs() -> None:
     eager = estimate(model, Workload(), vllm(enforce_eager=True)).per_gpu[0]
     assert any(s.title == "CUDA graphs" for s in graphs.segments)
     assert not any(s.title == "CUDA graphs" for s in eager.segments)
+
+
+def test_a_draft_model_comes_out_of_the_pool() -> None:
+    model, draft = load_preset("llama-3.1-8b"), load_preset("llama-3.2-1b")
+    plain = estimate(model, Workload(context=8192), vllm())
+    spec = estimate(model, Workload(context=8192), vllm().model_copy(update={"draft": draft}))
+    assert plain.engine_details["kv_pool_bytes"] - spec.engine_details["kv_pool_bytes"] == 2 * 1_235_814_400
+    # every 16-token block now also holds the draft's 16 x 32 KiB
+    ratio = plain.engine_details["kv_capacity_tokens"] / spec.engine_details["kv_capacity_tokens"]
+    assert ratio == pytest.approx((131_072 + 32_768) / 131_072 * 58.11 / (58.11 - 2.30), rel=0.01)
+    assert any(s.title == "Draft weights" for s in spec.per_gpu[0].segments)

@@ -85,3 +85,17 @@ def test_copy_puts_the_launch_command_on_the_clipboard(window: MainWindow) -> No
     window.engine_panel.copy_button.click()
     assert QGuiApplication.clipboard().text() == window.engine_panel.launch.text()
     assert window.engine_panel.launch.text().startswith("OLLAMA_CONTEXT_LENGTH=8192 ollama serve")
+
+
+def test_a_draft_model_adds_its_segments_and_its_flag(window: MainWindow) -> None:
+    choose_engine(window, Engine.LLAMACPP)
+    combo = window.engine_panel.draft
+    combo.setCurrentIndex(combo.findData("llama-3.2-1b"))
+    combo.activated.emit(combo.currentIndex())
+    est = window.controller.result.estimate
+    titles = [s.title for s in est.per_gpu[0].segments]
+    assert "Draft weights" in titles and "Draft KV cache" in titles
+    assert "-md Llama-3.2-1B-BF16.gguf" in window.engine_panel.launch.text()
+    combo.setCurrentIndex(0)
+    combo.activated.emit(0)
+    assert window.controller.result.deployment.draft is None

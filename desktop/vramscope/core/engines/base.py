@@ -9,7 +9,7 @@ from vramscope.core.precision import KV_DTYPES, KvDtype, WeightLayout
 from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, ModelSpec, Workload
 from vramscope.core.segments import Provenance, Segment, SegmentKind, segment
 from vramscope.core.units import GIB, MIB
-from vramscope.core.weights import WeightPlan, rank_layout
+from vramscope.core.weights import WeightPlan, rank_layout, weight_plan
 
 # CUDA context + runtime reserve of a PyTorch process per GPU: 287 MB with lazy loading (pytorch PR #86509),
 # ~300-400 MB (issues #107667, #109888); vLLM's worker init snapshot reads 0.51 GiB on an H100
@@ -41,6 +41,50 @@ class Request(NamedTuple):
 
     def layout(self, tp: int) -> WeightLayout:
         return rank_layout(self.model, self.plan, tp)
+
+    def draft(self, tp: int) -> "DraftCost | None":
+        """The draft model's share of one of `tp` ranks, if speculative decoding is on."""
+        draft = self.deployment.draft
+        return None if draft is None else draft_cost(draft, tp)
+
+
+class DraftCost(NamedTuple):
+    """A speculative-decoding draft model on one rank: its weights (at its own format) and its cache."""
+
+    name: str
+    weights: int
+    cache_per_token: int  # cache elements per token over all its layers
+    plan_note: str
+    exact: bool
+
+
+@lru_cache(maxsize=64)
+def draft_cost(draft: ModelSpec, tp: int) -> DraftCost:
+    plan = weight_plan(draft, Workload())
+    layout = rank_layout(draft, plan, tp)
+    weights = sum(layout.per_layer) + layout.first_stage + layout.last_stage
+    cache = stage_cache(draft.architecture, range(draft.architecture.num_layers), tp)
+    return DraftCost(draft.name, weights, cache.full + cache.sliding, plan.note, plan.exact)
+
+
+def draft_segments(draft: DraftCost, tokens: int, kv: KvDtype) -> tuple[Segment, Segment]:
+    """The draft's weights and the cache it keeps for `tokens` tokens (it drafts over the same sequences)."""
+    return (
+        segment(
+            SegmentKind.WEIGHTS,
+            draft.weights,
+            Provenance.EXACT if draft.exact else Provenance.FORMULA,
+            f"draft model {draft.name} for speculative decoding: {draft.plan_note}",
+            "Draft weights",
+        ),
+        segment(
+            SegmentKind.KV_CACHE,
+            cache_bytes(draft.cache_per_token * tokens, kv),
+            Provenance.EXACT,
+            f"the draft's cache over the same {tokens:,} tokens in {kv.label}",
+            "Draft KV cache",
+        ),
+    )
 
 
 class GpuPart(NamedTuple):

@@ -19,6 +19,7 @@ from vramscope.core.engines.base import (
     GpuPart,
     Request,
     cache_bytes,
+    draft_segments,
     stage_cache,
 )
 from vramscope.core.precision import KV_DTYPES, KvDtype
@@ -148,7 +149,7 @@ class LlamaCppProfile:
             kv_bytes = _kv_bytes(arch, layers, cell, kv)
             compute = compute_buffer(arch, cell, ub, fa, bool(layers), holds_output)
             compute_total += compute
-            segments = (
+            segments: tuple[Segment, ...] = (
                 segment(
                     SegmentKind.WEIGHTS,
                     weights,
@@ -173,6 +174,8 @@ class LlamaCppProfile:
                     "CUDA context",
                 ),
             )
+            if device == 0 and deployment.draft is not None:  # -md: on the main GPU, its own n_ctx cells
+                segments += self.draft_on_main_gpu(request, deployment.draft, cell, fa)
             parts.append(GpuPart(device, segments, experts))  # a layer split runs the GPUs one after another
         host = _host(request, placement, cell, ub, fa)
         on_gpu = sum(1 for d in placement.layer_device if d >= 0) + (placement.output_device >= 0)
@@ -197,6 +200,27 @@ class LlamaCppProfile:
             verdict += "; the rest run on the CPU from system memory"
         return Allocation(tuple(parts), host, details, refusal=refusal, verdict=verdict)
 
+    def draft_on_main_gpu(self, request: Request, draft: ModelSpec, cell: Cells, fa: bool) -> tuple[Segment, ...]:
+        cost = request.draft(1)
+        assert cost is not None
+        weights, _ = draft_segments(cost, 0, request.kv)
+        cache = cache_split(draft.architecture, range(draft.architecture.num_layers), cell, request.kv)
+        kv = segment(
+            SegmentKind.KV_CACHE, cache.total, Provenance.EXACT, "the draft's own context, same cells", "Draft KV cache"
+        )
+        compute = compute_buffer(draft.architecture, cell, cell.ubatch, fa, True, True)
+        return (
+            weights,
+            kv,
+            segment(
+                SegmentKind.ACTIVATIONS,
+                compute,
+                Provenance.FORMULA,
+                "the draft context's compute buffer",
+                "Draft compute buffer",
+            ),
+        )
+
     def launch_command(self, request: Request) -> str:
         settings, workload, deployment = request.settings, request.workload, request.deployment
         kv = request.kv.name.replace("fp", "f")
@@ -213,6 +237,8 @@ class LlamaCppProfile:
             args.append("-ts " + ",".join(f"{p:g}" for p in settings.tensor_split))
         if settings.kv_unified:
             args.append("--kv-unified")
+        if deployment.draft is not None:
+            args.append(f"-md {deployment.draft.name}-{deployment.draft.native_format.upper()}.gguf -ngld 99")
         if settings.split_mode != "layer":
             args.append(f"-sm {settings.split_mode}")
         return " ".join(args)

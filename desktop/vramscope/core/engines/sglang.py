@@ -12,6 +12,7 @@ from vramscope.core.engines.base import (
     Request,
     cache_bytes,
     cuda_context,
+    draft_segments,
     gib,
     gpu_total,
     mlp_width,
@@ -25,7 +26,7 @@ from vramscope.core.engines.base import (
 from vramscope.core.engines.vllm import check_tensor_parallel
 from vramscope.core.precision import KvDtype
 from vramscope.core.scenario import Deployment, Engine, ModelSpec, Workload
-from vramscope.core.segments import Provenance, SegmentKind, segment
+from vramscope.core.segments import Provenance, Segment, SegmentKind, segment
 from vramscope.core.units import GIB, MIB
 from vramscope.core.weights import pipeline_stages
 
@@ -67,10 +68,16 @@ class SGLangProfile:
         layout = request.layout(tp)
         parts: list[GpuPart] = []
         pools: list[tuple[int, int]] = []  # (tokens, bytes per token)
+        draft = request.draft(tp)
         for s, layers in enumerate(pipeline_stages(arch.num_layers, pp)):
             cache = stage_cache(arch, layers, tp)
-            per_token = cache_bytes(cache.full + cache.sliding, request.kv)  # SWA layers get full pools too
+            elements = cache.full + cache.sliding  # SWA layers get full pools too
             weights, experts = stage_weights(layout, layers, s == 0, s == pp - 1)
+            extra: tuple[Segment, ...] = ()
+            if draft is not None and s == 0:  # the draft's layers take slots in the same token pool
+                elements += draft.cache_per_token
+                extra = draft_segments(draft, 0, request.kv)[:1]  # its cache is in the pool
+            per_token = cache_bytes(elements, request.kv)
             need = per_token * workload.context * workload.batch
             for r in range(tp):
                 gpu = deployment.gpu(s * tp + r)
@@ -91,9 +98,9 @@ class SGLangProfile:
                         Provenance.EXACT,
                         f"{workload.batch:,} x {workload.context:,} tokens",
                     )
-                    parts.append(GpuPart(s, (weights_segment(request.plan, weights), kv, *after), experts))
+                    parts.append(GpuPart(s, (weights_segment(request.plan, weights), *extra, kv, *after), experts))
                     continue
-                after_weights = gpu.capacity_bytes - context.bytes - weights
+                after_weights = gpu.capacity_bytes - context.bytes - weights - sum(e.bytes for e in extra)
                 rest = after_weights - round(total * (1 - fraction))
                 tokens = max(rest // per_token, 0) if per_token else 0
                 pools.append((tokens, per_token))
@@ -102,6 +109,7 @@ class SGLangProfile:
                 note = f"token pool of {tokens:,} tokens: mem_fraction_static {fraction:g} x {gib(total)} minus weights"
                 segments = (
                     weights_segment(request.plan, weights),
+                    *extra,
                     segment(
                         SegmentKind.KV_CACHE,
                         used,

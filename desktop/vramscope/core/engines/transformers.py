@@ -9,6 +9,7 @@ from vramscope.core.engines.base import (
     Request,
     cache_bytes,
     cuda_context,
+    draft_segments,
     mlp_width,
     model_compute_dtype,
     stage_cache,
@@ -46,18 +47,21 @@ class TransformersProfile:
         if arch.sliding_window:
             kv_note += f"; sliding layers hold at most {arch.sliding_window:,}"
         parts: list[GpuPart] = []
+        draft = request.draft(tp)
         for s, layers in enumerate(pipeline_stages(arch.num_layers, pp)):
             cache = stage_cache(arch, layers, tp)
             per_sequence = cache_bytes(cache.full * context + cache.sliding * min(context, window), request.kv)
             kv = per_sequence * batch + cache.state * batch * STATE_BYTES_PER_ELEMENT
             weights, experts = stage_weights(layout, layers, s == 0, s == pp - 1)
             largest_layer_kv = per_sequence * batch // max(1, cache.full_layers + cache.sliding_layers)
-            segments = (
+            segments: tuple[Segment, ...] = (
                 weights_segment(request.plan, weights),
                 segment(SegmentKind.KV_CACHE, kv, Provenance.EXACT, kv_note),
                 _prefill_peak(request, tp, largest_layer_kv),
                 cuda_context(),
             )
+            if draft is not None and s == 0:  # assisted generation: the draft sits with the first layers
+                segments += draft_segments(draft, context * batch, request.kv)
             parts.extend(GpuPart(s, segments, experts) for _ in range(tp))
         return Allocation(tuple(parts))
 

@@ -16,6 +16,7 @@ from vramscope.core.engines.base import (
     Request,
     cache_bytes,
     cuda_context,
+    draft_segments,
     gib,
     gpu_total,
     model_compute_dtype,
@@ -69,7 +70,9 @@ def rotary_cache_bytes(arch: Architecture, dtype: KvDtype) -> int:
 class KvPages:
     """vLLM's paging of one rank's attention layers: layers grouped by kind, one block table per group."""
 
-    def __init__(self, arch: Architecture, layers: range, tp: int, kv: KvDtype, block_size: int) -> None:
+    def __init__(
+        self, arch: Architecture, layers: range, tp: int, kv: KvDtype, block_size: int, draft_per_token: int = 0
+    ) -> None:
         cache = stage_cache(arch, layers, tp)
         counts = [c for c in (cache.full_layers, cache.sliding_layers) if c]
         self.group_size = min(counts) if counts else 0  # _get_kv_cache_groups_uniform_page_size
@@ -79,6 +82,9 @@ class KvPages:
             cache.full // max(1, cache.full_layers), cache.sliding // max(1, cache.sliding_layers)
         )
         self.page_bytes = cache_bytes(block_size * per_layer, kv)
+        # A draft model's layers join the cache spec as full attention: counted with every block (approximate
+        # when the target has several layer groups)
+        self.draft_block_bytes = cache_bytes(block_size * draft_per_token, kv) // max(1, self.groups)
         self.block_size = block_size
         self.window = arch.sliding_window or 0
         self.state_bytes = cache.state * 2  # Mamba state at the model dtype, one per running sequence
@@ -90,7 +96,7 @@ class KvPages:
     @property
     def block_bytes(self) -> int:
         """One block of every layer of a group: the unit the pool is counted in."""
-        return self.page_bytes * self.group_size
+        return self.page_bytes * self.group_size + self.draft_block_bytes
 
     def num_blocks(self, pool: int) -> int:
         """get_num_blocks: the pool in blocks of every layer of a group."""
@@ -140,8 +146,11 @@ class VllmProfile:
         parts: list[GpuPart] = []
         pools: list[tuple[int, KvPages]] = []
         refusal = ""
+        draft = request.draft(tp)
         for s, layers in enumerate(pipeline_stages(arch.num_layers, pp)):
-            pages = KvPages(arch, layers, tp, request.kv, settings.block_size)
+            with_draft = draft is not None and s == pp - 1  # the draft runs beside the last stage
+            draft_tokens = draft.cache_per_token if draft is not None and with_draft else 0
+            pages = KvPages(arch, layers, tp, request.kv, settings.block_size, draft_tokens)
             weights, experts = stage_weights(layout, layers, s == 0, s == pp - 1)
             weights += extra
             for r in range(tp):
@@ -149,6 +158,7 @@ class VllmProfile:
                 total = gpu_total(gpu)
                 fixed = (
                     weights_segment(request.plan, weights, " + rotary cos/sin cache" if extra else ""),
+                    *(draft_segments(draft, 0, request.kv)[:1] if draft is not None and with_draft else ()),
                     peak,
                     overhead(
                         non_torch,
@@ -160,7 +170,7 @@ class VllmProfile:
                 after = (cuda_context(),) + (() if settings.enforce_eager else (_cuda_graphs(),))
                 if total is None:
                     kv = segment(SegmentKind.KV_CACHE, need, Provenance.FORMULA, _kv_note(pages, context, batch))
-                    parts.append(GpuPart(s, (fixed[0], kv, *fixed[1:], *after), experts))
+                    parts.append(GpuPart(s, (*_weights_first(fixed, (kv,)), *after), experts))
                     continue
                 budget = ceil(total * settings.gpu_memory_utilization)
                 pool = budget - sum(seg.bytes for seg in fixed)
@@ -174,7 +184,7 @@ class VllmProfile:
                     f"the rest of the KV pool: {settings.gpu_memory_utilization:g} x {gib(total)} budget "
                     "minus weights, activation peak and non-torch memory",
                 )
-                parts.append(GpuPart(s, (fixed[0], kv, free, *fixed[1:], *after), experts))
+                parts.append(GpuPart(s, (*_weights_first(fixed, (kv, free)), *after), experts))
                 free_memory = gpu.capacity_bytes if gpu is not None else None
                 if not refusal and free_memory is not None and free_memory < budget + after[0].bytes:
                     refusal = (
@@ -207,6 +217,9 @@ class VllmProfile:
             args.append(f"--block-size {settings.block_size}")
         if settings.enforce_eager:
             args.append("--enforce-eager")
+        if deployment.draft is not None:
+            draft = deployment.draft.hf_id or deployment.draft.name
+            args.append(f'--speculative-config \'{{"model": "{draft}", "num_speculative_tokens": 5}}\'')
         return " ".join(args)
 
 
@@ -251,6 +264,11 @@ def forward_bytes_per_token(arch: Architecture, tp: int) -> int:
         mlp = moe.experts_per_token * (3 * ceil(moe.expert_intermediate_size / tp) + h)
         mlp += 3 * ceil(moe.shared_intermediate_size / tp)
     return (mlp + 4 * h) * 2
+
+
+def _weights_first(fixed: tuple[Segment, ...], cache: tuple[Segment, ...]) -> tuple[Segment, ...]:
+    weights = tuple(s for s in fixed if s.kind is SegmentKind.WEIGHTS)
+    return weights + cache + tuple(s for s in fixed if s.kind is not SegmentKind.WEIGHTS)
 
 
 def _cuda_graphs() -> Segment:

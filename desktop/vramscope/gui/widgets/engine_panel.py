@@ -22,6 +22,7 @@ from vramscope.core.engines import PROFILES
 from vramscope.core.scenario import Engine, EngineSettings
 from vramscope.gui.controller import Controller
 from vramscope.gui.qt_util import signals_blocked
+from vramscope.sources.presets import find_preset, load_preset, preset_documents
 
 FLASH_ATTN = {"auto": None, "on": True, "off": False}
 
@@ -88,6 +89,12 @@ class EnginePanel(QGroupBox):
         self.cache.addItems(["dynamic", "static"])
         self.cache.setToolTip("cache_implementation: a static cache is allocated for the whole context")
         self.cache.setAccessibleName("Cache implementation")
+        self.draft = QComboBox()
+        self.draft.addItem("none", "")
+        for preset in preset_documents():
+            self.draft.addItem(preset, preset)
+        self.draft.setAccessibleName("Draft model")
+        self.draft.setToolTip("A draft model for speculative decoding: its weights and cache come on top")
         self.pages = QStackedWidget()
         self.page_of: dict[Engine, int] = {}
         llama_rows = None
@@ -128,6 +135,10 @@ class EnginePanel(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addWidget(self.engine_combo)
         layout.addWidget(self.pages)
+        draft_row = QFormLayout()
+        draft_row.setContentsMargins(0, 0, 0, 0)
+        draft_row.addRow("Draft model", self.draft)
+        layout.addLayout(draft_row)
         layout.addLayout(launch_row)
         self._connect_signals()
         self.show_analysis(controller.result)
@@ -151,7 +162,12 @@ class EnginePanel(QGroupBox):
             lambda i: c.set_engine_settings(attn_implementation=self.attention.itemText(i))
         )
         self.cache.activated.connect(lambda i: c.set_engine_settings(cache_implementation=self.cache.itemText(i)))
+        self.draft.activated.connect(self._on_draft_activated)
         self.copy_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.launch.text()))
+
+    def _on_draft_activated(self, index: int) -> None:
+        preset = self.draft.itemData(index)
+        self.controller.set_draft(load_preset(preset) if preset else None)
 
     def _on_tensor_split_editing_finished(self) -> None:
         text = self.tensor_split.text().strip()
@@ -178,6 +194,7 @@ class EnginePanel(QGroupBox):
             self.mem_fraction,
             self.attention,
             self.cache,
+            self.draft,
         )
         with signals_blocked(*widgets):
             self.engine_combo.setCurrentIndex(self.engine_combo.findData(engine.value))
@@ -194,6 +211,8 @@ class EnginePanel(QGroupBox):
             self.mem_fraction.setValue(settings.mem_fraction_static or 0.0)
             self.attention.setCurrentText(settings.attn_implementation)
             self.cache.setCurrentText(settings.cache_implementation)
+            draft = analysis.deployment.draft
+            self.draft.setCurrentIndex(max(0, self.draft.findData(find_preset(draft.name) if draft else "")))
         if self.launch.text() != analysis.launch_command:
             self.launch.setText(analysis.launch_command)
             self.launch.setCursorPosition(0)
