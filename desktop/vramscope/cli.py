@@ -53,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
         "--context", type=int, help=f"tokens per sequence (default {DEFAULT_CONTEXT}, capped at the model's maximum)"
     )
     est.add_argument("--batch", type=int, default=1, help="concurrent sequences (default 1)")
+    est.add_argument("--images", type=int, default=0, help="images per sequence (models with a vision encoder)")
     est.add_argument("--engine", default="transformers", help=f"inference engine: {', '.join(e.value for e in Engine)}")
     est.add_argument("--gpu", metavar="NAME", help="catalog GPU id or name (see `vramscope gpus`), or auto")
     est.add_argument("--gpus", type=int, help="number of GPUs (default: tp x pp)")
@@ -246,7 +247,9 @@ def _detected_gpus(count: int, capacity: int | None) -> tuple[GpuSpec, ...]:
 def _workload(args: argparse.Namespace, model: ModelSpec) -> Workload:
     context = args.context if args.context is not None else min(DEFAULT_CONTEXT, model.architecture.max_context)
     try:
-        return Workload(context=context, batch=args.batch, weight_format=args.weights, kv_dtype=args.kv_dtype)
+        return Workload(
+            context=context, batch=args.batch, weight_format=args.weights, kv_dtype=args.kv_dtype, images=args.images
+        )
     except ValidationError as exc:
         first = exc.errors()[0]
         if first["type"] == "value_error":  # an unknown format or dtype: the message names the known ones

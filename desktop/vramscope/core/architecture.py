@@ -115,6 +115,23 @@ class VisionTower(_Frozen):
     patch_size: PositiveInt
     image_size: PositiveInt
     num_channels: PositiveInt = 3
+    num_heads: PositiveInt = 16  # SigLIP-So400m: 16 heads of 72
+    tokens_per_image: PositiveInt | None = None  # what the language model sees per image (Gemma 3 pools to 256)
+
+    @property
+    def patches(self) -> int:
+        return (self.image_size // self.patch_size) ** 2
+
+    @property
+    def image_tokens(self) -> int:
+        return self.tokens_per_image or self.patches
+
+    def encoder_peak_bytes(self, images: int) -> int:
+        """Transient 16-bit activations of one encoder layer over `images` images: QKV, attention output and
+        the MLP's two intermediates per patch, plus SDPA's score matrix per head (freed layer by layer)."""
+        p, c = self.patches, self.hidden_size
+        per_image = p * (4 * c + 2 * self.intermediate_size) * 2 + self.num_heads * p * p * 2
+        return images * per_image
 
 
 class Architecture(_Frozen):

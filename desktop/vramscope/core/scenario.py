@@ -62,6 +62,7 @@ class Workload(_Frozen):
     batch: PositiveInt = Field(default=1, le=MAX_BATCH)  # concurrent sequences
     weight_format: str | None = None  # None: the model's own
     kv_dtype: str = "auto"  # auto: the engine's default for the model
+    images: int = Field(default=0, ge=0, le=1000)  # images per sequence, for a model with a vision encoder
 
     @field_validator("weight_format")
     @classmethod

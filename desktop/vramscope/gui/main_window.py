@@ -307,7 +307,11 @@ def restore_settings(window: MainWindow, settings: QSettings) -> None:
             fields = json.loads(workload)
             if isinstance(fields, dict):
                 c.set_workload(
-                    **{k: v for k, v in fields.items() if k in ("context", "batch", "weight_format", "kv_dtype")}
+                    **{
+                        k: v
+                        for k, v in fields.items()
+                        if k in ("context", "batch", "weight_format", "kv_dtype", "images")
+                    }
                 )
         count = settings.value("gpu_count")
         if count is not None and str(count).isdigit():

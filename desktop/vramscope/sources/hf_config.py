@@ -172,7 +172,7 @@ def _build(model_type: str, k: _Keys, outer: dict[str, Any]) -> Architecture:
         )
     vision = outer.get("vision_config")
     if isinstance(vision, dict) and model_type in ("gemma3", "gemma3_text"):
-        v = _Keys(vision)
+        v, k_outer = _Keys(vision), _Keys(outer)
         fields["vision"] = VisionTower(
             hidden_size=v.int("hidden_size"),
             intermediate_size=v.int("intermediate_size"),
@@ -180,6 +180,8 @@ def _build(model_type: str, k: _Keys, outer: dict[str, Any]) -> Architecture:
             patch_size=v.int("patch_size"),
             image_size=v.int("image_size"),
             num_channels=v.int("num_channels", default=3),
+            num_heads=v.int("num_attention_heads", default=16),
+            tokens_per_image=k_outer.int("mm_tokens_per_image", default=256),
         )
     return Architecture.model_validate(fields)
 

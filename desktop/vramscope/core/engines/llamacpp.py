@@ -143,8 +143,9 @@ class LlamaCppProfile:
             layers = placement.layers_on(device) if device < gpus else ()
             holds_output = placement.output_device == device
             weights = sum(layout.per_layer[i] for i in layers) + (layout.last_stage if holds_output else 0)
-            if device == 0:
-                weights += layout.first_stage - layout.token_embedding  # vision projector (mmproj)
+            vision = arch.vision is not None and workload.images > 0  # --mmproj only when images come
+            if device == 0 and vision:
+                weights += layout.first_stage - layout.token_embedding  # the vision encoder (mmproj)
             experts = sum(layout.expert_per_layer[i] for i in layers)
             kv_bytes = _kv_bytes(arch, layers, cell, kv)
             compute = compute_buffer(arch, cell, ub, fa, bool(layers), holds_output)
@@ -174,6 +175,16 @@ class LlamaCppProfile:
                     "CUDA context",
                 ),
             )
+            if device == 0 and vision and arch.vision is not None:
+                segments += (
+                    segment(
+                        SegmentKind.ACTIVATIONS,
+                        arch.vision.encoder_peak_bytes(1),
+                        Provenance.FORMULA,
+                        "estimate: the vision encoder's graph for one image (mtmd encodes one at a time)",
+                        "mmproj compute buffer",
+                    ),
+                )
             if device == 0 and deployment.draft is not None:  # -md: on the main GPU, its own n_ctx cells
                 segments += self.draft_on_main_gpu(request, deployment.draft, cell, fa)
             parts.append(GpuPart(device, segments, experts))  # a layer split runs the GPUs one after another
@@ -237,6 +248,8 @@ class LlamaCppProfile:
             args.append("-ts " + ",".join(f"{p:g}" for p in settings.tensor_split))
         if settings.kv_unified:
             args.append("--kv-unified")
+        if request.arch.vision is not None and workload.images:
+            args.append(f"--mmproj mmproj-{request.model.name}.gguf")
         if deployment.draft is not None:
             args.append(f"-md {deployment.draft.name}-{deployment.draft.native_format.upper()}.gguf -ngld 99")
         if settings.split_mode != "layer":

@@ -97,4 +97,8 @@ def _prefill_peak(request: Request, tp: int, layer_kv: int) -> Segment:
     if settings.cache_implementation == "dynamic":
         total += layer_kv
         note += " + one layer's cache copy (torch.cat)"
+    if arch.vision is not None and workload.images:
+        encoder = arch.vision.encoder_peak_bytes(workload.images * workload.batch)
+        if encoder > total:  # the encoder runs before the prefill: the larger of the two is the peak
+            total, note = encoder, f"estimate: the vision encoder over {workload.images * workload.batch} images"
     return segment(SegmentKind.ACTIVATIONS, total, Provenance.FORMULA, note)

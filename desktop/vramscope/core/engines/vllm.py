@@ -242,12 +242,20 @@ def _profile_peak(arch: Architecture, tp: int, batched_tokens: int, seqs: int) -
     sampler over max_num_seqs rows of logits, over persistent buffers."""
     forward = batched_tokens * forward_bytes_per_token(arch, tp)
     sampler = min(seqs, batched_tokens) * arch.vocab_size * SAMPLER_BYTES_PER_LOGIT
+    note = (
+        f"profile-run peak: forward over {batched_tokens:,} batched tokens or the sampler over "
+        f"{min(seqs, batched_tokens):,} sequences, fitted to vLLM 0.19 logs"
+    )
+    encoder = 0
+    if arch.vision is not None:  # the profile run also encodes a budget's worth of dummy images
+        images = max(1, batched_tokens // arch.vision.image_tokens)
+        encoder = arch.vision.encoder_peak_bytes(images)
+        note += f", or the vision encoder over {images} images (encoder cache budget)"
     return segment(
         SegmentKind.ACTIVATIONS,
-        PROFILE_BASE_BYTES + max(forward, sampler),
+        PROFILE_BASE_BYTES + max(forward, sampler, encoder),
         Provenance.EMPIRICAL,
-        f"profile-run peak: forward over {batched_tokens:,} batched tokens or the sampler over "
-        f"{min(seqs, batched_tokens):,} sequences, fitted to vLLM 0.19 logs",
+        note,
         "Activation peak",
     )
 

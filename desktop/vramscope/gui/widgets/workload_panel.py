@@ -61,6 +61,7 @@ class WorkloadPanel(QGroupBox):
         self.context_spin = self._spin(1, MAX_CONTEXT, "Context length", "Tokens per sequence: type any value")
         self.batch_slider = self._slider(0, LOG_STEPS, "Batch", "Concurrent sequences (log scale, 1-1024)")
         self.batch_spin = self._spin(1, MAX_BATCH, "Batch", "Concurrent sequences: type any value")
+        self.images_spin = self._spin(0, 1000, "Images", "Images per sequence: the vision encoder's peak and weights")
         self.gpu_spin = self._spin(
             1, 64, "Number of GPUs", "GPUs: tensor parallel (vLLM, SGLang, transformers) or a layer split (llama.cpp)"
         )
@@ -70,6 +71,7 @@ class WorkloadPanel(QGroupBox):
             ("KV cache", None, self.kv_combo),
             ("Context", self.context_slider, self.context_spin),
             ("Batch", self.batch_slider, self.batch_spin),
+            ("Images", None, self.images_spin),
             ("GPUs", None, self.gpu_spin),
         ]
         for r, (label, slider, box) in enumerate(rows):
@@ -110,6 +112,7 @@ class WorkloadPanel(QGroupBox):
         self.context_spin.valueChanged.connect(lambda v: self.workload_requested.emit({"context": v}))
         self.batch_slider.valueChanged.connect(self._on_batch_slider_value_changed)
         self.batch_spin.valueChanged.connect(lambda v: self.workload_requested.emit({"batch": v}))
+        self.images_spin.valueChanged.connect(lambda v: self.workload_requested.emit({"images": v}))
         self.gpu_spin.valueChanged.connect(self.gpu_count_requested.emit)
 
     def _on_weight_slider_value_changed(self, position: int) -> None:
@@ -134,6 +137,7 @@ class WorkloadPanel(QGroupBox):
             self.context_spin,
             self.batch_slider,
             self.batch_spin,
+            self.images_spin,
             self.gpu_spin,
         )
         with signals_blocked(*widgets):
@@ -145,4 +149,6 @@ class WorkloadPanel(QGroupBox):
             self.context_spin.setValue(workload.context)
             self.batch_slider.setValue(value_to_log(workload.batch, 1, MAX_BATCH_SLIDER))
             self.batch_spin.setValue(workload.batch)
+            self.images_spin.setValue(workload.images)
+            self.images_spin.setEnabled(model.architecture.vision is not None)
             self.gpu_spin.setValue(gpu_count)

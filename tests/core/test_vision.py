@@ -1,0 +1,44 @@
+"""The vision encoder of a multimodal model: its peak at its image size, per engine."""
+
+from vramscope.core.estimate import SegmentKind, estimate
+from vramscope.core.scenario import Deployment, Engine, GpuSpec, Workload
+from vramscope.core.units import GIB
+from vramscope.sources.presets import load_preset
+
+GPU = GpuSpec(name="NVIDIA H100 80GB HBM3", capacity_bytes=80 * GIB, total_bytes=80 * GIB)
+
+
+def test_gemma_3_encoder_peak_per_image() -> None:
+    vision = load_preset("gemma-3-27b").architecture.vision
+    assert vision is not None
+    assert vision.patches == 4096  # 896 / 14 squared
+    assert vision.image_tokens == 256  # mm_tokens_per_image
+    per_layer = 4096 * (4 * 1152 + 2 * 4304) * 2 + 16 * 4096 * 4096 * 2
+    assert vision.encoder_peak_bytes(3) == 3 * per_layer
+
+
+def test_llama_cpp_loads_the_projector_only_for_images() -> None:
+    model = load_preset("gemma-3-4b")
+    deployment = Deployment(gpus=(GPU,), engine=Engine.LLAMACPP)
+    text = estimate(model, Workload(context=8192), deployment)
+    images = estimate(model, Workload(context=8192, images=1), deployment)
+    vision_params = sum(t.numel for t in model.architecture.tensors() if t.group.value == "vision")
+    assert images.weights_bytes - text.weights_bytes == vision_params * 2  # the mmproj ships in f16
+    compute = next(s for s in images.per_gpu[0].segments if s.title == "mmproj compute buffer")
+    assert compute.bytes == model.architecture.vision.encoder_peak_bytes(1)  # type: ignore[union-attr]
+
+
+def test_transformers_peak_is_the_encoder_when_it_is_larger() -> None:
+    model = load_preset("gemma-3-4b")
+    short = Workload(context=1024, images=8, batch=2)
+    est = estimate(model, short, Deployment())
+    vision = model.architecture.vision
+    assert vision is not None
+    assert est.per_gpu[0].bytes_of(SegmentKind.ACTIVATIONS) == vision.encoder_peak_bytes(16)
+
+
+def test_vllm_profiles_the_encoder_budget_of_images() -> None:
+    model = load_preset("gemma-3-27b")
+    est = estimate(model, Workload(context=8192), Deployment(gpus=(GPU,), engine=Engine.VLLM))
+    peak = est.per_gpu[0].segment(SegmentKind.ACTIVATIONS)
+    assert "vision encoder over 32 images" in peak.note  # 8192 batched tokens / 256 tokens per image
