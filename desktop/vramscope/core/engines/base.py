@@ -212,6 +212,11 @@ def gib(size: float) -> str:
     return f"{size / GIB:.2f} GiB"
 
 
+def sequences(n: int, tokens: int) -> str:
+    """'51 concurrent 8k-token sequences', '1 concurrent 32k-token sequence'."""
+    return f"{n:,} concurrent {short_tokens(tokens)}-token sequence{'' if n == 1 else 's'}"
+
+
 def short_tokens(n: int) -> str:
     """8192 -> '8k', 131072 -> '128k', 1000 -> '1,000'."""
     return f"{n // 1024}k" if n >= 1024 and n % 1024 == 0 else f"{n:,}"

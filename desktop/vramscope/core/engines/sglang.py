@@ -18,7 +18,7 @@ from vramscope.core.engines.base import (
     mlp_width,
     model_compute_dtype,
     overhead,
-    short_tokens,
+    sequences,
     stage_cache,
     stage_weights,
     weights_segment,
@@ -144,18 +144,15 @@ class SGLangProfile:
                 details=details,
                 pool_slack=slack,
                 shortfall=(
-                    f"SGLang starts, but its token pool ({tokens:,} tokens) holds {concurrent:,} concurrent "
-                    f"{short_tokens(workload.context)}-token sequences, not {workload.batch:,}"
+                    f"SGLang starts, but its token pool ({tokens:,} tokens) holds "
+                    f"{sequences(concurrent, workload.context)}, not {workload.batch:,}"
                 ),
             )
         return Allocation(
             tuple(parts),
             details=details,
             pool_slack=slack,
-            verdict=(
-                f"SGLang starts; its pool of {tokens:,} tokens holds {concurrent:,} concurrent "
-                f"{short_tokens(workload.context)}-token sequences"
-            ),
+            verdict=(f"SGLang starts; its pool of {tokens:,} tokens holds {sequences(concurrent, workload.context)}"),
         )
 
     def launch_command(self, request: Request) -> str:

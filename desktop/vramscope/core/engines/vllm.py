@@ -21,7 +21,7 @@ from vramscope.core.engines.base import (
     gpu_total,
     model_compute_dtype,
     overhead,
-    short_tokens,
+    sequences,
     stage_cache,
     stage_weights,
     weights_segment,
@@ -332,11 +332,11 @@ def _outcome(
     shortfall = verdict = ""
     if not refusal and concurrent < batch:
         shortfall = (
-            f"vLLM starts, but its KV pool holds {concurrent:,} concurrent {short_tokens(context)}-token sequences, "
+            f"vLLM starts, but its KV pool holds {sequences(concurrent, context)}, "
             f"not {batch:,}: the rest wait in the queue"
         )
     elif not refusal:
-        verdict = f"vLLM starts; {concurrent:,} concurrent {short_tokens(context)}-token sequences fit its KV pool"
+        verdict = f"vLLM starts; {sequences(concurrent, context)} fit its KV pool"
     return Allocation(parts, details=details, refusal=refusal, shortfall=shortfall, verdict=verdict, pool_slack=slack)
 
 
