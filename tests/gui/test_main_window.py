@@ -19,13 +19,6 @@ from vramscope.hardware.probe import Device, DeviceKind, HardwareSnapshot, Probe
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-@pytest.fixture
-def window(qtbot: QtBot) -> MainWindow:
-    w = build_window()
-    qtbot.addWidget(w)
-    return w
-
-
 def bar_widths(w: MainWindow, kind: SegmentKind) -> list[float]:
     return list(np.asarray(w.chart.bars[kind].opts["width"]))
 

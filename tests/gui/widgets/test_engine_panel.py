@@ -3,22 +3,13 @@
 import numpy as np
 import pytest
 from PySide6.QtGui import QGuiApplication
-from pytestqt.qtbot import QtBot
 
 from vramscope.core.estimate import SegmentKind
 from vramscope.core.scenario import Engine
 from vramscope.core.units import GIB
-from vramscope.gui.app import build_window
 from vramscope.gui.main_window import MainWindow
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture
-def window(qtbot: QtBot) -> MainWindow:
-    w = build_window()
-    qtbot.addWidget(w)
-    return w
 
 
 def choose_engine(w: MainWindow, engine: Engine) -> None:

@@ -4,8 +4,6 @@ the free memory after loading minus total x (1 - mem_fraction_static), divided b
 all layers), mem_cache/memory_pool.py, server_args.py (defaults); the QwQ-32B log in
 reference/engine_logs.json."""
 
-from math import ceil
-
 from vramscope.core.engines.base import (
     Allocation,
     GpuPart,
@@ -15,7 +13,6 @@ from vramscope.core.engines.base import (
     draft_segments,
     gib,
     gpu_total,
-    mlp_width,
     model_compute_dtype,
     overhead,
     sequences,
@@ -23,7 +20,7 @@ from vramscope.core.engines.base import (
     stage_weights,
     weights_segment,
 )
-from vramscope.core.engines.vllm import check_tensor_parallel
+from vramscope.core.engines.vllm import check_tensor_parallel, forward_bytes_per_token
 from vramscope.core.precision import KvDtype
 from vramscope.core.scenario import Deployment, Engine, ModelSpec, Workload
 from vramscope.core.segments import Provenance, Segment, SegmentKind, segment
@@ -86,7 +83,7 @@ class SGLangProfile:
                 context = cuda_context()
                 peak = segment(
                     SegmentKind.ACTIVATIONS,
-                    chunk * (3 * ceil(mlp_width(arch) / tp) * 2 + 4 * arch.hidden_size * 2),
+                    chunk * forward_bytes_per_token(arch, tp),
                     Provenance.FORMULA,
                     f"estimate: one {chunk:,}-token prefill chunk (MLP intermediates, hidden states)",
                 )
