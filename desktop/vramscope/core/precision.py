@@ -317,6 +317,7 @@ class WeightLayout(NamedTuple):
     first_stage: int  # embeddings, position embeddings, vision tower
     last_stage: int  # final norm, output head, MTP layers
     token_embedding: int  # the token-embedding part of first_stage (llama.cpp keeps it in host memory)
+    vision: int  # the vision tower's part of first_stage (llama.cpp's separate mmproj file)
 
 
 class LayoutBuilder:
@@ -326,7 +327,7 @@ class LayoutBuilder:
         self.num_layers = num_layers
         self.per_layer = [0] * num_layers
         self.experts = [0] * num_layers
-        self.first = self.last = self.embedding = 0
+        self.first = self.last = self.embedding = self.vision = 0
 
     def add(self, t: Tensor, size: int) -> None:
         if 0 <= t.layer < self.num_layers:
@@ -339,9 +340,13 @@ class LayoutBuilder:
             self.first += size
             if t.role == "token_embd":
                 self.embedding += size
+            elif t.group is Group.VISION:
+                self.vision += size
 
     def layout(self) -> WeightLayout:
-        return WeightLayout(tuple(self.per_layer), tuple(self.experts), self.first, self.last, self.embedding)
+        return WeightLayout(
+            tuple(self.per_layer), tuple(self.experts), self.first, self.last, self.embedding, self.vision
+        )
 
 
 @lru_cache(maxsize=512)

@@ -140,3 +140,11 @@ def test_a_draft_model_sits_on_the_main_gpu_with_its_own_context() -> None:
     assert not any(s.title.startswith("Draft") for s in est.per_gpu[1].segments)
     draft_kv = next(s for s in est.per_gpu[0].segments if s.title == "Draft KV cache")
     assert draft_kv.bytes == 28_672 * 32768  # Qwen2.5-1.5B: 28 layers x 2 KV heads x 128 x 2 x 2 B
+
+
+def test_learned_position_embeddings_stay_with_the_input_layer() -> None:
+    model = load_preset("gpt2")  # token and position embeddings, no vision tower
+    est = estimate(model, Workload(context=1024), llama())
+    host_weights = next(s for s in est.host if s.kind is SegmentKind.WEIGHTS)
+    assert host_weights.bytes == (50257 + 1024) * 768 * 4  # both in host memory, fp32 as GPT-2 ships
+    assert est.weights_bytes + host_weights.bytes == 124_439_808 * 4

@@ -145,7 +145,7 @@ class LlamaCppProfile:
             weights = sum(layout.per_layer[i] for i in layers) + (layout.last_stage if holds_output else 0)
             vision = arch.vision is not None and workload.images > 0  # --mmproj only when images come
             if device == 0 and vision:
-                weights += layout.first_stage - layout.token_embedding  # the vision encoder (mmproj)
+                weights += layout.vision  # the vision encoder (mmproj)
             experts = sum(layout.expert_per_layer[i] for i in layers)
             kv_bytes = _kv_bytes(arch, layers, cell, kv)
             compute = compute_buffer(arch, cell, ub, fa, bool(layers), holds_output)
@@ -325,7 +325,7 @@ def compute_buffer(arch: Architecture, cell: Cells, ubatch: int, fa: bool, has_l
 def _host(request: Request, placement: Placement, cell: Cells, ubatch: int, fa: bool) -> tuple[Segment, ...]:
     arch, layout = request.arch, request.layout(1)
     cpu_layers = placement.layers_on(-1)
-    weights = layout.token_embedding + sum(layout.per_layer[i] for i in cpu_layers)
+    weights = layout.first_stage - layout.vision + sum(layout.per_layer[i] for i in cpu_layers)  # input layer
     if placement.output_device < 0:
         weights += layout.last_stage
     out = [
@@ -333,7 +333,7 @@ def _host(request: Request, placement: Placement, cell: Cells, ubatch: int, fa: 
             SegmentKind.WEIGHTS,
             weights,
             Provenance.EXACT if request.plan.exact else Provenance.FORMULA,
-            "token embeddings (always in host memory)"
+            "token embeddings, the input layer (always in host memory)"
             + (f" + {len(cpu_layers)} layers on the CPU" if cpu_layers else ""),
         )
     ]
