@@ -79,6 +79,8 @@ class GpuSpec(_Frozen):
     name: str
     capacity_bytes: int | None = Field(default=None, ge=0)  # what the estimate may use (free or total)
     total_bytes: int | None = Field(default=None, ge=0)
+    held_bytes: int | None = Field(default=None, ge=0)  # what other processes and the driver hold of the total
+    held_note: str = ""  # who holds it: processes with their PIDs, the driver's reserve
     bandwidth_bytes_per_s: float | None = Field(default=None, gt=0)
     bf16_flops: float | None = Field(default=None, gt=0)
 

@@ -12,9 +12,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from vramscope.core.scenario import Engine, EngineSettings, ModelSpec, Workload
 from vramscope.gui.controller import Controller
 from vramscope.gui.main_window import MainWindow, restore_settings
-from vramscope.gui.workers import start_probe
 from vramscope.hardware.catalog import find_gpu
-from vramscope.hardware.probe import probe
+from vramscope.hardware.probe import HardwareSnapshot, probe
 from vramscope.sources.presets import DEFAULT_PRESET, load_preset
 from vramscope.sources.resolve import resolve_model
 
@@ -32,11 +31,12 @@ def build_window(
     settings: QSettings | None = None,
     defer_chart: bool = False,
     read_model: Callable[[str], ModelSpec] = resolve_model,
+    probe: Callable[[], HardwareSnapshot] | None = None,
 ) -> MainWindow:
     gpu = find_gpu(DEFAULT_GPU)
     assert gpu is not None
     controller = Controller(model or load_preset(DEFAULT_PRESET), gpu.spec())
-    window = MainWindow(controller, settings, defer_chart, read_model)
+    window = MainWindow(controller, settings, defer_chart, read_model, probe)
     window.gpu_panel.select_catalog(gpu.id)
     return window
 
@@ -48,11 +48,11 @@ def start() -> MainWindow:
     app.setApplicationName("VRAM Scope")
     app.setOrganizationName("VRAM Scope")
     settings = QSettings()
-    window = build_window(settings=settings, defer_chart=True)
+    window = build_window(settings=settings, defer_chart=True, probe=probe)
     restore_settings(window, settings)
     window.resize(max(window.width(), 1280), max(window.height(), 780))
     window.show()
-    window.probe_worker = start_probe(probe, window.on_probe_finished)
+    window.refresh_gpus()
     return window
 
 
@@ -97,5 +97,6 @@ def screenshot(
     window.resize(1280, 780)
     window.show()
     app.processEvents()
+    app.processEvents()  # the second pass settles layouts the first one changed (wrapped verdict lines)
     window.grab().save(str(path), "PNG")
     window.close()

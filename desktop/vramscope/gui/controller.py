@@ -17,16 +17,15 @@ LIMITS_DELAY_MS = 40  # the largest context and batch are solved once a drag pau
 class Scenario(NamedTuple):
     model: ModelSpec
     workload: Workload
-    gpu: GpuSpec
-    gpu_count: int
+    gpus: tuple[GpuSpec, ...]  # one per GPU used: the same catalog GPU n times, or the detected GPUs ticked
     engine: Engine
     settings: EngineSettings
     draft: ModelSpec | None = None  # speculative decoding
 
     def deployment(self) -> Deployment:
         return Deployment(
-            gpus=(self.gpu,),
-            tensor_parallel=self.gpu_count,
+            gpus=self.gpus,
+            tensor_parallel=len(self.gpus),
             engine=self.engine,
             settings=self.settings,
             draft=self.draft,
@@ -53,7 +52,7 @@ class Controller(QObject):
     def __init__(self, model: ModelSpec, gpu: GpuSpec, parent: QObject | None = None) -> None:
         super().__init__(parent)
         workload = Workload(context=min(8192, model.architecture.max_context))
-        self.scenario = Scenario(model, workload, gpu, 1, Engine.TRANSFORMERS, EngineSettings())
+        self.scenario = Scenario(model, workload, (gpu,), Engine.TRANSFORMERS, EngineSettings())
         self.unit = Unit.GIB
         self.hardware: HardwareSnapshot | None = None
         self.result = with_limits(self._compute(self.scenario))
@@ -72,12 +71,21 @@ class Controller(QObject):
         return self.scenario.workload
 
     @property
+    def gpus(self) -> tuple[GpuSpec, ...]:
+        return self.scenario.gpus
+
+    @property
     def gpu(self) -> GpuSpec:
-        return self.scenario.gpu
+        return self.scenario.gpus[0]
 
     @property
     def gpu_count(self) -> int:
-        return self.scenario.gpu_count
+        return len(self.scenario.gpus)
+
+    @property
+    def mixed_gpus(self) -> bool:
+        """Planning for GPUs that differ (detected ones): the count follows the GPUs chosen."""
+        return len(set(self.scenario.gpus)) > 1
 
     @property
     def engine(self) -> Engine:
@@ -133,11 +141,25 @@ class Controller(QObject):
             self._change(workload=workload)
 
     def set_gpu(self, gpu: GpuSpec, count: int | None = None) -> None:
-        self._change(gpu=gpu, gpu_count=self.gpu_count if count is None else max(1, count))
+        """Plan for `count` GPUs of one kind (a catalog GPU, a custom size, one detected GPU)."""
+        count = self.gpu_count if count is None or count < 1 else count
+        if self.mixed_gpus and count == self.gpu_count and gpu not in self.gpus:
+            count = 1  # leaving a mixed set of detected GPUs: start again from one
+        self._change(gpus=(gpu,) * count)
+
+    def set_gpus(self, gpus: tuple[GpuSpec, ...]) -> None:
+        """Plan for these GPUs, one rank each (the detected GPUs the user ticked)."""
+        if gpus and gpus != self.gpus:
+            self._change(gpus=gpus)
 
     def set_gpu_count(self, count: int) -> None:
-        if count != self.gpu_count and count >= 1:
-            self._change(gpu_count=count)
+        if count == self.gpu_count or count < 1:
+            return
+        if self.mixed_gpus:
+            self.error_changed.emit("The GPU count follows the detected GPUs ticked in the GPU panel")
+            self.estimate_changed.emit(self.result)
+            return
+        self._change(gpus=(self.gpu,) * count)
 
     def set_engine(self, engine: Engine) -> None:
         if engine != self.engine:

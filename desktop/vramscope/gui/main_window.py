@@ -1,9 +1,10 @@
 """Composes the panels around the controller; wires them in one place."""
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -30,7 +31,7 @@ from vramscope.gui.widgets.gpu_panel import GpuPanel
 from vramscope.gui.widgets.model_panel import ModelPanel
 from vramscope.gui.widgets.verdict import VerdictPanel
 from vramscope.gui.widgets.workload_panel import WorkloadPanel
-from vramscope.gui.workers import ProbeWorker
+from vramscope.gui.workers import ProbeWorker, start_probe
 from vramscope.hardware.probe import HardwareSnapshot
 from vramscope.report import markdown
 from vramscope.sources.presets import find_preset, load_preset
@@ -38,6 +39,9 @@ from vramscope.sources.resolve import resolve_model
 
 if TYPE_CHECKING:
     from vramscope.gui.widgets.memory_chart import MemoryChart
+
+
+REPROBE_AFTER_S = 60  # the window, activated again after this long, probes the GPUs again
 
 
 class MainWindow(QMainWindow):
@@ -53,9 +57,12 @@ class MainWindow(QMainWindow):
         settings: QSettings | None = None,
         defer_chart: bool = False,
         read_model: Callable[[str], ModelSpec] = resolve_model,
+        probe: Callable[[], HardwareSnapshot] | None = None,
     ) -> None:
         super().__init__()
         self.controller = controller
+        self.probe = probe  # None: no detection (tests, screenshots)
+        self.last_probe = 0.0  # time.monotonic() of the last probe's answer
         self.settings = settings
         self.opener = ModelOpener(settings, read_model, self)
         self.setAcceptDrops(True)
@@ -141,6 +148,10 @@ class MainWindow(QMainWindow):
         view = self.menuBar().addMenu("&View")
         self.gb_action = self._action(view, "Show decimal GB", QKeySequence("Ctrl+G"), self._toggle_unit)
         self.gb_action.setCheckable(True)
+        self.refresh_action = self._action(
+            view, "Refresh GPUs", QKeySequence(QKeySequence.StandardKey.Refresh), self.refresh_gpus
+        )
+        self.refresh_action.setEnabled(self.probe is not None)
 
     def _action(
         self, menu: QMenu, text: str, shortcut: QKeySequence | QKeySequence.StandardKey, slot: Callable[[], object]
@@ -162,6 +173,8 @@ class MainWindow(QMainWindow):
         self.workload_panel.workload_requested.connect(lambda changes: c.set_workload(**changes))
         self.workload_panel.gpu_count_requested.connect(c.set_gpu_count)
         self.gpu_panel.gpu_requested.connect(c.set_gpu)
+        self.gpu_panel.gpus_requested.connect(c.set_gpus)
+        self.gpu_panel.count_follows_changed.connect(self.workload_panel.set_count_follows_gpus)
         c.error_changed.connect(lambda text: self.statusBar().showMessage(text) if text else None)
         self.opener.model_opened.connect(self._on_opener_model_opened)
         self.opener.open_failed.connect(self._on_opener_open_failed)
@@ -252,11 +265,26 @@ class MainWindow(QMainWindow):
 
     def _draw_chart(self, result: Result) -> None:
         if self.chart is not None:
-            c = self.controller
-            totals = tuple(c.gpu.total_bytes for _ in result.estimate.per_gpu)
-            self.chart.show_estimate(result.estimate, c.unit, totals)
+            gpus = tuple(result.deployment.gpu(g.index) for g in result.estimate.per_gpu)
+            self.chart.show_estimate(result.estimate, self.controller.unit, gpus)
+
+    def refresh_gpus(self) -> None:
+        """Probe the GPUs again (F5): another process may have taken or freed memory, a GPU may be gone."""
+        if self.probe is None or self.probe_worker is not None:
+            return
+        self.statusBar().showMessage("Detecting GPUs…", 3000)
+        self.probe_worker = start_probe(self.probe, self.on_probe_finished)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        stale = time.monotonic() - self.last_probe > REPROBE_AFTER_S
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow() and self.last_probe and stale:
+            self.refresh_gpus()  # back after a while: what others hold may have changed
 
     def on_probe_finished(self, snapshot: HardwareSnapshot) -> None:
+        self.probe_worker = None
+        self.last_probe = time.monotonic()
+        self.statusBar().clearMessage()
         self.controller.set_hardware(snapshot)
 
     def _toggle_unit(self) -> None:

@@ -51,6 +51,12 @@ class GpuProcess(BaseModel):
 
     pid: int
     used_bytes: int | None
+    name: str | None = None
+
+    def describe(self) -> str:
+        """'python3 (PID 4242) 3.00 GiB'."""
+        used = f" {format_bytes(self.used_bytes)}" if self.used_bytes is not None else ""
+        return f"{self.name or 'process'} (PID {self.pid}){used}"
 
 
 class Device(BaseModel):
@@ -94,11 +100,26 @@ class Device(BaseModel):
             parts.append(f"free {format_bytes(self.free_bytes)}")
         return ", ".join(parts)
 
+    def held_bytes(self) -> int | None:
+        """What is not free of the total: other processes, the desktop, the driver's reserve."""
+        if self.total_bytes is None or self.free_bytes is None:
+            return None
+        return max(0, self.total_bytes - self.free_bytes)
+
+    def held_note(self) -> str:
+        parts = [p.describe() for p in self.processes]
+        if self.reserved_bytes:
+            parts.append(f"driver reserve {format_bytes(self.reserved_bytes)}")
+        return "; ".join(parts) if parts else "other processes and the driver"
+
     def gpu_spec(self, use_free: bool = True) -> GpuSpec:
+        held = self.held_bytes() if use_free else None
         return GpuSpec(
             name=self.name,
             capacity_bytes=self.capacity_bytes(use_free),
             total_bytes=self.total_bytes,
+            held_bytes=held,
+            held_note=self.held_note() if held else "",
             bandwidth_bytes_per_s=self.bandwidth_bytes_per_s,
             bf16_flops=self.bf16_flops,
         )
@@ -336,8 +357,23 @@ def _processes(nvml: ModuleType, handle: Any) -> tuple[GpuProcess, ...]:
     out = []
     for p in procs or ():
         used = p.usedGpuMemory
-        out.append(GpuProcess(pid=int(p.pid), used_bytes=None if used in (None, _NOT_AVAILABLE) else int(used)))
+        pid = int(p.pid)
+        out.append(
+            GpuProcess(
+                pid=pid, used_bytes=None if used in (None, _NOT_AVAILABLE) else int(used), name=_process_name(pid)
+            )
+        )
     return tuple(out)
+
+
+def _process_name(pid: int) -> str | None:
+    """The name of a process NVML lists; None where it ended or belongs to another container or user."""
+    try:
+        import psutil  # type: ignore[import-untyped]
+
+        return str(psutil.Process(pid).name())
+    except Exception:  # gone, not permitted, or no psutil: the PID alone still says something
+        return None
 
 
 def _mig_slices(nvml: ModuleType, handle: Any, parent: Device) -> list[Device]:
@@ -444,7 +480,7 @@ def system_memory_device(meminfo: Path = Path("/proc/meminfo")) -> Device | None
     """System RAM as a device, for CPU inference: psutil, else /proc/meminfo."""
     total = available = None
     try:
-        import psutil  # type: ignore[import-untyped]
+        import psutil
 
         vm = psutil.virtual_memory()
         total, available = int(vm.total), int(vm.available)

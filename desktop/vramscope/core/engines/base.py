@@ -208,6 +208,19 @@ def gpu_total(gpu: GpuSpec | None) -> int | None:
     return gpu.total_bytes if gpu.total_bytes is not None else gpu.capacity_bytes
 
 
+def smallest_rank_note(engine: str, sizes: list[tuple[int, int, str]], unit: str) -> tuple[str, ...]:
+    """Tensor parallelism gives every rank the same share: with mixed GPUs the smallest bounds them all.
+    `sizes` holds (size, rank, GPU name) per rank."""
+    if len({size for size, _, _ in sizes}) < 2:
+        return ()
+    size, rank, name = min(sizes)
+    largest = max(s for s, _, _ in sizes)
+    return (
+        f"GPU {rank} ({name}) bounds every rank: {engine} gives each the {size:,} {unit} of the smallest, "
+        f"{largest - size:,} {unit} go unused on the largest",
+    )
+
+
 def gib(size: float) -> str:
     return f"{size / GIB:.2f} GiB"
 

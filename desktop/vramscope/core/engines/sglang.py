@@ -16,6 +16,7 @@ from vramscope.core.engines.base import (
     model_compute_dtype,
     overhead,
     sequences,
+    smallest_rank_note,
     stage_cache,
     stage_weights,
     weights_segment,
@@ -65,6 +66,7 @@ class SGLangProfile:
         layout = request.layout(tp)
         parts: list[GpuPart] = []
         pools: list[tuple[int, int]] = []  # (tokens, bytes per token)
+        ranks: list[tuple[int, int, str]] = []  # (tokens, rank, GPU name)
         draft = request.draft(tp)
         for s, layers in enumerate(pipeline_stages(arch.num_layers, pp)):
             cache = stage_cache(arch, layers, tp)
@@ -101,6 +103,7 @@ class SGLangProfile:
                 rest = after_weights - round(total * (1 - fraction))
                 tokens = max(rest // per_token, 0) if per_token else 0
                 pools.append((tokens, per_token))
+                ranks.append((tokens, s * tp + r, gpu.name))
                 pool = tokens * per_token
                 used = min(need, pool)
                 note = f"token pool of {tokens:,} tokens: mem_fraction_static {fraction:g} x {gib(total)} minus weights"
@@ -128,18 +131,21 @@ class SGLangProfile:
         }
         concurrent = tokens // workload.context
         slack = (tokens - workload.context * workload.batch) * min(b for _, b in pools)
+        bounded = smallest_rank_note("SGLang", ranks, "tokens")
         if tokens <= 0:
             return Allocation(
                 tuple(parts),
                 details=details,
                 refusal="Not enough memory. Please try to increase --mem-fraction-static.",
                 pool_slack=slack,
+                warnings=bounded,
             )
         if concurrent < workload.batch:
             return Allocation(
                 tuple(parts),
                 details=details,
                 pool_slack=slack,
+                warnings=bounded,
                 shortfall=(
                     f"SGLang starts, but its token pool ({tokens:,} tokens) holds "
                     f"{sequences(concurrent, workload.context)}, not {workload.batch:,}"
@@ -149,6 +155,7 @@ class SGLangProfile:
             tuple(parts),
             details=details,
             pool_slack=slack,
+            warnings=bounded,
             verdict=(f"SGLang starts; its pool of {tokens:,} tokens holds {sequences(concurrent, workload.context)}"),
         )
 

@@ -22,6 +22,7 @@ from vramscope.core.engines.base import (
     model_compute_dtype,
     overhead,
     sequences,
+    smallest_rank_note,
     stage_cache,
     stage_weights,
     weights_segment,
@@ -144,7 +145,7 @@ class VllmProfile:
         peak = _profile_peak(arch, tp, batched, seqs)
         non_torch = NON_TORCH_BYTES[min(tp, 2)]
         parts: list[GpuPart] = []
-        pools: list[tuple[int, KvPages]] = []
+        pools: list[tuple[int, KvPages, int, str]] = []  # (pool, pages, rank, GPU name)
         refusal = ""
         draft = request.draft(tp)
         for s, layers in enumerate(pipeline_stages(arch.num_layers, pp)):
@@ -174,7 +175,7 @@ class VllmProfile:
                     continue
                 budget = ceil(total * settings.gpu_memory_utilization)
                 pool = budget - sum(seg.bytes for seg in fixed)
-                pools.append((pool, pages))
+                pools.append((pool, pages, s * tp + r, gpu.name if gpu is not None else f"GPU {s * tp + r}"))
                 used = min(need, max(pool, 0))
                 kv = segment(SegmentKind.KV_CACHE, used, Provenance.FORMULA, _kv_note(pages, context, batch))
                 free = segment(
@@ -293,7 +294,7 @@ def _kv_note(pages: KvPages, context: int, batch: int) -> str:
 
 def _outcome(
     parts: tuple[GpuPart, ...],
-    pools: list[tuple[int, KvPages]],
+    pools: list[tuple[int, KvPages, int, str]],
     context: int,
     batch: int,
     batched: int,
@@ -302,7 +303,8 @@ def _outcome(
     """vLLM's verdict: the smallest rank's pool decides the blocks every rank gets."""
     if not pools:
         return Allocation(parts, details={"max_num_batched_tokens": batched})
-    pool, pages = min(pools, key=lambda p: p[1].num_blocks(p[0]) if p[1].block_bytes else p[0])
+    pool, pages, _, _ = min(pools, key=lambda p: p[1].num_blocks(p[0]) if p[1].block_bytes else p[0])
+    bounded = smallest_rank_note("vLLM", [(p[1].num_blocks(p[0]), p[2], p[3]) for p in pools], "KV blocks")
     blocks = pages.num_blocks(pool)
     per_request = pages.blocks_per_request(context, batched)
     details: dict[str, int | float | str | None] = {
@@ -337,7 +339,15 @@ def _outcome(
         )
     elif not refusal:
         verdict = f"vLLM starts; {sequences(concurrent, context)} fit its KV pool"
-    return Allocation(parts, details=details, refusal=refusal, shortfall=shortfall, verdict=verdict, pool_slack=slack)
+    return Allocation(
+        parts,
+        details=details,
+        refusal=refusal,
+        shortfall=shortfall,
+        verdict=verdict,
+        pool_slack=slack,
+        warnings=bounded,
+    )
 
 
 def _longest_request(pages: KvPages, blocks: int, context: int, batched: int) -> int:

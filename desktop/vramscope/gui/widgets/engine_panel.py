@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -165,6 +166,17 @@ class EnginePanel(QGroupBox):
         self.draft.activated.connect(self._on_draft_activated)
         self.copy_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.launch.text()))
 
+    def _show_page(self, index: int) -> None:
+        """Only the shown page takes room: the panel is as tall as the chosen engine's settings."""
+        pages = [p for p in (self.pages.widget(i) for i in range(self.pages.count())) if p is not None]
+        for i, page in enumerate(pages):
+            policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
+            if page.sizePolicy().verticalPolicy() != policy:
+                page.setSizePolicy(policy, policy)
+        if index != self.pages.currentIndex():
+            self.pages.setCurrentIndex(index)
+            self.pages.adjustSize()
+
     def _on_draft_activated(self, index: int) -> None:
         preset = self.draft.itemData(index)
         self.controller.set_draft(load_preset(preset) if preset else None)
@@ -198,7 +210,7 @@ class EnginePanel(QGroupBox):
         )
         with signals_blocked(*widgets):
             self.engine_combo.setCurrentIndex(self.engine_combo.findData(engine.value))
-            self.pages.setCurrentIndex(self.page_of[engine])
+            self._show_page(self.page_of[engine])
             self.gpu_util.setValue(settings.gpu_memory_utilization)
             self.max_seqs.setValue(settings.max_num_seqs or 0)
             self.batched_tokens.setValue(settings.max_num_batched_tokens or 0)

@@ -1,4 +1,5 @@
-"""Which GPU to plan for: a detected one (free or total memory), a catalog GPU, or a custom capacity."""
+"""Which GPUs to plan for: the detected ones (a check box each, free or total memory), a catalog GPU, a custom
+capacity, or system memory."""
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -18,23 +19,46 @@ from vramscope.gui.qt_util import signals_blocked
 from vramscope.hardware.catalog import catalog
 from vramscope.hardware.probe import Device, DeviceKind, HardwareSnapshot
 
+DETECTED = "detected"
+SYSTEM = "system"
 CUSTOM = "custom"
+
+
+def device_label(d: Device) -> str:
+    """'GPU 0: RTX 4090 · 20.99 of 23.99 GiB free': short enough for the side panel."""
+    name = d.name.replace("NVIDIA ", "").replace("GeForce ", "")
+    total = format_bytes(d.total_bytes or 0)
+    memory = f"{format_bytes(d.free_bytes).removesuffix(' GiB')} of {total} free" if d.free_bytes is not None else total
+    return f"GPU {d.index}: {name} · {memory}"
+
+
+def device_key(d: Device) -> str:
+    """Stays the same across probes while the GPU does: its UUID, else its index."""
+    return d.uuid or f"{d.kind.value}:{d.index}"
 
 
 class GpuPanel(QGroupBox):
     """Signals:
-    gpu_requested(GpuSpec): the GPU to plan against
+    gpu_requested(GpuSpec): plan for GPUs of this one kind (the count stays the workload's)
+    gpus_requested(tuple): plan for exactly these GPUs, one rank each (the detected GPUs ticked)
+    count_follows_changed(bool): whether the GPU count follows the GPUs ticked here
     """
 
     gpu_requested = Signal(object)
+    gpus_requested = Signal(object)
+    count_follows_changed = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("GPU", parent)
         self.status = QLabel("Detecting GPUs…")
         self.status.setWordWrap(True)
         self.picker = QComboBox()
-        self.picker.setAccessibleName("GPU to plan for")
-        self.picker.setToolTip("A detected GPU, a GPU from the catalog, or a custom capacity")
+        self.picker.setAccessibleName("GPUs to plan for")
+        self.picker.setToolTip("The GPUs detected here, a GPU from the catalog, a custom capacity or system memory")
+        self.checks_box = QWidget()
+        self.checks_layout = QVBoxLayout(self.checks_box)
+        self.checks_layout.setContentsMargins(0, 0, 0, 0)
+        self.checks: list[tuple[QCheckBox, Device]] = []
         self.use_free = QCheckBox("Plan against free memory")
         self.use_free.setChecked(True)
         self.use_free.setToolTip("Memory other processes hold is really gone; untick to plan against the total")
@@ -52,11 +76,15 @@ class GpuPanel(QGroupBox):
         form = QFormLayout()
         outer.addLayout(form)
         form.addRow("Plan for", self.picker)
-        form.addRow("", self.use_free)
-        form.addRow("Custom", self.custom)
+        outer.addWidget(self.checks_box)
+        form2 = QFormLayout()
+        outer.addLayout(form2)
+        form2.addRow("", self.use_free)
+        form2.addRow("Custom", self.custom)
         outer.addWidget(self.memory)
-        self.devices: list[Device] = []
-        self._fill(())
+        self.devices: list[Device] = []  # detected accelerators, in probe order
+        self.system: Device | None = None
+        self._fill()
         self._connect_signals()
 
     def _connect_signals(self) -> None:
@@ -64,54 +92,102 @@ class GpuPanel(QGroupBox):
         self.use_free.toggled.connect(lambda _: self._emit())
         self.custom.valueChanged.connect(lambda _: self._emit() if self.picker.currentData() == CUSTOM else None)
 
-    def _fill(self, devices: tuple[Device, ...]) -> None:
+    def _fill(self) -> None:
         """List the choices again; what was chosen stays chosen (the chart keeps planning for it)."""
-        self.devices = list(devices)
         chosen = self.picker.currentData()
         with signals_blocked(self.picker):
             self.picker.clear()
-            for i, d in enumerate(devices):
-                self.picker.addItem(f"Detected: {d.name}", f"device:{i}")
+            if self.devices:
+                self.picker.addItem(f"Detected GPUs ({len(self.devices)})", DETECTED)
             for gpu in catalog():
                 self.picker.addItem(f"{gpu.name} ({format_bytes(gpu.memory_bytes)})", f"catalog:{gpu.id}")
             self.picker.addItem("Custom capacity", CUSTOM)
+            if self.system is not None:
+                self.picker.addItem(f"System memory ({format_bytes(self.system.total_bytes or 0)})", SYSTEM)
             self.picker.setCurrentIndex(max(0, self.picker.findData(chosen)))
+        self._show_mode()
+
+    def _fill_checks(self) -> None:
+        """One check box per detected GPU; a GPU seen before keeps its tick."""
+        ticked = {device_key(d) for box, d in self.checks if box.isChecked()}
+        known = {device_key(d) for _, d in self.checks}
+        for box, _ in self.checks:
+            self.checks_layout.removeWidget(box)
+            box.deleteLater()
+        self.checks = []
+        for d in self.devices:
+            box = QCheckBox(device_label(d))
+            box.setToolTip(d.memory_summary() + (f"\nheld by {d.held_note()}" if d.held_bytes() else ""))
+            box.setChecked(device_key(d) in ticked or device_key(d) not in known)
+            box.toggled.connect(lambda _=False: self._emit())
+            self.checks_layout.addWidget(box)
+            self.checks.append((box, d))
 
     def select_catalog(self, gpu_id: str) -> None:
         with signals_blocked(self.picker):
             self.picker.setCurrentIndex(self.picker.findData(f"catalog:{gpu_id}"))
+        self._show_mode()
 
     def show_hardware(self, snapshot: HardwareSnapshot) -> None:
+        """A probe (first, or after a refresh): list what it found and plan for the detected GPUs."""
         usable = snapshot.usable_gpus()
-        ram = [d for d in snapshot.devices if d.kind is DeviceKind.SYSTEM]
-        self._fill(usable + tuple(ram))
+        first = not self.devices and not self.checks
+        was_detected = self.picker.currentData() == DETECTED
+        self.devices = list(usable)
+        self.system = next((d for d in snapshot.devices if d.kind is DeviceKind.SYSTEM), None)
+        self._fill_checks()
+        self._fill()
         if usable:
             self.status.setText(f"✔ {snapshot.message}")
-            self.picker.setCurrentIndex(0)
+            if first or was_detected:
+                with signals_blocked(self.picker):
+                    self.picker.setCurrentIndex(self.picker.findData(DETECTED))
+                self._emit()
+            return
+        self.status.setText(
+            f"No GPU detected: {snapshot.message} Planning for the GPU chosen below; system memory is in the list."
+        )
+        if was_detected:  # the GPUs planned for are gone (a lost GPU, a driver reload): plan for what remains
             self._emit()
-        else:
-            self.status.setText(
-                f"No GPU detected: {snapshot.message} Planning for the GPU chosen below; system memory is in the list."
-            )
 
-    def current_gpu(self) -> GpuSpec:
+    def _show_mode(self) -> None:
+        detected = self.picker.currentData() == DETECTED
+        self.checks_box.setVisible(detected)
+        self.custom.setEnabled(self.picker.currentData() == CUSTOM)
+        self.count_follows_changed.emit(detected)
+
+    def ticked(self) -> tuple[Device, ...]:
+        return tuple(d for box, d in self.checks if box.isChecked())
+
+    def current_gpus(self) -> tuple[GpuSpec, ...]:
+        """What the choice plans for: the ticked detected GPUs, or one GPU spec for the others."""
         data = self.picker.currentData()
+        use_free = self.use_free.isChecked()
+        if data == DETECTED:
+            devices = self.ticked() or tuple(d for _, d in self.checks[:1])
+            self.memory.setText("\n".join(f"GPU {d.index}: {d.memory_summary()}" for d in devices))
+            return tuple(d.gpu_spec(use_free) for d in devices)
+        if data == SYSTEM and self.system is not None:
+            self.memory.setText(self.system.memory_summary() + "\n" + " ".join(self.system.notes))
+            return (self.system.gpu_spec(use_free),)
         if data == CUSTOM:
             capacity = round(self.custom.value() * GIB)
-            return GpuSpec(name=f"Custom {self.custom.value():g} GiB", capacity_bytes=capacity, total_bytes=capacity)
-        kind, key = str(data).split(":", 1)
-        if kind == "device":
-            device = self.devices[int(key)]
-            self._show_device(device)
-            return device.gpu_spec(self.use_free.isChecked())
-        gpu = next(g for g in catalog() if g.id == key)
+            self.memory.setText("A custom capacity per GPU")
+            return (GpuSpec(name=f"Custom {self.custom.value():g} GiB", capacity_bytes=capacity, total_bytes=capacity),)
+        key = str(data).split(":", 1)[-1]
+        gpu = next((g for g in catalog() if g.id == key), catalog()[0])
         self.memory.setText(
             f"Catalog: {format_bytes(gpu.memory_bytes)} as the driver reports it, {gpu.bandwidth_gbps:,.0f} GB/s"
         )
-        return gpu.spec()
-
-    def _show_device(self, d: Device) -> None:
-        self.memory.setText(d.memory_summary() + ("\n" + " ".join(d.notes) if d.notes else ""))
+        return (gpu.spec(),)
 
     def _emit(self) -> None:
-        self.gpu_requested.emit(self.current_gpu())
+        if self.checks and not self.ticked():  # at least one GPU: the last tick cannot go
+            with signals_blocked(self.checks[0][0]):
+                self.checks[0][0].setChecked(True)
+        self._show_mode()
+        gpus = self.current_gpus()
+        if self.picker.currentData() == DETECTED:
+            self.gpus_requested.emit(gpus)
+        else:
+            self.gpu_requested.emit(gpus[0])

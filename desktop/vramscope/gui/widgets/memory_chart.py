@@ -5,11 +5,12 @@ from typing import NamedTuple
 
 import numpy as np
 import pyqtgraph as pg  # type: ignore[import-untyped]
-from PySide6.QtCore import QEvent, QPointF
-from PySide6.QtGui import QPalette
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QBrush, QColor, QPalette
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from vramscope.core.estimate import SEGMENT_LABELS, Estimate, Segment, SegmentKind
+from vramscope.core.scenario import GpuSpec
 from vramscope.core.units import UNIT_BYTES, Unit, format_bytes
 
 KINDS = (
@@ -29,30 +30,43 @@ COLORS = {  # colour-blind-safe (Okabe-Ito); the free part of a KV pool is the K
 BAR_HEIGHT = 0.6
 
 
+HELD_COLOR = (90, 90, 110)
+
+
 class Row(NamedTuple):
-    """One bar: a GPU, or the system memory an engine keeps part of the model in."""
+    """One bar: a GPU (what others hold of it first, then the model), or the system memory an engine keeps
+    part of the model in."""
 
     label: str
     segments: tuple[Segment, ...]
-    capacity_bytes: int | None
+    capacity_bytes: int | None  # what the model may use
+    held_bytes: int = 0  # drawn before the model: other processes and the driver's reserve
+    held_note: str = ""
 
     def bytes_of(self, kind: SegmentKind) -> int:
         return sum(s.bytes for s in self.segments if s.kind is kind)
 
 
-def chart_rows(est: Estimate) -> tuple[Row, ...]:
-    rows = [Row(f"GPU {g.index}", g.segments, g.capacity_bytes) for g in est.per_gpu]
+def chart_rows(est: Estimate, gpus: tuple[GpuSpec | None, ...] = ()) -> tuple[Row, ...]:
+    rows = []
+    for i, g in enumerate(est.per_gpu):
+        spec = gpus[i] if i < len(gpus) else None
+        held = spec.held_bytes or 0 if spec is not None else 0
+        rows.append(Row(f"GPU {g.index}", g.segments, g.capacity_bytes, held, spec.held_note if spec else ""))
     if est.host:
         rows.append(Row("RAM", est.host, None))
     return tuple(rows)
 
 
-def hit_test(rows: tuple[Row, ...], x_bytes: float, y: float) -> tuple[Row, SegmentKind] | None:
-    """The bar and segment kind under a point (x in bytes, y in bar rows)."""
+def hit_test(rows: tuple[Row, ...], x_bytes: float, y: float) -> tuple[Row, SegmentKind | None] | None:
+    """The bar and segment kind under a point (x in bytes, y in bar rows); kind None is what others hold."""
     index = round(y)
     if not 0 <= index < len(rows) or abs(y - index) > BAR_HEIGHT / 2 or x_bytes < 0:
         return None
-    row, left = rows[index], 0
+    row = rows[index]
+    if x_bytes < row.held_bytes:
+        return row, None
+    left = row.held_bytes
     for kind in KINDS:
         left += row.bytes_of(kind)
         if x_bytes < left:
@@ -87,6 +101,16 @@ class MemoryChart(QWidget):
         item.getAxis("left").setWidth(56)  # room for "GPU 12" before any tick is known
         legend = item.addLegend(offset=(10, 5), colCount=5)
         self.legend = legend
+        self.held = pg.BarGraphItem(
+            x0=[],
+            y=[],
+            width=[],
+            height=BAR_HEIGHT,
+            brush=QBrush(QColor(*HELD_COLOR), Qt.BrushStyle.BDiagPattern),  # hatched: not the model's
+            pen=pg.mkPen(HELD_COLOR),
+            name="Held by others",
+        )
+        item.addItem(self.held)
         self.bars = {}
         for kind in KINDS:
             bar = pg.BarGraphItem(
@@ -114,10 +138,6 @@ class MemoryChart(QWidget):
             [], [], connect="pairs", pen=pg.mkPen((213, 0, 0), width=3), name="Capacity"
         )
         item.addItem(self.capacity_line)
-        self.free_mark = pg.PlotDataItem(
-            [], [], connect="pairs", pen=pg.mkPen((90, 90, 90), width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
-        )
-        item.addItem(self.free_mark)
         for sample, _ in legend.items:  # a legend click must not hide a segment
             sample.mouseClickEvent = lambda ev: ev.accept()
         self.gpus: tuple[Row, ...] = ()  # the bars drawn, GPUs first
@@ -144,35 +164,30 @@ class MemoryChart(QWidget):
         if event.type() == QEvent.Type.PaletteChange:
             self._apply_palette()
 
-    def show_estimate(self, est: Estimate, unit: Unit, totals: tuple[int | None, ...] = ()) -> None:
-        """Draw the bars; `totals` are the GPUs' total memory (the free mark shows where capacity stops)."""
-        rows_shown = chart_rows(est)
+    def show_estimate(self, est: Estimate, unit: Unit, gpus: tuple[GpuSpec | None, ...] = ()) -> None:
+        """Draw the bars; `gpus` (one per bar) say what other processes hold of each GPU, drawn first."""
+        rows_shown = chart_rows(est, gpus)
         self.gpus, self.unit = rows_shown, unit
         scale = UNIT_BYTES[unit]
         n = len(rows_shown)
         rows = np.arange(n, dtype=float)
-        left = np.zeros(n)
+        held = np.array([r.held_bytes / scale for r in rows_shown])
+        self.held.setOpts(x0=np.zeros(n), y=rows, width=held)
+        left = held.copy()
         for kind in KINDS:
             width = np.array([r.bytes_of(kind) / scale for r in rows_shown])
             self.bars[kind].setOpts(x0=left.copy(), y=rows, width=width)
             left += width
         caps = np.array([(r.capacity_bytes or 0) / scale for r in rows_shown])
-        over = np.clip(left - caps, 0, None) * (caps > 0)
+        ends = held + caps  # the GPU's end: what others hold plus what the model may use
+        over = np.clip(left - ends, 0, None) * (caps > 0)
         spilled = over > 0  # only bars past their capacity: a zero-width box would still draw its outline
-        self.overflow.setOpts(x0=caps[spilled], y=rows[spilled], width=over[spilled])
+        self.overflow.setOpts(x0=ends[spilled], y=rows[spilled], width=over[spilled])
         half = BAR_HEIGHT / 2 + 0.1
         ys = np.column_stack([rows - half, rows + half]).ravel()
         known = caps > 0
-        self.capacity_line.setData(np.repeat(caps[known], 2), ys.reshape(n, 2)[known].ravel())
-        marks = [(t / scale, r) for r, t in enumerate(totals) if t and t / scale > caps[r] > 0]
-        if marks:
-            self.free_mark.setData(
-                np.repeat([m[0] for m in marks], 2),
-                np.column_stack([[m[1] - half for m in marks], [m[1] + half for m in marks]]).ravel(),
-            )
-        else:
-            self.free_mark.setData([], [])
-        need = max(float(left.max(initial=0)), float(caps.max(initial=0)), *(t / scale for t in totals if t))
+        self.capacity_line.setData(np.repeat(ends[known], 2), ys.reshape(n, 2)[known].ravel())
+        need = max(float(left.max(initial=0)), float(ends.max(initial=0)))
         # Axes are repainted from scratch whenever touched: only touch them when they really change.
         x_max = _nice_ceiling(need * 1.08)
         if x_max != self.x_max:
@@ -199,9 +214,13 @@ class MemoryChart(QWidget):
         if hit is None:
             return ""
         row, kind = hit
+        if kind is None:
+            size = row.held_bytes
+            return f"{row.label} · held by others: {size:,} bytes = {format_bytes(size, Unit.GIB)}\n{row.held_note}"
+        size = row.bytes_of(kind)
         lines = [
-            f"{row.label} · {SEGMENT_LABELS[kind]}: {row.bytes_of(kind):,} bytes = "
-            f"{format_bytes(row.bytes_of(kind), Unit.GIB)} = {format_bytes(row.bytes_of(kind), Unit.GB)}"
+            f"{row.label} · {SEGMENT_LABELS[kind]}: {size:,} bytes = "
+            f"{format_bytes(size, Unit.GIB)} = {format_bytes(size, Unit.GB)}"
         ]
         parts = [s for s in row.segments if s.kind is kind]
         for seg in parts:

@@ -1,5 +1,7 @@
 """Fits / does not fit in the engine's words, the headroom, and the limits the solver found."""
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from vramscope.core.analysis import Analysis
@@ -20,6 +22,7 @@ class VerdictPanel(QWidget):
         self.headline.setFont(font)
         self.details = QLabel()
         self.details.setWordWrap(True)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(self.headline)
@@ -35,3 +38,14 @@ class VerdictPanel(QWidget):
             self.headline.setStyleSheet(f"color: {color};")
         self.headline.setText(headline)
         self.details.setText(details)
+        self._fit_details()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_details()
+
+    def _fit_details(self) -> None:
+        """A wrapped label gets the height its text needs at its width (layouts underestimate it)."""
+        height = self.details.heightForWidth(max(self.details.width(), 200))
+        if height != self.details.minimumHeight():
+            self.details.setMinimumHeight(height)

@@ -127,6 +127,15 @@ class WorkloadPanel(QGroupBox):
     def _on_batch_slider_value_changed(self, position: int) -> None:
         self.workload_requested.emit({"batch": log_to_value(position, 1, MAX_BATCH_SLIDER)})
 
+    def set_count_follows_gpus(self, follows: bool) -> None:
+        """Planning for detected GPUs: the count is the GPUs ticked, not a number to type."""
+        self.gpu_spin.setEnabled(not follows)
+        self.gpu_spin.setToolTip(
+            "The GPUs ticked in the GPU panel"
+            if follows
+            else "GPUs: tensor parallel (vLLM, SGLang, transformers) or a layer split (llama.cpp)"
+        )
+
     def show_workload(self, model: ModelSpec, workload: Workload, gpu_count: int) -> None:
         self.max_context = max(MIN_CONTEXT_SLIDER + 1, model.architecture.max_context)
         widgets = (

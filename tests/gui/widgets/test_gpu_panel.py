@@ -1,0 +1,141 @@
+"""The GPUs of this machine as the window plans for them: every detected GPU, each against its own free
+memory, what others hold drawn first, mixed cards split the way each engine splits them."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pytestqt.qtbot import QtBot
+
+from tests.hardware.fake_nvml import H100, RTX3060, RTX4090, make_fake_pynvml
+from vramscope.cli import main
+from vramscope.core.estimate import SegmentKind
+from vramscope.core.scenario import Engine
+from vramscope.core.units import GIB
+from vramscope.gui.app import build_window
+from vramscope.gui.main_window import MainWindow
+from vramscope.hardware.probe import HardwareSnapshot, probe
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+BUSY_4090 = {**RTX4090, "memory": (RTX4090["memory"][0], 3 * 2**30, 0), "processes": [(4242, 3 * 2**30)]}
+WORKSTATION = [BUSY_4090, RTX3060]
+NO_SYSFS = Path("/nonexistent-sysfs")
+
+
+def snapshot(monkeypatch: pytest.MonkeyPatch, devices: list[dict[str, object]]) -> HardwareSnapshot:
+    monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml(devices))
+    return probe(sysfs=NO_SYSFS)
+
+
+@pytest.fixture
+def workstation(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> MainWindow:
+    w = build_window(probe=lambda: snapshot(monkeypatch, WORKSTATION))
+    qtbot.addWidget(w)
+    w.on_probe_finished(snapshot(monkeypatch, WORKSTATION))
+    return w
+
+
+def choose_engine(w: MainWindow, engine: Engine) -> None:
+    combo = w.engine_panel.engine_combo
+    combo.setCurrentIndex(combo.findData(engine.value))
+    combo.activated.emit(combo.currentIndex())
+
+
+def test_opens_planning_for_every_detected_gpu_at_its_own_free_memory(workstation: MainWindow) -> None:
+    c = workstation.controller
+    assert [g.name for g in c.gpus] == ["NVIDIA GeForce RTX 4090", "NVIDIA GeForce RTX 3060"]
+    assert [g.capacity_bytes for g in c.gpus] == [25_757_220_864 - 3 * GIB, 12_884_901_888 - 300 * 2**20]
+    caps = [g.capacity_bytes for g in c.result.estimate.per_gpu]
+    assert caps == [g.capacity_bytes for g in c.gpus]
+    assert workstation.workload_panel.gpu_spin.value() == 2
+    assert not workstation.workload_panel.gpu_spin.isEnabled()  # the count follows the ticks
+
+
+def test_what_others_hold_is_drawn_before_the_model(workstation: MainWindow) -> None:
+    chart = workstation.chart
+    assert chart is not None
+    held = list(np.asarray(chart.held.opts["width"]))
+    assert held == pytest.approx([3.0, 300 / 1024])
+    weights_start = list(np.asarray(chart.bars[SegmentKind.WEIGHTS].opts["x0"]))
+    assert weights_start == pytest.approx(held)
+    ends = sorted(set(np.round(chart.capacity_line.getData()[0], 6)))
+    assert ends == pytest.approx([12.0, 25_757_220_864 / GIB])  # each line at its GPU's total
+    text = chart.tooltip_at(1 * GIB, 0.0)
+    assert text.startswith("GPU 0 · held by others: 3,221,225,472 bytes = 3.00 GiB")
+    assert "(PID 4242) 3.00 GiB" in text
+
+
+def test_llama_cpp_gives_the_emptier_gpu_more_layers(workstation: MainWindow) -> None:
+    choose_engine(workstation, Engine.LLAMACPP)
+    details = workstation.controller.result.estimate.engine_details
+    first, second = (int(n) for n in str(details["layers_per_gpu"]).split(","))
+    free = [g.capacity_bytes or 0 for g in workstation.controller.gpus]
+    assert first + second == 32
+    assert first / (first + second + 1) == pytest.approx(free[0] / sum(free), abs=0.04)
+
+
+def test_vllm_names_the_gpu_that_bounds_every_rank(workstation: MainWindow) -> None:
+    choose_engine(workstation, Engine.VLLM)
+    text = workstation.verdict.details.text()
+    assert "GPU 1 (NVIDIA GeForce RTX 3060) bounds every rank" in text
+
+
+def test_unticking_a_gpu_plans_for_the_other(workstation: MainWindow) -> None:
+    box, _ = workstation.gpu_panel.checks[1]
+    box.setChecked(False)
+    assert [g.name for g in workstation.controller.gpus] == ["NVIDIA GeForce RTX 4090"]
+    assert workstation.workload_panel.gpu_spin.value() == 1
+    first, _ = workstation.gpu_panel.checks[0]
+    first.setChecked(False)  # the last tick cannot go
+    assert first.isChecked() and len(workstation.controller.gpus) == 1
+
+
+def test_window_and_cli_give_the_same_numbers(
+    workstation: MainWindow, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    choose_engine(workstation, Engine.LLAMACPP)
+    monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml(WORKSTATION))
+    code = main(["estimate", "llama-3.1-8b", "--engine", "llama.cpp", "--gpu", "auto", "--gpus", "2", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0
+    window = workstation.controller.result.estimate
+    assert [g["total_bytes"] for g in doc["per_gpu"]] == [g.total_bytes for g in window.per_gpu]
+    assert [g["capacity_bytes"] for g in doc["per_gpu"]] == [g.capacity_bytes for g in window.per_gpu]
+
+
+def test_refresh_picks_up_memory_freed_and_a_lost_gpu(workstation: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    freed = [{**BUSY_4090, "memory": (RTX4090["memory"][0], 0, 0), "processes": []}, RTX3060]
+    workstation.on_probe_finished(snapshot(monkeypatch, freed))
+    assert workstation.controller.gpus[0].capacity_bytes == 25_757_220_864
+    lost = [{**BUSY_4090, "lost": True}, RTX3060]
+    workstation.on_probe_finished(snapshot(monkeypatch, lost))
+    assert [g.name for g in workstation.controller.gpus] == ["NVIDIA GeForce RTX 3060"]
+    assert "not responding" in workstation.gpu_panel.status.text()
+
+
+def test_refresh_runs_the_probe_again(workstation: MainWindow, qtbot: QtBot) -> None:
+    workstation.refresh_gpus()
+    qtbot.waitUntil(lambda: workstation.probe_worker is None)
+    assert workstation.refresh_action.shortcut().toString() == "F5"
+    assert len(workstation.controller.gpus) == 2
+
+
+def test_mig_slices_are_gpus_to_tick(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    slices = [{"name": "3g.40gb", "uuid": f"MIG-{k}", "memory": (40 * GIB, 0, 0)} for k in range(2)]
+    w = build_window()
+    qtbot.addWidget(w)
+    w.on_probe_finished(snapshot(monkeypatch, [{**H100, "mig_slices": slices}]))
+    assert [g.capacity_bytes for g in w.controller.gpus] == [40 * GIB, 40 * GIB]
+    assert all("MIG" in box.text() for box, _ in w.gpu_panel.checks)
+
+
+def test_catalog_and_system_memory_stay_choices(workstation: MainWindow) -> None:
+    picker = workstation.gpu_panel.picker
+    picker.setCurrentIndex(picker.findData("catalog:nvidia-h100-sxm"))
+    picker.activated.emit(picker.currentIndex())
+    assert workstation.controller.gpus[0].name == "NVIDIA H100 SXM5 80GB"
+    assert workstation.workload_panel.gpu_spin.isEnabled()
+    assert workstation.gpu_panel.checks_box.isHidden()
