@@ -55,7 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     est.add_argument("--batch", type=int, default=1, help="concurrent sequences (default 1)")
     est.add_argument("--images", type=int, default=0, help="images per sequence (models with a vision encoder)")
     est.add_argument("--engine", default="transformers", help=f"inference engine: {', '.join(e.value for e in Engine)}")
-    est.add_argument("--gpu", metavar="NAME", help="catalog GPU id or name (see `vramscope gpus`), or auto")
+    est.add_argument(
+        "--gpu",
+        metavar="NAME",
+        help="catalog GPU id or name (see `vramscope gpus`), or auto (the detected GPUs: all unless --gpus)",
+    )
     est.add_argument("--gpus", type=int, help="number of GPUs (default: tp x pp)")
     est.add_argument("--gpu-memory", type=float, metavar="GIB", help="capacity per GPU in GiB (overrides)")
     est.add_argument("--tp", type=int, help="tensor parallel size")
@@ -167,7 +171,10 @@ def _deployment(args: argparse.Namespace) -> Deployment:
             raise BadInput(f"--gpu-memory must be a positive number of GiB, got {args.gpu_memory}")
         capacity = round(args.gpu_memory * GIB)
     if args.gpu and args.gpu.lower() == "auto":
-        gpus = _detected_gpus(tp * pp, capacity)
+        every = args.gpus is None and args.tp is None and pp == 1  # as the window: all detected GPUs
+        gpus = _detected_gpus(None if every else tp * pp, capacity)
+        if every and len(gpus) > 1:
+            tp = len(gpus)
     elif args.gpu:
         found = find_gpu(args.gpu)
         if found is None:
@@ -224,8 +231,9 @@ def _engine_settings(args: argparse.Namespace) -> EngineSettings:
         raise BadInput(f"engine setting {validation_message(exc)}") from None
 
 
-def _detected_gpus(count: int, capacity: int | None) -> tuple[GpuSpec, ...]:
-    """`--gpu auto`: the first `count` detected GPUs at their free memory; system memory when none."""
+def _detected_gpus(count: int | None, capacity: int | None) -> tuple[GpuSpec, ...]:
+    """`--gpu auto`: the first `count` detected GPUs (None: all of them) at their free memory; system
+    memory when none."""
     from vramscope.hardware.probe import probe, system_memory_device
 
     snapshot = probe()
@@ -236,9 +244,9 @@ def _detected_gpus(count: int, capacity: int | None) -> tuple[GpuSpec, ...]:
         if ram is None:
             raise BadInput("no GPU detected and system memory unreadable: give --gpu NAME or --gpu-memory GIB")
         usable = (ram,)
-    if count > len(usable) and len(usable) > 1:
+    if count is not None and count > len(usable) and len(usable) > 1:
         raise BadInput(f"{count} GPUs asked for, {len(usable)} detected")
-    specs = [d.gpu_spec() for d in usable[:count]]
+    specs = [d.gpu_spec() for d in usable[: count or len(usable)]]
     if capacity is not None:
         specs = [s.model_copy(update={"capacity_bytes": capacity}) for s in specs]
     return tuple(specs)

@@ -98,7 +98,7 @@ def test_window_and_cli_give_the_same_numbers(
 ) -> None:
     choose_engine(workstation, Engine.LLAMACPP)
     monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml(WORKSTATION))
-    code = main(["estimate", "llama-3.1-8b", "--engine", "llama.cpp", "--gpu", "auto", "--gpus", "2", "--json"])
+    code = main(["estimate", "llama-3.1-8b", "--engine", "llama.cpp", "--gpu", "auto", "--json"])  # all, as the window
     doc = json.loads(capsys.readouterr().out)
     assert code == 0
     window = workstation.controller.result.estimate
