@@ -9,7 +9,9 @@ from functools import lru_cache
 from math import ceil, prod
 from typing import NamedTuple, Protocol, Self
 
-from pydantic import BaseModel, ConfigDict, NonNegativeInt, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, model_validator
+
+MAX_LAYERS = 10_000  # the deepest real models have a few hundred; the tensor list is built layer by layer
 
 
 class LayerKind(StrEnum):
@@ -111,7 +113,7 @@ class VisionTower(_Frozen):
 
     hidden_size: PositiveInt
     intermediate_size: PositiveInt
-    num_layers: PositiveInt
+    num_layers: PositiveInt = Field(le=MAX_LAYERS)
     patch_size: PositiveInt
     image_size: PositiveInt
     num_channels: PositiveInt = 3
@@ -138,7 +140,7 @@ class Architecture(_Frozen):
     model_type: str
     vocab_size: PositiveInt
     hidden_size: PositiveInt
-    num_layers: PositiveInt
+    num_layers: PositiveInt = Field(le=MAX_LAYERS)
     num_attention_heads: PositiveInt
     num_kv_heads: PositiveInt
     head_dim: PositiveInt
@@ -180,6 +182,11 @@ class Architecture(_Frozen):
             raise ValueError("qk_norm must be none, per_head or full")
         if self.num_kv_heads > self.num_attention_heads:
             raise ValueError("num_key_value_heads exceeds num_attention_heads")
+        if self.mla is None and self.num_attention_heads % self.num_kv_heads:
+            raise ValueError(
+                f"num_key_value_heads ({self.num_kv_heads}) must divide num_attention_heads "
+                f"({self.num_attention_heads}): each KV head serves a whole group of query heads"
+            )
         return self
 
     # --- per-layer facts -------------------------------------------------------------------------

@@ -174,6 +174,8 @@ def context_for(arch: Architecture) -> TensorContext:
 def tensor_bytes(fmt: WeightFormat, t: Tensor, ctx: TensorContext) -> int:
     """Bytes of one tensor stored in `fmt`, scales and zero points included."""
     n = t.numel
+    if n == 0:  # a zero-size dimension is valid in a file and holds nothing
+        return 0
     keep = fmt.element_bytes if fmt.family is Family.FLOAT else 2
     family = fmt.family
     if family is Family.FLOAT:

@@ -6,6 +6,7 @@ never touched, so reading costs the same for a 100 MB and a 100 GB file.
 """
 
 import mmap
+import os
 import re
 import struct
 from functools import lru_cache
@@ -19,6 +20,7 @@ from vramscope.core.inventory import StoredTensor, TensorInventory
 from vramscope.core.precision import WEIGHT_FORMATS
 from vramscope.core.scenario import ModelSpec, Source, validation_message
 from vramscope.sources.errors import ModelFileError
+from vramscope.sources.files import open_regular
 from vramscope.sources.tensor_names import classify
 
 GGUF_MAGIC = b"GGUF"
@@ -27,6 +29,7 @@ MAX_KEYS = 100_000
 MAX_STRING = 64 * 1024 * 1024
 MAX_DIMS = 8
 MAX_LAYERS = 10_000
+MAX_KEPT = 1_000_000  # array elements kept over the whole header (per-layer arrays need a few thousand)
 KEEP_ARRAY = 65_536  # numeric arrays up to this length are kept (per-layer heads); longer ones only counted
 _SPLIT = re.compile(r"^(?P<stem>.*)-(?P<index>\d{5})-of-(?P<count>\d{5})\.gguf$")
 
@@ -57,6 +60,7 @@ class _Cursor:
 
     def __init__(self, data: mmap.mmap | bytes, name: str) -> None:
         self.data, self.pos, self.name = data, 0, name
+        self.kept = 0  # array elements held as Python values so far: bounded, whatever the file says
 
     def fail(self, what: str) -> ModelFileError:
         return ModelFileError(f"{self.name}: {what} (at byte {self.pos:,})")
@@ -102,9 +106,10 @@ class _Cursor:
             size = struct.calcsize(_SCALARS[inner])
             if count * size > len(self.data) - self.pos:
                 raise self.fail(f"array of {count:,} items runs past the end")
-            if count > KEEP_ARRAY:
+            if count > KEEP_ARRAY or self.kept + count > MAX_KEPT:
                 self.pos += count * size
                 return _Counted(count)
+            self.kept += count
             values = struct.unpack_from(f"<{count}{_SCALARS[inner][1]}", self.data, self.pos)
             self.pos += count * size
             return list(values)
@@ -163,8 +168,8 @@ def _parts(path: Path) -> list[Path]:
 
 def _read_one(path: Path) -> tuple[dict[str, Any], list[StoredTensor]]:
     try:
-        with path.open("rb") as f:
-            if path.stat().st_size < 24:
+        with open_regular(path) as f:
+            if os.fstat(f.fileno()).st_size < 24:
                 raise ModelFileError(f"{path.name} is too short to be a GGUF file")
             with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
                 return _parse(_Cursor(data, path.name))
@@ -185,6 +190,8 @@ def _parse(cur: _Cursor) -> tuple[dict[str, Any], list[StoredTensor]]:
     metadata: dict[str, Any] = {}
     for _ in range(n_keys):
         key = cur.string()
+        if key in metadata:
+            raise cur.fail(f"key {key[:60]!r} appears twice (llama.cpp refuses such a file)")
         metadata[key] = cur.value(cur.unpack("<I"))
     types = _ggml_types()
     infos = []
@@ -242,21 +249,28 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
     def get(key: str, default: Any = None) -> Any:
         return meta.get(f"{arch}.{key}", default)
 
+    def whole(key: str, default: Any = None) -> int:
+        """A count or size: a float such as 2.5 layers is refused, not rounded down."""
+        value = get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+            raise ModelFileError(f"GGUF {arch}.{key} is malformed: a whole number is needed, got {value!r}")
+        return int(value)
+
     if get("block_count") is None or get("embedding_length") is None or get("attention.head_count") is None:
         raise ModelFileError(f"GGUF lacks {arch}.block_count, embedding_length or attention.head_count")
-    layers = int(get("block_count"))
+    layers = whole("block_count")
     if not 1 <= layers <= MAX_LAYERS:
         raise ModelFileError(f"GGUF {arch}.block_count of {layers:,} is not a real model's")
-    hidden = int(get("embedding_length"))
+    hidden = whole("embedding_length")
     heads = _per_layer(get("attention.head_count"), layers, "attention.head_count")
     kv_heads = _per_layer(
         get("attention.head_count_kv", get("attention.head_count")), layers, "attention.head_count_kv"
     )
     ffn = _per_layer(get("feed_forward_length", 4 * hidden), layers, "feed_forward_length")
     tokens = meta.get("tokenizer.ggml.tokens")
-    vocab = int(get("vocab_size", tokens if isinstance(tokens, int) else 0) or 0)
+    vocab = whole("vocab_size", tokens if isinstance(tokens, int) else 0)
     n_heads = max(heads)
-    head_dim = int(get("attention.key_length", hidden // n_heads if n_heads else 0) or 0)
+    head_dim = whole("attention.key_length", hidden // n_heads if n_heads else 0)
     fields: dict[str, Any] = {
         "model_type": arch,
         "vocab_size": vocab,
@@ -266,7 +280,7 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
         "num_kv_heads": max(kv_heads) or 1,
         "head_dim": head_dim,
         "intermediate_size": max(ffn) or 1,
-        "max_context": int(get("context_length", 2048)),
+        "max_context": whole("context_length", 2048),
         "tie_word_embeddings": tied,
     }
     value_length = get("attention.value_length")
@@ -278,33 +292,33 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
         fields["kv_heads_per_layer"] = kv_heads
     if get("expert_count"):
         fields["moe"] = MoE(
-            num_experts=int(get("expert_count")),
-            experts_per_token=int(get("expert_used_count", 1)),
-            expert_intermediate_size=int(get("expert_feed_forward_length", max(ffn))),
-            shared_intermediate_size=int(get("expert_shared_count", 0)) * int(get("expert_feed_forward_length", 0)),
-            first_dense_layers=int(get("leading_dense_block_count", 0)),
+            num_experts=whole("expert_count"),
+            experts_per_token=whole("expert_used_count", 1),
+            expert_intermediate_size=whole("expert_feed_forward_length", max(ffn)),
+            shared_intermediate_size=whole("expert_shared_count", 0) * whole("expert_feed_forward_length", 0),
+            first_dense_layers=whole("leading_dense_block_count", 0),
         )
     if get("attention.kv_lora_rank"):
-        rope = int(get("rope.dimension_count", 64))
+        rope = whole("rope.dimension_count", 64)
         fields["mla"] = MLA(
             q_lora_rank=get("attention.q_lora_rank") or None,
-            kv_lora_rank=int(get("attention.kv_lora_rank")),
-            qk_nope_head_dim=max(1, int(get("attention.key_length_mla", head_dim)) - rope),
+            kv_lora_rank=whole("attention.kv_lora_rank"),
+            qk_nope_head_dim=max(1, whole("attention.key_length_mla", head_dim) - rope),
             qk_rope_head_dim=rope,
-            v_head_dim=int(get("attention.value_length_mla", value_length or head_dim)),
+            v_head_dim=whole("attention.value_length_mla", value_length or head_dim),
         )
     kinds = _layer_kinds(arch, get, kv_heads, layers)
     if kinds:
         fields["layer_types"] = kinds
         if LayerKind.SLIDING in kinds:
-            fields["sliding_window"] = int(get("attention.sliding_window"))
+            fields["sliding_window"] = whole("attention.sliding_window")
         if LayerKind.MAMBA in kinds:
-            inner = int(get("ssm.inner_size", 2 * hidden))
+            inner = whole("ssm.inner_size", 2 * hidden)
             fields["mamba"] = Mamba(
-                d_state=int(get("ssm.state_size", 16)),
-                d_conv=int(get("ssm.conv_kernel", 4)),
+                d_state=whole("ssm.state_size", 16),
+                d_conv=whole("ssm.conv_kernel", 4),
                 expand=max(1, inner // hidden),
-                dt_rank=int(get("ssm.time_step_rank", 1)),
+                dt_rank=whole("ssm.time_step_rank", 1),
             )
     return Architecture.model_validate(fields)
 

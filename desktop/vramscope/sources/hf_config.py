@@ -9,9 +9,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from vramscope.core.architecture import MLA, Architecture, LayerKind, Mamba, MoE, VisionTower
+from vramscope.core.architecture import MAX_LAYERS, MLA, Architecture, LayerKind, Mamba, MoE, VisionTower
 from vramscope.core.scenario import validation_message
 from vramscope.sources.errors import ModelFileError
+from vramscope.sources.files import read_limited
 from vramscope.sources.json_object import json_object
 
 _MAX_CONFIG_BYTES = 4 * 1024 * 1024  # real configs are a few KiB; refuse anything huge
@@ -39,14 +40,7 @@ _QKV_BIAS_ALWAYS = {"qwen2", "qwen2_moe", "qwen2_vl"}
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """Load a config.json as a dict, turning every failure into one ModelFileError."""
-    try:
-        size = path.stat().st_size
-        if size > _MAX_CONFIG_BYTES:
-            raise ModelFileError(f"{path.name} is {size:,} bytes: too large to be a model config")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ModelFileError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return json_object(raw, path.name)
+    return json_object(read_limited(path, _MAX_CONFIG_BYTES, path.name), path.name)
 
 
 class _Keys:
@@ -84,7 +78,11 @@ class _Keys:
 
     def flag(self, name: str, default: bool = False) -> bool:
         value = self.config.get(name)
-        return default if value is None else bool(value)
+        if value is None:
+            return default
+        if not isinstance(value, bool):  # "false" as a string would read as true
+            raise ModelFileError(f"config.json: '{name}' must be true or false, got {value!r}")
+        return value
 
 
 def architecture_from_config(config: dict[str, Any]) -> Architecture:
@@ -108,6 +106,8 @@ def architecture_from_config(config: dict[str, Any]) -> Architecture:
 def _build(model_type: str, k: _Keys, outer: dict[str, Any]) -> Architecture:
     hidden = k.int("hidden_size", "n_embd", "d_model")
     layers = k.int("num_hidden_layers", "n_layer", "num_layers", "n_layers")
+    if layers > MAX_LAYERS:  # before any per-layer list is built
+        raise ModelFileError(f"config.json: num_hidden_layers of {layers:,} is beyond any real model ({MAX_LAYERS:,})")
     heads = k.int("num_attention_heads", "n_head", "num_heads")
     head_dim = k.int("head_dim", default=hidden // heads if hidden % heads == 0 else 0)
     if head_dim == 0:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from vramscope.core.scenario import ModelSpec, Source
 from vramscope.sources.errors import ModelFileError
+from vramscope.sources.files import exists, reason
 from vramscope.sources.hf_config import read_config_file
 from vramscope.sources.presets import find_preset, load_preset, unknown_model_message
 
@@ -17,7 +18,7 @@ def resolve_model(name: str, hub_endpoint: str | None = None) -> ModelSpec:
         path = Path(name).expanduser()
     except RuntimeError:  # "~nosuchuser/…": not a path, maybe a preset or Hub id
         path = Path(name)
-    if path.exists():
+    if exists(path):
         return open_path(path)
     preset = find_preset(name)
     if preset is not None:
@@ -34,7 +35,11 @@ def open_path(path: Path) -> ModelSpec:
     from vramscope.sources.gguf_file import read_gguf
     from vramscope.sources.hf_folder import PICKLE_MESSAGE, PICKLE_SUFFIXES, read_model_folder, spec_from_config
 
-    if path.is_dir():
+    try:
+        is_folder = path.is_dir()
+    except OSError as exc:
+        raise ModelFileError(f"cannot read {path}: {reason(exc)}") from None
+    if is_folder:
         return read_model_folder(path)
     suffix = path.suffix.lower()
     if suffix == ".gguf":

@@ -5,16 +5,20 @@ the header is read; every bound a hostile file could break is checked and report
 """
 
 import itertools
+import os
 import struct
 from pathlib import Path
 from typing import Any, NamedTuple, TypeGuard
 
 from vramscope.sources.errors import ModelFileError
+from vramscope.sources.files import exists, inside, open_regular, read_limited
 from vramscope.sources.json_object import json_object
 
 MAX_HEADER_BYTES = 100 * 1024 * 1024  # the reference implementation's own limit
 MAX_TENSORS = 1_000_000
 MAX_DIMS = 8
+MAX_INDEX_BYTES = 64 * 1024 * 1024  # a 100,000-tensor index is about 10 MB
+MAX_DIM = 2**40  # no real dimension comes near; bounds every product of them
 
 DTYPE_BYTES = {
     "F64": 8,
@@ -46,8 +50,8 @@ class RawTensor(NamedTuple):
 def read_header(path: Path) -> tuple[list[RawTensor], dict[str, str]]:
     """The tensors and the free-form metadata of one .safetensors file."""
     try:
-        with path.open("rb") as f:
-            size = path.stat().st_size
+        with open_regular(path) as f:
+            size = os.fstat(f.fileno()).st_size
             if size < 8:
                 raise ModelFileError(f"{path.name} is truncated: {size} bytes, not even a header length")
             (length,) = struct.unpack("<Q", f.read(8))
@@ -95,18 +99,21 @@ def _tensors(file: str, header: dict[str, Any], data_size: int) -> tuple[list[Ra
 
 
 def _ints(value: Any) -> TypeGuard[list[int]]:
-    return isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
+    return isinstance(value, list) and all(
+        isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_DIM for v in value
+    )
 
 
 def shard_files(folder: Path) -> list[Path]:
     """The folder's safetensors files: those its index names, else every *.safetensors."""
     index = folder / "model.safetensors.index.json"
-    if not index.is_file():
-        return sorted(folder.glob("*.safetensors"))
-    try:
-        weight_map = json_object(index.read_bytes(), index.name).get("weight_map")
-    except OSError as exc:
-        raise ModelFileError(f"cannot read {index}: {exc.strerror or exc}") from None
+    if not exists(index):
+        found = sorted(folder.glob("*.safetensors"))
+        for file in found:
+            if not inside(folder, file):
+                raise ModelFileError(f"{file.name} links to a file outside the model folder")
+        return found
+    weight_map = json_object(read_limited(index, MAX_INDEX_BYTES, index.name), index.name).get("weight_map")
     if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):
         raise ModelFileError(f"{index.name} has no weight_map of file names")
     files = sorted(set(weight_map.values()))
@@ -115,4 +122,6 @@ def shard_files(folder: Path) -> list[Path]:
             raise ModelFileError(f"{index.name} names a file outside the folder: {name[:80]!r}")
         if not (folder / name).is_file():
             raise ModelFileError(f"{index.name} lists {name}, which is missing")
+        if not inside(folder, folder / name):
+            raise ModelFileError(f"{name} links to a file outside the model folder")
     return [folder / name for name in files]
