@@ -29,7 +29,7 @@ from vramscope.sources.errors import ModelFileError
 from vramscope.sources.presets import DEFAULT_PRESET, load_preset, preset_documents
 from vramscope.sources.resolve import resolve_model
 
-EXIT_FITS, EXIT_DOES_NOT_FIT, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_FITS, EXIT_DOES_NOT_FIT, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 DEFAULT_CONTEXT = 8192
 
 
@@ -96,6 +96,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every outcome is an exit code: 0 fits, 1 does not fit, 2 bad input (one line), 3 a bug of ours (one
+    line and where its details are), 130 interrupted."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("vramscope: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        from vramscope.crashlog import write_crash_log
+
+        path = write_crash_log(exc, "vramscope " + " ".join(sys.argv[1:] if argv is None else argv))
+        print(f"vramscope: internal error ({type(exc).__name__}: {exc}); details in {path}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list:
         return _open_window()
@@ -133,12 +149,15 @@ def _screenshot(args: argparse.Namespace, model: ModelSpec) -> int:
 
     from vramscope.gui.app import screenshot
 
+    target = Path(args.screenshot)
+    if not target.parent.is_dir():
+        raise BadInput(f"--screenshot: the folder {target.parent} does not exist")
     workload = _workload(args, model)
     deployment = _deployment(args)
     capacity = round(args.gpu_memory * GIB) if args.gpu_memory else None
     gpu = args.gpu if args.gpu and args.gpu != "auto" else None
-    screenshot(
-        Path(args.screenshot),
+    saved = screenshot(
+        target,
         model,
         workload,
         gpu,
@@ -147,7 +166,9 @@ def _screenshot(args: argparse.Namespace, model: ModelSpec) -> int:
         deployment.engine,
         deployment.settings,
     )
-    print(f"saved {args.screenshot}")
+    if not saved:
+        raise BadInput(f"--screenshot: could not write {target}")
+    print(f"saved {target}")
     return EXIT_FITS
 
 
@@ -170,6 +191,8 @@ def _deployment(args: argparse.Namespace) -> Deployment:
         if not 0 < args.gpu_memory < 1e7:
             raise BadInput(f"--gpu-memory must be a positive number of GiB, got {args.gpu_memory}")
         capacity = round(args.gpu_memory * GIB)
+    if args.gpu is not None and not args.gpu.strip():
+        raise BadInput("--gpu needs a catalog id or name (see `vramscope gpus`), or auto")
     if args.gpu and args.gpu.lower() == "auto":
         every = args.gpus is None and args.tp is None and pp == 1  # as the window: all detected GPUs
         gpus = _detected_gpus(None if every else tp * pp, capacity)

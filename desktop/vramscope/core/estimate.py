@@ -115,6 +115,11 @@ def kv_bytes_per_token(arch: Architecture, dtype: KvDtype) -> int:
 def estimate(model: ModelSpec, workload: Workload, deployment: Deployment) -> Estimate:
     """Raises EngineSettingsError (a ValueError) for settings the engine refuses outright."""
     profile = engine_profile(deployment.engine)
+    if deployment.pipeline_parallel > model.architecture.num_layers:
+        raise EngineSettingsError(
+            f"pipeline parallel {deployment.pipeline_parallel} exceeds the {model.architecture.num_layers} layers: "
+            "some stages would hold none"
+        )
     profile.check(model, workload, deployment)
     plan = weight_plan(model, workload)
     dtype = resolve_kv_dtype(model, workload, deployment, plan.name)

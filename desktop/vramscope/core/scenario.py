@@ -11,13 +11,15 @@ from vramscope.core.precision import kv_dtype, weight_format
 
 MAX_CONTEXT = 10**9  # far past any model; keeps arithmetic and sliders sane
 MAX_BATCH = 10**7
+MAX_GPUS = 1024  # tensor x pipeline parallel: a bound on the per-rank loops
 
 
 def validation_message(exc: ValidationError) -> str:
     """'field: message' of the first error, which is what a person needs to fix."""
     first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "value"
-    return f"{where}: {first['msg']}"
+    message = str(first["ctx"]["error"]) if first["type"] == "value_error" and "ctx" in first else first["msg"]
+    where = ".".join(str(p) for p in first["loc"])
+    return f"{where}: {message}" if where else message
 
 
 class _Frozen(BaseModel):
@@ -129,8 +131,8 @@ class Deployment(_Frozen):
     one entry = that GPU for every rank; else one entry per rank."""
 
     gpus: tuple[GpuSpec, ...] = ()
-    tensor_parallel: PositiveInt = Field(default=1, le=1024)
-    pipeline_parallel: PositiveInt = Field(default=1, le=1024)
+    tensor_parallel: PositiveInt = Field(default=1, le=MAX_GPUS)
+    pipeline_parallel: PositiveInt = Field(default=1, le=MAX_GPUS)
     engine: Engine = Engine.TRANSFORMERS
     settings: EngineSettings = EngineSettings()
     draft: ModelSpec | None = None  # a draft model for speculative decoding, at its own format
@@ -141,6 +143,8 @@ class Deployment(_Frozen):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
+        if self.gpu_count > MAX_GPUS:
+            raise ValueError(f"{self.gpu_count:,} GPUs is beyond any deployment planned here (at most {MAX_GPUS:,})")
         if len(self.gpus) > 1 and len(self.gpus) != self.gpu_count:
             raise ValueError(
                 f"{len(self.gpus)} GPUs listed for tensor parallel {self.tensor_parallel} x pipeline "

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 from vramscope.core.estimate import estimate
-from vramscope.core.scenario import MAX_BATCH, Deployment, ModelSpec, Workload
+from vramscope.core.scenario import MAX_BATCH, MAX_CONTEXT, Deployment, ModelSpec, Workload
 
 Probe = Callable[[int], tuple[bool, float | None]]  # n -> (fits, slack: room left, in any unit)
 
@@ -57,7 +57,7 @@ def max_context(model: ModelSpec, workload: Workload, deployment: Deployment) ->
     or no capacity is known."""
     if not deployment.gpus or any(g.capacity_bytes is None for g in deployment.gpus):
         return None
-    top = model.architecture.max_context
+    top = min(model.architecture.max_context, MAX_CONTEXT)  # a config may claim more than a workload takes
     return _largest(1, top, _probe(model, workload, deployment, "context"))
 
 

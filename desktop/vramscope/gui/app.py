@@ -72,8 +72,8 @@ def screenshot(
     capacity: int | None,
     engine: Engine = Engine.TRANSFORMERS,
     settings: EngineSettings | None = None,
-) -> None:
-    """Render the window for one scenario offscreen and save it as PNG."""
+) -> bool:
+    """Render the window for one scenario offscreen and save it as PNG; whether the file was written."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = build_window(model)
     c = window.controller
@@ -98,5 +98,6 @@ def screenshot(
     window.show()
     app.processEvents()
     app.processEvents()  # the second pass settles layouts the first one changed (wrapped verdict lines)
-    window.grab().save(str(path), "PNG")
+    saved = window.grab().save(str(path), "PNG")
     window.close()
+    return bool(saved)

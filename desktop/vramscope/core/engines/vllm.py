@@ -125,10 +125,6 @@ class VllmProfile:
 
     def check(self, model: ModelSpec, workload: Workload, deployment: Deployment) -> None:
         check_tensor_parallel(model.architecture, deployment.tensor_parallel)
-        if deployment.pipeline_parallel > model.architecture.num_layers:
-            raise EngineSettingsError(
-                f"pipeline parallel {deployment.pipeline_parallel} exceeds the {model.architecture.num_layers} layers"
-            )
 
     def allocate(self, request: Request) -> Allocation:
         arch, deployment, workload, settings = request.arch, request.deployment, request.workload, request.settings
