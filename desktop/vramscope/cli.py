@@ -257,9 +257,9 @@ def _engine_settings(args: argparse.Namespace) -> EngineSettings:
 def _detected_gpus(count: int | None, capacity: int | None) -> tuple[GpuSpec, ...]:
     """`--gpu auto`: the first `count` detected GPUs (None: all of them) at their free memory; system
     memory when none."""
-    from vramscope.hardware.probe import probe, system_memory_device
+    from vramscope.hardware.probe import probe_with_timeout, system_memory_device
 
-    snapshot = probe()
+    snapshot = probe_with_timeout()
     usable = snapshot.usable_gpus()
     if not usable:
         ram = system_memory_device()
@@ -342,9 +342,9 @@ def _models(as_json: bool) -> int:
 
 
 def _probe(as_json: bool) -> int:
-    from vramscope.hardware.probe import probe
+    from vramscope.hardware.probe import probe_with_timeout
 
-    snapshot = probe()
+    snapshot = probe_with_timeout()
     if as_json:
         print(json.dumps(snapshot.model_dump(mode="json"), indent=2))
         return EXIT_FITS

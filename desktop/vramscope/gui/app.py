@@ -1,15 +1,17 @@
 """main(): the application, its window and the background probe."""
 
+import signal
 import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from vramscope.core.scenario import Engine, EngineSettings, ModelSpec, Workload
+from vramscope.crashlog import write_crash_log
 from vramscope.gui.controller import Controller
 from vramscope.gui.main_window import MainWindow, restore_settings
 from vramscope.hardware.catalog import find_gpu
@@ -20,10 +22,40 @@ from vramscope.sources.resolve import resolve_model
 DEFAULT_GPU = "nvidia-rtx-4090"
 
 
-def _excepthook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
-    text = "".join(traceback.format_exception(kind, error, tb))
-    print(text, file=sys.stderr)
-    QMessageBox.critical(None, "VRAM Scope", f"Something went wrong, the window keeps working:\n\n{error}")
+class CrashHandler:
+    """An error no code path expected: logged, shown in one dialog at a time with copyable details, and the
+    window keeps working. A second error while the dialog is open is logged only."""
+
+    def __init__(self) -> None:
+        self.showing = False
+
+    def __call__(self, kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            QApplication.quit()
+            return
+        error.__traceback__ = tb
+        path = write_crash_log(error, "window")
+        print(f"vramscope: internal error ({kind.__name__}: {error}); details in {path}", file=sys.stderr)
+        if self.showing:
+            return
+        self.showing = True
+        try:
+            box = QMessageBox(
+                QMessageBox.Icon.Critical, "VRAM Scope", "Something went wrong; the window keeps working."
+            )
+            box.setInformativeText(f"{kind.__name__}: {error}\n\nThe details are in {path}.")
+            box.setDetailedText("".join(traceback.format_exception(kind, error, tb)))
+            box.exec()
+        finally:
+            self.showing = False
+
+
+def _quit_on_ctrl_c(app: QApplication) -> None:
+    """Ctrl+C in the terminal quits: Python handles signals only when it runs, so wake it up often."""
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
 
 
 def build_window(
@@ -58,7 +90,9 @@ def start() -> MainWindow:
 
 def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
-    sys.excepthook = _excepthook
+    sys.excepthook = CrashHandler()
+    if isinstance(app, QApplication):
+        _quit_on_ctrl_c(app)
     _window = start()  # held until the event loop ends
     return app.exec()
 

@@ -118,6 +118,13 @@ class Controller(QObject):
             self.error_changed.emit(validation_message(exc) if isinstance(exc, ValidationError) else str(exc))
             self.estimate_changed.emit(self.result)  # puts the widgets back on the scenario still shown
             return
+        except Exception as exc:  # a bug: the scenario shown stays the one computed, the details are logged
+            from vramscope.crashlog import write_crash_log
+
+            path = write_crash_log(exc, f"computing {scenario.model.name}")
+            self.error_changed.emit(f"Internal error ({type(exc).__name__}); this change was undone. Details: {path}")
+            self.estimate_changed.emit(self.result)
+            return
         old_model = self.scenario.model
         self.scenario, self.result = scenario, result
         if scenario.model is not old_model:

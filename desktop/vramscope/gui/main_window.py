@@ -31,8 +31,8 @@ from vramscope.gui.widgets.gpu_panel import GpuPanel
 from vramscope.gui.widgets.model_panel import ModelPanel
 from vramscope.gui.widgets.verdict import VerdictPanel
 from vramscope.gui.widgets.workload_panel import WorkloadPanel
-from vramscope.gui.workers import ProbeWorker, start_probe
-from vramscope.hardware.probe import HardwareSnapshot
+from vramscope.gui.workers import Job
+from vramscope.hardware.probe import PROBE_TIMEOUT_S, HardwareSnapshot, ProbeStatus
 from vramscope.report import markdown
 from vramscope.sources.presets import find_preset, load_preset
 from vramscope.sources.resolve import resolve_model
@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
         self.chart_placeholder = QLabel("Loading chart…")
         self.chart_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._chart_pending = defer_chart
-        self.probe_worker: ProbeWorker | None = None  # held while the probe runs
+        self.probe_worker: Job | None = None  # held while the probe runs
         self.verdict = VerdictPanel()
         side = QVBoxLayout()
         for panel in (self.model_panel, self.custom_panel, self.workload_panel, self.engine_panel, self.gpu_panel):
@@ -273,7 +273,21 @@ class MainWindow(QMainWindow):
         if self.probe is None or self.probe_worker is not None:
             return
         self.statusBar().showMessage("Detecting GPUs…", 3000)
-        self.probe_worker = start_probe(self.probe, self.on_probe_finished)
+        job = Job(self.probe, "probing the GPUs", self)
+        job.job_finished.connect(self.on_probe_finished)
+        self.probe_worker = job.start()
+        QTimer.singleShot(round(PROBE_TIMEOUT_S * 1000), lambda: self._on_probe_timeout(job))
+
+    def _on_probe_timeout(self, job: Job) -> None:
+        """nvmlInit has no time limit: a driver that does not answer becomes a status, not a wait."""
+        if job is self.probe_worker and not job.done:
+            self.on_probe_finished(
+                HardwareSnapshot(
+                    status=ProbeStatus.ERROR,
+                    message=f"The NVIDIA driver did not answer within {PROBE_TIMEOUT_S:g} s: check nvidia-smi and "
+                    "the system log, then View → Refresh GPUs.",
+                )
+            )
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -302,7 +316,10 @@ class MainWindow(QMainWindow):
     def _export_png(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export chart", "vramscope-chart.png", "PNG images (*.png)")
         if path and self.chart is not None:
-            self.chart.grab().save(path, "PNG")
+            if self.chart.grab().save(path, "PNG"):
+                self.statusBar().showMessage(f"Chart saved to {path}", 5000)
+            else:
+                self.statusBar().showMessage(f"Could not write {path}", 8000)
 
     def save_settings(self) -> None:
         if self.settings is None:
@@ -344,6 +361,6 @@ def restore_settings(window: MainWindow, settings: QSettings) -> None:
         count = settings.value("gpu_count")
         if count is not None and str(count).isdigit():
             c.set_gpu_count(min(64, max(1, int(str(count)))))
-    except (ValueError, TypeError, KeyError, AttributeError):
-        pass  # settings from another version or a broken file: start from the defaults
+    except Exception:  # settings from another version or a broken file: start from the defaults
+        window.statusBar().showMessage("The saved settings could not be read; starting from the defaults", 5000)
     window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from vramscope.core.scenario import ModelSpec
-from vramscope.gui.workers import ReadWorker
+from vramscope.gui.workers import Job
 from vramscope.sources.resolve import resolve_model
 
 MAX_RECENT = 8
@@ -34,7 +34,8 @@ class ModelOpener(QObject):
         self.settings = settings
         self.read_model = read_model
         self.request = 0  # the read whose answer is still wanted
-        self.worker: ReadWorker | None = None
+        self.job: Job | None = None
+        self.source = ""
         self.recent: list[str] = self._load_recent()
 
     def _load_recent(self) -> list[str]:
@@ -44,24 +45,24 @@ class ModelOpener(QObject):
         return [v for v in value if isinstance(v, str)][:MAX_RECENT] if isinstance(value, list) else []
 
     def open(self, source: str) -> None:
-        from PySide6.QtCore import QThreadPool
-
         self.request += 1
-        self.worker = ReadWorker(self.request, source, self.read_model)
-        self.worker.signals.read_finished.connect(self._on_worker_read_finished)
-        self.worker.signals.read_failed.connect(self._on_worker_read_failed)
+        request = self.request
+        self.source = source
+        self.job = Job(lambda: self.read_model(source), f"reading {source}", self)
+        self.job.job_finished.connect(lambda model: self._on_job_finished(request, model))
+        self.job.job_failed.connect(lambda message: self._on_job_failed(request, message))
         self.busy_changed.emit(source)
-        QThreadPool.globalInstance().start(self.worker)
+        self.job.start()
 
     def cancel(self) -> None:
         """Forget the read under way: its answer, when it comes, is dropped."""
         self.request += 1
         self.busy_changed.emit("")
 
-    def _on_worker_read_finished(self, request: int, model: ModelSpec) -> None:
-        if request != self.request or self.worker is None:
+    def _on_job_finished(self, request: int, model: ModelSpec) -> None:
+        if request != self.request:
             return
-        source = self.worker.source
+        source = self.source
         self.busy_changed.emit("")
         self.recent = [source, *(r for r in self.recent if r != source)][:MAX_RECENT]
         if self.settings is not None:
@@ -69,7 +70,7 @@ class ModelOpener(QObject):
         self.recent_changed.emit(self.recent)
         self.model_opened.emit(model)
 
-    def _on_worker_read_failed(self, request: int, message: str) -> None:
+    def _on_job_failed(self, request: int, message: str) -> None:
         if request == self.request:
             self.busy_changed.emit("")
             self.open_failed.emit(message)

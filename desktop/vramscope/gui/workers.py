@@ -1,63 +1,49 @@
-"""Work off the GUI thread: it returns plain data through signals and never touches widgets."""
+"""Work off the GUI thread: one template, a Job, that runs a function in a daemon thread and hands back its
+result or its error in words through queued signals. A daemon thread never holds the app open: a read
+stuck on a hung network share or a driver stuck in nvmlInit is abandoned when the window closes."""
 
+import threading
 from collections.abc import Callable
+from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 
-from vramscope.core.scenario import ModelSpec
-from vramscope.hardware.probe import HardwareSnapshot
 from vramscope.sources.errors import ModelFileError
 
 
-class ProbeSignals(QObject):
+class Job(QObject):
     """Signals:
-    probe_finished(HardwareSnapshot)
+    job_finished(object): what the function returned
+    job_failed(str): why it did not, in words (a reader's ModelFileError as it is; anything else named
+        as unexpected, with its details logged)
     """
 
-    probe_finished = Signal(object)
+    job_finished = Signal(object)
+    job_failed = Signal(str)
 
+    def __init__(self, work: Callable[[], Any], what: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.work, self.what = work, what
+        self.done = False
 
-class ProbeWorker(QRunnable):
-    def __init__(self, probe: Callable[[], HardwareSnapshot]) -> None:
-        super().__init__()
-        self.probe = probe
-        self.signals = ProbeSignals()
+    def start(self) -> "Job":
+        threading.Thread(target=self._run, name=f"vramscope: {self.what}", daemon=True).start()
+        return self
 
-    def run(self) -> None:
-        self.signals.probe_finished.emit(self.probe())  # probe() never raises
-
-
-def start_probe(probe: Callable[[], HardwareSnapshot], on_finished: Callable[[HardwareSnapshot], None]) -> ProbeWorker:
-    worker = ProbeWorker(probe)
-    worker.signals.probe_finished.connect(on_finished)
-    QThreadPool.globalInstance().start(worker)
-    return worker
-
-
-class ReadSignals(QObject):
-    """Signals:
-    read_finished(int, ModelSpec): the request number and the model
-    read_failed(int, str): the request number and what went wrong, in words
-    """
-
-    read_finished = Signal(int, object)
-    read_failed = Signal(int, str)
-
-
-class ReadWorker(QRunnable):
-    """Reads a model (folder, GGUF, Hub id) off the GUI thread; only ModelFileError is expected."""
-
-    def __init__(self, request: int, source: str, read_model: Callable[[str], ModelSpec]) -> None:
-        super().__init__()
-        self.request, self.source, self.read_model = request, source, read_model
-        self.signals = ReadSignals()
-
-    def run(self) -> None:
+    def _run(self) -> None:
         try:
-            model = self.read_model(self.source)
+            result = self.work()
         except ModelFileError as exc:
-            self.signals.read_failed.emit(self.request, str(exc))
-        except Exception as exc:  # a reader bug must not kill the app: say it, keep going
-            self.signals.read_failed.emit(self.request, f"unexpected error reading {self.source}: {exc!r}")
+            self._fail(str(exc))
+        except Exception as exc:  # a bug must not kill the app: say it, log it, keep going
+            from vramscope.crashlog import write_crash_log
+
+            path = write_crash_log(exc, self.what)
+            self._fail(f"unexpected error {self.what}: {exc!r} (details in {path})")
         else:
-            self.signals.read_finished.emit(self.request, model)
+            self.done = True
+            self.job_finished.emit(result)
+
+    def _fail(self, message: str) -> None:
+        self.done = True
+        self.job_failed.emit(message)

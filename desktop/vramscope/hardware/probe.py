@@ -169,6 +169,28 @@ _INIT_MESSAGES = {
 }
 
 
+PROBE_TIMEOUT_S = 15.0  # nvmlInit has no time limit of its own: a wedged driver would hang for ever
+
+
+def probe_with_timeout(timeout: float = PROBE_TIMEOUT_S) -> HardwareSnapshot:
+    """probe() in a daemon thread that is abandoned if the driver does not answer in time."""
+    import threading
+
+    answer: list[HardwareSnapshot] = []
+    worker = threading.Thread(target=lambda: answer.append(probe()), name="vramscope-probe", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if answer:
+        return answer[0]
+    ram = system_memory_device()
+    return HardwareSnapshot(
+        status=ProbeStatus.ERROR,
+        message=f"The NVIDIA driver did not answer within {timeout:g} s (a wedged driver or GPU): "
+        "check nvidia-smi and the system log. Falling back to system memory.",
+        devices=(ram,) if ram else (),
+    )
+
+
 def probe(sysfs: Path = Path("/sys"), meminfo: Path = Path("/proc/meminfo")) -> HardwareSnapshot:
     """Detect the devices of this machine. Never raises."""
     try:
@@ -264,39 +286,58 @@ def _call(nvml: ModuleType, fn: Any, *args: Any) -> Any:
         return None
 
 
+_V1_FALLBACK = ("FunctionNotFound", "ArgumentVersionMismatch", "NotSupported", "InvalidArgument")
+
+
 def _memory(nvml: ModuleType, handle: Any) -> tuple[Any, bool]:
-    """NVML memory info v2 (reserved separate) where the driver has it, else v1."""
+    """NVML memory info v2 (reserved separate) where the driver has it, else v1: an old driver answers the
+    v2 call with FunctionNotFound, ArgumentVersionMismatch, NotSupported or InvalidArgument."""
     try:
         return nvml.nvmlDeviceGetMemoryInfo(handle, version=nvml.nvmlMemory_v2), True
-    except nvml.NVMLError_FunctionNotFound:
+    except (TypeError, AttributeError):  # bindings without the version argument or the v2 constant
         return nvml.nvmlDeviceGetMemoryInfo(handle), False
-    except TypeError:  # bindings without the version argument
+    except nvml.NVMLError as exc:
+        if type(exc).__name__.removeprefix("NVMLError_") not in _V1_FALLBACK:
+            raise
         return nvml.nvmlDeviceGetMemoryInfo(handle), False
+
+
+def _unusable(i: int, name: str, exc: Exception) -> list[Device]:
+    """A GPU NVML cannot answer for: shown with its reason, while the others stay usable."""
+    kind = type(exc).__name__.removeprefix("NVMLError_")
+    if kind in ("GpuIsLost", "Unknown", "Timeout"):
+        why = f"is not responding ({exc}) and was left out: check the system log, reboot."
+    elif kind == "NoPermission":
+        why = "cannot be queried: not permitted (check access to its /dev/nvidia* device)."
+    elif kind == "InsufficientPower":
+        why = "reports insufficient power: check its power cables."
+    else:
+        why = f"could not be queried ({exc}) and was left out."
+    return [Device(kind=DeviceKind.NVIDIA, index=i, name=name, healthy=False, notes=(f"GPU {i} ({name}) {why}",))]
 
 
 def _nvidia_device(nvml: ModuleType, i: int) -> list[Device]:
+    name = f"GPU {i}"
     try:
         handle = nvml.nvmlDeviceGetHandleByIndex(i)
         name = str(nvml.nvmlDeviceGetName(handle))
-    except (nvml.NVMLError_GpuIsLost, nvml.NVMLError_Unknown) as exc:
-        return [
-            Device(
-                kind=DeviceKind.NVIDIA,
-                index=i,
-                name=f"GPU {i}",
-                healthy=False,
-                notes=(f"GPU {i} is not responding ({exc}) and was left out: check the system log, reboot.",),
-            )
-        ]
+        return _query_device(nvml, handle, i, name)
+    except nvml.NVMLError as exc:
+        return _unusable(i, name, exc)
+
+
+def _query_device(nvml: ModuleType, handle: Any, i: int, name: str) -> list[Device]:
     fields: dict[str, Any] = {"kind": DeviceKind.NVIDIA, "index": i, "name": name}
     notes: list[str] = []
     try:
         mem, v2 = _memory(nvml, handle)
         if not mem.total:
             raise nvml.NVMLError_NotSupported()
-        fields.update(total_bytes=int(mem.total), used_bytes=int(mem.used), free_bytes=int(mem.free))
+        total = int(mem.total)
+        free = min(max(0, int(mem.free)), total)  # a driver's odd reading must not give negative memory
+        fields.update(total_bytes=total, used_bytes=max(0, int(mem.used)), free_bytes=free)
         if v2:
-            fields["reserved_bytes"] = int(mem.reserved)
+            fields["reserved_bytes"] = max(0, int(mem.reserved))
     except nvml.NVMLError_NotSupported:
         if _UNIFIED_NAMES.search(name):
             ram = system_memory_device(Path("/proc/meminfo"))
@@ -306,16 +347,6 @@ def _nvidia_device(nvml: ModuleType, i: int) -> list[Device]:
             notes.append("NVML reports no memory for this unified-memory GPU: system RAM is used instead.")
         else:
             notes.append("NVML does not report this GPU's memory.")
-    except (nvml.NVMLError_GpuIsLost, nvml.NVMLError_Unknown) as exc:
-        return [
-            Device(
-                kind=DeviceKind.NVIDIA,
-                index=i,
-                name=name,
-                healthy=False,
-                notes=(f"GPU {i} ({name}) is not responding ({exc}) and was left out: check the system log, reboot.",),
-            )
-        ]
     except nvml.NVMLError_NoPermission:
         notes.append("Not permitted to read this GPU's memory.")
     fields["uuid"] = _call(nvml, nvml.nvmlDeviceGetUUID, handle)
