@@ -15,7 +15,7 @@ from vramscope.sources.errors import ModelFileError
 from vramscope.sources.files import read_limited
 from vramscope.sources.json_object import json_object
 
-_MAX_CONFIG_BYTES = 4 * 1024 * 1024  # real configs are a few KiB; refuse anything huge
+MAX_CONFIG_BYTES = 4 * 1024 * 1024  # real configs are a few KiB; refuse anything huge
 
 # Defaults that transformers' config classes supply when a key is absent.
 _TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -40,7 +40,7 @@ _QKV_BIAS_ALWAYS = {"qwen2", "qwen2_moe", "qwen2_vl"}
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """Load a config.json as a dict, turning every failure into one ModelFileError."""
-    return json_object(read_limited(path, _MAX_CONFIG_BYTES, path.name), path.name)
+    return json_object(read_limited(path, MAX_CONFIG_BYTES, path.name), path.name)
 
 
 class _Keys:

@@ -76,6 +76,7 @@ def read_model_folder(folder: Path) -> ModelSpec:
         return spec
     layout = CheckpointLayout.of(config, spec.architecture)
     stored = [stored_tensor(raw, layout) for path in files for raw in read_header(path)[0]]
+    check_shapes(stored, spec.architecture)
     inventory = TensorInventory(tuple(stored), len(files), "safetensors", spec.native_format)
     return spec.model_copy(
         update={
@@ -84,6 +85,27 @@ def read_model_folder(folder: Path) -> ModelSpec:
             "source_detail": f"{folder}: config.json + {inventory.describe()}",
         }
     )
+
+
+# The dense decoder matrices whose shape config.json fixes: a file that disagrees is not this model
+_CHECKED_ROLES = {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"}
+
+
+def check_shapes(stored: list[StoredTensor], arch: Architecture) -> None:
+    """Refuse a file whose tensors contradict its config (a q_proj of [0, 2^200] would count as nothing)."""
+    expected = {
+        (t.layer, t.role): t.shape for t in arch.tensors() if t.role in _CHECKED_ROLES and len(t.shape) == 2
+    }
+    for s in stored:
+        t = s.tensor
+        if not s.is_parameter or len(t.shape) != 2:
+            continue
+        want = expected.get((t.layer, t.role))
+        if want is not None and t.shape != want and t.shape != want[::-1]:
+            raise ModelFileError(
+                f"tensor {t.name[:80]} has shape {list(t.shape)} where config.json implies {list(want)}: "
+                "the weights do not match the config"
+            )
 
 
 class CheckpointLayout(NamedTuple):

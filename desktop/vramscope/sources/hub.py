@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from vramscope.core.inventory import TensorInventory
 from vramscope.core.scenario import ModelSpec, Source
 from vramscope.sources.errors import ModelFileError
-from vramscope.sources.hf_config import read_config_file
+from vramscope.sources.hf_config import MAX_CONFIG_BYTES, read_config_file
 from vramscope.sources.hf_folder import CheckpointLayout, spec_from_config, stored_tensor
 from vramscope.sources.json_object import json_object
 from vramscope.sources.safetensors_file import RawTensor
@@ -35,14 +35,44 @@ def cache_dir() -> Path:
     return Path(base) / "vramscope" / "hub"
 
 
-def fetch_hub_model(repo_id: str, endpoint: str | None = None, cache: Path | None = None) -> ModelSpec:
-    """config.json + safetensors headers of `repo_id`; cached answers when offline."""
-    from huggingface_hub.errors import HFValidationError
+HUB_DEADLINE_S = 30.0  # the whole look-up: name resolution, connection and proxies have no limit of their own
 
+
+def fetch_hub_model(
+    repo_id: str, endpoint: str | None = None, cache: Path | None = None, deadline: float = HUB_DEADLINE_S
+) -> ModelSpec:
+    """config.json + safetensors headers of `repo_id`; cached answers when offline. The look-up runs in a
+    daemon thread that is abandoned after `deadline` seconds, so no network state can hang the caller."""
     if not is_hub_id(repo_id):
         raise ModelFileError(f"'{repo_id}' is not a Hub id (organisation/name)")
+    import threading
+
+    outcome: list[ModelSpec | BaseException] = []
+
+    def look_up() -> None:
+        try:
+            outcome.append(_fetch_checked(repo_id, endpoint, cache or cache_dir()))
+        except BaseException as exc:  # handed to the caller's thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=look_up, name=f"vramscope hub {repo_id}", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if not outcome:
+        raise ModelFileError(
+            f"the Hugging Face Hub did not answer within {deadline:g} s for '{repo_id}' (name lookup, connection "
+            "or proxy): check the network, or open a local model folder"
+        )
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def _fetch_checked(repo_id: str, endpoint: str | None, cache: Path) -> ModelSpec:
+    from huggingface_hub.errors import HFValidationError
+
     try:
-        return _fetch(repo_id, endpoint, cache or cache_dir())
+        return _fetch(repo_id, endpoint, cache)
     except HFValidationError as exc:
         raise ModelFileError(f"'{repo_id}' is not a valid Hub id: {exc}") from None
 
@@ -136,6 +166,7 @@ def _config_path(repo_id: str, endpoint: str | None, cache: Path, online: bool) 
     failure: Exception | None = None
     if online:
         try:
+            _check_size(repo_id, endpoint)
             return Path(hf_hub_download(repo_id, "config.json", endpoint=endpoint, cache_dir=cache / "files"))
         except _hub_errors() as exc:
             if isinstance(exc, errors.RepositoryNotFoundError | errors.GatedRepoError | errors.EntryNotFoundError):
@@ -145,6 +176,15 @@ def _config_path(repo_id: str, endpoint: str | None, cache: Path, online: bool) 
         return Path(hf_hub_download(repo_id, "config.json", cache_dir=cache / "files", local_files_only=True))
     except _hub_errors():
         raise ModelFileError(_message(repo_id, failure)) from None
+
+
+def _check_size(repo_id: str, endpoint: str | None) -> None:
+    """Ask the size first: a hostile repository's 300 MB "config.json" is refused before it is written."""
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
+    size = get_hf_file_metadata(hf_hub_url(repo_id, "config.json", endpoint=endpoint)).size
+    if size is not None and size > MAX_CONFIG_BYTES:
+        raise ModelFileError(f"'{repo_id}' has a config.json of {size:,} bytes: too large to be a model config")
 
 
 def _safetensors_headers(
