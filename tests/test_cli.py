@@ -240,3 +240,44 @@ def test_draft_model_flag(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert any(s["label"] == "Draft weights" for s in doc["per_gpu"][0]["segments"])
     assert '"model": "meta-llama/Llama-3.2-1B"' in doc["launch_command"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--tp", "1024", "--pp", "1024"),
+        ("--pp", "40"),
+        ("--gpu", ""),
+        ("--weights", ""),
+        ("--context", "0"),
+        ("--context", str(10**12)),
+        ("--batch", "-3"),
+        ("--gpu-memory", "nan"),
+        ("--gpu-util", "7"),
+        ("--ubatch", "0"),
+        ("--images", "-1"),
+        ("--mem-fraction", "-1"),
+        ("--max-num-seqs", "0"),
+        ("--tensor-split", ","),
+    ],
+)
+def test_absurd_values_are_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], args: tuple[str, ...]) -> None:
+    code, _, err = run(capsys, "estimate", "llama-3.1-8b", *args)
+    assert code == 2
+    assert err.startswith("vramscope: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_bug_exits_3_and_says_where_its_details_are(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import vramscope.cli
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(vramscope.cli, "analyse", broken)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    code, _, err = run(capsys, "estimate", "llama-3.1-8b")
+    assert code == 3
+    assert "internal error (ZeroDivisionError: a bug)" in err and str(tmp_path) in err
+    assert "Traceback" in (tmp_path / "vramscope" / "vramscope.log").read_text()

@@ -36,6 +36,8 @@ CONFIGS = ROOT / "tests" / "data" / "configs"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vramscope-crosscheck"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 LENGTHS = (32, 64, 128)
+LONG_LENGTHS = (1024, 2048)  # only for models with a window or compression at or below LONG_WINDOW
+LONG_WINDOW = 1024
 VOCAB = 1000
 # model_type values transformers does not register but whose checkpoints name a class it has
 TYPE_ALIASES = {"kimi_k2": "deepseek_v3"}
@@ -66,15 +68,15 @@ def _tensors(obj: Any, seen: set[int]) -> list[Any]:
     return []
 
 
-def _cache_layers(cache: Any) -> list[tuple[int, list[Any]]]:
-    """(elements, tensors) held by each layer of a transformers cache object."""
+def _cache_layers(cache: Any) -> list[tuple[int, int, list[Any]]]:
+    """(elements, bytes as stored, tensors) held by each layer of a transformers cache object."""
     layers = getattr(cache, "layers", None)
     if layers is None:
         raise TypeError(f"cache {type(cache).__name__} has no .layers")
     out = []
     for layer in layers:
         tensors = _tensors(dict(vars(layer)), set())
-        out.append((sum(t.numel() for t in tensors), tensors))
+        out.append((sum(t.numel() for t in tensors), sum(t.numel() * t.element_size() for t in tensors), tensors))
     return out
 
 
@@ -173,8 +175,12 @@ def _shrunk(text_config: Any, keep: int) -> Any:
     for key, value in list(data.items()):
         if isinstance(value, list | str) and len(value) == full_layers and key != "model_type":
             data[key] = value[:keep]
+        elif isinstance(value, dict) and value and all(str(k).isdigit() for k in value):  # Gemma 4 per_layer_config
+            data[key] = {k: v for k, v in value.items() if int(k) < keep}
     data["num_hidden_layers"] = keep
-    data["vocab_size"] = VOCAB
+    for key in ("vocab_size", "vocab_size_per_layer_input"):
+        if key in data:
+            data[key] = VOCAB
     for key in ("pad_token_id", "bos_token_id", "eos_token_id"):
         if key in data:
             data[key] = None
@@ -208,6 +214,7 @@ def _measure_cache(text_config: Any, notes: list[str]) -> dict[str, Any]:
     torch.manual_seed(0)
     model = AutoModel.from_config(small, dtype=torch.bfloat16).eval()
     sizes: dict[int, list[int]] = {}
+    stored: dict[int, list[int]] = {}
     dtypes: set[str] = set()
     shapes: dict[int, list[str]] = {}
     for length in LENGTHS:
@@ -215,23 +222,46 @@ def _measure_cache(text_config: Any, notes: list[str]) -> dict[str, Any]:
         with torch.no_grad():
             out = model(input_ids=ids, use_cache=True)
         layers = _cache_layers(out.past_key_values)
-        sizes[length] = [n for n, _ in layers]
-        for n, tensors in layers:
+        sizes[length] = [n for n, _, _ in layers]
+        stored[length] = [n for _, n, _ in layers]
+        for _, _, tensors in layers:
             dtypes.update(str(t.dtype).replace("torch.", "") for t in tensors)
         if length == LENGTHS[-1]:
-            shapes = {i: [str(tuple(t.shape)) for t in ts] for i, (_, ts) in enumerate(layers)}
+            shapes = {i: [f"{tuple(t.shape)} {t.dtype}" for t in ts] for i, (_, _, ts) in enumerate(layers)}
+    windows = [int(label.split("window=")[1].rstrip(")")) for label in small_labels if "window=" in label]
+    long = any(w <= LONG_WINDOW for w in windows) or any("compress" in label for label in small_labels)
+    if long:
+        for length in LONG_LENGTHS:
+            ids = torch.randint(3, VOCAB, (1, length))
+            with torch.no_grad():
+                out = model(input_ids=ids, use_cache=True)
+            layers = _cache_layers(out.past_key_values)
+            sizes[length] = [n for n, _, _ in layers]
+            stored[length] = [n for _, n, _ in layers]
     a, b, c = LENGTHS
     per_type: dict[str, dict[str, Any]] = {}
     for i, label in enumerate(small_labels):
         grow = (sizes[b][i] - sizes[a][i]) / (b - a)
         grow_late = (sizes[c][i] - sizes[b][i]) / (c - b)
         state = sizes[a][i] - grow * a
+        stored_grow = (stored[b][i] - stored[a][i]) / (b - a)
         entry = per_type.setdefault(
             label,
-            {"kv_bytes_per_token_bf16": 2 * grow, "state_bytes_per_sequence_bf16": 2 * state, "shapes_T128": shapes[i]},
+            {
+                "kv_bytes_per_token_bf16": 2 * grow,
+                "state_bytes_per_sequence_bf16": 2 * state,
+                "kv_bytes_per_token_as_stored": stored_grow,
+                "state_bytes_per_sequence_as_stored": stored[a][i] - stored_grow * a,
+                "shapes_T128": shapes[i],
+            },
         )
         if grow_late != grow:
             entry["note"] = f"growth per token falls from {grow:g} to {grow_late:g} elements once T > {b}: window"
+        if long:
+            x, y = LONG_LENGTHS
+            far = (sizes[y][i] - sizes[x][i]) / (y - x)
+            entry["kv_bytes_per_token_bf16_beyond_window"] = 2 * far
+            entry["fixed_bytes_bf16_beyond_window"] = 2 * (sizes[x][i] - far * x)
     return {
         "per_type": per_type,
         "counts": {label: labels.count(label) for label in dict.fromkeys(labels)},

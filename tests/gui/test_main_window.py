@@ -237,3 +237,37 @@ def test_limits_follow_once_the_slider_rests(window: MainWindow, qtbot: QtBot) -
     best = max_context(c.model, c.workload, c.deployment())
     batch = max_batch(c.model, c.workload, c.deployment())
     assert f"Largest context that fits: {best:,} · largest batch: {batch:,}" in window.verdict.details.text()
+
+
+def test_deeply_nested_settings_do_not_stop_the_window(qtbot: QtBot, tmp_path: Path) -> None:
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    settings.setValue("workload", "[" * 100_000 + "]" * 100_000)
+    w = build_window(settings=settings)
+    qtbot.addWidget(w)
+    restore_settings(w, settings)
+    assert w.controller.workload.context == 8192
+    assert "could not be read" in w.statusBar().currentMessage()
+
+
+def test_an_internal_error_is_undone_and_said(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import vramscope.gui.controller as controller_module
+
+    shown = window.controller.result
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    monkeypatch.setattr(controller_module, "analyse", lambda *a, **k: 1 / 0)
+    window.workload_panel.context_spin.setValue(4096)
+    assert window.controller.result is shown  # state and result still agree
+    assert window.workload_panel.context_spin.value() == shown.workload.context
+    assert window.statusBar().currentMessage().startswith("Internal error (ZeroDivisionError)")
+
+
+def test_absurd_values_in_the_controls_are_refused_with_a_message(window: MainWindow) -> None:
+    c = window.controller
+    c.set_workload(context=10**12)
+    assert c.workload.context == 8192 and "context" in window.statusBar().currentMessage()
+    c.set_engine_settings(gpu_memory_utilization=7)
+    assert c.settings.gpu_memory_utilization == 0.9
+    c.set_gpu_count(10**6)
+    assert c.gpu_count == 1 and "GPUs" in window.statusBar().currentMessage()

@@ -3,10 +3,31 @@
 import types
 from typing import Any
 
+ERRORS = (
+    "Uninitialized",
+    "InvalidArgument",
+    "NotSupported",
+    "NoPermission",
+    "NotFound",
+    "InsufficientPower",
+    "DriverNotLoaded",
+    "Timeout",
+    "LibraryNotFound",
+    "FunctionNotFound",
+    "GpuIsLost",
+    "LibRmVersionMismatch",
+    "ArgumentVersionMismatch",
+    "Unknown",
+)
+
 
 def make_fake_pynvml(
-    devices: list[dict[str, Any]], init_error: str | None = None, v1_only: bool = False
+    devices: list[dict[str, Any]],
+    init_error: str | None = None,
+    v1_only: bool = False,
+    fail: dict[str, tuple[str, int | None]] | None = None,
 ) -> types.ModuleType:
+    """`fail` makes a call raise: {"nvmlDeviceGetName": ("NotFound", 1)} fails it for device 1 (None: all)."""
     m = types.ModuleType("pynvml")
 
     class NVMLError(Exception):
@@ -16,17 +37,7 @@ def make_fake_pynvml(
             return type(self).__name__.removeprefix("NVMLError_")
 
     m.NVMLError = NVMLError  # type: ignore[attr-defined]
-    for name in (
-        "Uninitialized",
-        "NotSupported",
-        "NoPermission",
-        "DriverNotLoaded",
-        "LibraryNotFound",
-        "FunctionNotFound",
-        "GpuIsLost",
-        "LibRmVersionMismatch",
-        "Unknown",
-    ):
+    for name in ERRORS:
         setattr(m, f"NVMLError_{name}", type(f"NVMLError_{name}", (NVMLError,), {}))
     m.NVMLLibraryMismatchError = type("NVMLLibraryMismatchError", (Exception,), {})  # type: ignore[attr-defined]
     m.nvmlMemory_v2, m.NVML_CLOCK_MEM, m.NVML_DEVICE_MIG_ENABLE = 0x02000028, 2, 1  # type: ignore[attr-defined]
@@ -101,6 +112,16 @@ def make_fake_pynvml(
         ],
         state=state,
     )
+    for call, (error, index) in (fail or {}).items():
+        original = getattr(m, call)
+
+        def failing(*args: Any, _original: Any = original, _error: str = error, _index: int | None = index) -> Any:
+            target = args[0] if args else None  # a device index, or the device's dict as its handle
+            if _index is None or target == _index or target is devices[_index]:
+                raise err(_error)
+            return _original(*args)
+
+        setattr(m, call, failing)
     return m
 
 

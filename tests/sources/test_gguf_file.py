@@ -133,3 +133,33 @@ def test_fuzz_mutated_header(tmp_path: Path, tiny_gguf: Path, position: int, pat
     path.write_bytes(bytes(blob))
     with contextlib.suppress(ModelFileError):
         read_gguf(path)
+
+
+def test_a_key_given_twice_is_refused(tmp_path: Path) -> None:
+    arch_key = key("general.architecture", 8, struct.pack("<Q", 5) + b"llama")
+    path = tmp_path / "twice.gguf"
+    path.write_bytes(header(n_keys=2) + arch_key + arch_key + bytes(32))
+    with pytest.raises(ModelFileError, match="appears twice"):
+        read_gguf(path)
+
+
+def test_nested_arrays_cannot_make_memory_grow_with_the_file() -> None:
+    """Inner arrays are kept as Python numbers only up to a budget for the whole header; past it they are
+    counted (a GGUF of nested arrays used to take about 8 bytes of memory per byte of file)."""
+    from vramscope.sources.gguf_file import MAX_KEPT, _Counted, _Cursor, _parse
+
+    inner = struct.pack("<IQ", 5, 16) + bytes(16 * 4)
+    outer = struct.pack("<IQ", 9, 20_000) + inner * 20_000  # 320,000 numbers, a few MB of file
+    blob = header(n_keys=4) + b"".join(key(f"k{i}", 9, outer) for i in range(4)) + bytes(32)
+    cursor = _Cursor(blob, "nested.gguf")
+    metadata, _ = _parse(cursor)
+    assert cursor.kept <= MAX_KEPT < 4 * 320_000
+    assert isinstance(metadata["k3"][-1], _Counted)  # the last arrays were only counted
+
+
+def test_a_fractional_block_count_is_refused() -> None:
+    from vramscope.sources.gguf_file import architecture_from_gguf
+
+    meta = {"llama.block_count": 2.5, "llama.embedding_length": 64, "llama.attention.head_count": 4}
+    with pytest.raises(ModelFileError, match="block_count is malformed"):
+        architecture_from_gguf(meta, "llama", tied=True)

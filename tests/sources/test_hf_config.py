@@ -190,3 +190,44 @@ def test_deep_nesting_is_refused(tmp_path: Path) -> None:
     path.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(ModelFileError):
         read_config_file(path)
+
+
+HOSTILE_BASE = {
+    "model_type": "llama",
+    "hidden_size": 64,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "intermediate_size": 128,
+    "vocab_size": 256,
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"num_hidden_layers": 1_000_000_000}, "beyond any real model"),
+        ({"tie_word_embeddings": "false"}, "must be true or false"),
+        ({"num_key_value_heads": 3}, r"num_key_value_heads \(3\) must divide num_attention_heads \(4\)"),
+        (
+            {
+                "model_type": "gemma3",
+                "vision_config": {
+                    "hidden_size": 8,
+                    "intermediate_size": 8,
+                    "num_hidden_layers": 10**9,
+                    "patch_size": 1,
+                    "image_size": 2,
+                },
+            },
+            "impossible model",
+        ),
+    ],
+)
+def test_hostile_configs_end_at_once(change: dict[str, object], message: str) -> None:
+    import time
+
+    start = time.monotonic()
+    with pytest.raises(ModelFileError, match=message):
+        architecture_from_config({**HOSTILE_BASE, **change})
+    assert time.monotonic() - start < 2  # a guard against building a billion layers, not a benchmark

@@ -80,3 +80,35 @@ def test_real_hub() -> None:
         pytest.skip("set VRAMSCOPE_NETWORK_TESTS=1 to look up a model on the real Hub")
     model = fetch_hub_model("HuggingFaceTB/SmolLM2-135M")
     assert model.parameter_count() == 134_515_008
+
+
+def test_a_hub_that_never_answers_is_given_up_on(tmp_path: Path) -> None:
+    """A local server that accepts connections and stays silent: the look-up ends at its deadline."""
+    import socket
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        start = time.monotonic()
+        with pytest.raises(ModelFileError, match="did not answer within 1 s"):
+            fetch_hub_model(
+                "acme/silent", endpoint=f"http://127.0.0.1:{silent.getsockname()[1]}", cache=tmp_path, deadline=1
+            )
+        assert time.monotonic() - start < 5
+    finally:
+        silent.close()
+
+
+def test_a_huge_config_is_refused_before_it_is_downloaded(hub_root: Path, tmp_path: Path) -> None:
+    big = hub_root / "acme" / "big"
+    big.mkdir()
+    with (big / "config.json").open("wb") as f:
+        f.truncate(300 * 2**20)  # sparse: 300 MB on paper
+    with fake_hub(hub_root) as hub:
+        with pytest.raises(ModelFileError, match="too large to be a model config"):
+            fetch_hub_model("acme/big", endpoint=hub.endpoint, cache=tmp_path / "cache")
+        downloads = [r for r in hub.requests if r.startswith("GET") and "acme/big" in r]
+    assert not downloads
+    assert not list((tmp_path / "cache").rglob("config.json"))

@@ -6,7 +6,16 @@ from pydantic import ValidationError
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from vramscope.core.analysis import Analysis, analyse, with_limits
-from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, ModelSpec, Workload, validation_message
+from vramscope.core.scenario import (
+    MAX_GPUS,
+    Deployment,
+    Engine,
+    EngineSettings,
+    GpuSpec,
+    ModelSpec,
+    Workload,
+    validation_message,
+)
 from vramscope.core.units import Unit
 from vramscope.hardware.probe import HardwareSnapshot
 
@@ -161,6 +170,10 @@ class Controller(QObject):
 
     def set_gpu_count(self, count: int) -> None:
         if count == self.gpu_count or count < 1:
+            return
+        if count > MAX_GPUS:
+            self.error_changed.emit(f"{count:,} GPUs is beyond any deployment planned here (at most {MAX_GPUS:,})")
+            self.estimate_changed.emit(self.result)
             return
         if self.mixed_gpus:
             self.error_changed.emit("The GPU count follows the detected GPUs ticked in the GPU panel")

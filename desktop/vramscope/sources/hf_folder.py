@@ -93,9 +93,7 @@ _CHECKED_ROLES = {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_
 
 def check_shapes(stored: list[StoredTensor], arch: Architecture) -> None:
     """Refuse a file whose tensors contradict its config (a q_proj of [0, 2^200] would count as nothing)."""
-    expected = {
-        (t.layer, t.role): t.shape for t in arch.tensors() if t.role in _CHECKED_ROLES and len(t.shape) == 2
-    }
+    expected = {(t.layer, t.role): t.shape for t in arch.tensors() if t.role in _CHECKED_ROLES and len(t.shape) == 2}
     for s in stored:
         t = s.tensor
         if not s.is_parameter or len(t.shape) != 2:

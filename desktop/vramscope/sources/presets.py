@@ -2,6 +2,7 @@
 
 import difflib
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -60,10 +61,13 @@ def _lookup_table() -> dict[str, str]:
     return table
 
 
+_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
+
+
 def find_preset(name: str) -> str | None:
     """The preset id for an id, alias, display name or full `org/Name`, case-insensitively."""
     key = name.strip().lower()
-    if (_models_dir() / f"{key}.json").is_file():
+    if _ID.fullmatch(key) and (_models_dir() / f"{key}.json").is_file():  # never a path or a long name
         return key
     return _lookup_table().get(key)
 
