@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -85,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     est.add_argument("--launch-command", action="store_true", help="also print the engine's launch command")
     est.add_argument("--json", action="store_true", help="print one JSON object")
     est.add_argument("--screenshot", metavar="PATH", help="render the window for this scenario to a PNG and exit")
+    chk = sub.add_parser("check", help="an engine's start-up log beside the prediction for its scenario")
+    chk.add_argument("logfile", help="a vLLM, llama.cpp, Ollama or SGLang log (- for standard input)")
+    chk.add_argument("--model", help="the model, where the log does not name one the app knows")
+    chk.add_argument("--gpu", metavar="NAME", help="the GPU, where the log does not say its memory")
+    chk.add_argument("--json", action="store_true", help="print one JSON object")
     for name, text in (
         ("models", "list the model presets"),
         ("gpus", "list the GPU catalog"),
@@ -124,6 +130,8 @@ def _main(argv: Sequence[str] | None) -> int:
         args = _parser().parse_args(args_list)
         if args.command == "estimate":
             return _estimate(args)
+        if args.command == "check":
+            return _check(args)
         if args.command == "models":
             return _models(args.json)
         if args.command == "gpus":
@@ -145,7 +153,6 @@ def _open_window() -> int:
 
 
 def _screenshot(args: argparse.Namespace, model: ModelSpec) -> int:
-    from pathlib import Path
 
     from vramscope.gui.app import screenshot
 
@@ -309,6 +316,31 @@ def _estimate(args: argparse.Namespace) -> int:
     for warning in analysis.estimate.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return EXIT_DOES_NOT_FIT if analysis.estimate.fits is False else EXIT_FITS
+
+
+def _check(args: argparse.Namespace) -> int:
+    from vramscope.logcheck import check, check_json, check_text
+    from vramscope.sources.engine_log import MAX_LOG_BYTES, read_engine_log
+    from vramscope.sources.files import read_limited
+
+    if args.logfile == "-":
+        raw: bytes = sys.stdin.buffer.read(MAX_LOG_BYTES)
+    else:
+        raw = read_limited(Path(args.logfile), 64 * MAX_LOG_BYTES, args.logfile)
+    log = read_engine_log(raw)
+    model = resolve_model(args.model) if args.model else None
+    gpu = None
+    if args.gpu:
+        found = find_gpu(args.gpu)
+        if found is None:
+            raise BadInput(unknown_gpu_message(args.gpu))
+        gpu = found.spec()
+    try:
+        result = check(log, model, gpu)
+    except ValueError as exc:
+        raise BadInput(f"the log's settings cannot be planned: {exc}") from None
+    print(json.dumps(check_json(result), indent=2) if args.json else check_text(result))
+    return EXIT_FITS
 
 
 # --- listings ---------------------------------------------------------------------------------------

@@ -95,6 +95,15 @@ class Engine(StrEnum):
     SGLANG = "sglang"
 
 
+class Calibration(_Frozen):
+    """Figures measured on this machine (an engine's start-up log), used in place of a profile's defaults."""
+
+    source: str  # "your vLLM log of 2026-12-01"
+    activation_bytes: int | None = Field(default=None, ge=0)
+    non_torch_bytes: int | None = Field(default=None, ge=0)
+    cuda_graph_bytes: int | None = Field(default=None, ge=0)
+
+
 class EngineSettings(_Frozen):
     """Each engine's own knobs; None means the engine's default (which may depend on the GPU).
     An engine reads only its own fields."""
@@ -117,6 +126,7 @@ class EngineSettings(_Frozen):
     # transformers
     attn_implementation: Literal["sdpa", "eager", "flash_attention_2"] = "sdpa"
     cache_implementation: Literal["dynamic", "static"] = "dynamic"
+    calibration: Calibration | None = None  # measured on this machine; None: the profile's defaults
 
     @field_validator("tensor_split")
     @classmethod

@@ -22,18 +22,27 @@ from PySide6.QtWidgets import (
 
 from vramscope.core.architecture import custom_architecture
 from vramscope.core.scenario import ModelSpec, Source
-from vramscope.core.units import Unit
+from vramscope.core.units import Unit, format_bytes
 from vramscope.gui.controller import Controller, Result
 from vramscope.gui.model_opener import ModelOpener
 from vramscope.gui.widgets.custom_model_panel import CustomModelPanel
 from vramscope.gui.widgets.engine_panel import EnginePanel
 from vramscope.gui.widgets.gpu_panel import GpuPanel
+from vramscope.gui.widgets.log_panel import LogPanel
 from vramscope.gui.widgets.model_panel import ModelPanel
 from vramscope.gui.widgets.verdict import VerdictPanel
 from vramscope.gui.widgets.workload_panel import WorkloadPanel
 from vramscope.gui.workers import Job
-from vramscope.hardware.probe import PROBE_TIMEOUT_S, HardwareSnapshot, ProbeStatus
+from vramscope.hardware.probe import (
+    PROBE_TIMEOUT_S,
+    Device,
+    GpuProcess,
+    HardwareSnapshot,
+    ProbeStatus,
+    running_engines,
+)
 from vramscope.report import markdown
+from vramscope.sources.errors import ModelFileError
 from vramscope.sources.presets import find_preset, load_preset
 from vramscope.sources.resolve import resolve_model
 
@@ -42,6 +51,7 @@ if TYPE_CHECKING:
 
 
 REPROBE_AFTER_S = 60  # the window, activated again after this long, probes the GPUs again
+WATCH_ENGINES_MS = 10_000  # while an engine runs on a GPU, its use is measured again this often
 
 
 class MainWindow(QMainWindow):
@@ -63,6 +73,7 @@ class MainWindow(QMainWindow):
         self.controller = controller
         self.probe = probe  # None: no detection (tests, screenshots)
         self.last_probe = 0.0  # time.monotonic() of the last probe's answer
+        self.running: list[tuple[Device, GpuProcess, str]] = []  # engines on the GPUs, at the last probe
         self.settings = settings
         self.opener = ModelOpener(settings, read_model, self)
         self.setAcceptDrops(True)
@@ -78,6 +89,7 @@ class MainWindow(QMainWindow):
         self._chart_pending = defer_chart
         self.probe_worker: Job | None = None  # held while the probe runs
         self.verdict = VerdictPanel()
+        self.log_panel = LogPanel(controller)
         side = QVBoxLayout()
         for panel in (self.model_panel, self.custom_panel, self.workload_panel, self.engine_panel, self.gpu_panel):
             side.addWidget(panel)
@@ -85,6 +97,7 @@ class MainWindow(QMainWindow):
         main = QVBoxLayout()
         main.addWidget(self.verdict)
         main.addWidget(self.chart_placeholder, 1)
+        main.addWidget(self.log_panel)
         self.chart_area = main
         root = QHBoxLayout()
         left = QWidget()
@@ -138,6 +151,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Open model folder…", QKeySequence.StandardKey.Open, self._open_folder)
         self._action(file_menu, "Open GGUF…", QKeySequence("Ctrl+Shift+O"), self._open_gguf)
         self._action(file_menu, "Open from Hub…", QKeySequence("Ctrl+H"), self._open_hub)
+        self._action(file_menu, "Compare with an engine log…", QKeySequence("Ctrl+L"), self._open_log)
         self.recent_menu = file_menu.addMenu("Recent models")
         self._on_opener_recent_changed(self.opener.recent)
         file_menu.addSeparator()
@@ -145,6 +159,12 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Quit", QKeySequence.StandardKey.Quit, self.close)
         edit = self.menuBar().addMenu("&Edit")
         self._action(edit, "Copy summary", QKeySequence.StandardKey.Copy, self.copy_summary)
+        self._action(
+            edit,
+            "Paste engine log",
+            QKeySequence("Ctrl+Shift+V"),
+            lambda: self.open_log_text(QGuiApplication.clipboard().text()),
+        )
         view = self.menuBar().addMenu("&View")
         self.gb_action = self._action(view, "Show decimal GB", QKeySequence("Ctrl+G"), self._toggle_unit)
         self.gb_action.setCheckable(True)
@@ -181,6 +201,7 @@ class MainWindow(QMainWindow):
         self.opener.busy_changed.connect(self._on_opener_busy_changed)
         self.opener.recent_changed.connect(self._on_opener_recent_changed)
         self.cancel_button.clicked.connect(self.opener.cancel)
+        self.log_panel.closed.connect(self._on_log_panel_closed)
 
     # --- opening models ---------------------------------------------------------------------------
 
@@ -229,8 +250,66 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event: QDropEvent) -> None:
         urls = event.mimeData().urls()
         if urls:
-            self.opener.open(urls[0].toLocalFile())
+            path = urls[0].toLocalFile()
+            if path.lower().endswith((".log", ".txt", ".out")):
+                self._read_log_file(path)
+            else:
+                self.opener.open(path)
             event.acceptProposedAction()
+
+    # --- engine logs ------------------------------------------------------------------------------
+
+    def _open_log(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "An engine's start-up log", "", "Logs (*.log *.txt *.out);;All (*)")
+        if path:
+            self._read_log_file(path)
+
+    def _read_log_file(self, path: str) -> None:
+        from pathlib import Path
+
+        from vramscope.sources.engine_log import MAX_LOG_BYTES
+        from vramscope.sources.files import read_limited
+
+        try:
+            raw = read_limited(Path(path), 64 * MAX_LOG_BYTES, Path(path).name)
+        except ModelFileError as exc:
+            self.statusBar().showMessage(str(exc), 8000)
+            return
+        self.open_log_text(raw.decode("utf-8", errors="replace"))
+
+    def open_log_text(self, text: str) -> None:
+        """Read an engine's log, set the scenario it describes, and lay its figures beside the prediction."""
+        from vramscope.logcheck import reported_segments, scenario_of
+        from vramscope.sources.engine_log import log_settings, log_workload, read_engine_log
+
+        try:
+            log = read_engine_log(text)
+        except ModelFileError as exc:
+            self.statusBar().showMessage(str(exc), 8000)
+            return
+        c = self.controller
+        known = scenario_of(log)  # the log names a model the app knows
+        scenario = known or scenario_of(log, c.model)
+        if scenario is None:
+            return
+        model, _, deployment = scenario
+        c.set_engine(log.engine)
+        c.set_engine_settings(**log_settings(log))
+        if model.name != c.model.name:
+            c.set_model(model)
+        c.set_workload(**log_workload(log, c.model.architecture.max_context))
+        c.set_gpu(deployment.gpus[0] if deployment.gpus else c.gpu, deployment.gpu_count)
+        if self.chart is not None:
+            self.chart.set_reported(reported_segments(log))
+        self.log_panel.show_log(log)
+        self._draw_chart(c.result)
+        if known is None:
+            self.statusBar().showMessage("The log names no model the app knows: compared with the model shown", 8000)
+
+    def _on_log_panel_closed(self) -> None:
+        if self.chart is not None:
+            self.chart.set_reported(None)
+        self._draw_chart(self.controller.result)
 
     def _on_model_panel_model_requested(self, preset_id: str) -> None:
         self.custom_panel.setChecked(False)  # a picked preset ends the what-if
@@ -262,6 +341,7 @@ class MainWindow(QMainWindow):
         self.workload_panel.show_workload(result.model, result.workload, c.gpu_count)
         self._draw_chart(result)
         self.verdict.show_result(result, c.unit)
+        self._show_running(result)
 
     def _draw_chart(self, result: Result) -> None:
         if self.chart is not None:
@@ -299,7 +379,26 @@ class MainWindow(QMainWindow):
         self.probe_worker = None
         self.last_probe = time.monotonic()
         self.statusBar().clearMessage()
+        self.running = running_engines(snapshot)
         self.controller.set_hardware(snapshot)
+        self._show_running(self.controller.result)
+        if self.running and self.probe is not None:  # a live engine: watch it while the window is shown
+            QTimer.singleShot(WATCH_ENGINES_MS, lambda: self.refresh_gpus() if self.isVisible() else None)
+
+    def _show_running(self, result: Result) -> None:
+        """Engines running now on the GPUs planned for, measured by NVML, beside the prediction."""
+        lines = []
+        for device, process, engine in self.running:
+            used = process.used_bytes or 0
+            predicted = next((g.total_bytes for g in result.estimate.per_gpu if g.index == device.index), None)
+            line = f"Running now on GPU {device.index}: {engine}, {process.describe()}"
+            if predicted:
+                line += (
+                    f" — the scenario on screen predicts {format_bytes(predicted, self.controller.unit)} "
+                    f"({(predicted - used) / used * 100:+.0f}%)"
+                )
+            lines.append(line)
+        self.verdict.show_running("\n".join(lines))
 
     def _toggle_unit(self) -> None:
         self.controller.set_unit(Unit.GB if self.gb_action.isChecked() else Unit.GIB)

@@ -147,6 +147,33 @@ class HardwareSnapshot(BaseModel):
         )
 
 
+_ENGINE_PROCESSES = (  # how inference engines appear in a process list
+    ("vllm", "vLLM"),
+    ("sglang", "SGLang"),
+    ("llama-server", "llama.cpp"),
+    ("llama_server", "Ollama"),
+    ("ollama", "Ollama"),
+    ("llama-cli", "llama.cpp"),
+    ("python", "a Python process (PyTorch)"),
+)
+
+
+def engine_of(process: GpuProcess) -> str | None:
+    """The engine a GPU process looks like, by its name; None for anything else."""
+    name = (process.name or "").lower()
+    return next((engine for key, engine in _ENGINE_PROCESSES if key in name), None)
+
+
+def running_engines(snapshot: HardwareSnapshot) -> list[tuple[Device, GpuProcess, str]]:
+    """(GPU, process, engine) for every process on a GPU that looks like an inference engine."""
+    return [
+        (d, p, engine)
+        for d in snapshot.devices
+        for p in d.processes
+        if (engine := engine_of(p)) is not None and p.used_bytes
+    ]
+
+
 _INIT_MESSAGES = {
     "NVMLError_LibraryNotFound": (
         ProbeStatus.NO_DRIVER,

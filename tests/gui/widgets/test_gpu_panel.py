@@ -139,3 +139,16 @@ def test_catalog_and_system_memory_stay_choices(workstation: MainWindow) -> None
     assert workstation.controller.gpus[0].name == "NVIDIA H100 SXM5 80GB"
     assert workstation.workload_panel.gpu_spin.isEnabled()
     assert workstation.gpu_panel.checks_box.isHidden()
+
+
+def test_a_running_engine_is_measured_beside_the_prediction(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    import vramscope.hardware.probe as probe_module
+
+    monkeypatch.setattr(probe_module, "_process_name", lambda pid: "llama-server" if pid == 4242 else None)
+    w = build_window()
+    qtbot.addWidget(w)
+    w.on_probe_finished(snapshot(monkeypatch, WORKSTATION))
+    text = w.verdict.running.text()
+    assert text.startswith("Running now on GPU 0: llama.cpp, llama-server (PID 4242) 3.00 GiB")
+    predicted = w.controller.result.estimate.per_gpu[0].total_bytes
+    assert f"predicts {predicted / GIB:.2f} GiB" in text

@@ -140,6 +140,19 @@ class VllmProfile:
             extra += vocab_padding_bytes(arch, tp, request.plan.fmt.element_bytes)
         peak = _profile_peak(arch, tp, batched, seqs)
         non_torch = NON_TORCH_BYTES[min(tp, 2)]
+        non_torch_note = "non-torch memory of the forward pass (NCCL, all-reduce buffers at tp > 1)"
+        graphs = _cuda_graphs()
+        measured = settings.calibration
+        if measured is not None:  # figures this machine's own log gave, in place of the fitted ones
+            where = f"measured: {measured.source}"
+            if measured.activation_bytes is not None:
+                peak = segment(
+                    SegmentKind.ACTIVATIONS, measured.activation_bytes, Provenance.EMPIRICAL, where, "Activation peak"
+                )
+            if measured.non_torch_bytes is not None:
+                non_torch, non_torch_note = measured.non_torch_bytes, where
+            if measured.cuda_graph_bytes is not None:
+                graphs = overhead(measured.cuda_graph_bytes, where, "CUDA graphs")
         parts: list[GpuPart] = []
         pools: list[tuple[int, KvPages, int, str]] = []  # (pool, pages, rank, GPU name)
         refusal = ""
@@ -157,14 +170,10 @@ class VllmProfile:
                     weights_segment(request.plan, weights, " + rotary cos/sin cache" if extra else ""),
                     *(draft_segments(draft, 0, request.kv)[:1] if draft is not None and with_draft else ()),
                     peak,
-                    overhead(
-                        non_torch,
-                        "non-torch memory of the forward pass (NCCL, all-reduce buffers at tp > 1)",
-                        "Non-torch",
-                    ),
+                    overhead(non_torch, non_torch_note, "Non-torch"),
                 )
                 need = pages.request_bytes(context, batched) * batch
-                after = (cuda_context(),) + (() if settings.enforce_eager else (_cuda_graphs(),))
+                after = (cuda_context(),) + (() if settings.enforce_eager else (graphs,))
                 if total is None:
                     kv = segment(SegmentKind.KV_CACHE, need, Provenance.FORMULA, _kv_note(pages, context, batch))
                     parts.append(GpuPart(s, (*_weights_first(fixed, (kv,)), *after), experts))

@@ -141,6 +141,7 @@ class MemoryChart(QWidget):
         for sample, _ in legend.items:  # a legend click must not hide a segment
             sample.mouseClickEvent = lambda ev: ev.accept()
         self.gpus: tuple[Row, ...] = ()  # the bars drawn, GPUs first
+        self.reported: Row | None = None  # an engine log's GPU 0, drawn last beside the prediction
         self.unit = Unit.GIB
         self.x_max = 0.0
         self._ticks: list[tuple[float, str]] = []
@@ -166,7 +167,7 @@ class MemoryChart(QWidget):
 
     def show_estimate(self, est: Estimate, unit: Unit, gpus: tuple[GpuSpec | None, ...] = ()) -> None:
         """Draw the bars; `gpus` (one per bar) say what other processes hold of each GPU, drawn first."""
-        rows_shown = chart_rows(est, gpus)
+        rows_shown = chart_rows(est, gpus) + ((self.reported,) if self.reported is not None else ())
         self.gpus, self.unit = rows_shown, unit
         scale = UNIT_BYTES[unit]
         n = len(rows_shown)
@@ -208,6 +209,11 @@ class MemoryChart(QWidget):
             return
         point = self.item.vb.mapSceneToView(scene_pos)
         self.plot.setToolTip(self.tooltip_at(point.x() * UNIT_BYTES[self.unit], point.y()))
+
+    def set_reported(self, segments: tuple[Segment, ...] | None) -> None:
+        """Draw what an engine's log reported for its GPU 0 as a bar of its own (redrawn with the next
+        estimate); None takes it away."""
+        self.reported = Row("Log", segments, None) if segments else None
 
     def tooltip_at(self, x_bytes: float, y: float) -> str:
         hit = hit_test(self.gpus, x_bytes, y)

@@ -25,8 +25,13 @@ class VerdictPanel(QWidget):
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
+        self.running = QLabel()
+        self.running.setWordWrap(True)
+        self.running.setAccessibleName("Engines running now")
+        self.running.setVisible(False)
         layout.addWidget(self.headline)
         layout.addWidget(self.details)
+        layout.addWidget(self.running)
         self._color = ""
 
     def show_result(self, result: Analysis, unit: Unit) -> None:
@@ -39,6 +44,11 @@ class VerdictPanel(QWidget):
         self.headline.setText(headline)
         self.details.setText(details)
         self._fit_details()
+
+    def show_running(self, text: str) -> None:
+        """What engines running on this machine use now, beside the prediction ("" hides it)."""
+        self.running.setText(text)
+        self.running.setVisible(bool(text))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

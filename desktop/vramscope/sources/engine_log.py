@@ -1,0 +1,342 @@
+"""An inference engine's start-up log -> the figures it reported and the settings it states, in the
+estimate's key names and in bytes, so that a prediction can be laid beside them.
+
+Read: vLLM (V1 and V0), llama.cpp / llama-server (buffer lines and the memory breakdown table), Ollama (its
+scheduler's memory line, and the llama.cpp lines it passes on) and SGLang. Text only, by pattern: nothing
+in a log is evaluated.
+"""
+
+import contextlib
+import re
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from vramscope.core.scenario import Engine
+from vramscope.core.units import GIB, MIB
+from vramscope.sources.errors import ModelFileError
+
+MAX_LOG_BYTES = 16 * 1024 * 1024  # a start-up log is a few hundred KB; the rest is request traffic
+MAX_LINE = 64 * 1024
+_NUMBER = r"([0-9][0-9,]*(?:\.[0-9]+)?)"
+
+
+class EngineLog(NamedTuple):
+    engine: Engine
+    model: str  # as the log names it ("meta-llama/Llama-3.1-8B-Instruct", "qwen2.5-coder:32b-….gguf"), or ""
+    settings: dict[str, Any]  # what the log states: max_model_len, gpu_memory_utilization, n_ctx, n_ubatch …
+    reported: dict[str, Any]  # in the estimate's key names: weights_bytes (per GPU), kv_pool_bytes …
+    gpu_total_bytes: int | None  # the memory the engine saw on one GPU, where it says
+    refusal: str  # the error it stopped with, if any
+    gpu_free_bytes: int | None = None  # free on one GPU when the engine started, where it says
+
+
+def number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def size(value: str, unit: str) -> int:
+    """'14.99', 'GiB' -> bytes. vLLM V0 and SGLang print GB where they compute GiB (2^30)."""
+    scale = {"gib": GIB, "gb": GIB, "mib": MIB, "mb": MIB, "kib": 1024, "b": 1}[unit.lower()]
+    return round(number(value) * scale)
+
+
+def read_engine_log(raw: bytes | str) -> EngineLog:
+    """The figures of a vLLM, llama.cpp, Ollama or SGLang log; ModelFileError when it is none of them."""
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    text = text[:MAX_LOG_BYTES]
+    lines = [line[:MAX_LINE] for line in text.splitlines()]
+    for detect, parse in _PARSERS:
+        if detect(text):
+            return parse(lines)
+    raise ModelFileError(
+        "no vLLM, llama.cpp, Ollama or SGLang start-up lines found: paste the log from the engine's start"
+    )
+
+
+# --- vLLM ----------------------------------------------------------------------------------------------
+
+_VLLM_ARG = re.compile(r"'(\w+)': ('[^']*'|-?[0-9.]+|True|False|None)")
+_VLLM = (
+    ("weights_bytes", re.compile(r"(?:Model loading|Loading model weights) took ([0-9.]+) ?(GiB|GB)")),
+    ("activation_bytes", re.compile(r"torch peak memory increase: ([0-9.]+) ?(GiB|GB)")),
+    ("non_torch_bytes", re.compile(r"non-torch forward increase memory: ([0-9.]+) ?(GiB|GB)")),
+    ("kv_pool_bytes", re.compile(r"Available KV cache memory: ([0-9.]+) ?(GiB|GB)")),
+    ("kv_pool_bytes", re.compile(r"kv_cache_size=([0-9.]+)(GiB|GB)")),
+    ("cuda_graph_bytes", re.compile(r"Graph capturing finished in .*?took ([0-9.]+) ?(GiB|GB)")),
+)
+
+
+def _vllm(lines: list[str]) -> EngineLog:
+    settings: dict[str, Any] = {}
+    reported: dict[str, Any] = {}
+    total = free = refusal = None
+    model = ""
+    for line in lines:
+        if "non-default args:" in line:
+            for key, value in _VLLM_ARG.findall(line):
+                settings[key] = _literal(value)
+            model = str(settings.get("model") or settings.get("model_tag") or model)
+        for key, pattern in _VLLM:
+            found = pattern.search(line)
+            if found:
+                reported[key] = size(*found.groups())
+        if m := re.search(r"total_(?:gpu_)?memory=([0-9.]+)(GiB|GB)", line):
+            total = size(*m.groups())
+        if m := re.search(r"free_memory=([0-9.]+)(GiB|GB)", line):
+            free = size(*m.groups())
+        if m := re.search(r"GPU KV cache size: " + _NUMBER + " tokens", line):
+            reported["kv_capacity_tokens"] = int(number(m.group(1)))
+        if m := re.search(r"#? ?GPU blocks: " + _NUMBER, line):
+            reported["num_gpu_blocks"] = int(number(m.group(1)))
+        if m := re.search(r"Maximum concurrency for " + _NUMBER + r" tokens per request: ([0-9.]+)x", line):
+            settings.setdefault("max_model_len", int(number(m.group(1))))
+            reported["max_concurrency"] = number(m.group(2))
+        if m := re.search(r"gpu_memory_utilization=([0-9.]+)", line):
+            settings.setdefault("gpu_memory_utilization", number(m.group(1)))
+        if "To serve at least one request" in line or "No available memory for the cache blocks" in line:
+            refusal = line[line.find("ValueError:") + 12 :].strip() if "ValueError:" in line else line.strip()
+    return EngineLog(Engine.VLLM, model, settings, reported, total, refusal or "", free)
+
+
+def _literal(value: str) -> Any:
+    """A value of vLLM's args line, read as data: a quoted string, a number, True/False/None."""
+    if value.startswith("'"):
+        return value.strip("'")
+    if value in ("True", "False", "None"):
+        return {"True": True, "False": False, "None": None}[value]
+    return number(value) if "." in value else int(value)
+
+
+# --- llama.cpp and Ollama --------------------------------------------------------------------------------
+
+_DEVICE_BUFFER = re.compile(r"(\w[\w-]*?)\s+(model|KV|compute|output) buffer size\s*=\s*([0-9.]+) (MiB|KiB|B)")
+# common_memory_breakdown_print: | - ROCm0 (…) | total = free + (self = model + context + compute) + unaccounted |
+_BREAKDOWN = re.compile(
+    r"\|\s+-\s+(\S+).*\|\s+(\d+)\s+=\s+(\d+)\s+\+\s+\((\d+)\s+=\s+(\d+)\s+\+\s+(\d+)\s+\+\s+(\d+)\)"
+)
+_LLAMA_FLAGS = {
+    "-c": "n_ctx",
+    "--ctx-size": "n_ctx",
+    "-ub": "n_ubatch",
+    "--ubatch-size": "n_ubatch",
+    "-np": "n_parallel",
+    "--parallel": "n_parallel",
+    "-ngl": "n_gpu_layers",
+    "--n-gpu-layers": "n_gpu_layers",
+    "-ts": "tensor_split",
+    "--tensor-split": "tensor_split",
+    "-ctk": "type_k",
+    "--cache-type-k": "type_k",
+    "-ctv": "type_v",
+    "--cache-type-v": "type_v",
+    "-m": "model",
+    "--model": "model",
+}
+
+
+def _llamacpp(lines: list[str], engine: Engine = Engine.LLAMACPP) -> EngineLog:
+    settings: dict[str, Any] = {}
+    reported: dict[str, Any] = {}
+    per_device: dict[str, dict[str, int]] = {}
+    breakdown: dict[str, dict[str, int]] = {}  # the memory breakdown table, exact where it is printed
+    model = ""
+    for line in lines:
+        if "llama-server" in line or "llama_server" in line or "--ctx-size" in line or " -c " in line:
+            _command_flags(line, settings)
+        if m := re.search(r"llama_context:\s+(n_ctx|n_ctx_seq|n_seq_max|n_ubatch|n_batch)\s*=\s*(\d+)", line):
+            settings[m.group(1)] = int(m.group(2))
+        if m := re.search(r"llama_context:\s+flash_attn\s*=\s*(\w+)", line):
+            settings["flash_attn"] = m.group(1) in ("enabled", "1", "true", "on")
+        if m := re.search(r"llama_context:\s+kv_unified\s*=\s*(\w+)", line):
+            settings["kv_unified"] = m.group(1) == "true"
+        if m := re.search(r"kv_size = (\d+).*type_k = '(\w+)'", line):
+            settings.setdefault("n_ctx", int(m.group(1)))
+            settings.setdefault("type_k", m.group(2))
+        if m := re.search(r"KV self size\s*=\s*([0-9.]+) MiB", line):
+            reported["kv_cache_bytes"] = size(m.group(1), "MiB")
+        for device, kind, value, unit in _DEVICE_BUFFER.findall(line):
+            key = {"model": "weights_bytes", "KV": "kv_cache_bytes", "compute": "compute_buffer_bytes"}.get(kind)
+            if key is None:
+                continue
+            slot = per_device.setdefault(device, {})
+            slot[key] = slot.get(key, 0) + size(value, unit)
+        if m := re.search(r"memory\.required\.kv=\"([0-9.]+) (GiB|MiB)\"", line):
+            reported["kv_cache_bytes"] = size(*m.groups())
+        if m := re.search(r"memory\.graph\.full=\"([0-9.]+) (GiB|MiB)\"", line):
+            reported["compute_buffer_bytes"] = size(*m.groups())
+        if m := re.search(r"memory\.weights\.total=\"([0-9.]+) (GiB|MiB)\"", line):
+            reported["weights_bytes"] = size(*m.groups())
+        if m := re.search(r"layers\.offload=(\d+)", line):
+            reported["n_gpu_layers"] = int(m.group(1))
+        if m := _BREAKDOWN.search(line):
+            device = m.group(1)
+            slot = breakdown.setdefault(device, {})
+            slot.update(
+                weights_bytes=size(m.group(5), "MiB"),
+                kv_cache_bytes=size(m.group(6), "MiB"),
+                compute_buffer_bytes=size(m.group(7), "MiB"),
+            )
+            settings.setdefault("gpu_total_bytes", size(m.group(2), "MiB"))
+    per_device.update(breakdown)  # the table sums what the buffer lines say: take it, not both
+    model = str(settings.pop("model", model))
+    gpus = [d for d in per_device if not _is_host(d)]
+    if gpus:
+        reported["per_gpu"] = [{"name": d, **per_device[d]} for d in gpus]
+        for key in ("weights_bytes", "compute_buffer_bytes"):
+            values = [per_device[d].get(key) for d in gpus]
+            if all(v is not None for v in values):
+                reported.setdefault(key, sum(v for v in values if v is not None))
+        kv = [per_device[d].get("kv_cache_bytes") for d in gpus]
+        if all(v is not None for v in kv):
+            reported.setdefault("kv_cache_bytes", sum(v for v in kv if v is not None))
+    if "n_ctx" in settings:
+        reported["n_ctx_cells"] = settings["n_ctx"]
+    total = settings.pop("gpu_total_bytes", None)
+    return EngineLog(engine, model, settings, reported, total, "")
+
+
+def _is_host(device: str) -> bool:
+    return device.startswith(("CPU", "Host")) or device.endswith("_Host") or device in ("CUDA_Host", "ROCm_Host")
+
+
+def _command_flags(line: str, settings: dict[str, Any]) -> None:
+    words = line.replace("*", "").split()
+    for i, word in enumerate(words[:-1]):
+        key = _LLAMA_FLAGS.get(word)
+        if key is None:
+            continue
+        value = words[i + 1]
+        if key in ("model", "tensor_split", "type_k", "type_v"):
+            settings.setdefault(key, value)
+        elif value.lstrip("-").isdigit():
+            settings.setdefault(key, int(value))
+    if "--flash-attn" in words or "-fa" in words:
+        settings.setdefault("flash_attn", True)
+
+
+def _ollama(lines: list[str]) -> EngineLog:
+    return _llamacpp(lines, Engine.OLLAMA)
+
+
+# --- SGLang --------------------------------------------------------------------------------------------
+
+
+def _sglang(lines: list[str]) -> EngineLog:
+    settings: dict[str, Any] = {}
+    reported: dict[str, Any] = {}
+    model = ""
+    free = None
+    for line in lines:
+        if "launch_server" in line:
+            for flag in ("--model-path", "--model"):
+                if m := re.search(re.escape(flag) + r"\s+(\S+)", line):
+                    model = model or m.group(1)
+            for flag, key in (("--tensor-parallel-size", "tp"), ("--tp", "tp"), ("--context-length", "context")):
+                if m := re.search(re.escape(flag) + r"\s+(\d+)", line):
+                    settings[key] = int(m.group(1))
+            if m := re.search(r"--mem-fraction-static\s+([0-9.]+)", line):
+                settings["mem_fraction_static"] = number(m.group(1))
+        if m := re.search(r"Load weight begin\. avail mem=([0-9.]+) (GB|GiB)", line):
+            free = size(*m.groups())
+        if m := re.search(r"Load weight end\..*mem usage=([0-9.]+) (GB|GiB)", line):
+            reported["weights_bytes"] = size(*m.groups())
+        if m := re.search(r"#tokens: (\d+), K size: ([0-9.]+) (GB|GiB), V size: ([0-9.]+) (GB|GiB)", line):
+            reported["kv_capacity_tokens"] = int(m.group(1))
+            reported["kv_pool_bytes"] = size(m.group(2), m.group(3)) + size(m.group(4), m.group(5))
+        if m := re.search(r"Capture cuda graph end\..*mem usage=([0-9.]+) (GB|GiB)", line):
+            reported["cuda_graph_bytes"] = size(*m.groups())
+        if m := re.search(r"context_len=(\d+)", line):
+            settings.setdefault("context", int(m.group(1)))
+    return EngineLog(Engine.SGLANG, model, settings, reported, None, "", free)
+
+
+_PARSERS: tuple[tuple[Callable[[str], bool], Callable[[list[str]], EngineLog]], ...] = (
+    (lambda t: "KV Cache is allocated" in t or "sglang" in t.lower(), _sglang),
+    (lambda t: "source=memory.go" in t or "ollama" in t.lower(), _ollama),
+    (
+        lambda t: (
+            any(s in t for s in ("Model loading took", "Available KV cache memory", "GPU KV cache size"))
+            or "Loading model weights took" in t
+            or "GPU blocks:" in t
+        ),
+        _vllm,
+    ),
+    (lambda t: ("llama_" in t and ("buffer size" in t or "n_ctx" in t)) or "memory_breakdown" in t, _llamacpp),
+)
+
+
+# --- the scenario a log describes ------------------------------------------------------------------------
+
+_QUANTIZATION = {"fp8": "fp8", "gptq": "gptq-int4", "gptq_marlin": "gptq-int4", "awq": "awq-int4"}
+_QUANTIZATION |= {"awq_marlin": "awq-int4", "bitsandbytes": "nf4", "mxfp4": "mxfp4"}
+_KV_TYPES = {"f16": "fp16", "fp16": "fp16", "bf16": "bf16", "f32": "fp32", "q8_0": "q8_0", "q4_0": "q4_0"}
+_GGUF_TYPE = re.compile(r"(?i)(?:^|[-_.:])(q[2-8]_k_[sml]|q[2-8]_k|q[4-8]_[01]|iq[1-4]_[a-z]+|f16|bf16)(?:$|[-_.])")
+
+
+def preset_for(model: str) -> str | None:
+    """The preset a log's model name means: org and file suffix dropped, then trailing words such as
+    -Instruct, -Chat or -v0.1 one by one ("Mixtral-8x7B-Instruct-v0.1" -> mixtral-8x7b)."""
+    from vramscope.sources.presets import find_preset
+
+    name = model.strip().rsplit("/", 1)[-1].removesuffix(".gguf").replace(":", "-").lower()
+    words = name.split("-")
+    for end in range(len(words), 0, -1):
+        found = find_preset("-".join(words[:end]))
+        if found is not None:
+            return found
+    return None
+
+
+def log_workload(log: EngineLog, max_context: int) -> dict[str, Any]:
+    """Workload fields the log states (context per sequence, sequences, formats)."""
+    s = log.settings
+    fields: dict[str, Any] = {}
+    if log.engine in (Engine.LLAMACPP, Engine.OLLAMA):
+        slots = int(s.get("n_seq_max") or s.get("n_parallel") or 1)
+        per_seq = s.get("n_ctx_seq") or (int(s["n_ctx"]) // slots if s.get("n_ctx") else None)
+        fields.update(batch=slots, context=int(per_seq or 4096))
+        if s.get("type_k") in _KV_TYPES:
+            fields["kv_dtype"] = _KV_TYPES[s["type_k"]]
+        ftype = _GGUF_TYPE.search(log.model)
+        if ftype:
+            fields["weight_format"] = ftype.group(1).lower()
+    else:
+        fields["context"] = int(s.get("max_model_len") or s.get("context") or max_context)
+        quant = str(s.get("quantization") or "").lower()
+        if _QUANTIZATION.get(quant):
+            fields["weight_format"] = _QUANTIZATION[quant]
+        if str(s.get("kv_cache_dtype", "")).startswith("fp8"):
+            fields["kv_dtype"] = "fp8"
+    fields["context"] = min(fields["context"], max_context) if max_context else fields["context"]
+    return fields
+
+
+def log_settings(log: EngineLog) -> dict[str, Any]:
+    """EngineSettings fields the log states."""
+    s, out = log.settings, {}
+    for key in ("gpu_memory_utilization", "max_num_seqs", "max_num_batched_tokens", "block_size"):
+        if isinstance(s.get(key), int | float):
+            out[key] = s[key]
+    if isinstance(s.get("enforce_eager"), bool):
+        out["enforce_eager"] = s["enforce_eager"]
+    if isinstance(s.get("mem_fraction_static"), float):
+        out["mem_fraction_static"] = s["mem_fraction_static"]
+    if isinstance(s.get("n_ubatch"), int):
+        out["n_ubatch"] = s["n_ubatch"]
+    if isinstance(s.get("flash_attn"), bool):
+        out["flash_attn"] = s["flash_attn"]
+    if isinstance(s.get("kv_unified"), bool):
+        out["kv_unified"] = s["kv_unified"]
+    if isinstance(s.get("n_gpu_layers"), int) and s["n_gpu_layers"] >= 0:
+        out["n_gpu_layers"] = s["n_gpu_layers"]
+    if isinstance(s.get("tensor_split"), str):
+        with contextlib.suppress(ValueError):
+            out["tensor_split"] = tuple(float(p) for p in s["tensor_split"].split(","))
+    return out
+
+
+def log_gpu_count(log: EngineLog) -> int:
+    s = log.settings
+    if log.engine in (Engine.LLAMACPP, Engine.OLLAMA):
+        return max(1, len(log.reported.get("per_gpu", ())))
+    return int(s.get("tensor_parallel_size") or s.get("tp") or 1)

@@ -1,0 +1,56 @@
+"""An engine log dropped on the window: the scenario follows it, its figures sit beside the prediction,
+and "Use this run" makes the machine's own figures the profile's."""
+
+import numpy as np
+import pytest
+
+from tests.sources.test_engine_log import LLAMA_SERVER, VLLM_V1
+from vramscope.core.estimate import SegmentKind
+from vramscope.core.scenario import Engine
+from vramscope.core.units import GIB
+from vramscope.gui.main_window import MainWindow
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def test_a_vllm_log_sets_the_scenario_and_sits_beside_it(window: MainWindow) -> None:
+    window.open_log_text(VLLM_V1)
+    c = window.controller
+    assert c.engine is Engine.VLLM and c.workload.context == 8192
+    assert c.settings.gpu_memory_utilization == 0.95
+    assert c.gpu.total_bytes == round(79.19 * GIB) and c.gpu.capacity_bytes == round(78.68 * GIB)
+    panel = window.log_panel
+    assert panel.isVisibleTo(window)
+    rows = {panel.table.item(r, 0).text(): panel.table.item(r, 3).text() for r in range(panel.table.rowCount())}
+    assert rows["KV pool"] == "+0.0%" and rows["Weights (per GPU)"] in ("-0.0%", "+0.0%")
+    assert "furthest on Activation peak" in panel.summary.text()
+    assert window.chart is not None and [r.label for r in window.chart.gpus][-1] == "Log"
+    log_weights = list(np.asarray(window.chart.bars[SegmentKind.WEIGHTS].opts["width"]))[-1]
+    assert log_weights == pytest.approx(14.99)
+
+
+def test_use_this_run_then_reset(window: MainWindow) -> None:
+    window.open_log_text(VLLM_V1)
+    window.log_panel.calibrate.click()
+    c = window.controller
+    assert c.settings.calibration is not None
+    assert c.result.estimate.per_gpu[0].bytes_of(SegmentKind.ACTIVATIONS) == round(1.89 * GIB)
+    assert "measured on this machine" in window.log_panel.summary.text()
+    window.log_panel.reset.click()
+    assert c.settings.calibration is None
+
+
+def test_close_takes_the_log_bar_away(window: MainWindow) -> None:
+    window.open_log_text(LLAMA_SERVER)  # names no preset: compared with the model shown
+    assert window.controller.engine is Engine.LLAMACPP
+    assert window.controller.workload.kv_dtype == "q8_0" and window.controller.gpu_count == 2
+    assert "names no model the app knows" in window.statusBar().currentMessage()
+    window.log_panel.close_button.click()
+    assert not window.log_panel.isVisibleTo(window)
+    assert window.chart is not None and "Log" not in [r.label for r in window.chart.gpus]
+
+
+def test_not_a_log_is_a_message(window: MainWindow) -> None:
+    window.open_log_text("just some text")
+    assert "no vLLM, llama.cpp" in window.statusBar().currentMessage()
+    assert not window.log_panel.isVisibleTo(window)

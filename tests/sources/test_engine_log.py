@@ -1,0 +1,142 @@
+"""Engine start-up logs: excerpts of real logs (reference/engine_logs.json, in the lines' own format) read
+into the figures they report; garbled or foreign text gives one clear message."""
+
+import contextlib
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vramscope.core.scenario import Engine
+from vramscope.core.units import GIB, MIB
+from vramscope.sources.engine_log import log_settings, log_workload, preset_for, read_engine_log
+from vramscope.sources.errors import ModelFileError
+
+VLLM_V1 = """\
+(APIServer pid=1) INFO 04-22 00:03:35 [entrypoints/utils.py:233] non-default args: {'model_tag': 'meta-llama/Llama-3.1-8B-Instruct', 'model': 'meta-llama/Llama-3.1-8B-Instruct', 'max_model_len': 8192, 'gpu_memory_utilization': 0.95, 'enable_prefix_caching': False}
+(EngineCore pid=242) DEBUG 04-22 00:03:47 [v1/worker/gpu_worker.py:284] worker init memory snapshot: torch_peak=0.0GiB, free_memory=78.68GiB, total_memory=79.19GiB, cuda_memory=0.51GiB
+(EngineCore pid=242) INFO 04-22 00:04:02 [v1/worker/gpu_model_runner.py:4820] Model loading took 14.99 GiB memory and 14.429680 seconds
+(EngineCore pid=242) DEBUG 04-22 00:04:20 [v1/worker/gpu_worker.py:435] Memory profiling takes 17.96 seconds. Total non KV cache memory: 17.12GiB; torch peak memory increase: 1.89GiB; non-torch forward increase memory: 0.25GiB; weights memory: 14.99GiB.
+(EngineCore pid=242) INFO 04-22 00:04:20 [v1/worker/gpu_worker.py:436] Available KV cache memory: 58.11 GiB
+(EngineCore pid=242) INFO 04-22 00:04:20 [v1/core/kv_cache_utils.py:1319] GPU KV cache size: 476,016 tokens
+(EngineCore pid=242) INFO 04-22 00:04:20 [v1/core/kv_cache_utils.py:1324] Maximum concurrency for 8,192 tokens per request: 58.11x
+(EngineCore pid=242) INFO 04-22 00:04:24 [v1/worker/gpu_model_runner.py:6046] Graph capturing finished in 3 secs, took 0.91 GiB
+"""  # noqa: E501
+VLLM_V0 = """\
+Loading model weights took 14.9888 GB
+Memory profiling results: total_gpu_memory=23.58GiB initial_memory_usage=15.34GiB peak_torch_memory=17.06GiB memory_usage_post_profile=15.35GiB non_torch_memory=0.35GiB kv_cache_size=3.81GiB gpu_memory_utilization=0.90
+GPU blocks: 1952, # CPU blocks: 2048
+Maximum concurrency for 20000 tokens per request: 1.56x
+"""  # noqa: E501
+SGLANG = """\
+python3.12 -m sglang.launch_server   --model Qwen/QwQ-32B --model-path /home/model/Qwen/QwQ-32B   --host 0.0.0.0 --port 30000 --tensor-parallel-size 4
+[2025-03-08 12:29:13 TP0] Load weight begin. avail mem=21.63 GB
+[2025-03-08 12:29:21 TP0] Load weight end. type=Qwen2ForCausalLM, dtype=torch.bfloat16, avail mem=6.09 GB, mem usage=15.54 GB.
+[2025-03-08 12:29:21 TP0] KV Cache is allocated. #tokens: 46611, K size: 1.42 GB, V size: 1.42 GB
+[2025-03-08 12:29:28 TP0] Capture cuda graph end. Time elapsed: 7.23 s. avail mem=0.53 GB. mem usage=0.93 GB.
+"""  # noqa: E501
+LLAMA_SERVER = """\
+llama-server -b 512 -ub 256 -ts 10,6 -ngl 99 -c 32768 --flash-attn --cache-type-k q8_0 --cache-type-v q8_0 -m qwen2.5-coder:32b-instruct-q8_0.gguf
+llama_kv_cache_init: kv_size = 32768, offload = 1, type_k = 'q8_0', type_v = 'q8_0', n_layer = 64, can_shift = 1
+llama_kv_cache_init:      CUDA0 KV buffer size =  2788.00 MiB
+llama_kv_cache_init:      CUDA1 KV buffer size =  1564.00 MiB
+llama_new_context_with_model: KV self size  = 4352.00 MiB, K (q8_0): 2176.00 MiB, V (q8_0): 2176.00 MiB
+llama_new_context_with_model:      CUDA0 compute buffer size =   233.00 MiB
+llama_new_context_with_model:      CUDA1 compute buffer size =   237.51 MiB
+llama_new_context_with_model:  CUDA_Host compute buffer size =   133.01 MiB
+"""  # noqa: E501
+BREAKDOWN = """\
+common_memory_breakdown_print: | memory breakdown [MiB]     |  total     free     self   model   context   compute    unaccounted |
+common_memory_breakdown_print: |   - ROCm0 (8060S Graphics) | 115200 = 120459 + (71326 = 61223 +    9306 +     796) +      -76586 |
+common_memory_breakdown_print: |   - Host                   |                     1385 =  1104 +       0 +     281                |
+llama_context: n_seq_max     = 2
+llama_context: n_ctx         = 262144
+llama_context: n_ctx_seq     = 131072
+llama_context: n_ubatch      = 1024
+llama_context: flash_attn    = enabled
+llama_context: kv_unified    = false
+llama_kv_cache:      ROCm0 KV buffer size =  9216.00 MiB
+llama_kv_cache:      ROCm0 KV buffer size =    90.00 MiB
+"""  # noqa: E501
+OLLAMA = """\
+time=2024-08-12T20:24:12.346-06:00 level=INFO source=memory.go:309 msg="offload to cuda" layers.requested=-1 layers.model=33 layers.offload=12 layers.split="" memory.available="[2.2 GiB]" memory.required.full="4.8 GiB" memory.required.partial="2.2 GiB" memory.required.kv="256.0 MiB" memory.weights.total="3.9 GiB" memory.graph.full="164.0 MiB"
+time=2024-08-12T20:24:12.353-06:00 level=INFO source=server.go:392 msg="starting llama server" cmd="ollama_llama_server --model x --ctx-size 2048 --batch-size 512 --n-gpu-layers 12 --parallel 1"
+"""  # noqa: E501
+
+
+def test_vllm_v1() -> None:
+    log = read_engine_log(VLLM_V1)
+    assert log.engine is Engine.VLLM and log.model == "meta-llama/Llama-3.1-8B-Instruct"
+    assert log.reported["weights_bytes"] == round(14.99 * GIB)
+    assert log.reported["kv_pool_bytes"] == round(58.11 * GIB)
+    assert log.reported["kv_capacity_tokens"] == 476_016 and log.reported["max_concurrency"] == 58.11
+    assert log.reported["activation_bytes"] == round(1.89 * GIB)
+    assert log.reported["cuda_graph_bytes"] == round(0.91 * GIB)
+    assert log.gpu_total_bytes == round(79.19 * GIB) and log.gpu_free_bytes == round(78.68 * GIB)
+    assert preset_for(log.model) == "llama-3.1-8b"
+    assert log_workload(log, 131072) == {"context": 8192}
+    assert log_settings(log) == {"gpu_memory_utilization": 0.95}
+
+
+def test_vllm_v0() -> None:
+    log = read_engine_log(VLLM_V0)
+    assert log.reported["weights_bytes"] == round(14.9888 * GIB)  # "GB" that are GiB
+    assert log.reported["num_gpu_blocks"] == 1952 and log.reported["kv_pool_bytes"] == round(3.81 * GIB)
+    assert log.settings["max_model_len"] == 20000
+
+
+def test_vllm_refusal_is_kept_in_its_words() -> None:
+    line = (
+        "ValueError: To serve at least one request with the models's max seq len (8192), (1.00 GiB KV cache is "
+        "needed, which is larger than the available KV cache memory (0.81 GiB)."
+    )
+    log = read_engine_log("Available KV cache memory: 0.81 GiB\n" + line)
+    assert log.refusal.startswith("To serve at least one request")
+
+
+def test_sglang() -> None:
+    log = read_engine_log(SGLANG)
+    assert log.engine is Engine.SGLANG and log.settings["tp"] == 4
+    assert log.reported["kv_capacity_tokens"] == 46_611
+    assert log.reported["kv_pool_bytes"] == 2 * round(1.42 * GIB)
+    assert log.reported["weights_bytes"] == round(15.54 * GIB)
+    assert log.gpu_free_bytes == round(21.63 * GIB)
+
+
+def test_llama_server_per_device() -> None:
+    log = read_engine_log(LLAMA_SERVER)
+    assert log.engine is Engine.LLAMACPP
+    assert [g["kv_cache_bytes"] for g in log.reported["per_gpu"]] == [2788 * MIB, 1564 * MIB]
+    assert log.reported["kv_cache_bytes"] == 4352 * MIB
+    assert log.reported["compute_buffer_bytes"] == 233 * MIB + round(237.51 * MIB)
+    assert log_workload(log, 32768) == {"batch": 1, "context": 32768, "kv_dtype": "q8_0", "weight_format": "q8_0"}
+    assert log_settings(log)["tensor_split"] == (10.0, 6.0)
+
+
+def test_llama_cpp_breakdown_table_is_taken_once() -> None:
+    log = read_engine_log(BREAKDOWN)
+    gpu = log.reported["per_gpu"][0]
+    assert (gpu["weights_bytes"], gpu["kv_cache_bytes"], gpu["compute_buffer_bytes"]) == (
+        61223 * MIB,
+        9306 * MIB,
+        796 * MIB,
+    )
+    assert log_workload(log, 131072) == {"batch": 2, "context": 131072}
+
+
+def test_ollama_scheduler_line() -> None:
+    log = read_engine_log(OLLAMA)
+    assert log.engine is Engine.OLLAMA
+    assert log.reported["kv_cache_bytes"] == 256 * MIB and log.reported["compute_buffer_bytes"] == 164 * MIB
+    assert log.reported["n_gpu_layers"] == 12 and log.settings["n_ctx"] == 2048
+
+
+def test_a_text_that_is_no_engine_log() -> None:
+    with pytest.raises(ModelFileError, match=r"no vLLM, llama\.cpp, Ollama or SGLang start-up lines"):
+        read_engine_log("hello\nworld\n")
+
+
+@given(st.sampled_from([VLLM_V1, VLLM_V0, SGLANG, LLAMA_SERVER, BREAKDOWN, OLLAMA]), st.integers(0, 3000), st.text())
+def test_truncated_and_garbled_logs_never_crash(log: str, cut: int, noise: str) -> None:
+    with contextlib.suppress(ModelFileError):
+        read_engine_log(log[:cut] + noise)
