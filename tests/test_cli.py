@@ -281,3 +281,29 @@ def test_a_bug_exits_3_and_says_where_its_details_are(
     assert code == 3
     assert "internal error (ZeroDivisionError: a bug)" in err and str(tmp_path) in err
     assert "Traceback" in (tmp_path / "vramscope" / "vramscope.log").read_text()
+
+
+@pytest.mark.parametrize(("target", "value"), [("context", 38_828), ("batch", 4), ("format", "bf16"), ("gpus", 1)])
+def test_solve_gives_the_answer_and_the_estimate_at_it(
+    capsys: pytest.CaptureFixture[str], target: str, value: object
+) -> None:
+    code, out, _ = run(capsys, "estimate", "llama-3.1-8b", "--gpu", "rtx-4090", "--solve", target, "--json")
+    solution = json.loads(out)["solution"]
+    assert code == 0 and solution["target"] == target and solution["value"] == value
+    assert solution["estimate"]["fits"] is True
+
+
+def test_solve_when_nothing_fits_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "estimate", "llama-3.1-405b", "--gpu", "rtx-3060-12gb", "--solve", "format", "--json")
+    solution = json.loads(out)["solution"]
+    assert code == 1 and solution["value"] is None and "nothing fits" in solution["reason"]
+
+
+def test_fit_lists_the_presets_that_fit_largest_first(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "fit", "--gpu-memory", "24", "--engine", "llama.cpp", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["capacity_bytes"] == 24 * 2**30 and doc["context"] == 8192
+    models = doc["models"]
+    assert models[0]["parameters"] >= models[-1]["parameters"]
+    assert {"llama-3.1-8b", "qwen2.5-7b"} <= {m["id"] for m in models}
+    assert "llama-3.1-405b" not in {m["id"] for m in models}

@@ -43,49 +43,66 @@ class _Parser(argparse.ArgumentParser):
         raise BadInput(message)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="vramscope", description="Will this model fit on my GPUs?")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-    est = sub.add_parser("estimate", help="memory for one scenario")
-    est.add_argument("model", help="preset id (llama-3.1-8b), org/Name, or a model folder / config.json")
-    est.add_argument("--weights", metavar="FORMAT", help=f"weight format: {', '.join(WEIGHT_FORMATS)}")
-    est.add_argument("--kv-dtype", default="auto", help=f"KV-cache dtype: auto, {', '.join(KV_DTYPES)}")
-    est.add_argument(
+def _deployment_options() -> _Parser:
+    """The GPUs, the split, the engine and its settings: shared by estimate and fit."""
+    opts = _Parser(add_help=False)
+    opts.add_argument(
         "--context", type=int, help=f"tokens per sequence (default {DEFAULT_CONTEXT}, capped at the model's maximum)"
     )
-    est.add_argument("--batch", type=int, default=1, help="concurrent sequences (default 1)")
-    est.add_argument("--images", type=int, default=0, help="images per sequence (models with a vision encoder)")
-    est.add_argument("--engine", default="transformers", help=f"inference engine: {', '.join(e.value for e in Engine)}")
-    est.add_argument(
+    opts.add_argument("--batch", type=int, default=1, help="concurrent sequences (default 1)")
+    opts.add_argument(
+        "--engine", default="transformers", help=f"inference engine: {', '.join(e.value for e in Engine)}"
+    )
+    opts.add_argument(
         "--gpu",
         metavar="NAME",
         help="catalog GPU id or name (see `vramscope gpus`), or auto (the detected GPUs: all unless --gpus)",
     )
-    est.add_argument("--gpus", type=int, help="number of GPUs (default: tp x pp)")
-    est.add_argument("--gpu-memory", type=float, metavar="GIB", help="capacity per GPU in GiB (overrides)")
-    est.add_argument("--tp", type=int, help="tensor parallel size")
-    est.add_argument("--pp", type=int, default=1, help="pipeline parallel size")
-    vllm = est.add_argument_group("vLLM")
+    opts.add_argument("--gpus", type=int, help="number of GPUs (default: tp x pp)")
+    opts.add_argument("--gpu-memory", type=float, metavar="GIB", help="capacity per GPU in GiB (overrides)")
+    opts.add_argument("--tp", type=int, help="tensor parallel size")
+    opts.add_argument("--pp", type=int, default=1, help="pipeline parallel size")
+    vllm = opts.add_argument_group("vLLM")
     vllm.add_argument("--gpu-util", type=float, default=0.9, help="gpu_memory_utilization (default 0.9)")
     vllm.add_argument("--max-num-batched-tokens", type=int, help="default: 8192 on 70 GiB+ GPUs, else 2048")
     vllm.add_argument("--max-num-seqs", type=int, help="default: 1024 on 70 GiB+ GPUs, else 256")
     vllm.add_argument("--block-size", type=int, default=16, help="KV block size in tokens (default 16)")
     vllm.add_argument("--enforce-eager", action="store_true", help="no CUDA graphs")
-    llama = est.add_argument_group("llama.cpp and Ollama (--batch is the number of parallel slots)")
+    llama = opts.add_argument_group("llama.cpp and Ollama (--batch is the number of parallel slots)")
     llama.add_argument("--ubatch", type=int, default=512, help="n_ubatch (default 512)")
     llama.add_argument("--flash-attn", choices=("on", "off"), help="default: on (llama.cpp), off (Ollama)")
     llama.add_argument("--ngl", type=int, help="layers on the GPUs (default: all; Ollama: as many as fit)")
     llama.add_argument("--tensor-split", metavar="A,B,…", help="proportions per GPU (default: by free memory)")
     llama.add_argument("--split-mode", choices=("layer", "none"), default="layer")
-    sglang = est.add_argument_group("SGLang")
+    sglang = opts.add_argument_group("SGLang")
     sglang.add_argument("--mem-fraction", type=float, help="mem_fraction_static (default by tensor parallel)")
-    hf = est.add_argument_group("transformers")
+    hf = opts.add_argument_group("transformers")
     hf.add_argument("--attn-implementation", choices=("sdpa", "eager", "flash_attention_2"), default="sdpa")
     hf.add_argument("--cache-implementation", choices=("dynamic", "static"), default="dynamic")
+    opts.add_argument("--json", action="store_true", help="print one JSON object")
+    return opts
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="vramscope", description="Will this model fit on my GPUs?")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    shared = _deployment_options()
+    est = sub.add_parser("estimate", help="memory for one scenario", parents=[shared])
+    est.add_argument("model", help="preset id (llama-3.1-8b), org/Name, or a model folder / config.json")
+    est.add_argument("--weights", metavar="FORMAT", help=f"weight format: {', '.join(WEIGHT_FORMATS)}")
+    est.add_argument("--kv-dtype", default="auto", help=f"KV-cache dtype: auto, {', '.join(KV_DTYPES)}")
+    est.add_argument("--images", type=int, default=0, help="images per sequence (models with a vision encoder)")
     est.add_argument("--draft", metavar="MODEL", help="a draft model for speculative decoding (preset, folder, GGUF)")
     est.add_argument("--launch-command", action="store_true", help="also print the engine's launch command")
-    est.add_argument("--json", action="store_true", help="print one JSON object")
+    est.add_argument(
+        "--solve",
+        choices=("context", "batch", "gpus", "format", "gpu"),
+        help="the largest context or batch, the fewest GPUs, the best weight format, the smallest GPU that fits",
+    )
     est.add_argument("--screenshot", metavar="PATH", help="render the window for this scenario to a PNG and exit")
+    sub.add_parser(
+        "fit", help="the presets that fit these GPUs at this context, each with its format", parents=[shared]
+    )
     chk = sub.add_parser("check", help="an engine's start-up log beside the prediction for its scenario")
     chk.add_argument("logfile", help="a vLLM, llama.cpp, Ollama or SGLang log (- for standard input)")
     chk.add_argument("--model", help="the model, where the log does not name one the app knows")
@@ -130,6 +147,8 @@ def _main(argv: Sequence[str] | None) -> int:
         args = _parser().parse_args(args_list)
         if args.command == "estimate":
             return _estimate(args)
+        if args.command == "fit":
+            return _fit(args)
         if args.command == "check":
             return _check(args)
         if args.command == "models":
@@ -307,15 +326,98 @@ def _estimate(args: argparse.Namespace) -> int:
         analysis = analyse(model, workload, deployment)
     except ValueError as exc:  # a setting the engine refuses (tensor parallel that does not divide the heads …)
         raise BadInput(str(exc)) from None
+    solution = _solve(args.solve, model, workload, deployment) if args.solve else None
     if args.json:
-        print(json.dumps(report.to_json(analysis, launch_command=args.launch_command), indent=2))
+        doc = report.to_json(analysis, launch_command=args.launch_command)
+        if solution is not None:
+            doc["solution"] = solution
+        print(json.dumps(doc, indent=2))
     else:
         print(report.text(analysis))
         if args.launch_command:
             print(f"\nLaunch: {analysis.launch_command}")
+        if solution is not None:
+            value = solution["value"]
+            answer = f"{value:,}" if isinstance(value, int) else str(value)
+            print(f"\nSolve {args.solve}: {answer if value is not None else solution['reason']}")
     for warning in analysis.estimate.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return EXIT_DOES_NOT_FIT if analysis.estimate.fits is False else EXIT_FITS
+
+
+def _solve(target: str, model: ModelSpec, workload: Workload, deployment: Deployment) -> dict[str, Any]:
+    """`--solve`: the answer and the full estimate at it, or why there is none."""
+    from vramscope.core import solve
+    from vramscope.hardware.catalog import catalog
+
+    if target in ("context", "batch", "gpus", "gpu") and not deployment.gpus:
+        return {"target": target, "value": None, "reason": "no capacity given (--gpu or --gpu-memory)"}
+    value: Any = None
+    at_workload, at_deployment = workload, deployment
+    if target == "context":
+        value = solve.max_context(model, workload, deployment)
+        at_workload = workload.model_copy(update={"context": value or 1})
+    elif target == "batch":
+        value = solve.max_batch(model, workload, deployment)
+        at_workload = workload.model_copy(update={"batch": value or 1})
+    elif target == "format":
+        value = solve.best_format(model, workload, deployment)
+        at_workload = workload.model_copy(update={"weight_format": value})
+    elif target == "gpus":
+        value = solve.fewest_gpus(model, workload, deployment)
+        at_deployment = Deployment.model_validate({**dict(deployment), "tensor_parallel": value or 1})
+    else:
+        known = {g.id: g.spec() for g in catalog()}
+        found = solve.smallest_gpu(model, workload, deployment, list(known.values()))
+        value = next((gid for gid, spec in known.items() if spec == found), None)
+        if found is not None:
+            at_deployment = Deployment.model_validate({**dict(deployment), "gpus": (found,)})
+    if value is None:
+        return {"target": target, "value": None, "reason": f"nothing fits: no {target} makes it fit"}
+    return {"target": target, "value": value, "estimate": report.to_json(analyse(model, at_workload, at_deployment))}
+
+
+def _fit(args: argparse.Namespace) -> int:
+    """`vramscope fit`: every preset that fits these GPUs at this context, with the format it needs."""
+    from vramscope.core import solve
+
+    deployment = _deployment(args)
+    if not deployment.gpus:
+        raise BadInput("fit needs GPUs: --gpu NAME, --gpu auto or --gpu-memory GIB")
+    rows: list[dict[str, Any]] = []
+    for pid in preset_documents():
+        model = load_preset(pid)
+        context = min(args.context or DEFAULT_CONTEXT, model.architecture.max_context)
+        workload = Workload(context=context, batch=args.batch)
+        fmt = solve.best_format(model, workload, deployment)
+        if fmt is None:
+            continue
+        at = workload.model_copy(update={"weight_format": fmt})
+        a = analyse(model, at, deployment)
+        rows.append(
+            {
+                "id": pid,
+                "parameters": a.estimate.parameters,
+                "weights": fmt,
+                "kv_dtype": a.estimate.kv_dtype,
+                "total_bytes": a.estimate.total_bytes,
+                "max_context": a.max_context,
+            }
+        )
+    rows.sort(key=lambda r: -r["parameters"])
+    capacity = sum((deployment.gpu(i) or deployment.gpus[0]).capacity_bytes or 0 for i in range(deployment.gpu_count))
+    if args.json:
+        print(
+            json.dumps(
+                {"capacity_bytes": capacity, "context": args.context or DEFAULT_CONTEXT, "models": rows}, indent=2
+            )
+        )
+        return EXIT_FITS
+    print(f"{'id':<20} {'parameters':>18} {'weights':<10} {'total':>12} {'max context':>12}")
+    for r in rows:
+        ctx = f"{r['max_context']:,}" if r["max_context"] else "—"
+        print(f"{r['id']:<20} {r['parameters']:>18,} {r['weights']:<10} {format_bytes(r['total_bytes']):>12} {ctx:>12}")
+    return EXIT_FITS
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -347,7 +449,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _models(as_json: bool) -> int:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for pid in preset_documents():
         spec = load_preset(pid)
         arch = spec.architecture

@@ -1,10 +1,18 @@
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vramscope.core.estimate import estimate
-from vramscope.core.scenario import Deployment, GpuSpec, Workload
-from vramscope.core.solve import max_batch, max_context
+from vramscope.core.scenario import Deployment, Engine, GpuSpec, Workload
+from vramscope.core.solve import (
+    best_format,
+    best_kv_dtype,
+    fewest_gpus,
+    formats_for,
+    max_batch,
+    max_context,
+    smallest_gpu,
+)
 from vramscope.core.units import GIB
 from vramscope.sources.presets import load_preset
 
@@ -89,3 +97,49 @@ def test_a_linear_boundary_takes_a_few_estimates() -> None:
 
     assert _largest(1, 10**7, probe) == 734_511
     assert len(calls) <= 6
+
+
+PRESETS = ["llama-3.1-8b", "qwen2.5-7b", "gemma-2-9b", "mixtral-8x7b", "deepseek-v2-lite", "gpt-oss-20b"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.sampled_from(PRESETS),
+    st.sampled_from(list(Engine)),
+    st.sampled_from([12, 24, 48, 80]),
+    st.integers(min_value=512, max_value=65536),
+)
+def test_each_way_out_fits_and_the_step_past_it_does_not(preset: str, engine: Engine, gib: int, context: int) -> None:
+    model = load_preset(preset)
+    gpu = GpuSpec(name="g", capacity_bytes=gib * GIB, total_bytes=gib * GIB)
+    dep = Deployment(gpus=(gpu,), engine=engine)
+    workload = Workload(context=min(context, model.architecture.max_context))
+    fmt = best_format(model, workload, dep)
+    if fmt is not None:
+        at = Workload.model_validate({**workload.model_dump(), "weight_format": fmt})
+        assert estimate(model, at, dep).fits
+        richer = formats_for(model, dep)[: formats_for(model, dep).index(fmt)]
+        for name in richer:  # every format with more bits does not fit
+            assert not estimate(
+                model, Workload.model_validate({**workload.model_dump(), "weight_format": name}), dep
+            ).fits
+    n = fewest_gpus(model, workload, dep, most=8)
+    if n is not None:
+        assert estimate(model, workload, dep.model_copy(update={"tensor_parallel": n})).fits
+    kv = best_kv_dtype(model, workload, dep)
+    if kv is not None:
+        assert estimate(model, workload.model_copy(update={"kv_dtype": kv}), dep).fits
+
+
+def test_smallest_gpu_is_the_first_that_fits() -> None:
+    model = load_preset("llama-3.1-8b")
+    sizes = [8, 12, 16, 24, 48]
+    candidates = [GpuSpec(name=f"{g} GiB", capacity_bytes=g * GIB, total_bytes=g * GIB) for g in sizes]
+    found = smallest_gpu(model, Workload(context=8192), Deployment(), candidates)
+    assert found is not None and found.name == "24 GiB"  # 16 GiB of bf16 weights + cache + activations
+
+
+def test_four_bits_is_the_way_out_for_70b_on_two_4090s() -> None:
+    gpu = GpuSpec(name="RTX 4090", capacity_bytes=round(23.99 * GIB), total_bytes=round(23.99 * GIB))
+    dep = Deployment(gpus=(gpu,), tensor_parallel=2, engine=Engine.LLAMACPP)
+    assert best_format(load_preset("llama-3.1-70b"), Workload(context=8192), dep) == "q4_k_m"

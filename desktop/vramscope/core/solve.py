@@ -1,9 +1,12 @@
-"""Inverse questions: the largest context or batch that still fits, exact at the boundary."""
+"""Inverse questions: the largest context or batch that still fits (exact at the boundary), and the ways out
+when it does not: a weight format, a KV dtype, more GPUs, a bigger GPU."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from vramscope.core.engines import engine_profile
 from vramscope.core.estimate import estimate
-from vramscope.core.scenario import MAX_BATCH, MAX_CONTEXT, Deployment, ModelSpec, Workload
+from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS
+from vramscope.core.scenario import MAX_BATCH, MAX_CONTEXT, Deployment, GpuSpec, ModelSpec, Workload
 
 Probe = Callable[[int], tuple[bool, float | None]]  # n -> (fits, slack: room left, in any unit)
 
@@ -66,3 +69,73 @@ def max_batch(model: ModelSpec, workload: Workload, deployment: Deployment) -> i
     if not deployment.gpus or any(g.capacity_bytes is None for g in deployment.gpus):
         return None
     return _largest(1, MAX_BATCH, _probe(model, workload, deployment, "batch"))
+
+
+# --- the ways out: what to change so that it fits ----------------------------------------------------------
+
+
+def _fits_with(model: ModelSpec, workload: Workload, deployment: Deployment) -> bool:
+    """Whether a changed scenario fits; a change the engine refuses outright does not."""
+    try:
+        return bool(estimate(model, workload, deployment).fits)
+    except ValueError:
+        return False
+
+
+def formats_for(model: ModelSpec, deployment: Deployment) -> list[str]:
+    """The weight formats the engine runs, the model's own first, then from the most bits to the fewest
+    (never above the model's own precision: fp32 is no way out)."""
+    families = set(engine_profile(deployment.engine).weight_families())
+    own = WEIGHT_FORMATS.get(model.native_format)
+    ceiling = own.bits if own is not None else 16
+    names = [
+        n
+        for n, f in sorted(WEIGHT_FORMATS.items(), key=lambda item: -item[1].bits)
+        if f.family.value in families and f.bits <= ceiling and n != model.native_format
+    ]
+    return [model.native_format, *names] if own is not None else names
+
+
+def best_format(model: ModelSpec, workload: Workload, deployment: Deployment) -> str | None:
+    """The weight format with the most bits (the least quality given up) that fits."""
+    for name in formats_for(model, deployment):
+        changed = Workload.model_validate({**workload.model_dump(), "weight_format": name})
+        if _fits_with(model, changed, deployment):
+            return name
+    return None
+
+
+def best_kv_dtype(model: ModelSpec, workload: Workload, deployment: Deployment) -> str | None:
+    """The KV-cache dtype with the most bytes per element that fits."""
+    profile = engine_profile(deployment.engine)
+    names = sorted(profile.kv_dtypes(), key=lambda n: -KV_DTYPES[n].bytes_per_element)
+    for name in ["auto", *names]:
+        changed = Workload.model_validate({**workload.model_dump(), "kv_dtype": name})
+        if _fits_with(model, changed, deployment):
+            return name
+    return None
+
+
+def fewest_gpus(model: ModelSpec, workload: Workload, deployment: Deployment, most: int = 64) -> int | None:
+    """The fewest GPUs like the first one (tensor parallel, or a layer split) that fit, up to `most`."""
+    if not deployment.gpus:
+        return None
+    gpu = deployment.gpus[0]
+    for n in range(1, most + 1):
+        changed = Deployment.model_validate(
+            {**dict(deployment), "gpus": (gpu,), "tensor_parallel": n, "pipeline_parallel": 1}
+        )
+        if _fits_with(model, workload, changed):
+            return n
+    return None
+
+
+def smallest_gpu(
+    model: ModelSpec, workload: Workload, deployment: Deployment, candidates: Sequence[GpuSpec]
+) -> GpuSpec | None:
+    """The GPU with the least memory, among `candidates`, that fits as many of it as the deployment uses."""
+    for gpu in sorted(candidates, key=lambda g: g.capacity_bytes or 0):
+        changed = Deployment.model_validate({**dict(deployment), "gpus": (gpu,)})
+        if _fits_with(model, workload, changed):
+            return gpu
+    return None

@@ -114,6 +114,10 @@ class EngineProfile(Protocol):
         """The KV dtypes this engine offers, besides auto."""
         ...
 
+    def weight_families(self) -> tuple[str, ...]:
+        """The weight format families this engine runs (precision.Family values)."""
+        ...
+
     def default_kv_dtype(self, model: ModelSpec, weights: str) -> KvDtype: ...
 
     def check(self, model: ModelSpec, workload: Workload, deployment: Deployment) -> None:

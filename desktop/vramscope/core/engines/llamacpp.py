@@ -97,6 +97,9 @@ class LlamaCppProfile:
     label = "llama.cpp"
     default_flash_attn = True  # -fa auto: on where the backend supports it
 
+    def weight_families(self) -> tuple[str, ...]:
+        return ("float", "gguf")
+
     def kv_dtypes(self) -> tuple[str, ...]:
         return ("fp16", "bf16", "fp32", "q8_0", "q4_0")  # -ctk / -ctv
 

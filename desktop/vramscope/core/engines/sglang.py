@@ -50,6 +50,9 @@ class SGLangProfile:
     engine = Engine.SGLANG
     label = "SGLang"
 
+    def weight_families(self) -> tuple[str, ...]:
+        return ("float", "fp8", "fp8-block", "gptq", "awq", "mxfp4")
+
     def kv_dtypes(self) -> tuple[str, ...]:
         return ("bf16", "fp16", "fp8")  # --kv-cache-dtype auto | fp8_e4m3 | fp8_e5m2
 

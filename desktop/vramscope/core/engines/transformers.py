@@ -28,6 +28,9 @@ class TransformersProfile:
     engine = Engine.TRANSFORMERS
     label = "transformers"
 
+    def weight_families(self) -> tuple[str, ...]:
+        return ("float", "int8", "nf4", "fp8", "fp8-block", "gptq", "awq", "mxfp4")
+
     def kv_dtypes(self) -> tuple[str, ...]:
         return ("bf16", "fp16", "fp32", "fp8", "q8_0", "q4_0")  # quantized caches: QuantizedCache backends
 
