@@ -15,6 +15,7 @@ from vramscope.gui.main_window import MainWindow, restore_settings
 from vramscope.gui.widgets.memory_chart import KINDS
 from vramscope.gui.widgets.workload_panel import LOG_STEPS, MIN_CONTEXT_SLIDER, log_to_value
 from vramscope.hardware.probe import Device, DeviceKind, HardwareSnapshot, ProbeStatus
+from vramscope.sources.presets import load_preset
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -271,3 +272,14 @@ def test_absurd_values_in_the_controls_are_refused_with_a_message(window: MainWi
     assert c.settings.gpu_memory_utilization == 0.9
     c.set_gpu_count(10**6)
     assert c.gpu_count == 1 and "GPUs" in window.statusBar().currentMessage()
+
+
+def test_a_way_out_is_a_button_that_applies_it(window: MainWindow) -> None:
+    window.controller.set_model(load_preset("llama-3.1-70b"))
+    window.controller.finish_limits()
+    panel = window.ways_out
+    assert panel.title.text() == "Ways out:"
+    button = next(b for b, a in zip(panel.buttons, panel.advice, strict=True) if a.kind == "gpus")
+    button.click()
+    assert window.controller.result.estimate.fits is True
+    assert window.verdict.headline.text().startswith("✔ Fits")

@@ -74,7 +74,7 @@ def max_batch(model: ModelSpec, workload: Workload, deployment: Deployment) -> i
 # --- the ways out: what to change so that it fits ----------------------------------------------------------
 
 
-def _fits_with(model: ModelSpec, workload: Workload, deployment: Deployment) -> bool:
+def fits(model: ModelSpec, workload: Workload, deployment: Deployment) -> bool:
     """Whether a changed scenario fits; a change the engine refuses outright does not."""
     try:
         return bool(estimate(model, workload, deployment).fits)
@@ -100,7 +100,7 @@ def best_format(model: ModelSpec, workload: Workload, deployment: Deployment) ->
     """The weight format with the most bits (the least quality given up) that fits."""
     for name in formats_for(model, deployment):
         changed = Workload.model_validate({**workload.model_dump(), "weight_format": name})
-        if _fits_with(model, changed, deployment):
+        if fits(model, changed, deployment):
             return name
     return None
 
@@ -111,7 +111,7 @@ def best_kv_dtype(model: ModelSpec, workload: Workload, deployment: Deployment) 
     names = sorted(profile.kv_dtypes(), key=lambda n: -KV_DTYPES[n].bytes_per_element)
     for name in ["auto", *names]:
         changed = Workload.model_validate({**workload.model_dump(), "kv_dtype": name})
-        if _fits_with(model, changed, deployment):
+        if fits(model, changed, deployment):
             return name
     return None
 
@@ -125,7 +125,7 @@ def fewest_gpus(model: ModelSpec, workload: Workload, deployment: Deployment, mo
         changed = Deployment.model_validate(
             {**dict(deployment), "gpus": (gpu,), "tensor_parallel": n, "pipeline_parallel": 1}
         )
-        if _fits_with(model, workload, changed):
+        if fits(model, workload, changed):
             return n
     return None
 
@@ -136,6 +136,6 @@ def smallest_gpu(
     """The GPU with the least memory, among `candidates`, that fits as many of it as the deployment uses."""
     for gpu in sorted(candidates, key=lambda g: g.capacity_bytes or 0):
         changed = Deployment.model_validate({**dict(deployment), "gpus": (gpu,)})
-        if _fits_with(model, workload, changed):
+        if fits(model, workload, changed):
             return gpu
     return None

@@ -199,6 +199,18 @@ class Controller(QObject):
         if settings != self.settings:
             self._change(settings=settings)
 
+    def apply(self, change: dict[str, Any]) -> None:
+        """A suggested change: workload fields, "gpu_count", "gpu" (a GpuSpec) or "model" (a ModelSpec)."""
+        if "model" in change:
+            self.set_model(change["model"])
+        elif "gpu" in change:
+            self.set_gpu(change["gpu"])
+        elif "gpu_count" in change:
+            self.set_gpu(self.gpu, change["gpu_count"])
+        else:
+            self.set_workload(**change)
+        self.finish_limits()
+
     def set_hardware(self, snapshot: HardwareSnapshot) -> None:
         self.hardware = snapshot
         self.hardware_changed.emit(snapshot)

@@ -31,6 +31,7 @@ from vramscope.gui.widgets.gpu_panel import GpuPanel
 from vramscope.gui.widgets.log_panel import LogPanel
 from vramscope.gui.widgets.model_panel import ModelPanel
 from vramscope.gui.widgets.verdict import VerdictPanel
+from vramscope.gui.widgets.ways_out import WaysOutPanel
 from vramscope.gui.widgets.workload_panel import WorkloadPanel
 from vramscope.gui.workers import Job
 from vramscope.hardware.probe import (
@@ -90,12 +91,14 @@ class MainWindow(QMainWindow):
         self.probe_worker: Job | None = None  # held while the probe runs
         self.verdict = VerdictPanel()
         self.log_panel = LogPanel(controller)
+        self.ways_out = WaysOutPanel(controller)
         side = QVBoxLayout()
         for panel in (self.model_panel, self.custom_panel, self.workload_panel, self.engine_panel, self.gpu_panel):
             side.addWidget(panel)
         side.addStretch(1)
         main = QVBoxLayout()
         main.addWidget(self.verdict)
+        main.addWidget(self.ways_out)
         main.addWidget(self.chart_placeholder, 1)
         main.addWidget(self.log_panel)
         self.chart_area = main

@@ -118,7 +118,7 @@ class VllmProfile:
     label = "vLLM"
 
     def weight_families(self) -> tuple[str, ...]:
-        return ("float", "fp8", "fp8-block", "gptq", "awq", "nf4", "mxfp4", "gguf")
+        return ("float", "fp8", "fp8-block", "gptq", "awq", "nf4", "mxfp4")
 
     def kv_dtypes(self) -> tuple[str, ...]:
         return ("bf16", "fp16", "fp8")  # CacheDType: auto, fp8 (= e4m3), fp8_e5m2 …

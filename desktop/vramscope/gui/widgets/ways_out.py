@@ -1,0 +1,66 @@
+"""The ways out when it does not fit (and the room left when it does), each a button that applies it.
+Subscribes to the controller itself; computed once the limits are known, not on every drag step."""
+
+from functools import lru_cache
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+
+from vramscope.core.advice import Advice, room_left, ways_out
+from vramscope.core.analysis import Analysis
+from vramscope.core.scenario import GpuSpec, ModelSpec
+from vramscope.gui.controller import Controller
+from vramscope.hardware.catalog import catalog
+from vramscope.sources.presets import load_preset, preset_ids
+
+MAX_BUTTONS = 6
+
+
+@lru_cache(maxsize=1)
+def catalog_gpus() -> tuple[GpuSpec, ...]:
+    return tuple(g.spec() for g in catalog())
+
+
+@lru_cache(maxsize=1)
+def preset_models() -> tuple[ModelSpec, ...]:
+    return tuple(load_preset(p) for p in preset_ids())
+
+
+class WaysOutPanel(QWidget):
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.title = QLabel()
+        self.buttons: list[QPushButton] = []
+        self.advice: list[Advice] = []
+        self.row = QHBoxLayout(self)
+        self.row.setContentsMargins(4, 0, 4, 0)
+        self.row.addWidget(self.title)
+        self.row.addStretch(1)
+        controller.estimate_changed.connect(self.show_analysis)
+        self.show_analysis(controller.result)
+
+    def show_analysis(self, analysis: Analysis) -> None:
+        if analysis.limits_pending:
+            return  # the bar moves while dragging; the advice comes when the controls rest
+        a = analysis
+        advice = ways_out(a.model, a.workload, a.deployment, catalog_gpus(), preset_models())
+        title = "Ways out:" if advice else ""
+        if not advice:
+            advice = room_left(a.model, a.workload, a.deployment)
+            title = "Room left:" if advice else ""
+        self.advice = advice[:MAX_BUTTONS]
+        self.title.setText(title)
+        for button in self.buttons:
+            self.row.removeWidget(button)
+            button.deleteLater()
+        self.buttons = []
+        for i, item in enumerate(self.advice):
+            button = QPushButton(item.text)
+            button.setToolTip("Apply this change")
+            button.clicked.connect(lambda _=False, k=i: self.apply(k))
+            self.row.insertWidget(1 + i, button)
+            self.buttons.append(button)
+        self.setVisible(bool(self.advice))
+
+    def apply(self, index: int) -> None:
+        self.controller.apply(self.advice[index].change)
