@@ -57,7 +57,7 @@ def _tensors(obj: Any, seen: set[int]) -> list[Any]:
     import torch
 
     if isinstance(obj, torch.Tensor):
-        if id(obj) in seen:
+        if id(obj) in seen or obj.dim() == 0:  # 0-d tensors are bookkeeping (window size, offsets), not cache
             return []
         seen.add(id(obj))
         return [obj]

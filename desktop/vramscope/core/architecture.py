@@ -15,9 +15,31 @@ MAX_LAYERS = 10_000  # the deepest real models have a few hundred; the tensor li
 
 
 class LayerKind(StrEnum):
+    """A layer's token mixer."""
+
     FULL = "full_attention"
-    SLIDING = "sliding_attention"
-    MAMBA = "mamba"
+    SLIDING = "sliding_attention"  # attends to the last sliding_window tokens
+    CHUNKED = "chunked_attention"  # attends within chunks of sliding_window tokens (Llama 4)
+    LINEAR = "linear_attention"  # Gated DeltaNet (Qwen3-Next, Qwen3.5): a fixed state per sequence
+    MAMBA = "mamba"  # Mamba-1 or Mamba-2: a fixed state per sequence
+    NONE = "none"  # no mixer: the layer is only a feed-forward block (Nemotron-H)
+
+    @property
+    def attends(self) -> bool:
+        return self in (LayerKind.FULL, LayerKind.SLIDING, LayerKind.CHUNKED)
+
+    @property
+    def windowed(self) -> bool:
+        """Caches at most sliding_window tokens."""
+        return self in (LayerKind.SLIDING, LayerKind.CHUNKED)
+
+
+class FfnKind(StrEnum):
+    """A layer's feed-forward part."""
+
+    DENSE = "dense"
+    MOE = "moe"
+    NONE = "none"
 
 
 class Split(StrEnum):
@@ -97,15 +119,64 @@ class MLA(_Frozen):
 
 
 class Mamba(_Frozen):
-    """A Mamba-1 mixer (Jamba): constant state per sequence instead of a KV cache."""
+    """A Mamba mixer: constant state per sequence instead of a KV cache. Mamba-1 (Jamba) when `heads` is 0;
+    Mamba-2 (Nemotron-H, Falcon-H1, Granite 4) has `heads` heads of `head_dim` and `groups` B/C groups."""
 
     d_state: PositiveInt
     d_conv: PositiveInt
-    expand: PositiveInt
-    dt_rank: PositiveInt
+    expand: PositiveInt = 2
+    dt_rank: PositiveInt = 1
     conv_bias: bool = True
     proj_bias: bool = False
     inner_norms: bool = False  # Jamba's RMSNorms on dt, B and C
+    heads: NonNegativeInt = 0
+    head_dim: NonNegativeInt = 0
+    groups: PositiveInt = 1
+
+    def inner(self, hidden: int) -> int:
+        return self.heads * self.head_dim if self.heads else self.expand * hidden
+
+    def conv_channels(self, hidden: int) -> int:
+        """Channels the causal convolution keeps a window of: x, and B and C for Mamba-2."""
+        return self.inner(hidden) + (2 * self.groups * self.d_state if self.heads else 0)
+
+    def ssm_elements(self, hidden: int) -> int:
+        return self.inner(hidden) * self.d_state
+
+
+class LinearAttention(_Frozen):
+    """Gated DeltaNet (Qwen3-Next, Qwen3.5): a recurrent state of value_heads x key_dim x value_dim."""
+
+    key_heads: PositiveInt
+    value_heads: PositiveInt
+    key_head_dim: PositiveInt
+    value_head_dim: PositiveInt
+    conv_kernel: PositiveInt
+
+    @property
+    def conv_channels(self) -> int:
+        return 2 * self.key_heads * self.key_head_dim + self.value_heads * self.value_head_dim
+
+    @property
+    def ssm_elements(self) -> int:
+        return self.value_heads * self.key_head_dim * self.value_head_dim
+
+
+class AttentionShape(_Frozen):
+    """A layer kind's own attention sizes, where they differ from the model's (MiMo-V2, Gemma 4)."""
+
+    q_heads: PositiveInt
+    kv_heads: PositiveInt
+    head_dim: PositiveInt
+    v_head_dim: PositiveInt | None = None
+    sinks: bool = False  # a learned logit per head (gpt-oss, MiMo-V2's sliding layers)
+
+
+class Indexer(_Frozen):
+    """The lightning indexer of DeepSeek-V3.2 / GLM-5 sparse attention: one more key per token is cached."""
+
+    heads: PositiveInt
+    head_dim: PositiveInt
 
 
 class VisionTower(_Frozen):
@@ -165,19 +236,29 @@ class Architecture(_Frozen):
     moe: MoE | None = None
     mla: MLA | None = None
     mamba: Mamba | None = None
+    linear: LinearAttention | None = None
+    indexer: Indexer | None = None
+    sliding_attention: AttentionShape | None = None  # the sliding layers' own sizes
+    ffn_types: tuple[FfnKind, ...] = ()  # empty: MoE where the MoE rules say, dense elsewhere
+    attn_output_gate: bool = False  # Qwen3-Next/3.5: q_proj also yields a gate for the attention output
+    state_fp32: bool = False  # the reference implementation keeps recurrent states in float32
     vision: VisionTower | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Self:
         n = self.num_layers
-        for name in ("q_heads_per_layer", "kv_heads_per_layer", "layer_types"):
+        for name in ("q_heads_per_layer", "kv_heads_per_layer", "layer_types", "ffn_types"):
             values = getattr(self, name)
             if values and len(values) != n:
                 raise ValueError(f"{name} has {len(values)} entries for {n} layers")
-        if LayerKind.SLIDING in self.layer_types and self.sliding_window is None:
-            raise ValueError("sliding layers need sliding_window")
+        if any(k.windowed for k in self.layer_types) and self.sliding_window is None:
+            raise ValueError("sliding and chunked layers need sliding_window")
         if LayerKind.MAMBA in self.layer_types and self.mamba is None:
             raise ValueError("mamba layers need the mamba settings")
+        if LayerKind.LINEAR in self.layer_types and self.linear is None:
+            raise ValueError("linear-attention layers need the linear attention settings")
+        if FfnKind.MOE in self.ffn_types and self.moe is None:
+            raise ValueError("MoE layers need the MoE settings")
         if self.qk_norm not in ("none", "per_head", "full"):
             raise ValueError("qk_norm must be none, per_head or full")
         if self.num_kv_heads > self.num_attention_heads:
@@ -194,21 +275,47 @@ class Architecture(_Frozen):
     def layer_kind(self, i: int) -> LayerKind:
         return self.layer_types[i] if self.layer_types else LayerKind.FULL
 
+    def _own_shape(self, i: int) -> AttentionShape | None:
+        if self.sliding_attention is not None and self.layer_kind(i) is LayerKind.SLIDING:
+            return self.sliding_attention
+        return None
+
     def q_heads(self, i: int) -> int:
+        own = self._own_shape(i)
+        if own is not None:
+            return own.q_heads
         return self.q_heads_per_layer[i] if self.q_heads_per_layer else self.num_attention_heads
 
     def kv_heads(self, i: int) -> int:
+        """K/V heads of layer i; 0 for a layer without attention."""
+        if not self.layer_kind(i).attends:
+            return 0
+        own = self._own_shape(i)
+        if own is not None:
+            return own.kv_heads
         return self.kv_heads_per_layer[i] if self.kv_heads_per_layer else self.num_kv_heads
+
+    def head_dims(self, i: int) -> tuple[int, int]:
+        """(K head dim, V head dim) of layer i."""
+        own = self._own_shape(i)
+        if own is not None:
+            return own.head_dim, own.v_head_dim or own.head_dim
+        return self.head_dim, self.v_dim
 
     @property
     def v_dim(self) -> int:
         return self.v_head_dim or self.head_dim
 
-    def is_moe_layer(self, i: int) -> bool:
+    def ffn_kind(self, i: int) -> FfnKind:
+        if self.ffn_types:
+            return self.ffn_types[i]
         moe = self.moe
         if moe is None or i < moe.first_dense_layers or i in moe.dense_layers:
-            return False
-        return (i - moe.layer_offset) % moe.layer_period == 0
+            return FfnKind.DENSE
+        return FfnKind.MOE if (i - moe.layer_offset) % moe.layer_period == 0 else FfnKind.DENSE
+
+    def is_moe_layer(self, i: int) -> bool:
+        return self.ffn_kind(i) is FfnKind.MOE
 
     @property
     def moe_layer_count(self) -> int:
@@ -222,19 +329,37 @@ class Architecture(_Frozen):
 
     def kv_elements_per_token(self, i: int, tp: int = 1) -> int:
         """Cache elements one token adds in layer i for one sequence, on one of `tp` ranks."""
-        if self.layer_kind(i) is LayerKind.MAMBA:
+        if not self.layer_kind(i).attends:
             return 0
-        if self.mla is not None:  # one latent, never split by tensor parallelism
-            return self.mla.kv_lora_rank + self.mla.qk_rope_head_dim
-        return self.kv_heads_per_rank(i, tp) * (self.head_dim + self.v_dim)
+        if self.mla is not None:  # one latent (and the indexer's key), never split by tensor parallelism
+            return self.mla.kv_lora_rank + self.mla.qk_rope_head_dim + (self.indexer.head_dim if self.indexer else 0)
+        k, v = self.head_dims(i)
+        return self.kv_heads_per_rank(i, tp) * (k + v)
+
+    def state_parts(self, i: int, tp: int = 1) -> tuple[int, int]:
+        """(convolution window, recurrent state) elements one sequence holds in layer i whatever its length,
+        on one of `tp` ranks (channels and heads are split); the window is the full kernel, as transformers
+        keeps it."""
+        kind = self.layer_kind(i)
+        if kind is LayerKind.MAMBA and self.mamba is not None:
+            m = self.mamba
+            return ceil(m.conv_channels(self.hidden_size) / tp) * m.d_conv, ceil(m.ssm_elements(self.hidden_size) / tp)
+        if kind is LayerKind.LINEAR and self.linear is not None:
+            lin = self.linear
+            return ceil(lin.conv_channels / tp) * lin.conv_kernel, ceil(lin.ssm_elements / tp)
+        return 0, 0
 
     def state_elements_per_sequence(self, i: int, tp: int = 1) -> int:
-        """Recurrent state one sequence holds in layer i, whatever its length (Mamba: conv + SSM),
-        on one of `tp` ranks (the inner channels are split)."""
-        if self.layer_kind(i) is not LayerKind.MAMBA or self.mamba is None:
-            return 0
-        inner = ceil(self.mamba.expand * self.hidden_size / tp)
-        return inner * (self.mamba.d_conv + self.mamba.d_state)
+        """Recurrent state one sequence holds in layer i, whatever its length (convolution window + state)."""
+        return sum(self.state_parts(i, tp))
+
+    def conv_kernel(self, i: int) -> int:
+        kind = self.layer_kind(i)
+        if kind is LayerKind.MAMBA and self.mamba is not None:
+            return self.mamba.d_conv
+        if kind is LayerKind.LINEAR and self.linear is not None:
+            return self.linear.conv_kernel
+        return 0
 
     # --- counts ----------------------------------------------------------------------------------
 
@@ -279,11 +404,18 @@ class Architecture(_Frozen):
         else:
             text = f"GQA {self.num_attention_heads}/{self.num_kv_heads}"
         kinds = [self.layer_kind(i) for i in range(self.num_layers)]
-        sliding, mamba = kinds.count(LayerKind.SLIDING), kinds.count(LayerKind.MAMBA)
-        if sliding:
-            text += f", {sliding}/{self.num_layers} layers sliding ({self.sliding_window})"
-        if mamba:
-            text += f", {mamba}/{self.num_layers} Mamba layers"
+        n = self.num_layers
+        for kind, words in (
+            (LayerKind.SLIDING, f"layers sliding ({self.sliding_window})"),
+            (LayerKind.CHUNKED, f"layers chunked ({self.sliding_window})"),
+            (LayerKind.LINEAR, "linear-attention layers"),
+            (LayerKind.MAMBA, "Mamba layers"),
+            (LayerKind.NONE, "layers without attention"),
+        ):
+            if kinds.count(kind):
+                text += f", {kinds.count(kind)}/{n} {words}"
+        if self.indexer is not None:
+            text += ", sparse-attention indexer"
         return text
 
 
@@ -331,13 +463,16 @@ def _tensors(arch: Architecture) -> tuple[Tensor, ...]:
         kind = arch.layer_kind(i)
         if kind is LayerKind.MAMBA:
             _mamba_tensors(arch, i, add)
-        elif arch.mla is not None:
+        elif kind is LayerKind.LINEAR:
+            _linear_attention_tensors(arch, i, add)
+        elif kind.attends and arch.mla is not None:
             _mla_tensors(arch, arch.mla, i, add)
-        elif arch.kv_heads(i) > 0:
+        elif kind.attends and arch.kv_heads(i) > 0:
             _attention_tensors(arch, i, add)
-        if arch.is_moe_layer(i):
+        ffn = arch.ffn_kind(i)
+        if ffn is FfnKind.MOE:
             _moe_tensors(arch, i, add)
-        else:
+        elif ffn is FfnKind.DENSE:
             _mlp_tensors(arch, i, arch.intermediate_size, "", add)
     add_norm("output_norm", -1, h)
     if not arch.tie_word_embeddings:
@@ -350,14 +485,15 @@ class _Add(Protocol):
 
 
 def _attention_tensors(arch: Architecture, i: int, add: _Add) -> None:
-    h, d, dv = arch.hidden_size, arch.head_dim, arch.v_dim
+    h, (d, dv) = arch.hidden_size, arch.head_dims(i)
     nq, nkv = arch.q_heads(i), arch.kv_heads(i)
+    gate = 2 if arch.attn_output_gate else 1  # the query projection also yields the output gate
     if arch.fused_qkv:
         add("attn_qkv", i, ((nq + nkv) * d + nkv * dv, h), Split.QKV, Group.LINEAR)
         if arch.qkv_bias:
             add("attn_qkv", i, ((nq + nkv) * d + nkv * dv,), Split.QKV, Group.BIAS)
     else:
-        add("attn_q", i, (nq * d, h), Split.COLUMN, Group.LINEAR)
+        add("attn_q", i, (gate * nq * d, h), Split.COLUMN, Group.LINEAR)
         add("attn_k", i, (nkv * d, h), Split.KV, Group.LINEAR)
         add("attn_v", i, (nkv * dv, h), Split.KV, Group.LINEAR)
         if arch.qkv_bias:
@@ -373,8 +509,24 @@ def _attention_tensors(arch: Architecture, i: int, add: _Add) -> None:
     elif arch.qk_norm == "full":
         add("attn_q_norm", i, (nq * d,), Split.COLUMN, Group.NORM)
         add("attn_k_norm", i, (nkv * d,), Split.KV, Group.NORM)
-    if arch.attention_sinks:
+    own = arch.sliding_attention if arch.layer_kind(i) is LayerKind.SLIDING else None
+    if arch.attention_sinks or (own is not None and own.sinks):
         add("attn_sinks", i, (nq,), Split.COLUMN, Group.BIAS)
+
+
+def _linear_attention_tensors(arch: Architecture, i: int, add: _Add) -> None:
+    """Gated DeltaNet: projections to q, k, v, z (gate), b and a; a depthwise convolution over q, k, v;
+    per-head decay; a gated norm; the output projection."""
+    assert arch.linear is not None
+    lin, h = arch.linear, arch.hidden_size
+    keys, values = lin.key_heads * lin.key_head_dim, lin.value_heads * lin.value_head_dim
+    add("ssm_in", i, (2 * keys + 2 * values, h), Split.COLUMN, Group.LINEAR)  # q, k, v, z
+    add("ssm_ba", i, (2 * lin.value_heads, h), Split.COLUMN, Group.LINEAR)
+    add("ssm_conv1d", i, (lin.conv_channels, lin.conv_kernel), Split.COLUMN, Group.STATE)
+    add("ssm_dt", i, (lin.value_heads,), Split.COLUMN, Group.BIAS)
+    add("ssm_a", i, (lin.value_heads,), Split.COLUMN, Group.STATE)
+    add("ssm_norm", i, (lin.value_head_dim,), Split.REPLICATED, Group.NORM)
+    add("ssm_out", i, (h, values), Split.ROW, Group.LINEAR)
 
 
 def _mla_tensors(arch: Architecture, mla: MLA, i: int, add: _Add) -> None:
@@ -390,11 +542,21 @@ def _mla_tensors(arch: Architecture, mla: MLA, i: int, add: _Add) -> None:
     add("attn_kv_a_norm", i, (mla.kv_lora_rank,), Split.REPLICATED, Group.NORM)
     add("attn_kv_b", i, (nq * (mla.qk_nope_head_dim + mla.v_head_dim), mla.kv_lora_rank), Split.COLUMN, Group.LINEAR)
     add("attn_output", i, (h, nq * mla.v_head_dim), Split.ROW, Group.LINEAR)
+    if arch.indexer is not None:  # DeepSeek-V3.2 lightning indexer: scores which tokens each query reads
+        ix = arch.indexer
+        add("indexer_q", i, (ix.heads * ix.head_dim, mla.q_lora_rank or h), Split.REPLICATED, Group.LINEAR)
+        add("indexer_k", i, (ix.head_dim, h), Split.REPLICATED, Group.LINEAR)
+        add("indexer_k_norm", i, (ix.head_dim,), Split.REPLICATED, Group.NORM)
+        add("indexer_k_norm", i, (ix.head_dim,), Split.REPLICATED, Group.BIAS)
+        add("indexer_weights", i, (ix.heads, h), Split.REPLICATED, Group.LINEAR)
 
 
 def _mamba_tensors(arch: Architecture, i: int, add: _Add) -> None:
     assert arch.mamba is not None
     m, h = arch.mamba, arch.hidden_size
+    if m.heads:
+        _mamba2_tensors(arch, m, i, add)
+        return
     inner = m.expand * h
     add("ssm_in", i, (2 * inner, h), Split.COLUMN, Group.LINEAR)
     if m.proj_bias:
@@ -414,6 +576,26 @@ def _mamba_tensors(arch: Architecture, i: int, add: _Add) -> None:
         add("ssm_dt_norm", i, (m.dt_rank,), Split.REPLICATED, Group.NORM)
         add("ssm_b_norm", i, (m.d_state,), Split.REPLICATED, Group.NORM)
         add("ssm_c_norm", i, (m.d_state,), Split.REPLICATED, Group.NORM)
+
+
+def _mamba2_tensors(arch: Architecture, m: Mamba, i: int, add: _Add) -> None:
+    """Mamba-2: one input projection to z, x, B, C and dt; a depthwise convolution over x, B, C; per-head
+    A, D and dt bias; a gated norm; the output projection."""
+    h, inner = arch.hidden_size, m.inner(arch.hidden_size)
+    conv = m.conv_channels(h)
+    add("ssm_in", i, (inner + conv + m.heads, h), Split.COLUMN, Group.LINEAR)
+    if m.proj_bias:
+        add("ssm_in", i, (inner + conv + m.heads,), Split.COLUMN, Group.BIAS)
+    add("ssm_conv1d", i, (conv, m.d_conv), Split.COLUMN, Group.STATE)
+    if m.conv_bias:
+        add("ssm_conv1d", i, (conv,), Split.COLUMN, Group.BIAS)
+    add("ssm_dt", i, (m.heads,), Split.COLUMN, Group.BIAS)
+    add("ssm_a", i, (m.heads,), Split.COLUMN, Group.STATE)
+    add("ssm_d", i, (m.heads,), Split.COLUMN, Group.STATE)
+    add("ssm_norm", i, (inner,), Split.COLUMN, Group.NORM)
+    add("ssm_out", i, (h, inner), Split.ROW, Group.LINEAR)
+    if m.proj_bias:
+        add("ssm_out", i, (h,), Split.REPLICATED, Group.BIAS)
 
 
 def _mlp_tensors(arch: Architecture, i: int, width: int, suffix: str, add: _Add) -> None:

@@ -9,33 +9,26 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from vramscope.core.architecture import MAX_LAYERS, MLA, Architecture, LayerKind, Mamba, MoE, VisionTower
+from vramscope.core.architecture import (
+    MAX_LAYERS,
+    MLA,
+    Architecture,
+    AttentionShape,
+    FfnKind,
+    Indexer,
+    LayerKind,
+    LinearAttention,
+    Mamba,
+    MoE,
+    VisionTower,
+)
 from vramscope.core.scenario import validation_message
 from vramscope.sources.errors import ModelFileError
+from vramscope.sources.families import UNSUPPORTED, Family, family, family_name
 from vramscope.sources.files import read_limited
 from vramscope.sources.json_object import json_object
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024  # real configs are a few KiB; refuse anything huge
-
-# Defaults that transformers' config classes supply when a key is absent.
-_TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "gemma": {"tie_word_embeddings": True},
-    "gemma2": {"tie_word_embeddings": True},
-    "gemma3_text": {
-        "tie_word_embeddings": True,
-        "vocab_size": 262208,
-        "max_position_embeddings": 131072,
-        "sliding_window_pattern": 6,
-    },
-    "falcon": {"tie_word_embeddings": True, "max_position_embeddings": 2048},
-    "gpt2": {"tie_word_embeddings": True},
-}
-_ALIASES = {"RefinedWebModel": "falcon", "RefinedWeb": "falcon"}
-_NOT_GATED = {"gpt2", "falcon", "gpt_neox", "gptj", "opt", "bloom", "starcoder2"}
-_LAYERNORM = {"gpt2", "falcon", "gpt_neox", "gptj", "opt", "bloom", "starcoder2", "phi"}
-_FUSED_QKV = {"gpt2", "falcon", "phi3", "bloom", "gpt_neox"}
-_PER_HEAD_QK_NORM = {"qwen3", "qwen3_moe", "gemma3_text", "gemma3"}
-_QKV_BIAS_ALWAYS = {"qwen2", "qwen2_moe", "qwen2_vl"}
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -93,28 +86,33 @@ def architecture_from_config(config: dict[str, Any]) -> Architecture:
     text = config.get("text_config")
     if isinstance(text, dict):
         config = {**{k: v for k, v in outer.items() if k not in ("text_config", "vision_config")}, **text}
-    model_type = str(config.get("model_type") or outer.get("model_type") or "unknown")
-    model_type = _ALIASES.get(model_type, model_type)
-    config = {**_TYPE_DEFAULTS.get(model_type, {}), **config}
-    keys = _Keys(config)
+    model_type = family_name(str(config.get("model_type") or outer.get("model_type") or "unknown"))
+    if model_type in UNSUPPORTED:
+        raise ModelFileError(f"config.json ({model_type}): {UNSUPPORTED[model_type]}")
+    traits = family(model_type)
+    keys = _Keys({**traits.defaults, **config})
     try:
-        return _build(model_type, keys, outer)
+        return _build(model_type, traits, keys, outer)
     except ValidationError as exc:
         raise ModelFileError(f"config.json describes an impossible model: {validation_message(exc)}") from None
 
 
-def _build(model_type: str, k: _Keys, outer: dict[str, Any]) -> Architecture:
+def _build(model_type: str, traits: Family, k: _Keys, outer: dict[str, Any]) -> Architecture:
     hidden = k.int("hidden_size", "n_embd", "d_model")
     layers = k.int("num_hidden_layers", "n_layer", "num_layers", "n_layers")
     if layers > MAX_LAYERS:  # before any per-layer list is built
         raise ModelFileError(f"config.json: num_hidden_layers of {layers:,} is beyond any real model ({MAX_LAYERS:,})")
     heads = k.int("num_attention_heads", "n_head", "num_heads")
-    head_dim = k.int("head_dim", default=hidden // heads if hidden % heads == 0 else 0)
+    head_dim = k.int("head_dim", "attention_head_dim", default=hidden // heads if hidden % heads == 0 else 0)
     if head_dim == 0:
         raise ModelFileError("config.json lacks 'head_dim' and hidden_size does not divide by the heads")
     kv_heads = _kv_heads(model_type, k, heads)
-    inter_default = 4 * hidden if model_type in ("gpt2", "falcon") else None
+    # a model whose every layer is MoE may give only the expert width (Qwen3.5 MoE)
+    inter_default = 4 * hidden if model_type in ("gpt2", "falcon") else k.get("moe_intermediate_size")
     intermediate = k.int("intermediate_size", "n_inner", "ffn_hidden_size", "ffn_dim", default=inter_default)
+    expert_width = intermediate
+    if model_type == "llama4_text":  # intermediate_size is the experts', intermediate_size_mlp the dense layers'
+        intermediate = k.int("intermediate_size_mlp", default=intermediate)
     max_context = k.int(
         "max_position_embeddings", "n_positions", "max_sequence_length", "seq_length", "n_ctx", default=2048
     )
@@ -129,26 +127,52 @@ def _build(model_type: str, k: _Keys, outer: dict[str, Any]) -> Architecture:
         "intermediate_size": intermediate,
         "max_context": max_context,
         "tie_word_embeddings": k.flag("tie_word_embeddings"),
-        "gated_mlp": model_type not in _NOT_GATED,
-        "fused_qkv": model_type in _FUSED_QKV,
-        "norm_bias": model_type in _LAYERNORM,
+        "gated_mlp": traits.gated_mlp,
+        "fused_qkv": traits.fused_qkv,
+        "norm_bias": traits.layer_norm,
+        "norms_per_layer": traits.norms_per_layer,
+        "qk_norm": traits.qk_norm,
+        "state_fp32": traits.state_fp32
+        or "float32" in (str(k.get("mamba_ssm_dtype")), str(k.get("mamba_ssm_cache_dtype"))),
     }
     attention_bias = k.flag("attention_bias") or (model_type == "gpt2") or k.flag("bias")
-    fields["qkv_bias"] = attention_bias or model_type in _QKV_BIAS_ALWAYS
+    fields["qkv_bias"] = attention_bias or traits.qkv_bias
     fields["o_bias"] = attention_bias
     fields["mlp_bias"] = k.flag("mlp_bias") or model_type == "gpt2" or k.flag("bias")
     if model_type == "gpt2":
         fields["learned_positions"] = max_context
-    if model_type in ("gemma2", "gemma3_text", "gemma3"):
-        fields["norms_per_layer"] = 4
-    elif model_type == "falcon" and not k.flag("new_decoder_architecture"):
+    if model_type == "falcon" and not k.flag("new_decoder_architecture"):
         fields["norms_per_layer"] = 1  # one LayerNorm feeds the parallel attention and MLP
-    if model_type in _PER_HEAD_QK_NORM:
-        fields["qk_norm"] = "per_head"
-    elif model_type == "olmo2":
-        fields["qk_norm"] = "full"
+    if (
+        model_type == "minimax_m2"
+        and k.flag("use_qk_norm")
+        and k.get("qk_norm_type", default="per_layer") == "per_layer"
+    ):
+        fields["qk_norm"] = "full"  # one norm across all heads
     if model_type == "gpt_oss":
         fields["attention_sinks"] = True
+    if model_type in ("qwen3_next", "qwen3_5", "qwen3_5_moe"):
+        fields["attn_output_gate"] = k.flag("attn_output_gate", default=True)
+        fields["linear"] = LinearAttention(
+            key_heads=k.int("linear_num_key_heads"),
+            value_heads=k.int("linear_num_value_heads"),
+            key_head_dim=k.int("linear_key_head_dim"),
+            value_head_dim=k.int("linear_value_head_dim"),
+            conv_kernel=k.int("linear_conv_kernel_dim"),
+        )
+    if k.get("index_n_heads") is not None:  # DeepSeek-V3.2 / GLM-5 sparse attention
+        fields["indexer"] = Indexer(heads=k.int("index_n_heads"), head_dim=k.int("index_head_dim"))
+    if model_type == "mimo_v2_flash":
+        fields["sliding_attention"] = AttentionShape(
+            q_heads=k.int("swa_num_attention_heads", default=heads),
+            kv_heads=k.int("swa_num_key_value_heads", default=kv_heads),
+            head_dim=k.int("swa_head_dim", default=head_dim),
+            v_head_dim=k.get("swa_v_head_dim"),
+            sinks=k.flag("add_swa_attention_sink_bias"),
+        )
+        fields["attention_sinks"] = k.flag("add_full_attention_sink_bias")
+        if k.get("v_head_dim") is not None:
+            fields["v_head_dim"] = k.int("v_head_dim")
     if k.get("kv_lora_rank") is not None:
         fields["mla"] = MLA(
             q_lora_rank=k.get("q_lora_rank"),
@@ -157,13 +181,15 @@ def _build(model_type: str, k: _Keys, outer: dict[str, Any]) -> Architecture:
             qk_rope_head_dim=k.int("qk_rope_head_dim"),
             v_head_dim=k.int("v_head_dim"),
         )
-    moe = _moe(model_type, k, intermediate)
+    moe = _moe(model_type, k, expert_width, layers)
     if moe is not None:
         fields["moe"] = moe
     layer_types, window = _layer_types(model_type, k, layers, max_context)
     if layer_types:
         fields["layer_types"] = layer_types
-        fields["sliding_window"] = window
+        fields["sliding_window"] = window or None
+    if model_type == "nemotron_h":
+        fields.update(_nemotron_h(k, layers))
     if model_type == "jamba":
         fields["mamba"] = _mamba(k, hidden)
         period, offset = k.int("attn_layer_period", default=8), k.int("attn_layer_offset", default=4, positive=False)
@@ -194,7 +220,7 @@ def _kv_heads(model_type: str, k: _Keys, heads: int) -> int:
     return k.int("num_key_value_heads", "n_head_kv", "num_kv_heads", "multi_query_group_num", default=heads)
 
 
-def _moe(model_type: str, k: _Keys, intermediate: int) -> MoE | None:
+def _moe(model_type: str, k: _Keys, intermediate: int, layers: int) -> MoE | None:
     experts = k.get("num_local_experts", "num_experts", "n_routed_experts")
     if not experts:
         return None
@@ -210,7 +236,18 @@ def _moe(model_type: str, k: _Keys, intermediate: int) -> MoE | None:
     if k.get("shared_expert_intermediate_size"):
         fields["shared_intermediate_size"] = k.int("shared_expert_intermediate_size")
         fields["shared_expert_gate"] = True
-    if k.get("first_k_dense_replace") is not None:
+    if k.get("moe_shared_expert_intermediate_size"):  # Nemotron-H
+        fields["shared_intermediate_size"] = k.int("moe_shared_expert_intermediate_size") * max(1, shared)
+    if model_type == "llama4_text":  # one shared expert of the experts' width, MoE every step-th layer
+        fields["shared_intermediate_size"] = width
+        step = k.int("interleave_moe_layer_step", default=1)
+        fields["layer_period"], fields["layer_offset"] = step, step - 1
+    frequency = k.get("moe_layer_freq")
+    if isinstance(frequency, list):  # MiMo-V2: one flag per layer
+        if len(frequency) != layers:
+            raise ModelFileError(f"config.json: 'moe_layer_freq' has {len(frequency)} entries for {layers} layers")
+        fields["dense_layers"] = tuple(i for i, f in enumerate(frequency) if not f)
+    elif k.get("first_k_dense_replace") is not None:
         fields["first_dense_layers"] = k.int("first_k_dense_replace", positive=False)
         fields["layer_period"] = k.int("moe_layer_freq", default=1)
     if model_type == "jamba":
@@ -223,7 +260,7 @@ def _moe(model_type: str, k: _Keys, intermediate: int) -> MoE | None:
     if not isinstance(only_dense, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in only_dense):
         raise ModelFileError("config.json: 'mlp_only_layers' must be a list of layer numbers")
     if only_dense:
-        fields["dense_layers"] = tuple(only_dense)
+        fields["dense_layers"] = tuple(sorted({*fields.get("dense_layers", ()), *only_dense}))
     if model_type == "gpt_oss":
         fields["router_bias"] = fields["expert_bias"] = True
     if k.get("topk_method") == "noaux_tc":
@@ -234,10 +271,28 @@ def _moe(model_type: str, k: _Keys, intermediate: int) -> MoE | None:
 def _layer_types(model_type: str, k: _Keys, layers: int, max_context: int) -> tuple[tuple[LayerKind, ...], int]:
     window = k.get("sliding_window")
     explicit = k.get("layer_types")
-    if isinstance(explicit, list) and explicit:
+    if model_type in ("qwen3_next", "qwen3_5", "qwen3_5_moe"):
+        if isinstance(explicit, list) and explicit:
+            kinds = tuple(_kind(str(t)) for t in explicit)
+        else:
+            interval = k.int("full_attention_interval")
+            kinds = tuple(LayerKind.FULL if (i + 1) % interval == 0 else LayerKind.LINEAR for i in range(layers))
+        if len(kinds) != layers:
+            raise ModelFileError(f"config.json: 'layer_types' has {len(kinds)} entries for {layers} layers")
+        return kinds, 0
+    if model_type == "llama4_text":  # chunked attention on the RoPE layers, full on every 4th (NoPE)
+        chunk = k.int("attention_chunk_size")
+        kinds = tuple(LayerKind.FULL if (i + 1) % 4 == 0 else LayerKind.CHUNKED for i in range(layers))
+        return (kinds, chunk) if chunk < max_context else ((), 0)
+    pattern = k.get("hybrid_layer_pattern")
+    if model_type == "mimo_v2_flash" and isinstance(pattern, list):  # 1 = sliding, 0 = full
+        if len(pattern) != layers:
+            raise ModelFileError(f"config.json: 'hybrid_layer_pattern' has {len(pattern)} entries for {layers} layers")
+        kinds = tuple(LayerKind.SLIDING if p else LayerKind.FULL for p in pattern)
+    elif isinstance(explicit, list) and explicit:
         if len(explicit) != layers:
             raise ModelFileError(f"config.json: 'layer_types' has {len(explicit)} entries for {layers} layers")
-        kinds = tuple(LayerKind.SLIDING if "sliding" in str(t) else LayerKind.FULL for t in explicit)
+        kinds = tuple(_kind(str(t)) for t in explicit)
     elif not window or not isinstance(window, int) or window <= 0:
         return (), 0
     elif model_type == "gemma2":
@@ -252,9 +307,50 @@ def _layer_types(model_type: str, k: _Keys, layers: int, max_context: int) -> tu
         kinds = tuple(LayerKind.SLIDING if i >= first else LayerKind.FULL for i in range(layers))
     else:
         return (), 0  # a window the model's attention does not use (Phi-3, Qwen with use_sliding_window false)
+    if any(kind is not LayerKind.FULL and not kind.windowed for kind in kinds):
+        return kinds, int(window) if isinstance(window, int) and window > 0 else 0
     if LayerKind.SLIDING not in kinds or not window or window >= max_context:
         return (), 0
     return kinds, int(window)
+
+
+_KINDS = {
+    "sliding": LayerKind.SLIDING,
+    "chunked": LayerKind.CHUNKED,
+    "linear": LayerKind.LINEAR,
+    "mamba": LayerKind.MAMBA,
+}
+
+
+def _kind(name: str) -> LayerKind:
+    """A `layer_types` entry ("full_attention", "sliding_attention", "linear_attention" …) as a layer kind."""
+    return next((kind for key, kind in _KINDS.items() if key in name), LayerKind.FULL)
+
+
+_NEMOTRON = {"M": (LayerKind.MAMBA, FfnKind.NONE), "*": (LayerKind.FULL, FfnKind.NONE)}
+_NEMOTRON |= {"-": (LayerKind.NONE, FfnKind.DENSE), "E": (LayerKind.NONE, FfnKind.MOE)}
+
+
+def _nemotron_h(k: _Keys, layers: int) -> dict[str, Any]:
+    """Nemotron-H: each layer one block of hybrid_override_pattern (M Mamba-2, * attention, - MLP, E MoE)."""
+    pattern = k.get("hybrid_override_pattern")
+    if not isinstance(pattern, str) or len(pattern) != layers or set(pattern) - set(_NEMOTRON):
+        raise ModelFileError(
+            f"config.json: 'hybrid_override_pattern' must give one of M * - E for each of {layers} layers"
+        )
+    return {
+        "layer_types": tuple(_NEMOTRON[c][0] for c in pattern),
+        "ffn_types": tuple(_NEMOTRON[c][1] for c in pattern),
+        "mamba": Mamba(
+            d_state=k.int("ssm_state_size"),
+            d_conv=k.int("conv_kernel", "mamba_d_conv", default=4),
+            heads=k.int("mamba_num_heads"),
+            head_dim=k.int("mamba_head_dim"),
+            groups=k.int("n_groups", "mamba_n_groups", default=1),
+            conv_bias=k.flag("use_conv_bias", default=True),
+            proj_bias=k.flag("mamba_proj_bias") or k.flag("use_bias"),
+        ),
+    }
 
 
 def _mamba(k: _Keys, hidden: int) -> Mamba:

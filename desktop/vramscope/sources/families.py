@@ -1,0 +1,94 @@
+"""One table of family traits: for each Hugging Face `model_type`, the defaults transformers' config class
+uses when a key is absent and the facts of the architecture no key states (MLP kind, norms, fused or biased
+projections, q/k norms, where the recurrent state is kept). A new family is one entry here plus tests."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Family:
+    defaults: dict[str, Any] = field(default_factory=dict)  # transformers' config-class defaults
+    gated_mlp: bool = True  # SwiGLU/GeGLU (gate, up, down); else up, down
+    layer_norm: bool = False  # LayerNorm with a bias, not RMSNorm
+    fused_qkv: bool = False  # one QKV matrix in the checkpoint
+    qkv_bias: bool = False  # biases on q, k, v whatever attention_bias says
+    qk_norm: str = "none"  # none | per_head | full
+    norms_per_layer: int = 2
+    state_fp32: bool = False  # the reference implementation keeps recurrent states in float32
+    aliases: tuple[str, ...] = ()
+
+
+_QWEN3_HYBRID = Family(
+    defaults={"full_attention_interval": 4, "linear_conv_kernel_dim": 4, "tie_word_embeddings": False},
+    qk_norm="per_head",
+    state_fp32=True,
+)
+
+FAMILIES: dict[str, Family] = {
+    "gemma": Family(defaults={"tie_word_embeddings": True}),
+    "gemma2": Family(defaults={"tie_word_embeddings": True}, norms_per_layer=4),
+    "gemma3_text": Family(
+        defaults={
+            "tie_word_embeddings": True,
+            "vocab_size": 262208,
+            "max_position_embeddings": 131072,
+            "sliding_window_pattern": 6,
+        },
+        qk_norm="per_head",
+        norms_per_layer=4,
+        aliases=("gemma3",),
+    ),
+    "falcon": Family(
+        defaults={"tie_word_embeddings": True, "max_position_embeddings": 2048},
+        gated_mlp=False,
+        layer_norm=True,
+        fused_qkv=True,
+        aliases=("RefinedWebModel", "RefinedWeb"),
+    ),
+    "gpt2": Family(defaults={"tie_word_embeddings": True}, gated_mlp=False, layer_norm=True, fused_qkv=True),
+    "gpt_neox": Family(gated_mlp=False, layer_norm=True, fused_qkv=True),
+    "gptj": Family(gated_mlp=False, layer_norm=True),
+    "opt": Family(gated_mlp=False, layer_norm=True),
+    "bloom": Family(gated_mlp=False, layer_norm=True, fused_qkv=True),
+    "phi": Family(layer_norm=True),
+    "phi3": Family(fused_qkv=True),
+    # starcoder2: tie_word_embeddings defaults to True in its config class (a config without the key)
+    "starcoder2": Family(defaults={"tie_word_embeddings": True}, gated_mlp=False, layer_norm=True),
+    "mistral": Family(defaults={"sliding_window": 4096}),
+    "qwen2": Family(qkv_bias=True),
+    "qwen2_moe": Family(qkv_bias=True),
+    "qwen2_vl": Family(qkv_bias=True),
+    "qwen3": Family(qk_norm="per_head"),
+    "qwen3_moe": Family(qk_norm="per_head"),
+    "qwen3_vl": Family(qk_norm="per_head", aliases=("qwen3_vl_text",)),
+    "qwen3_vl_moe": Family(qk_norm="per_head", aliases=("qwen3_vl_moe_text",)),
+    "qwen3_next": _QWEN3_HYBRID,
+    "qwen3_5": Family(**{**_QWEN3_HYBRID.__dict__, "aliases": ("qwen3_5_text",)}),
+    "qwen3_5_moe": Family(**{**_QWEN3_HYBRID.__dict__, "aliases": ("qwen3_5_moe_text",)}),
+    "olmo2": Family(qk_norm="full"),
+    "minimax_m2": Family(),  # q/k norms across all heads when use_qk_norm (read from the config)
+    "llama4_text": Family(defaults={"attention_chunk_size": 8192, "interleave_moe_layer_step": 1}, aliases=("llama4",)),
+    "nemotron_h": Family(gated_mlp=False, norms_per_layer=1, state_fp32=True),
+    "deepseek_v32": Family(),
+    "glm_moe_dsa": Family(),
+    "mimo_v2_flash": Family(),
+}
+
+# Families whose attention the core cannot describe yet: refused by name rather than miscounted
+UNSUPPORTED = {
+    "deepseek_v4": "DeepSeek-V4's compressed sparse attention (compress_ratios) is not modelled yet",
+    "gemma4": "Gemma 4's per-layer global heads and MoE block are not modelled yet",
+    "gemma4_text": "Gemma 4's per-layer global heads and MoE block are not modelled yet",
+}
+
+_BY_ALIAS = {alias: name for name, family in FAMILIES.items() for alias in family.aliases}
+
+
+def family_name(model_type: str) -> str:
+    """The table's name for a model_type (an alias such as qwen3_5_text -> qwen3_5)."""
+    return _BY_ALIAS.get(model_type, model_type)
+
+
+def family(model_type: str) -> Family:
+    return FAMILIES.get(family_name(model_type), Family())
