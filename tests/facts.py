@@ -62,4 +62,21 @@ MODEL_FACTS = [
     ModelFact("falcon-40b", 41_303_293_952, 122_880),
     ModelFact("olmo-2-13b", 13_716_198_400, 819_200),
     ModelFact("smollm2-135m", 134_515_008, 23_040),
+    # the 2025-26 families: parameters as transformers 5.24 counts them on the meta device, KV bytes per token
+    # as measured on a shrunk copy (tests/data/configs/TRUTHS.json); active counts include router buffers
+    ModelFact("qwen3.5-27b", 26_895_998_464, 65_536),
+    ModelFact("qwen3.5-35b-a3b", 34_660_610_688, 20_480, 3_454_988_928),
+    ModelFact("qwen3.5-397b-a17b", 396_346_350_336, 30_720, 17_349_040_896),
+    ModelFact("qwen3-next-80b-a3b", 79_674_391_296, 24_576, 3_874_929_408),
+    ModelFact("qwen3-vl-8b", 8_190_735_360, 147_456),
+    ModelFact("llama-4-scout-17b-16e", 107_769_861_120, 196_608, 17_172_894_720),
+    ModelFact("llama-4-maverick-17b-128e", 400_711_848_960, 196_608, 17_184_691_200),
+    ModelFact("deepseek-v3.2", 671_877_929_216, 85_888, 38_403_822_336),
+    ModelFact("kimi-k2", 1_026_408_209_408, 70_272, 32_861_500_928),
+    ModelFact("glm-4.7", 352_796_472_320, 376_832, 33_630_909_440),
+    ModelFact("glm-5", 743_911_199_232, 109_824, 41_784_728_832),
+    ModelFact("minimax-m2.5", 228_689_748_992, 253_952, 11_030_537_216),
+    ModelFact("nemotron-h-56b", 56_324_350_464, 40_960),
+    ModelFact("nemotron-3-nano-30b-a3b", 31_577_937_344, 6_144, 3_580_073_408),
+    ModelFact("mimo-v2-flash", 308_778_768_832, 222_720, 15_445_936_320),
 ]

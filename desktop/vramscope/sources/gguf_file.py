@@ -270,6 +270,10 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
     tokens = meta.get("tokenizer.ggml.tokens")
     vocab = whole("vocab_size", tokens if isinstance(tokens, int) else 0)
     n_heads = max(heads)
+    mixers = kv_heads  # 0 K/V heads: a recurrent layer
+    if n_heads == 0 and get("ssm.state_size"):  # a model of Mamba layers only: no attention to size
+        heads = kv_heads = (1,) * layers
+        n_heads = 1
     head_dim = whole("attention.key_length", hidden // n_heads if n_heads else 0)
     fields: dict[str, Any] = {
         "model_type": arch,
@@ -307,18 +311,23 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
             qk_rope_head_dim=rope,
             v_head_dim=whole("attention.value_length_mla", value_length or head_dim),
         )
-    kinds = _layer_kinds(arch, get, kv_heads, layers)
+    kinds = _layer_kinds(arch, get, mixers, layers)
     if kinds:
         fields["layer_types"] = kinds
         if LayerKind.SLIDING in kinds:
             fields["sliding_window"] = whole("attention.sliding_window")
         if LayerKind.MAMBA in kinds:
             inner = whole("ssm.inner_size", 2 * hidden)
+            mamba2 = get("ssm.group_count") is not None  # Mamba-2: dt_rank is the number of heads
+            heads = whole("ssm.time_step_rank", 1)
             fields["mamba"] = Mamba(
                 d_state=whole("ssm.state_size", 16),
                 d_conv=whole("ssm.conv_kernel", 4),
                 expand=max(1, inner // hidden),
-                dt_rank=whole("ssm.time_step_rank", 1),
+                dt_rank=heads,
+                heads=heads if mamba2 else 0,
+                head_dim=inner // heads if mamba2 else 0,
+                groups=whole("ssm.group_count", 1) if mamba2 else 1,
             )
     return Architecture.model_validate(fields)
 

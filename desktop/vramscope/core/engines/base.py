@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import NamedTuple, Protocol
 
-from vramscope.core.architecture import Architecture, LayerKind
+from vramscope.core.architecture import Architecture
 from vramscope.core.precision import KV_DTYPES, KvDtype, WeightLayout
 from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, ModelSpec, Workload
 from vramscope.core.segments import Provenance, Segment, SegmentKind, segment
@@ -148,30 +148,36 @@ class StageCache(NamedTuple):
     """Cache elements of a set of layers on one rank."""
 
     full: int  # per token, full-attention layers
-    sliding: int  # per token, sliding-window layers
-    state: int  # per sequence, recurrent layers
+    sliding: int  # per token, sliding-window and chunked layers (at most sliding_window tokens)
+    conv: int  # per sequence, the convolution windows of recurrent layers (Mamba, linear attention)
+    ssm: int  # per sequence, their recurrent states
     full_layers: int
     sliding_layers: int
+
+    @property
+    def state(self) -> int:
+        return self.conv + self.ssm
 
 
 @lru_cache(maxsize=1024)
 def stage_cache(arch: Architecture, layers: range, tp: int) -> StageCache:
-    full = sliding = state = n_full = n_sliding = 0
+    full = sliding = conv = ssm = n_full = n_sliding = 0
     for i in layers:
         kind = arch.layer_kind(i)
-        if kind is LayerKind.MAMBA:
-            state += arch.state_elements_per_sequence(i, tp)
+        if not kind.attends:
+            window, state = arch.state_parts(i, tp)
+            conv, ssm = conv + window, ssm + state
             continue
         per_token = arch.kv_elements_per_token(i, tp)
         if not per_token:
             continue
-        if kind is LayerKind.SLIDING:
+        if kind.windowed:
             sliding += per_token
             n_sliding += 1
         else:
             full += per_token
             n_full += 1
-    return StageCache(full, sliding, state, n_full, n_sliding)
+    return StageCache(full, sliding, conv, ssm, n_full, n_sliding)
 
 
 def stage_weights(layout: WeightLayout, layers: range, first: bool, last: bool) -> tuple[int, int]:

@@ -277,11 +277,11 @@ class CacheBytes(NamedTuple):
 
 
 def recurrent_elements(arch: Architecture, i: int) -> int:
-    """llama-memory-recurrent.cpp: the last d_conv - 1 inputs of the convolution and the SSM state."""
-    if arch.mamba is None or not arch.state_elements_per_sequence(i):
-        return 0
-    inner = arch.mamba.expand * arch.hidden_size
-    return inner * (arch.mamba.d_conv - 1 + arch.mamba.d_state)
+    """llama-memory-recurrent.cpp: the last d_conv - 1 inputs of the convolution (x, and B and C for
+    Mamba-2: measured to the byte on granitehybrid) and the recurrent state."""
+    window, state = arch.state_parts(i)
+    kernel = arch.conv_kernel(i)
+    return window // kernel * (kernel - 1) + state if kernel else state
 
 
 @lru_cache(maxsize=256)

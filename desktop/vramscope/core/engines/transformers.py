@@ -54,7 +54,9 @@ class TransformersProfile:
         for s, layers in enumerate(pipeline_stages(arch.num_layers, pp)):
             cache = stage_cache(arch, layers, tp)
             per_sequence = cache_bytes(cache.full * context + cache.sliding * min(context, window), request.kv)
-            kv = per_sequence * batch + cache.state * batch * STATE_BYTES_PER_ELEMENT
+            # convolution windows at the compute dtype; recurrent states in float32 where the model keeps them so
+            ssm_bytes = 4 if arch.state_fp32 else STATE_BYTES_PER_ELEMENT
+            kv = per_sequence * batch + (cache.conv * STATE_BYTES_PER_ELEMENT + cache.ssm * ssm_bytes) * batch
             weights, experts = stage_weights(layout, layers, s == 0, s == pp - 1)
             largest_layer_kv = per_sequence * batch // max(1, cache.full_layers + cache.sliding_layers)
             segments: tuple[Segment, ...] = (
