@@ -319,14 +319,14 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
         if LayerKind.MAMBA in kinds:
             inner = whole("ssm.inner_size", 2 * hidden)
             mamba2 = get("ssm.group_count") is not None  # Mamba-2: dt_rank is the number of heads
-            heads = whole("ssm.time_step_rank", 1)
+            ssm_heads = whole("ssm.time_step_rank", 1)
             fields["mamba"] = Mamba(
                 d_state=whole("ssm.state_size", 16),
                 d_conv=whole("ssm.conv_kernel", 4),
                 expand=max(1, inner // hidden),
-                dt_rank=heads,
-                heads=heads if mamba2 else 0,
-                head_dim=inner // heads if mamba2 else 0,
+                dt_rank=ssm_heads,
+                heads=ssm_heads if mamba2 else 0,
+                head_dim=inner // ssm_heads if mamba2 else 0,
                 groups=whole("ssm.group_count", 1) if mamba2 else 1,
             )
     return Architecture.model_validate(fields)
