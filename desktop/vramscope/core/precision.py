@@ -351,7 +351,7 @@ class LayoutBuilder:
         )
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=4096)
 def weight_layout(arch: Architecture, fmt: WeightFormat, tp: int) -> WeightLayout:
     ctx = context_for(arch)
     builder = LayoutBuilder(arch.num_layers)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QScrollArea,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +28,7 @@ from vramscope.gui.controller import Controller, Result
 from vramscope.gui.model_opener import ModelOpener
 from vramscope.gui.widgets.custom_model_panel import CustomModelPanel
 from vramscope.gui.widgets.engine_panel import EnginePanel
+from vramscope.gui.widgets.fits_tables import FormatsTable, ModelsTable
 from vramscope.gui.widgets.gpu_panel import GpuPanel
 from vramscope.gui.widgets.log_panel import LogPanel
 from vramscope.gui.widgets.model_panel import ModelPanel
@@ -48,6 +50,7 @@ from vramscope.sources.presets import find_preset, load_preset
 from vramscope.sources.resolve import resolve_model
 
 if TYPE_CHECKING:
+    from vramscope.gui.widgets.curve_chart import CurveChart
     from vramscope.gui.widgets.memory_chart import MemoryChart
 
 
@@ -85,6 +88,8 @@ class MainWindow(QMainWindow):
         self.engine_panel = EnginePanel(controller)
         self.gpu_panel = GpuPanel()
         self.chart: MemoryChart | None = None
+        self.context_curve: CurveChart | None = None
+        self.batch_curve: CurveChart | None = None
         self.chart_placeholder = QLabel("Loading chart…")
         self.chart_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._chart_pending = defer_chart
@@ -99,9 +104,15 @@ class MainWindow(QMainWindow):
         main = QVBoxLayout()
         main.addWidget(self.verdict)
         main.addWidget(self.ways_out)
-        main.addWidget(self.chart_placeholder, 1)
+        self.views = QTabWidget()  # the bar, the curves, what fits: one at a time, each redrawn only when shown
+        self.views.setDocumentMode(True)
+        self.views.addTab(self.chart_placeholder, "Memory")
+        self.formats_table = FormatsTable(controller)
+        self.models_table = ModelsTable(controller)
+        self.views.addTab(self.formats_table, "What fits")
+        self.views.addTab(self.models_table, "Models that fit")
+        main.addWidget(self.views, 1)
         main.addWidget(self.log_panel)
-        self.chart_area = main
         root = QHBoxLayout()
         left = QWidget()
         left.setLayout(side)
@@ -141,11 +152,17 @@ class MainWindow(QMainWindow):
         self._chart_pending = False
         if self.chart is not None:
             return
+        from vramscope.gui.widgets.curve_chart import CurveChart
+
         self.chart = MemoryChart()
-        self.chart_area.replaceWidget(self.chart_placeholder, self.chart)
-        self.chart_area.setStretchFactor(self.chart, 1)
-        self.chart_placeholder.hide()
+        self.views.removeTab(0)
+        self.views.insertTab(0, self.chart, "Memory")
+        self.views.setCurrentIndex(0)
         self.chart_placeholder.deleteLater()
+        self.context_curve = CurveChart(self.controller, "context")
+        self.batch_curve = CurveChart(self.controller, "batch")
+        self.views.insertTab(1, self.context_curve, "Against context")
+        self.views.insertTab(2, self.batch_curve, "Against batch")
         self._draw_chart(self.controller.result)
         self.chart_ready.emit()
 

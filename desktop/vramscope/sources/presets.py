@@ -41,7 +41,7 @@ def preset_documents() -> dict[str, dict[str, Any]]:
     return docs
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=256)
 def load_preset(preset_id: str) -> ModelSpec:
     doc = preset_documents().get(preset_id)
     if doc is None:
@@ -51,6 +51,12 @@ def load_preset(preset_id: str) -> ModelSpec:
 
 def preset_ids() -> list[str]:
     return list(preset_documents())
+
+
+@lru_cache(maxsize=1)
+def all_presets() -> tuple[ModelSpec, ...]:
+    """Every preset, read once: the models one could run instead."""
+    return tuple(load_preset(p) for p in preset_ids())
 
 
 def _lookup_table() -> dict[str, str]:

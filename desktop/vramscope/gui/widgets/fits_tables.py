@@ -1,0 +1,234 @@
+"""What fits: the chosen model at every weight format and KV dtype, and every preset at the format it needs.
+Each table subscribes to the controller itself, recomputes only while shown and once the controls rest
+(the limits are known), and sets the scenario when a row is picked."""
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vramscope.core.analysis import Analysis
+from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS
+from vramscope.core.speed import speed_note
+from vramscope.core.tables import FormatRow, ModelRow, format_table, model_table
+from vramscope.core.units import Unit, format_bytes
+from vramscope.gui.controller import Controller
+from vramscope.gui.qt_util import signals_blocked
+from vramscope.gui.workers import Job
+from vramscope.sources.presets import all_presets
+
+FITS_COLOR = QColor(27, 127, 59)
+SHORT_COLOR = QColor(198, 40, 40)
+
+
+def _item(text: str, align_right: bool = False) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+    if align_right:
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return item
+
+
+def _room(room: int | None, fits: bool | None, unit: Unit) -> tuple[str, QColor | None]:
+    """The room left to grow (a preallocated pool's free part, else the headroom) or the shortfall."""
+    if room is None or fits is None:
+        return "—", None
+    if fits:
+        return f"✓ {format_bytes(max(room, 0), unit)} to grow", FITS_COLOR
+    return f"✗ short by {format_bytes(-room, unit)}" if room < 0 else "✗ refused", SHORT_COLOR
+
+
+def _speed(tokens_per_s: float | None) -> str:
+    return f"{tokens_per_s:,.0f}" if tokens_per_s is not None else "—"
+
+
+class _Table(QWidget):
+    """A note above a read-only table whose rows set the scenario when picked."""
+
+    HEADERS: tuple[str, ...] = ()
+
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self._computed: object = None  # the key of what the table shows
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.table = QTableWidget(0, len(self.HEADERS))
+        self.table.setHorizontalHeaderLabels(list(self.HEADERS))
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the name takes what is left
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table.setToolTip("Click a row to look at that scenario")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self.note)
+        layout.addWidget(self.table, 1)
+        self.table.cellClicked.connect(lambda row, _column: self.pick(row))
+        self.table.itemActivated.connect(lambda item: self.pick(item.row()))
+        controller.estimate_changed.connect(self.show_analysis)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.show_analysis(self.controller.result)  # hidden, it did not follow the controls
+
+    def show_analysis(self, analysis: Analysis) -> None:
+        if not self.isVisible() or analysis.limits_pending:
+            return  # while dragging the bar moves; the table follows when the controls rest
+        key = self.key(analysis)
+        if key != self._computed:
+            self._computed = key
+            self.compute(analysis)
+        self.mark_current(analysis)
+
+    def key(self, analysis: Analysis) -> object:
+        raise NotImplementedError
+
+    def compute(self, analysis: Analysis) -> None:
+        raise NotImplementedError
+
+    def mark_current(self, analysis: Analysis) -> None:
+        """Bold the row of the scenario on screen."""
+
+    def pick(self, row: int) -> None:
+        raise NotImplementedError
+
+    def _set_row(self, row: int, cells: list[QTableWidgetItem], color: QColor | None, bold: bool) -> None:
+        font = QFont(self.table.font())
+        font.setBold(bold)
+        for column, item in enumerate(cells):
+            item.setFont(font)
+            if color is not None and column == 3:
+                item.setForeground(QBrush(color))
+            self.table.setItem(row, column, item)
+
+
+class FormatsTable(_Table):
+    """The chosen model at every weight format and KV dtype the engine runs, from the most bits down."""
+
+    HEADERS = ("Weights", "KV cache", "Memory", "Fits", "Largest context", "Decode tok/s")
+
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__(controller, parent)
+        self.rows: list[FormatRow] = []
+
+    def key(self, analysis: Analysis) -> object:
+        a = analysis
+        changed = {**a.workload.model_dump(), "weight_format": None, "kv_dtype": "auto"}
+        return (a.model, tuple(sorted(changed.items())), a.deployment, self.controller.unit)
+
+    def compute(self, analysis: Analysis) -> None:
+        a = analysis
+        self.rows = format_table(a.model, a.workload, a.deployment)
+        unit = self.controller.unit
+        fitting = sum(1 for r in self.rows if r.fits)
+        self.note.setText(
+            f"{a.model.name} at context {a.workload.context:,}, batch {a.workload.batch}, on {a.engine_label}: "
+            f"{fitting} of {len(self.rows)} format pairs fit. Decode: {speed_note()}."
+        )
+        with signals_blocked(self.table):
+            self.table.setRowCount(len(self.rows))
+            for i, r in enumerate(self.rows):
+                fmt = WEIGHT_FORMATS[r.weight_format]
+                kv = "engine default" if r.kv_dtype == "auto" else KV_DTYPES[r.kv_dtype].label
+                room, color = _room(r.room_bytes, r.fits, unit)
+                cells = [
+                    _item(f"{fmt.label} (~{fmt.bits:g} bit)"),
+                    _item(kv),
+                    _item(format_bytes(r.total_bytes, unit), True),
+                    _item(room),
+                    _item(f"{r.max_context:,}" if r.max_context else "—", True),
+                    _item(_speed(r.tokens_per_s), True),
+                ]
+                self._set_row(i, cells, color, False)
+
+    def mark_current(self, analysis: Analysis) -> None:
+        w = analysis.workload
+        fmt = w.weight_format or analysis.model.native_format
+        for i, r in enumerate(self.rows):
+            current = r.weight_format == fmt and r.kv_dtype == w.kv_dtype
+            for column in range(self.table.columnCount()):
+                item = self.table.item(i, column)
+                if item is not None and item.font().bold() != current:
+                    font = item.font()
+                    font.setBold(current)
+                    item.setFont(font)
+
+    def pick(self, row: int) -> None:
+        if 0 <= row < len(self.rows):
+            r = self.rows[row]
+            fmt = None if r.weight_format == self.controller.model.native_format else r.weight_format
+            self.controller.apply({"weight_format": fmt, "kv_dtype": r.kv_dtype})
+
+
+class ModelsTable(_Table):
+    """Every preset that fits the GPUs at the context asked for, at the format with the most bits that fits,
+    the largest first: a bigger model quantized beside a smaller one at full precision."""
+
+    HEADERS = ("Model", "Parameters", "Format needed", "Fits", "Memory", "Decode tok/s")
+
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__(controller, parent)
+        self.rows: list[ModelRow] = []
+        self.job: Job | None = None
+
+    def key(self, analysis: Analysis) -> object:
+        a = analysis
+        w = a.workload
+        return (w.context, w.batch, w.kv_dtype, a.deployment, self.controller.unit)
+
+    def compute(self, analysis: Analysis) -> None:
+        """A few hundred estimates: in a worker, so the window stays live while they run."""
+        a = analysis
+        self.note.setText(f"Looking for the presets that fit {a.deployment.gpu_count} GPU(s)…")
+        job = Job(lambda: model_table(all_presets(), a.workload, a.deployment), "ranking the presets", self)
+        job.job_finished.connect(lambda rows: self._on_job_finished(job, a, rows))
+        job.job_failed.connect(self.note.setText)
+        self.job = job.start()
+
+    def _on_job_finished(self, job: Job, analysis: Analysis, rows: list[ModelRow]) -> None:
+        if job is not self.job:
+            return  # a later scenario's table is on its way
+        self.job = None
+        self.rows = rows
+        unit = self.controller.unit
+        a = analysis
+        self.note.setText(
+            f"{len(rows)} of {len(all_presets())} presets fit at context {a.workload.context:,}, batch "
+            f"{a.workload.batch} on {a.engine_label}, each at the format with the most bits that fits "
+            "(presets trained for a shorter context are left out). "
+            "Click one to look at it."
+        )
+        with signals_blocked(self.table):
+            self.table.setRowCount(len(rows))
+            for i, r in enumerate(rows):
+                fmt = WEIGHT_FORMATS[r.weight_format]
+                own = " (its own)" if r.weight_format == r.model.native_format else ""
+                room, color = _room(r.room_bytes, True, unit)  # only models that fit are listed
+                billions = r.model.parameter_count() / 1e9
+                cells = [
+                    _item(r.model.name),
+                    _item(f"{billions:,.1f} B", True),
+                    _item(f"{fmt.label}{own}"),
+                    _item(room),
+                    _item(format_bytes(r.total_bytes, unit), True),
+                    _item(_speed(r.tokens_per_s), True),
+                ]
+                self._set_row(i, cells, color, r.model.name == self.controller.model.name)
+
+    def pick(self, row: int) -> None:
+        if 0 <= row < len(self.rows):
+            r = self.rows[row]
+            self.controller.set_model(r.model)
+            fmt = None if r.weight_format == r.model.native_format else r.weight_format
+            self.controller.apply({"weight_format": fmt})

@@ -1,0 +1,63 @@
+"""What fits, as a person uses it: open the tab, read a row, click it and see the scenario change."""
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from vramscope.core.estimate import estimate
+from vramscope.core.scenario import Workload
+from vramscope.core.solve import best_format
+from vramscope.core.units import format_bytes
+from vramscope.gui.main_window import MainWindow
+from vramscope.sources.presets import all_presets, load_preset
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def shown(window: MainWindow, qtbot: QtBot, tab: str) -> None:
+    window.show()
+    qtbot.waitExposed(window)
+    index = next(i for i in range(window.views.count()) if window.views.tabText(i) == tab)
+    window.views.setCurrentIndex(index)
+
+
+def cells(table: object, row: int) -> list[str]:
+    t = table.table  # type: ignore[attr-defined]
+    return [t.item(row, col).text() for col in range(t.columnCount())]
+
+
+def test_the_formats_table_lists_each_format_and_a_click_applies_it(window: MainWindow, qtbot: QtBot) -> None:
+    c = window.controller
+    c.set_model(load_preset("qwen2.5-32b"))  # 65 GB at bf16: not on a 24 GiB RTX 4090
+    c.finish_limits()
+    shown(window, qtbot, "What fits")
+    table = window.formats_table
+    first = cells(table, 0)
+    assert first[0] == "BF16 (~16 bit)" and first[1] == "engine default" and first[3].startswith("✗ short by")
+    assert table.table.item(0, 0).font().bold()  # the scenario on screen
+    row = next(i for i, r in enumerate(table.rows) if r.fits)  # the first, with the most bits, that fits
+    r = table.rows[row]
+    assert r.weight_format == best_format(c.model, c.workload, c.deployment())
+    table.table.cellClicked.emit(row, 0)
+    assert c.workload.weight_format == r.weight_format and c.workload.kv_dtype == r.kv_dtype
+    assert c.result.estimate.fits and window.verdict.headline.text().startswith("✔ Fits")
+    assert cells(table, row)[2] == format_bytes(c.result.estimate.total_bytes)
+    assert table.table.item(row, 0).font().bold() and not table.table.item(0, 0).font().bold()
+
+
+def test_the_models_table_ranks_what_fits_and_a_click_opens_it(window: MainWindow, qtbot: QtBot) -> None:
+    shown(window, qtbot, "Models that fit")
+    table = window.models_table
+    qtbot.waitUntil(lambda: table.job is None and bool(table.rows), timeout=20_000)
+    c = window.controller
+    params = [r.model.parameter_count() for r in table.rows]
+    assert params == sorted(params, reverse=True)
+    assert table.table.rowCount() == len(table.rows)
+    assert f"of {len(all_presets())} presets fit at context 8,192" in table.note.text()
+    top = table.rows[0]
+    assert cells(table, 0)[0] == top.model.name and top.model.parameter_count() > 30e9  # 4-bit 30B-class
+    table.table.cellClicked.emit(0, 0)
+    assert c.model.name == top.model.name
+    assert (c.workload.weight_format or c.model.native_format) == top.weight_format
+    assert c.result.estimate.fits
+    expected = estimate(top.model, Workload(context=8192, weight_format=top.weight_format), c.deployment())
+    assert c.result.estimate.total_bytes == expected.total_bytes
