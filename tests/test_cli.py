@@ -307,3 +307,34 @@ def test_fit_lists_the_presets_that_fit_largest_first(capsys: pytest.CaptureFixt
     assert models[0]["parameters"] >= models[-1]["parameters"]
     assert {"llama-3.1-8b", "qwen2.5-7b"} <= {m["id"] for m in models}
     assert "llama-3.1-405b" not in {m["id"] for m in models}
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from vramscope import __version__
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"vramscope {__version__}"
+
+
+def test_qt_options_open_the_window_with_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    import vramscope.gui.app as app
+
+    seen: list[list[str]] = []
+    monkeypatch.setattr(app, "main", lambda argv=None: seen.append(list(argv or [])) or 0)
+    assert main(["-style", "fusion"]) == 0
+    assert seen[0][1:] == ["-style", "fusion"]
+
+
+def test_without_a_display_the_window_says_why_and_a_screenshot_renders_offscreen(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vramscope.gui import app
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(app.sys, "platform", "linux")
+    assert "no display to open the window on" in app.no_display()
+    assert app.main(["vramscope"]) == 1
+    assert "vramscope --screenshot" in capsys.readouterr().err
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert app.no_display() == ""

@@ -22,7 +22,7 @@ def test_per_gpu_and_total_are_stated_apart() -> None:
     _, details = report.verdict(a)
     tight = max(a.estimate.per_gpu, key=lambda g: g.total_bytes)
     assert f"Needs {tight.total_bytes / GIB:.2f} GiB of 24.00 GiB on GPU" in details
-    assert f"{a.estimate.total_bytes / GIB:.2f} GiB on all 2 GPUs" in details
+    assert f"All 2 GPUs together: {a.estimate.total_bytes / GIB:.2f} GiB of 48.00 GiB." in details
 
 
 def test_text_markdown_and_json_carry_the_same_numbers() -> None:

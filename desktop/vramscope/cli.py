@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from vramscope import report
+from vramscope import __version__, report
 from vramscope.core.analysis import analyse
 from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS
 from vramscope.core.scenario import (
@@ -84,7 +84,12 @@ def _deployment_options() -> _Parser:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="vramscope", description="Will this model fit on my GPUs?")
+    parser = _Parser(
+        prog="vramscope",
+        description="Will this model fit on my GPUs? With no command, the window opens; Qt's own options "
+        "(-style fusion, -platform offscreen, -reverse …) are passed to it.",
+    )
+    parser.add_argument("--version", action="version", version=f"vramscope {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     shared = _deployment_options()
     est = sub.add_parser("estimate", help="memory for one scenario", parents=[shared])
@@ -138,6 +143,8 @@ def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list:
         return _open_window()
+    if _qt_options(args_list):
+        return _open_window(args_list)
     if args_list[0] == "--screenshot" and len(args_list) >= 2:  # vramscope --screenshot PATH [estimate options]
         path, rest = args_list[1], args_list[2:]
         if not rest or rest[0].startswith("-"):
@@ -165,10 +172,18 @@ def _main(argv: Sequence[str] | None) -> int:
         return int(exc.code or 0)
 
 
-def _open_window() -> int:
+QT_OPTIONS = ("-style", "-platform", "-reverse", "-qwindow", "-geometry", "-stylesheet", "-widgetcount", "-session")
+
+
+def _qt_options(args: list[str]) -> bool:
+    """Qt's standard options (one dash: -style fusion, -platform offscreen) open the window with them."""
+    return args[0].startswith(QT_OPTIONS) or args[0].startswith(("--style", "--platform"))
+
+
+def _open_window(qt_args: Sequence[str] = ()) -> int:
     from vramscope.gui.app import main as gui_main  # Qt only when the window is asked for
 
-    return gui_main()
+    return gui_main([sys.argv[0], *qt_args])
 
 
 def _screenshot(args: argparse.Namespace, model: ModelSpec) -> int:

@@ -4,6 +4,7 @@ and the JSON of the command-line contract (../shared/DESIGN.md). The CLI and the
 from typing import Any
 
 from vramscope.core.analysis import Analysis
+from vramscope.core.estimate import Estimate, GpuEstimate
 from vramscope.core.precision import WEIGHT_FORMATS
 from vramscope.core.segments import SEGMENT_LABELS, Segment, SegmentKind
 from vramscope.core.speed import speed_note
@@ -16,6 +17,11 @@ CONTRACT_KEYS = {  # per-GPU byte keys of the contract, by segment kind
     SegmentKind.ACTIVATIONS: "activation_bytes",
     SegmentKind.OVERHEAD: "overhead_bytes",
 }
+
+
+def _tightest(est: Estimate) -> GpuEstimate:
+    """The GPU with the least room (the most short): the one the verdict speaks of."""
+    return max(est.per_gpu, key=lambda g: g.total_bytes - (g.capacity_bytes or 0))
 
 
 def verdict(a: Analysis, unit: Unit = Unit.GIB) -> tuple[str, str]:
@@ -31,10 +37,11 @@ def verdict(a: Analysis, unit: Unit = Unit.GIB) -> tuple[str, str]:
     else:
         share = abs(est.headroom_share() or 0.0) * 100
         amount = format_bytes(abs(est.headroom_bytes), unit)
+        where = f" on GPU {_tightest(est).index}" if len(est.per_gpu) > 1 else ""
         headline = (
-            f"✔ Fits — {amount} ({share:.0f}%) headroom"
+            f"✔ Fits — {amount} ({share:.0f}%) headroom{where}"
             if est.fits
-            else f"✘ Does not fit — short by {amount} ({share:.0f}%) on the tightest GPU"
+            else f"✘ Does not fit — short by {amount} ({share:.0f}%){where}"
         )
     lines = []
     if est.refusal:
@@ -44,12 +51,17 @@ def verdict(a: Analysis, unit: Unit = Unit.GIB) -> tuple[str, str]:
     elif est.engine_verdict and est.fits is not False:
         lines.append(est.engine_verdict)
     if est.capacity_bytes is not None:
-        tight = max(est.per_gpu, key=lambda g: g.total_bytes - (g.capacity_bytes or 0))
+        tight = _tightest(est)
         per_gpu = f"{format_bytes(tight.total_bytes, unit)} of {format_bytes(tight.capacity_bytes or 0, unit)}"
         gpus = len(est.per_gpu)
-        where = f" on GPU {tight.index}" if gpus > 1 else ""
-        total = f" · {format_bytes(est.total_bytes, unit)} on all {gpus} GPUs" if gpus > 1 else ""
-        lines.append(f"Needs {per_gpu}{where}{total}.")
+        if gpus > 1:  # the verdict is per GPU; the whole deployment on a line of its own
+            lines.append(f"Needs {per_gpu} on GPU {tight.index}, the tightest of {gpus}.")
+            lines.append(
+                f"All {gpus} GPUs together: {format_bytes(est.total_bytes, unit)} of "
+                f"{format_bytes(est.capacity_bytes, unit)}."
+            )
+        else:
+            lines.append(f"Needs {per_gpu}.")
         if a.limits_pending:
             lines.append("Largest context and batch that fit: …")
         else:

@@ -9,7 +9,9 @@ from pytestqt.qtbot import QtBot
 
 from tests.hardware.fake_nvml import RTX4090
 from vramscope.core.estimate import SegmentKind, estimate
-from vramscope.core.units import GIB
+from vramscope.core.precision import WEIGHT_FORMATS
+from vramscope.core.scenario import Engine
+from vramscope.core.units import GIB, Unit
 from vramscope.gui.app import build_window
 from vramscope.gui.main_window import MainWindow, restore_settings
 from vramscope.gui.widgets.memory_chart import KINDS
@@ -29,7 +31,8 @@ def assert_chart_matches(w: MainWindow) -> None:
     expected = estimate(c.model, c.workload, c.deployment())
     assert c.result.estimate == expected
     for kind in KINDS:
-        assert bar_widths(w, kind) == pytest.approx([g.segment(kind).bytes / GIB for g in expected.per_gpu])
+        gpus = len(expected.per_gpu)  # a RAM bar may follow (llama.cpp's host buffers)
+        assert bar_widths(w, kind)[:gpus] == pytest.approx([g.segment(kind).bytes / GIB for g in expected.per_gpu])
 
 
 def test_context_slider_redraws_the_chart(window: MainWindow) -> None:
@@ -49,6 +52,8 @@ def test_spin_boxes_and_sliders(window: MainWindow) -> None:
     assert window.controller.workload.batch == 3
     panel.batch_slider.setValue(LOG_STEPS)
     assert window.controller.workload.batch == 1024
+    assert panel.weight_combo.findData("q4_k_m") == -1  # transformers does not run GGUF quants
+    window.controller.set_engine(Engine.LLAMACPP)
     panel.weight_combo.setCurrentIndex(panel.weight_combo.findData("q4_k_m"))
     panel.weight_combo.activated.emit(panel.weight_combo.currentIndex())
     assert window.controller.workload.weight_format == "q4_k_m"
@@ -122,6 +127,33 @@ def test_settings_round_trip(qtbot: QtBot, tmp_path: Path) -> None:
     assert second.controller.workload.context == 12345 and second.controller.workload.batch == 2
 
 
+def test_every_control_is_remembered(qtbot: QtBot, tmp_path: Path) -> None:
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    first = build_window(settings=settings)
+    qtbot.addWidget(first)
+    c = first.controller
+    first.gpu_panel.select_catalog("nvidia-a100-sxm4-80gb")
+    first.gpu_panel.picker.activated.emit(first.gpu_panel.picker.currentIndex())
+    c.set_engine(Engine.VLLM)
+    c.set_engine_settings(gpu_memory_utilization=0.8)
+    c.set_gpu_count(2)
+    first.gb_action.trigger()
+    first.show_view("What fits")
+    first.save_settings()
+    settings.sync()
+    second = build_window(settings=settings, defer_chart=True)
+    qtbot.addWidget(second)
+    restore_settings(second, settings)
+    s = second.controller
+    assert (s.engine, s.settings.gpu_memory_utilization, s.gpu_count) == (Engine.VLLM, 0.8, 2)
+    assert s.gpu.name == c.gpu.name and "A100" in s.gpu.name
+    assert s.unit is Unit.GB and second.gb_action.isChecked()
+    assert second.views.tabText(second.views.currentIndex()) == "What fits"
+    gpu = Device(kind=DeviceKind.NVIDIA, index=0, name=RTX4090["name"], total_bytes=24 * GIB, free_bytes=23 * GIB)
+    second.on_probe_finished(HardwareSnapshot(status=ProbeStatus.OK, message="1 GPU", devices=(gpu,)))
+    assert "A100" in s.gpu.name  # a GPU chosen from the catalog outlives the detection
+
+
 def test_corrupt_settings_are_survived(qtbot: QtBot, tmp_path: Path) -> None:
     path = tmp_path / "s.ini"
     path.write_bytes(b"[General]\nworkload={not json\ngpu_count=lots\nmodel=\x00\xff\ngeometry=zz\n")
@@ -167,7 +199,34 @@ def test_custom_sliders_drive_the_spin_boxes(window: MainWindow) -> None:
     custom.setChecked(True)
     custom.rows[1].slider.setValue(custom.rows[1].slider.maximum())
     assert custom.layers.value() == 256
-    assert window.controller.model.architecture.num_layers == 256
+    model = window.controller.model
+    assert model.architecture.num_layers == 256
+    assert model.name == f"Custom {model.parameter_count() / 1e9:,.3g}B"  # what the sizes make
+
+
+def test_picking_a_preset_clears_an_earlier_open_error(window: MainWindow) -> None:
+    window.opener.open_failed.emit("not a model folder")
+    assert window.model_panel.error.isVisibleTo(window)
+    window.model_panel.model_requested.emit("qwen2.5-7b")
+    assert not window.model_panel.error.isVisibleTo(window)
+
+
+def test_ctrl_c_in_the_search_box_copies_the_summary_unless_text_is_selected(window: MainWindow, qtbot: QtBot) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)  # a window shortcut needs an active window
+    line = window.model_panel.picker.lineEdit()
+    line.setFocus()
+    qtbot.waitUntil(line.hasFocus)
+    QGuiApplication.clipboard().setText("")
+    qtbot.keyClick(line, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert "**Llama-3.1-8B**" in QGuiApplication.clipboard().text()
+    line.setSelection(0, 5)
+    qtbot.keyClick(line, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == line.text()[:5]
 
 
 def test_chart_arrives_after_the_first_paint(qtbot: QtBot) -> None:
@@ -206,6 +265,13 @@ def test_export_png(window: MainWindow, tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "PNG images (*.png)"))
     window._export_png()
     assert target.stat().st_size > 1000
+    from PySide6.QtGui import QImage
+
+    saved = QImage(str(target))
+    assert saved.height() > window.chart.grab().height() + 5 * window.fontMetrics().height()  # the title block
+    lines = window.title_lines()
+    assert lines[0].startswith("Llama-3.1-8B · 8,030,261,248 parameters · 1 x NVIDIA GeForce RTX 4090")
+    assert lines[2].startswith("✔ Fits") and "context 8,192" in lines[1]
 
 
 def test_a_scenario_the_core_refuses_keeps_the_last_good_one(window: MainWindow, qtbot: QtBot) -> None:
@@ -219,6 +285,11 @@ def test_a_scenario_the_core_refuses_keeps_the_last_good_one(window: MainWindow,
 
 def test_weight_slider_walks_the_formats(window: MainWindow) -> None:
     panel = window.workload_panel
+    window.controller.set_engine(Engine.LLAMACPP)
+    bits = [WEIGHT_FORMATS[f or "bf16"].bits for f in panel.formats]
+    assert panel.formats[0] is None and bits == sorted(bits, reverse=True)  # the model's own, then fewer bits
+    assert panel.weight_combo.itemText(0) == "Model's own: BF16 · 16 bit"
+    assert "fp32" not in panel.formats and "awq-int4" not in panel.formats  # above bf16; not a llama.cpp format
     panel.weight_slider.setValue(panel.formats.index("q4_k_m"))
     assert window.controller.workload.weight_format == "q4_k_m"
     assert panel.weight_combo.currentData() == "q4_k_m"

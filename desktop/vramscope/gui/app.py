@@ -1,5 +1,6 @@
 """main(): the application, its window and the background probe."""
 
+import os
 import signal
 import sys
 import traceback
@@ -82,14 +83,35 @@ def start() -> MainWindow:
     settings = QSettings()
     window = build_window(settings=settings, defer_chart=True, probe=probe)
     restore_settings(window, settings)
-    window.resize(max(window.width(), 1280), max(window.height(), 780))
+    screen = window.screen().availableGeometry()  # in device-independent pixels: right at 200 % scale too
+    if settings.value("geometry") is None or not screen.contains(window.frameGeometry()):
+        window.resize(min(1280, round(screen.width() * 0.92)), min(780, round(screen.height() * 0.9)))
     window.show()
     window.refresh_gpus()
     return window
 
 
+def no_display() -> str:
+    """Why a window cannot open here ("" when it can): Linux without X11 or Wayland and no platform chosen."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return ""
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return ""
+    return (
+        "no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set). On a server, use "
+        "`vramscope estimate MODEL` or `vramscope --screenshot FILE.png MODEL`; over SSH, connect with -X."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    args = argv or sys.argv[:1]
+    if not any(a.startswith(("-platform", "--platform")) for a in args) and (reason := no_display()):
+        print(f"vramscope: {reason}", file=sys.stderr)
+        return 1
+    app = QApplication.instance() or QApplication(args)
+    unknown = app.arguments()[1:] if isinstance(app, QApplication) else []
+    if unknown:  # Qt took the options it knows
+        print(f"vramscope: ignoring {' '.join(unknown)} (see vramscope --help)", file=sys.stderr)
     sys.excepthook = CrashHandler()
     if isinstance(app, QApplication):
         _quit_on_ctrl_c(app)
@@ -108,6 +130,8 @@ def screenshot(
     settings: EngineSettings | None = None,
 ) -> bool:
     """Render the window for one scenario offscreen and save it as PNG; whether the file was written."""
+    if no_display():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a picture needs no screen
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = build_window(model)
     c = window.controller

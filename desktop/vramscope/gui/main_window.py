@@ -1,28 +1,44 @@
 """Composes the panels around the controller; wires them in one place."""
 
+import json
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence, QPaintEvent
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
-    QHBoxLayout,
     QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
     QPushButton,
     QScrollArea,
+    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from vramscope import __version__
 from vramscope.core.architecture import custom_architecture
-from vramscope.core.scenario import ModelSpec, Source
+from vramscope.core.scenario import Engine, EngineSettings, ModelSpec, Source
+from vramscope.core.solve import formats_for
+from vramscope.core.tables import kv_choices
 from vramscope.core.units import Unit, format_bytes
 from vramscope.gui.controller import Controller, Result
 from vramscope.gui.model_opener import ModelOpener
@@ -44,7 +60,7 @@ from vramscope.hardware.probe import (
     ProbeStatus,
     running_engines,
 )
-from vramscope.report import markdown
+from vramscope.report import markdown, scenario_line, verdict
 from vramscope.sources.errors import ModelFileError
 from vramscope.sources.presets import find_preset, load_preset
 from vramscope.sources.resolve import resolve_model
@@ -93,6 +109,7 @@ class MainWindow(QMainWindow):
         self.chart_placeholder = QLabel("Loading chart…")
         self.chart_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._chart_pending = defer_chart
+        self._wanted_view = "Memory"
         self.probe_worker: Job | None = None  # held while the probe runs
         self.verdict = VerdictPanel()
         self.log_panel = LogPanel(controller)
@@ -113,20 +130,22 @@ class MainWindow(QMainWindow):
         self.views.addTab(self.models_table, "Models that fit")
         main.addWidget(self.views, 1)
         main.addWidget(self.log_panel)
-        root = QHBoxLayout()
         left = QWidget()
         left.setLayout(side)
-        left.setFixedWidth(420)
         scroll = QScrollArea()  # the panels stay reachable on a small screen
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFixedWidth(440)
-        root.addWidget(scroll)
-        root.addLayout(main, 1)
-        central = QWidget()
-        central.setLayout(root)
+        scroll.setMinimumWidth(left.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+        right = QWidget()
+        right.setLayout(main)
+        central = QSplitter()  # the controls' column gives way in a narrow window; the user can drag it
+        central.addWidget(scroll)
+        central.addWidget(right)
+        central.setStretchFactor(1, 1)
+        central.setChildrenCollapsible(False)
+        central.setSizes([400, 880])
         self.setCentralWidget(central)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop waiting for the model being read")
@@ -163,8 +182,16 @@ class MainWindow(QMainWindow):
         self.batch_curve = CurveChart(self.controller, "batch")
         self.views.insertTab(1, self.context_curve, "Against context")
         self.views.insertTab(2, self.batch_curve, "Against batch")
+        self.show_view(self._wanted_view)
         self._draw_chart(self.controller.result)
         self.chart_ready.emit()
+
+    def show_view(self, title: str) -> None:
+        """Bring a tab to the front by its title; a chart tab not made yet comes up once it is."""
+        self._wanted_view = title
+        for i in range(self.views.count()):
+            if self.views.tabText(i) == title:
+                self.views.setCurrentIndex(i)
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -202,8 +229,23 @@ class MainWindow(QMainWindow):
         menu.addAction(action)
         return action
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Ctrl+C in the search box copies its selection, or the summary when nothing is selected."""
+        picker = self.model_panel.picker
+        line = picker.lineEdit()
+        if watched in (line, picker) and event.type() == QEvent.Type.ShortcutOverride and line is not None:
+            assert isinstance(event, QKeyEvent)
+            if event.matches(QKeySequence.StandardKey.Copy) and not line.hasSelectedText():
+                event.ignore()  # neither the line edit's nor its combo box's: the window's Copy summary takes it
+                return True
+        return super().eventFilter(watched, event)
+
     def _connect_signals(self) -> None:
         c = self.controller
+        search = self.model_panel.picker.lineEdit()
+        if search is not None:
+            search.installEventFilter(self)
+            self.model_panel.picker.installEventFilter(self)
         c.estimate_changed.connect(self._on_controller_estimate_changed)
         c.model_changed.connect(self._on_controller_model_changed)
         c.hardware_changed.connect(self.gpu_panel.show_hardware)
@@ -333,14 +375,15 @@ class MainWindow(QMainWindow):
 
     def _on_model_panel_model_requested(self, preset_id: str) -> None:
         self.custom_panel.setChecked(False)  # a picked preset ends the what-if
+        self.model_panel.show_error("")  # and an earlier file's error no longer applies
         self.controller.set_model(load_preset(preset_id))
 
     def _on_custom_panel_custom_model_requested(self, sizes: dict[str, int]) -> None:
         arch = custom_architecture(**sizes)
-        billions = sizes["parameters"] / 1e9
+        billions = arch.parameter_count() / 1e9  # what the sizes make, not the target they started from
         self.controller.set_model(
             ModelSpec(
-                name=f"Custom {billions:g}B",
+                name=f"Custom {billions:,.3g}B",
                 source=Source.CUSTOM,
                 source_detail="custom: a Llama-style model built from the sizes above (estimate)",
                 architecture=arch,
@@ -358,7 +401,10 @@ class MainWindow(QMainWindow):
 
     def _on_controller_estimate_changed(self, result: Result) -> None:
         c = self.controller
-        self.workload_panel.show_workload(result.model, result.workload, c.gpu_count)
+        formats = formats_for(result.model, result.deployment)
+        self.workload_panel.show_workload(
+            result.model, result.workload, c.gpu_count, formats, kv_choices(result.deployment)[1:]
+        )
         self._draw_chart(result)
         self.verdict.show_result(result, c.unit)
         self._show_running(result)
@@ -435,10 +481,44 @@ class MainWindow(QMainWindow):
     def _export_png(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export chart", "vramscope-chart.png", "PNG images (*.png)")
         if path and self.chart is not None:
-            if self.chart.grab().save(path, "PNG"):
+            if self.chart_image().save(path, "PNG"):
                 self.statusBar().showMessage(f"Chart saved to {path}", 5000)
             else:
                 self.statusBar().showMessage(f"Could not write {path}", 8000)
+
+    def title_lines(self) -> list[str]:
+        """What an exported chart says above itself: the model, the scenario and the verdict."""
+        self.controller.finish_limits()
+        a = self.controller.result
+        headline, details = verdict(a, self.controller.unit)
+        gpus = ", ".join(sorted({g.name for g in a.deployment.gpus})) or "no GPU"
+        return [
+            f"{a.model.name} · {a.model.parameter_count():,} parameters · {a.deployment.gpu_count} x {gpus}",
+            scenario_line(a),
+            headline,
+            *details.splitlines()[:2],
+            f"VRAM Scope {__version__}",
+        ]
+
+    def chart_image(self) -> QPixmap:
+        """The bar chart under a title block, for a PNG that explains itself."""
+        assert self.chart is not None
+        chart = self.chart.grab()
+        lines = self.title_lines()
+        metrics = self.fontMetrics()
+        pad, step = 12, metrics.height() + 4
+        image = QPixmap(chart.width(), chart.height() + pad * 2 + step * len(lines))
+        image.fill(self.palette().color(QPalette.ColorRole.Window))
+        painter = QPainter(image)
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        for i, line in enumerate(lines):
+            font = self.font()
+            font.setBold(i == 2)  # the verdict
+            painter.setFont(font)
+            painter.drawText(pad, pad + step * i + metrics.ascent(), line)
+        painter.drawPixmap(0, pad * 2 + step * len(lines), chart)
+        painter.end()
+        return image
 
     def save_settings(self) -> None:
         if self.settings is None:
@@ -448,6 +528,11 @@ class MainWindow(QMainWindow):
         self.settings.setValue("model", find_preset(c.model.name) or "")
         self.settings.setValue("workload", c.workload.model_dump_json())
         self.settings.setValue("gpu_count", c.gpu_count)
+        self.settings.setValue("engine", c.engine.value)
+        self.settings.setValue("engine_settings", c.settings.model_dump_json(exclude={"calibration"}))
+        self.settings.setValue("unit", c.unit.value)
+        self.settings.setValue("gpu_choice", json.dumps(self.gpu_panel.choice()))
+        self.settings.setValue("view", self.views.tabText(self.views.currentIndex()))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
@@ -466,8 +551,6 @@ def restore_settings(window: MainWindow, settings: QSettings) -> None:
             c.set_model(load_preset(find_preset(preset) or preset))
         workload = settings.value("workload")
         if isinstance(workload, str):
-            import json
-
             fields = json.loads(workload)
             if isinstance(fields, dict):
                 c.set_workload(
@@ -477,9 +560,28 @@ def restore_settings(window: MainWindow, settings: QSettings) -> None:
                         if k in ("context", "batch", "weight_format", "kv_dtype", "images")
                     }
                 )
+        engine = settings.value("engine")
+        if engine in {e.value for e in Engine}:
+            c.set_engine(Engine(str(engine)))
+        knobs = settings.value("engine_settings")
+        if isinstance(knobs, str):
+            fields = json.loads(knobs)
+            if isinstance(fields, dict):
+                c.set_engine_settings(**{k: v for k, v in fields.items() if k in EngineSettings.model_fields})
+        choice = settings.value("gpu_choice")
+        if isinstance(choice, str):
+            fields = json.loads(choice)
+            if isinstance(fields, dict):
+                window.gpu_panel.restore_choice(fields)
         count = settings.value("gpu_count")
-        if count is not None and str(count).isdigit():
+        if count is not None and str(count).isdigit() and not c.mixed_gpus:
             c.set_gpu_count(min(64, max(1, int(str(count)))))
+        if settings.value("unit") == Unit.GB.value:
+            window.gb_action.setChecked(True)
+            c.set_unit(Unit.GB)
+        view = settings.value("view")
+        if isinstance(view, str):
+            window.show_view(view)
     except Exception:  # settings from another version or a broken file: start from the defaults
         window.statusBar().showMessage("The saved settings could not be read; starting from the defaults", 5000)
     window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 
 from vramscope.core.scenario import GpuSpec
 from vramscope.core.units import GIB, format_bytes
-from vramscope.gui.qt_util import signals_blocked
+from vramscope.gui.qt_util import narrow_combo, signals_blocked
 from vramscope.hardware.catalog import catalog
 from vramscope.hardware.probe import Device, DeviceKind, HardwareSnapshot
 
@@ -84,6 +84,8 @@ class GpuPanel(QGroupBox):
         outer.addWidget(self.memory)
         self.devices: list[Device] = []  # detected accelerators, in probe order
         self.system: Device | None = None
+        self.kept_choice = False  # a choice brought back from the last session outlives the first probe
+        self.unticked_before: set[str] = set()  # detected GPUs the last session left unticked
         self._fill()
         self._connect_signals()
 
@@ -105,6 +107,7 @@ class GpuPanel(QGroupBox):
             if self.system is not None:
                 self.picker.addItem(f"System memory ({format_bytes(self.system.total_bytes or 0)})", SYSTEM)
             self.picker.setCurrentIndex(max(0, self.picker.findData(chosen)))
+        narrow_combo(self.picker)
         self._show_mode()
 
     def _fill_checks(self) -> None:
@@ -118,7 +121,7 @@ class GpuPanel(QGroupBox):
         for d in self.devices:
             box = QCheckBox(device_label(d))
             box.setToolTip(d.memory_summary() + (f"\nheld by {d.held_note()}" if d.held_bytes() else ""))
-            box.setChecked(device_key(d) in ticked or device_key(d) not in known)
+            box.setChecked(device_key(d) in ticked or (device_key(d) not in known | self.unticked_before))
             box.toggled.connect(lambda _=False: self._emit())
             self.checks_layout.addWidget(box)
             self.checks.append((box, d))
@@ -127,6 +130,32 @@ class GpuPanel(QGroupBox):
         with signals_blocked(self.picker):
             self.picker.setCurrentIndex(self.picker.findData(f"catalog:{gpu_id}"))
         self._show_mode()
+
+    def choice(self) -> dict[str, object]:
+        """What the user chose, to bring back next time."""
+        return {
+            "picker": self.picker.currentData(),
+            "custom_gib": self.custom.value(),
+            "use_free": self.use_free.isChecked(),
+            "unticked": sorted(device_key(d) for box, d in self.checks if not box.isChecked()),
+        }
+
+    def restore_choice(self, choice: dict[str, object]) -> None:
+        """The last session's choice; a catalog GPU or custom size stays chosen when the GPUs are detected."""
+        custom, use_free, unticked = choice.get("custom_gib"), choice.get("use_free"), choice.get("unticked")
+        with signals_blocked(self.custom, self.use_free):
+            if isinstance(custom, int | float) and 0.5 <= custom <= 4096:
+                self.custom.setValue(float(custom))
+            if isinstance(use_free, bool):
+                self.use_free.setChecked(use_free)
+        if isinstance(unticked, list):
+            self.unticked_before = {str(k) for k in unticked}
+        index = self.picker.findData(choice.get("picker"))
+        if index >= 0 and choice.get("picker") != DETECTED:
+            self.kept_choice = True
+            with signals_blocked(self.picker):
+                self.picker.setCurrentIndex(index)
+            self._emit()
 
     def show_hardware(self, snapshot: HardwareSnapshot) -> None:
         """A probe (first, or after a refresh): list what it found and plan for the detected GPUs."""
@@ -139,7 +168,7 @@ class GpuPanel(QGroupBox):
         self._fill()
         if usable:
             self.status.setText(f"✔ {snapshot.message}")
-            if first or was_detected:
+            if (first and not self.kept_choice) or was_detected:
                 with signals_blocked(self.picker):
                     self.picker.setCurrentIndex(self.picker.findData(DETECTED))
                 self._emit()

@@ -6,7 +6,7 @@ from typing import NamedTuple
 import numpy as np
 import pyqtgraph as pg  # type: ignore[import-untyped]
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QBrush, QColor, QPalette
+from PySide6.QtGui import QBrush, QColor, QPalette, QResizeEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from vramscope.core.estimate import SEGMENT_LABELS, Estimate, Segment, SegmentKind
@@ -31,6 +31,8 @@ BAR_HEIGHT = 0.6
 
 
 HELD_COLOR = (90, 90, 110)
+OVER_COLOR = (213, 0, 0)
+LABEL_MIN_SHARE = 0.06  # a segment narrower than this share of the axis carries no number: it would not fit
 
 
 class Row(NamedTuple):
@@ -124,13 +126,13 @@ class MemoryChart(QWidget):
             )
             item.addItem(bar)
             self.bars[kind] = bar
-        self.overflow = pg.BarGraphItem(
+        self.overflow = pg.BarGraphItem(  # hatched over the segments: their colours stay readable
             x0=[],
             y=[],
             width=[],
             height=BAR_HEIGHT + 0.12,
-            brush=pg.mkBrush(213, 0, 0, 90),
-            pen=pg.mkPen((213, 0, 0), width=2),
+            brush=QBrush(QColor(*OVER_COLOR), Qt.BrushStyle.DiagCrossPattern),
+            pen=pg.mkPen(OVER_COLOR, width=2),
             name="Over capacity",
         )
         item.addItem(self.overflow)
@@ -138,8 +140,9 @@ class MemoryChart(QWidget):
             [], [], connect="pairs", pen=pg.mkPen((213, 0, 0), width=3), name="Capacity"
         )
         item.addItem(self.capacity_line)
-        for sample, _ in legend.items:  # a legend click must not hide a segment
-            sample.mouseClickEvent = lambda ev: ev.accept()
+        self.legend_items = [self.held, *self.bars.values(), self.overflow, self.capacity_line]
+        self._legend_shown: tuple[bool, ...] = ()
+        self.labels: dict[tuple[int, SegmentKind | None], pg.TextItem] = {}  # numbers on the bars, made once
         self.gpus: tuple[Row, ...] = ()  # the bars drawn, GPUs first
         self.reported: Row | None = None  # an engine log's GPU 0, drawn last beside the prediction
         self.unit = Unit.GIB
@@ -159,6 +162,12 @@ class MemoryChart(QWidget):
             axis.setPen(pg.mkPen(text))
             axis.setTextPen(pg.mkPen(text))
         self.legend.setLabelTextColor(text)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        columns = max(2, min(len(KINDS) + 3, self.width() // 150))  # the legend wraps in a narrow window
+        if columns != self.legend.columnCount:
+            self.legend.setColumnCount(columns)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -194,6 +203,8 @@ class MemoryChart(QWidget):
         if x_max != self.x_max:
             self.x_max = x_max
             self.item.setXRange(0, x_max, padding=0)
+        self._write_numbers(rows_shown, held, scale)
+        self._show_legend(bool(held.any()), bool(spilled.any()), bool(known.any()), rows_shown)
         ticks = [(float(i), r.label) for i, r in enumerate(rows_shown)]
         if ticks != self._ticks:
             self._ticks = ticks
@@ -202,6 +213,54 @@ class MemoryChart(QWidget):
         if unit is not self._label_unit:
             self._label_unit = unit
             self.item.setLabel("bottom", f"Memory ({unit.value})")
+
+    def _show_legend(self, held: bool, spilled: bool, capacity: bool, rows: tuple[Row, ...]) -> None:
+        """Name only what is drawn, so the legend stays one or two lines above the bars."""
+        present = {kind: any(r.bytes_of(kind) for r in rows) for kind in KINDS}
+        shown = (held, *present.values(), spilled, capacity)
+        if shown == self._legend_shown:
+            return
+        self._legend_shown = shown
+        self.legend.clear()
+        for item, on in zip(self.legend_items, shown, strict=True):
+            if on:
+                self.legend.addItem(item, item.opts.get("name") or item.name())
+        for sample, _ in self.legend.items:  # a legend click must not hide a segment
+            sample.mouseClickEvent = lambda ev: ev.accept()
+        self._apply_palette()
+
+    def _label(self, key: tuple[int, SegmentKind | None], anchor: tuple[float, float]) -> pg.TextItem:
+        label = self.labels.get(key)
+        if label is None:
+            color = self.palette().color(QPalette.ColorRole.WindowText) if key[1] is None else QColor("white")
+            label = pg.TextItem(anchor=anchor, color=color)
+            self.item.addItem(label)
+            self.labels[key] = label
+        return label
+
+    def _write_numbers(self, rows: tuple[Row, ...], held: np.ndarray, scale: float) -> None:
+        """Each wide enough segment carries its size; each bar ends with its total against its capacity."""
+        used: set[tuple[int, SegmentKind | None]] = set()
+        for i, row in enumerate(rows):
+            left = float(held[i])
+            for kind in KINDS:
+                width = row.bytes_of(kind) / scale
+                if kind is not SegmentKind.KV_RESERVED and width >= LABEL_MIN_SHARE * self.x_max:
+                    label = self._label((i, kind), (0.5, 0.5))
+                    label.setText(f"{width:,.1f}")
+                    label.setPos(left + width / 2, i)
+                    used.add((i, kind))
+                left += width
+            total = sum(s.bytes for s in row.segments)
+            text = format_bytes(total, self.unit)
+            if row.capacity_bytes:
+                text += f" / {format_bytes(row.capacity_bytes, self.unit)}"
+            end = self._label((i, None), (1.0, 1.0))  # above the bar, ending where it ends
+            end.setText(text)
+            end.setPos(left, i - BAR_HEIGHT / 2)
+            used.add((i, None))
+        for key, label in self.labels.items():
+            label.setVisible(key in used)
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         if not self.item.vb.sceneBoundingRect().contains(scene_pos):

@@ -4,7 +4,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QCompleter, QFormLayout, QGroupBox, QLabel, QWidget
 
 from vramscope.core.scenario import ModelSpec
-from vramscope.gui.qt_util import signals_blocked
+from vramscope.gui.qt_util import narrow_combo, signals_blocked
 from vramscope.sources.presets import preset_documents
 
 
@@ -25,6 +25,7 @@ class ModelPanel(QGroupBox):
         for pid, doc in preset_documents().items():  # counting every preset's parameters would slow start-up
             context = doc["architecture"]["max_context"]
             self.picker.addItem(f"{doc['name']}  ·  {doc['family']}  ·  {context // 1024:,}k context", pid)
+        narrow_combo(self.picker)
         completer = QCompleter(self.picker.model(), self)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)

@@ -20,6 +20,7 @@ class VerdictPanel(QWidget):
         font.setPointSize(font.pointSize() + 5)
         font.setBold(True)
         self.headline.setFont(font)
+        self.headline.setWordWrap(True)  # a narrow window wraps the verdict rather than cutting it
         self.details = QLabel()
         self.details.setWordWrap(True)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)

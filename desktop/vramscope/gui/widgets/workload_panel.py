@@ -1,13 +1,14 @@
 """Sliders paired with spin boxes for the workload: weight format, KV dtype, context, batch, GPUs."""
 
 import math
+from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QLabel, QSlider, QSpinBox, QWidget
 
 from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS
 from vramscope.core.scenario import MAX_BATCH, MAX_CONTEXT, ModelSpec, Workload
-from vramscope.gui.qt_util import signals_blocked
+from vramscope.gui.qt_util import narrow_combo, signals_blocked
 
 LOG_STEPS = 1000  # slider resolution of the log-scale sliders
 MIN_CONTEXT_SLIDER = 256
@@ -38,25 +39,17 @@ class WorkloadPanel(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Workload", parent)
-        self.formats = [None, *WEIGHT_FORMATS]  # None: the model's own
+        self.formats: list[str | None] = [None]  # None: the model's own; then the engine's, fewer bits rightwards
         self.weight_slider = self._slider(
-            0,
-            len(self.formats) - 1,
-            "Weight format",
-            "Weight precision and quantization format, from the model's own down to 2-bit",
+            0, 0, "Weight format", "Weight precision and quantization format: the model's own, then fewer bits"
         )
         self.weight_combo = QComboBox()
-        self.weight_combo.addItem("Model's own", None)
-        for name, fmt in WEIGHT_FORMATS.items():
-            self.weight_combo.addItem(f"{fmt.label} (~{fmt.bits:g} bit)", name)
         self.weight_combo.setAccessibleName("Weight format")
-        self.weight_combo.setToolTip("Weight precision and quantization format")
+        self.weight_combo.setToolTip("Weight precision and quantization format the engine runs, by bits per weight")
+        self.kv_dtypes: list[str] = []
         self.kv_combo = QComboBox()
-        self.kv_combo.addItem("Auto (16-bit)", "auto")
-        for name, dtype in KV_DTYPES.items():
-            self.kv_combo.addItem(dtype.label, name)
         self.kv_combo.setAccessibleName("KV-cache dtype")
-        self.kv_combo.setToolTip("Data type of the KV cache (block scales included for Q8_0/Q4_0)")
+        self.kv_combo.setToolTip("Data type of the KV cache the engine offers (block scales included for Q8_0/Q4_0)")
         self.context_slider = self._slider(0, LOG_STEPS, "Context length", "Tokens per sequence (log scale)")
         self.context_spin = self._spin(1, MAX_CONTEXT, "Context length", "Tokens per sequence: type any value")
         self.batch_slider = self._slider(0, LOG_STEPS, "Batch", "Concurrent sequences (log scale, 1-1024)")
@@ -79,7 +72,8 @@ class WorkloadPanel(QGroupBox):
             text.setBuddy(box)
             grid.addWidget(text, r, 0)
             if slider is not None:
-                box.setFixedWidth(190)
+                box.setMinimumWidth(110)  # the slider gives way first in a narrow window
+                box.setMaximumWidth(190)
                 grid.addWidget(slider, r, 1)
                 grid.addWidget(box, r, 2)
             else:
@@ -136,7 +130,41 @@ class WorkloadPanel(QGroupBox):
             else "GPUs: tensor parallel (vLLM, SGLang, transformers) or a layer split (llama.cpp)"
         )
 
-    def show_workload(self, model: ModelSpec, workload: Workload, gpu_count: int) -> None:
+    def _offer(self, model: ModelSpec, workload: Workload, formats: Sequence[str], kv_dtypes: Sequence[str]) -> None:
+        """Fill the format and KV choices with what the engine runs for this model (the current choice
+        too, should it be another), only when they change: a drag must not rebuild a combo box."""
+        own = model.native_format
+        wanted: list[str | None] = [None, *(f for f in formats if f != own)]
+        if workload.weight_format not in wanted:
+            wanted.append(workload.weight_format)
+        if wanted != self.formats:
+            self.formats = wanted
+            self.weight_combo.clear()
+            for name in wanted:
+                fmt = WEIGHT_FORMATS.get(name or own)
+                label = f"{fmt.label} · {fmt.bits:.3g} bit" if fmt else (name or own)
+                self.weight_combo.addItem(f"Model's own: {label}" if name is None else label, name)
+                self.weight_combo.setItemData(self.weight_combo.count() - 1, label, Qt.ItemDataRole.ToolTipRole)
+            narrow_combo(self.weight_combo, 12)
+            self.weight_slider.setMaximum(len(wanted) - 1)
+        kv = ["auto", *kv_dtypes]
+        if workload.kv_dtype not in kv:
+            kv.append(workload.kv_dtype)
+        if kv != self.kv_dtypes:
+            self.kv_dtypes = kv
+            self.kv_combo.clear()
+            for name in kv:
+                self.kv_combo.addItem("Engine default" if name == "auto" else KV_DTYPES[name].label, name)
+
+    def show_workload(
+        self,
+        model: ModelSpec,
+        workload: Workload,
+        gpu_count: int,
+        formats: Sequence[str] = tuple(WEIGHT_FORMATS),
+        kv_dtypes: Sequence[str] = tuple(KV_DTYPES),
+    ) -> None:
+        """Show the scenario; `formats` and `kv_dtypes` are what the engine offers, most bits first."""
         self.max_context = max(MIN_CONTEXT_SLIDER + 1, model.architecture.max_context)
         widgets = (
             self.weight_slider,
@@ -150,6 +178,7 @@ class WorkloadPanel(QGroupBox):
             self.gpu_spin,
         )
         with signals_blocked(*widgets):
+            self._offer(model, workload, formats, kv_dtypes)
             fmt = workload.weight_format
             self.weight_slider.setValue(self.formats.index(fmt) if fmt in self.formats else 0)
             self.weight_combo.setCurrentIndex(self.weight_combo.findData(workload.weight_format))
