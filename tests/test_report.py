@@ -34,3 +34,15 @@ def test_text_markdown_and_json_carry_the_same_numbers() -> None:
     assert "Compute buffer" in text and "System memory" in text
     md = report.markdown(a)
     assert f"`{a.launch_command}`" in md and "| GPU |" in md
+
+
+def test_comparison_names_what_changed_and_the_deltas() -> None:
+    model, deployment = load_preset("llama-3.1-8b"), Deployment(gpus=(GPU,))
+    before = analyse(model, Workload(context=8192), deployment)
+    after = analyse(model, Workload(context=16384), deployment)
+    text = report.comparison(before, after)
+    assert text.startswith("Against the pinned scenario: context 8,192 → 16,384 (fits).")
+    kv = (after.estimate.kv_cache_bytes - before.estimate.kv_cache_bytes) / GIB
+    assert f"KV cache +{kv:.2f} GiB" in text and "weights +0.00 GiB" in text
+    assert f"largest context {after.max_context:,} (same)" in text
+    assert report.comparison(before, before).startswith("Against the pinned scenario: the same settings (fits).")

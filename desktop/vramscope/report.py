@@ -196,3 +196,48 @@ def to_json(a: Analysis, launch_command: bool = False) -> dict[str, Any]:
     if launch_command:
         out["launch_command"] = a.launch_command
     return out
+
+
+def comparison(pinned: Analysis, live: Analysis, unit: Unit = Unit.GIB) -> str:
+    """What changed from a pinned scenario to the live one: the settings that differ and the numbers that
+    follow, as deltas (live minus pinned)."""
+    old, new = pinned.estimate, live.estimate
+    changes = [
+        f"{label} {a} → {b}"
+        for label, a, b in (
+            ("model", old.model_name, new.model_name),
+            ("engine", pinned.engine_label, live.engine_label),
+            ("weights", old.weight_format, new.weight_format),
+            ("KV cache", old.kv_dtype, new.kv_dtype),
+            ("context", f"{old.context:,}", f"{new.context:,}"),
+            ("batch", f"{old.batch:,}", f"{new.batch:,}"),
+            ("GPUs", str(len(old.per_gpu)), str(len(new.per_gpu))),
+        )
+        if a != b
+    ]
+
+    def delta(before: int | None, after: int | None) -> str:
+        if before is None or after is None:
+            return "—"
+        sign = "+" if after >= before else "-"
+        return f"{sign}{format_bytes(abs(after - before), unit)}"
+
+    def count(before: int | None, after: int | None) -> str:
+        def show(n: int | None) -> str:
+            return f"{n:,}" if n else "none"
+
+        return f"{show(before)} → {show(after)}" if before != after else f"{show(after)} (same)"
+
+    fits = {True: "fits", False: "does not fit", None: "no capacity"}
+    parts = [
+        f"Total {delta(old.total_bytes, new.total_bytes)}",
+        f"weights {delta(old.weights_bytes, new.weights_bytes)}",
+        f"KV cache {delta(old.kv_cache_bytes, new.kv_cache_bytes)}",
+        f"headroom {delta(old.headroom_bytes, new.headroom_bytes)}",
+        f"largest context {count(pinned.max_context, live.max_context)}",
+    ]
+    if pinned.decode_tokens_per_s and live.decode_tokens_per_s:
+        parts.append(f"decode {pinned.decode_tokens_per_s:,.1f} → {live.decode_tokens_per_s:,.1f} tokens/s")
+    verdict_change = f"{fits[old.fits]} → {fits[new.fits]}" if old.fits != new.fits else fits[new.fits]
+    head = "Against the pinned scenario: " + ("; ".join(changes) if changes else "the same settings")
+    return f"{head} ({verdict_change}).\n" + " · ".join(parts)

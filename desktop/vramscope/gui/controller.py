@@ -51,12 +51,14 @@ class Controller(QObject):
         model_changed(ModelSpec): a new model was chosen
         hardware_changed(HardwareSnapshot): the probe returned
         error_changed(str): a rejected change ("" once a change is accepted)
+        pinned_changed(object): a scenario was pinned to compare with (its Analysis), or unpinned (None)
     """
 
     estimate_changed = Signal(object)
     model_changed = Signal(object)
     hardware_changed = Signal(object)
     error_changed = Signal(str)
+    pinned_changed = Signal(object)
 
     def __init__(self, model: ModelSpec, gpu: GpuSpec, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +66,7 @@ class Controller(QObject):
         self.scenario = Scenario(model, workload, (gpu,), Engine.TRANSFORMERS, EngineSettings())
         self.unit = Unit.GIB
         self.hardware: HardwareSnapshot | None = None
+        self.pinned: Analysis | None = None  # a scenario kept to compare the live one with
         self.result = with_limits(self._compute(self.scenario))
         self._limits_timer = QTimer(self)
         self._limits_timer.setSingleShot(True)
@@ -210,6 +213,16 @@ class Controller(QObject):
         else:
             self.set_workload(**change)
         self.finish_limits()
+
+    def pin(self) -> None:
+        """Keep the scenario on screen to compare what follows with it."""
+        self.finish_limits()
+        self.pinned = self.result
+        self.pinned_changed.emit(self.pinned)
+
+    def unpin(self) -> None:
+        self.pinned = None
+        self.pinned_changed.emit(None)
 
     def set_hardware(self, snapshot: HardwareSnapshot) -> None:
         self.hardware = snapshot

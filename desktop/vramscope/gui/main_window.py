@@ -37,11 +37,10 @@ from PySide6.QtWidgets import (
 from vramscope import __version__
 from vramscope.core.architecture import custom_architecture
 from vramscope.core.scenario import Engine, EngineSettings, ModelSpec, Source
-from vramscope.core.solve import formats_for
-from vramscope.core.tables import kv_choices
 from vramscope.core.units import Unit, format_bytes
 from vramscope.gui.controller import Controller, Result
 from vramscope.gui.model_opener import ModelOpener
+from vramscope.gui.widgets.compare import ComparePanel
 from vramscope.gui.widgets.custom_model_panel import CustomModelPanel
 from vramscope.gui.widgets.engine_panel import EnginePanel
 from vramscope.gui.widgets.fits_tables import FormatsTable, ModelsTable
@@ -100,7 +99,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("VRAM Scope — will it fit?")
         self.model_panel = ModelPanel()
         self.custom_panel = CustomModelPanel()
-        self.workload_panel = WorkloadPanel()
+        self.workload_panel = WorkloadPanel(controller)
         self.engine_panel = EnginePanel(controller)
         self.gpu_panel = GpuPanel()
         self.chart: MemoryChart | None = None
@@ -111,9 +110,10 @@ class MainWindow(QMainWindow):
         self._chart_pending = defer_chart
         self._wanted_view = "Memory"
         self.probe_worker: Job | None = None  # held while the probe runs
-        self.verdict = VerdictPanel()
+        self.verdict = VerdictPanel(controller)
         self.log_panel = LogPanel(controller)
         self.ways_out = WaysOutPanel(controller)
+        self.compare = ComparePanel(controller)
         side = QVBoxLayout()
         for panel in (self.model_panel, self.custom_panel, self.workload_panel, self.engine_panel, self.gpu_panel):
             side.addWidget(panel)
@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
         main = QVBoxLayout()
         main.addWidget(self.verdict)
         main.addWidget(self.ways_out)
+        main.addWidget(self.compare)
         self.views = QTabWidget()  # the bar, the curves, what fits: one at a time, each redrawn only when shown
         self.views.setDocumentMode(True)
         self.views.addTab(self.chart_placeholder, "Memory")
@@ -173,7 +174,7 @@ class MainWindow(QMainWindow):
             return
         from vramscope.gui.widgets.curve_chart import CurveChart
 
-        self.chart = MemoryChart()
+        self.chart = MemoryChart(self.controller)
         self.views.removeTab(0)
         self.views.insertTab(0, self.chart, "Memory")
         self.views.setCurrentIndex(0)
@@ -183,7 +184,7 @@ class MainWindow(QMainWindow):
         self.views.insertTab(1, self.context_curve, "Against context")
         self.views.insertTab(2, self.batch_curve, "Against batch")
         self.show_view(self._wanted_view)
-        self._draw_chart(self.controller.result)
+        self._draw_chart()
         self.chart_ready.emit()
 
     def show_view(self, title: str) -> None:
@@ -212,6 +213,7 @@ class MainWindow(QMainWindow):
             QKeySequence("Ctrl+Shift+V"),
             lambda: self.open_log_text(QGuiApplication.clipboard().text()),
         )
+        self._action(edit, "Pin to compare / unpin", QKeySequence("Ctrl+P"), self.compare.toggle)
         view = self.menuBar().addMenu("&View")
         self.gb_action = self._action(view, "Show decimal GB", QKeySequence("Ctrl+G"), self._toggle_unit)
         self.gb_action.setCheckable(True)
@@ -252,12 +254,10 @@ class MainWindow(QMainWindow):
         self.model_panel.model_requested.connect(self._on_model_panel_model_requested)
         self.custom_panel.custom_model_requested.connect(self._on_custom_panel_custom_model_requested)
         self.custom_panel.custom_mode_changed.connect(self._on_custom_panel_custom_mode_changed)
-        self.workload_panel.workload_requested.connect(lambda changes: c.set_workload(**changes))
-        self.workload_panel.gpu_count_requested.connect(c.set_gpu_count)
         self.gpu_panel.gpu_requested.connect(c.set_gpu)
         self.gpu_panel.gpus_requested.connect(c.set_gpus)
         self.gpu_panel.count_follows_changed.connect(self.workload_panel.set_count_follows_gpus)
-        c.error_changed.connect(lambda text: self.statusBar().showMessage(text) if text else None)
+        c.error_changed.connect(self._on_controller_error_changed)
         self.opener.model_opened.connect(self._on_opener_model_opened)
         self.opener.open_failed.connect(self._on_opener_open_failed)
         self.opener.busy_changed.connect(self._on_opener_busy_changed)
@@ -364,14 +364,14 @@ class MainWindow(QMainWindow):
         if self.chart is not None:
             self.chart.set_reported(reported_segments(log))
         self.log_panel.show_log(log)
-        self._draw_chart(c.result)
+        self._draw_chart()
         if known is None:
             self.statusBar().showMessage("The log names no model the app knows: compared with the model shown", 8000)
 
     def _on_log_panel_closed(self) -> None:
         if self.chart is not None:
             self.chart.set_reported(None)
-        self._draw_chart(self.controller.result)
+        self._draw_chart()
 
     def _on_model_panel_model_requested(self, preset_id: str) -> None:
         self.custom_panel.setChecked(False)  # a picked preset ends the what-if
@@ -399,20 +399,16 @@ class MainWindow(QMainWindow):
         c = self.controller
         self.model_panel.show_model(c.model, find_preset(c.model.name) or find_preset(c.model.hf_id))
 
+    def _on_controller_error_changed(self, text: str) -> None:
+        if text:
+            self.statusBar().showMessage(text)
+
     def _on_controller_estimate_changed(self, result: Result) -> None:
-        c = self.controller
-        formats = formats_for(result.model, result.deployment)
-        self.workload_panel.show_workload(
-            result.model, result.workload, c.gpu_count, formats, kv_choices(result.deployment)[1:]
-        )
-        self._draw_chart(result)
-        self.verdict.show_result(result, c.unit)
         self._show_running(result)
 
-    def _draw_chart(self, result: Result) -> None:
+    def _draw_chart(self) -> None:
         if self.chart is not None:
-            gpus = tuple(result.deployment.gpu(g.index) for g in result.estimate.per_gpu)
-            self.chart.show_estimate(result.estimate, self.controller.unit, gpus)
+            self.chart.redraw()
 
     def refresh_gpus(self) -> None:
         """Probe the GPUs again (F5): another process may have taken or freed memory, a GPU may be gone."""

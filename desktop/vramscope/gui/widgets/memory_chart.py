@@ -9,9 +9,11 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QBrush, QColor, QPalette, QResizeEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from vramscope.core.analysis import Analysis
 from vramscope.core.estimate import SEGMENT_LABELS, Estimate, Segment, SegmentKind
 from vramscope.core.scenario import GpuSpec
 from vramscope.core.units import UNIT_BYTES, Unit, format_bytes
+from vramscope.gui.controller import Controller
 
 KINDS = (
     SegmentKind.WEIGHTS,
@@ -85,8 +87,11 @@ def _nice_ceiling(value: float) -> float:
 
 
 class MemoryChart(QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    """Subscribes to the controller itself: the live scenario's bars, a pinned one's below them."""
+
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.controller = controller
         self.plot = pg.PlotWidget(background=None)
         self.plot.setAccessibleName("Memory chart")
         self.plot.setToolTip("Memory per GPU; hover a segment for its exact bytes and where the number comes from")
@@ -100,7 +105,7 @@ class MemoryChart(QWidget):
         item.setMenuEnabled(False)
         item.hideButtons()
         item.invertY(True)
-        item.getAxis("left").setWidth(56)  # room for "GPU 12" before any tick is known
+        item.getAxis("left").setWidth(90)  # room for "Pinned GPU 12" before any tick is known
         legend = item.addLegend(offset=(10, 5), colCount=5)
         self.legend = legend
         self.held = pg.BarGraphItem(
@@ -145,6 +150,7 @@ class MemoryChart(QWidget):
         self.labels: dict[tuple[int, SegmentKind | None], pg.TextItem] = {}  # numbers on the bars, made once
         self.gpus: tuple[Row, ...] = ()  # the bars drawn, GPUs first
         self.reported: Row | None = None  # an engine log's GPU 0, drawn last beside the prediction
+        self.pinned: tuple[Row, ...] = ()  # a pinned scenario's bars, below the live ones
         self.unit = Unit.GIB
         self.x_max = 0.0
         self._ticks: list[tuple[float, str]] = []
@@ -153,6 +159,23 @@ class MemoryChart(QWidget):
         self._proxy = pg.SignalProxy(
             self.plot.scene().sigMouseMoved, rateLimit=60, slot=lambda args: self._on_mouse_moved(args[0])
         )
+        controller.estimate_changed.connect(self.show_analysis)
+        controller.pinned_changed.connect(self._on_controller_pinned_changed)
+        self._on_controller_pinned_changed(controller.pinned)
+
+    def show_analysis(self, analysis: Analysis) -> None:
+        a = analysis
+        self.show_estimate(
+            a.estimate, self.controller.unit, tuple(a.deployment.gpu(g.index) for g in a.estimate.per_gpu)
+        )
+
+    def redraw(self) -> None:
+        self.show_analysis(self.controller.result)
+
+    def _on_controller_pinned_changed(self, pinned: Analysis | None) -> None:
+        gpus = tuple(pinned.deployment.gpu(g.index) for g in pinned.estimate.per_gpu) if pinned else ()
+        self.set_pinned(pinned.estimate if pinned else None, gpus)
+        self.redraw()
 
     def _apply_palette(self) -> None:
         """Axes and legend text in the palette's text colour, so light and dark themes both read."""
@@ -176,7 +199,7 @@ class MemoryChart(QWidget):
 
     def show_estimate(self, est: Estimate, unit: Unit, gpus: tuple[GpuSpec | None, ...] = ()) -> None:
         """Draw the bars; `gpus` (one per bar) say what other processes hold of each GPU, drawn first."""
-        rows_shown = chart_rows(est, gpus) + ((self.reported,) if self.reported is not None else ())
+        rows_shown = chart_rows(est, gpus) + self.pinned + ((self.reported,) if self.reported is not None else ())
         self.gpus, self.unit = rows_shown, unit
         scale = UNIT_BYTES[unit]
         n = len(rows_shown)
@@ -268,6 +291,11 @@ class MemoryChart(QWidget):
             return
         point = self.item.vb.mapSceneToView(scene_pos)
         self.plot.setToolTip(self.tooltip_at(point.x() * UNIT_BYTES[self.unit], point.y()))
+
+    def set_pinned(self, est: Estimate | None, gpus: tuple[GpuSpec | None, ...] = ()) -> None:
+        """Draw a pinned scenario's bars below the live ones (redrawn with the next estimate); None: none."""
+        rows = chart_rows(est, gpus) if est is not None else ()
+        self.pinned = tuple(r._replace(label=f"Pinned {r.label}") for r in rows)
 
     def set_reported(self, segments: tuple[Segment, ...] | None) -> None:
         """Draw what an engine's log reported for its GPU 0 as a bar of its own (redrawn with the next

@@ -6,14 +6,18 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from vramscope.core.analysis import Analysis
 from vramscope.core.units import Unit
+from vramscope.gui.controller import Controller
 from vramscope.report import verdict
 
 verdict_text = verdict  # one wording for the window, the clipboard and the terminal
 
 
 class VerdictPanel(QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    """Subscribes to the controller itself."""
+
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.controller = controller
         self.headline = QLabel()
         self.headline.setAccessibleName("Verdict")
         font = self.headline.font()
@@ -34,6 +38,11 @@ class VerdictPanel(QWidget):
         layout.addWidget(self.details)
         layout.addWidget(self.running)
         self._color = ""
+        controller.estimate_changed.connect(self._on_controller_estimate_changed)  # a method: dropped with the panel
+        self.show_result(controller.result, controller.unit)
+
+    def _on_controller_estimate_changed(self, result: Analysis) -> None:
+        self.show_result(result, self.controller.unit)
 
     def show_result(self, result: Analysis, unit: Unit) -> None:
         headline, details = verdict(result, unit)

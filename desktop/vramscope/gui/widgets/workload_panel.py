@@ -6,8 +6,12 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QLabel, QSlider, QSpinBox, QWidget
 
+from vramscope.core.analysis import Analysis
 from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS
 from vramscope.core.scenario import MAX_BATCH, MAX_CONTEXT, ModelSpec, Workload
+from vramscope.core.solve import formats_for
+from vramscope.core.tables import kv_choices
+from vramscope.gui.controller import Controller
 from vramscope.gui.qt_util import narrow_combo, signals_blocked
 
 LOG_STEPS = 1000  # slider resolution of the log-scale sliders
@@ -29,7 +33,9 @@ def value_to_log(value: int, low: int, high: int) -> int:
 
 
 class WorkloadPanel(QGroupBox):
-    """Signals:
+    """Shows the controller's workload and sends it the changes; subscribes to it itself.
+
+    Signals:
     workload_requested(dict): changed Workload fields
     gpu_count_requested(int)
     """
@@ -37,8 +43,9 @@ class WorkloadPanel(QGroupBox):
     workload_requested = Signal(dict)
     gpu_count_requested = Signal(int)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__("Workload", parent)
+        self.controller = controller
         self.formats: list[str | None] = [None]  # None: the model's own; then the engine's, fewer bits rightwards
         self.weight_slider = self._slider(
             0, 0, "Weight format", "Weight precision and quantization format: the model's own, then fewer bits"
@@ -81,6 +88,7 @@ class WorkloadPanel(QGroupBox):
         grid.setColumnStretch(1, 1)
         self.max_context = 131072
         self._connect_signals()
+        self.show_analysis(controller.result)
 
     def _slider(self, low: int, high: int, name: str, tip: str) -> QSlider:
         slider = QSlider(Qt.Orientation.Horizontal)
@@ -108,6 +116,10 @@ class WorkloadPanel(QGroupBox):
         self.batch_spin.valueChanged.connect(lambda v: self.workload_requested.emit({"batch": v}))
         self.images_spin.valueChanged.connect(lambda v: self.workload_requested.emit({"images": v}))
         self.gpu_spin.valueChanged.connect(self.gpu_count_requested.emit)
+        c = self.controller
+        self.workload_requested.connect(lambda changes: c.set_workload(**changes))
+        self.gpu_count_requested.connect(c.set_gpu_count)
+        c.estimate_changed.connect(self.show_analysis)
 
     def _on_weight_slider_value_changed(self, position: int) -> None:
         self.workload_requested.emit({"weight_format": self.formats[position]})
@@ -129,6 +141,11 @@ class WorkloadPanel(QGroupBox):
             if follows
             else "GPUs: tensor parallel (vLLM, SGLang, transformers) or a layer split (llama.cpp)"
         )
+
+    def show_analysis(self, analysis: Analysis) -> None:
+        a = analysis
+        formats = formats_for(a.model, a.deployment)
+        self.show_workload(a.model, a.workload, a.deployment.gpu_count, formats, kv_choices(a.deployment)[1:])
 
     def _offer(self, model: ModelSpec, workload: Workload, formats: Sequence[str], kv_dtypes: Sequence[str]) -> None:
         """Fill the format and KV choices with what the engine runs for this model (the current choice
