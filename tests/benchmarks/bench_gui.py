@@ -80,7 +80,11 @@ def startup(rounds: int = 5) -> None:
         print(line)
 
 
-def slider_steps(steps: int = 500) -> None:
+def _p95(times: list[float]) -> float:
+    return sorted(times)[max(0, int(0.95 * len(times)) - 1)]
+
+
+def slider_steps(steps: int = 300) -> None:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
@@ -92,31 +96,71 @@ def slider_steps(steps: int = 500) -> None:
     window.show()
     app.processEvents()
     slider = window.workload_panel.context_slider
-    for engine in Engine:
-        window.controller.set_engine(engine)
-        for i in range(50):  # warm-up: caches, fonts, the first repaints
-            slider.setValue(100 + i)
-            app.processEvents()
-        times = []
-        for i in range(steps):  # analyse (estimate + limits + launch command) + chart + repaint of what changed
-            start = time.perf_counter()
-            slider.setValue(200 + (i * 7) % 800)
-            app.processEvents()
-            times.append(time.perf_counter() - start)
-        times.sort()
-        p95 = times[int(0.95 * steps) - 1]
-        print(
-            f"slider step, {engine.value:<12} over {steps}: median {statistics.median(times) * 1e3:.2f} ms, "
-            f"p95 {p95 * 1e3:.2f} ms"
-        )
+    for view in ("Memory", "Against context", "Against batch"):
+        window.show_view(view)
+        for engine in Engine:
+            window.controller.set_engine(engine)
+            for i in range(30):  # warm-up: caches, fonts, the first repaints
+                slider.setValue(100 + i)
+                app.processEvents()
+            times = []
+            for i in range(steps):  # analyse without limits + the view shown + repaint of what changed
+                start = time.perf_counter()
+                slider.setValue(200 + (i * 7) % 800)
+                app.processEvents()
+                times.append(time.perf_counter() - start)
+            print(
+                f"slider step, {view:<16} {engine.value:<12} over {steps}: "
+                f"median {statistics.median(times) * 1e3:.2f} ms, p95 {_p95(times) * 1e3:.2f} ms"
+            )
     switches = []
+    window.show_view("Memory")
     for i in range(100):
         start = time.perf_counter()
         window.controller.set_engine(list(Engine)[i % len(Engine)])
         app.processEvents()
         switches.append(time.perf_counter() - start)
-    switches.sort()
-    print(f"engine switch over 100: median {statistics.median(switches) * 1e3:.2f} ms, p95 {switches[94] * 1e3:.2f} ms")
+    print(
+        f"engine switch over 100: median {statistics.median(switches) * 1e3:.2f} ms, p95 {_p95(switches) * 1e3:.2f} ms"
+    )
+    at_rest(window, app)
+
+
+def at_rest(window: object, app: object) -> None:
+    """What follows once a drag pauses: the limits, the ways out and the table shown; and the models view."""
+    from vramscope.core.scenario import Engine
+    from vramscope.core.tables import model_table
+    from vramscope.sources.presets import all_presets
+
+    c = window.controller  # type: ignore[attr-defined]
+    for view in ("Memory", "What fits"):
+        window.show_view(view)  # type: ignore[attr-defined]
+        for engine in Engine:
+            c.set_engine(engine)
+            times = []
+            for i in range(20):
+                c.set_workload(context=4000 + 97 * i)
+                start = time.perf_counter()
+                c.finish_limits()
+                app.processEvents()  # type: ignore[attr-defined]
+                times.append(time.perf_counter() - start)
+            print(
+                f"controls rest, {view:<10} {engine.value:<12}: median {statistics.median(times) * 1e3:.1f} ms, "
+                f"max {max(times) * 1e3:.1f} ms"
+            )
+    presets = all_presets()
+    for engine in Engine:
+        c.set_engine(engine)
+        a = c.result
+        runs = []
+        for _ in range(3):  # the first run prices every preset's formats; later runs find them cached
+            start = time.perf_counter()
+            rows = model_table(presets, a.workload, a.deployment)
+            runs.append(time.perf_counter() - start)
+        print(
+            f"models view, {engine.value:<12} {len(rows)} of {len(presets)} fit: first {runs[0] * 1e3:.0f} ms, "
+            f"then {min(runs[1:]) * 1e3:.0f} ms (a worker thread)"
+        )
 
 
 if __name__ == "__main__":

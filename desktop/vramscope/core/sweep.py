@@ -80,18 +80,14 @@ def tightest_gpu(est: Estimate) -> int:
 def memory_curve(
     model: ModelSpec, workload: Workload, deployment: Deployment, axis: Axis, count: int = CURVE_POINTS
 ) -> Curve:
-    """Memory on the tightest GPU and decode speed, at `count` points of the axis plus the current value
-    (and a sliding window's edge, where the curve bends). A point the engine refuses is left out."""
-    here = estimate(model, workload, deployment)
-    gpu_index = tightest_gpu(here)
-    current = getattr(workload, axis)
-    lo, hi = axis_range(model, axis, current)
+    """Memory on the tightest GPU and decode speed at `count` points of the axis (and a sliding window's
+    edge, where the curve bends). The points do not depend on the workload's own value on the axis, so a
+    drag along it moves only the marker. A point the engine refuses is left out."""
+    gpu_index = tightest_gpu(estimate(model, workload, deployment))
+    lo, hi = axis_range(model, axis, getattr(workload, axis))
     window = model.architecture.sliding_window if axis == "context" else None
     points = []
-    for value in sample_points(lo, hi, count, (current, *((window,) if window else ()))):
-        if value == current:
-            points.append(_point(model, deployment, here, gpu_index, value))
-            continue
+    for value in sample_points(lo, hi, count, (window,) if window else ()):
         changed = Workload.model_construct(**{**workload.__dict__, axis: value})  # in range: no re-validation
         try:
             est = estimate(model, changed, deployment)

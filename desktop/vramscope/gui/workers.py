@@ -42,8 +42,15 @@ class Job(QObject):
             self._fail(f"unexpected error {self.what}: {exc!r} (details in {path})")
         else:
             self.done = True
-            self.job_finished.emit(result)
+            self._tell(self.job_finished, result)
 
     def _fail(self, message: str) -> None:
         self.done = True
-        self.job_failed.emit(message)
+        self._tell(self.job_failed, message)
+
+    @staticmethod
+    def _tell(signal: Any, value: object) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:  # the window that asked was closed meanwhile: nobody is left to tell
+            pass

@@ -31,9 +31,12 @@ def test_the_context_curve_draws_the_estimates_and_marks_the_largest_context(win
     c.finish_limits()
     x, y = chart.total_fill.getData()
     assert x[0] == pytest.approx(math.log10(128)) and x[-1] == pytest.approx(math.log10(131072))  # log axis
-    here = int(np.argmin(abs(x - math.log10(16384))))
+    assert 10 ** chart.marker.value() == pytest.approx(16384)
+    for i in (0, 10, 25, len(x) - 1):
+        context = round(10 ** x[i])
+        at = estimate(c.model, c.workload.model_copy(update={"context": context}), c.deployment())
+        assert y[i] * GIB == pytest.approx(at.per_gpu[0].total_bytes)  # the bar's total at that context
     est = estimate(c.model, c.workload, c.deployment())
-    assert y[here] * GIB == pytest.approx(est.per_gpu[0].total_bytes)  # the curve passes through the bar
     weights = chart.weights_fill.getData()[1]
     assert set(np.round(weights * GIB)) == {est.per_gpu[0].bytes_of(SegmentKind.WEIGHTS)}
     assert c.result.max_context == 38_828  # the solver's answer, also in the verdict
@@ -67,6 +70,19 @@ def test_the_batch_curve_follows_the_engine_and_the_hover_reads_a_point(window: 
     assert point is not None and point.value == 4
     text = chart.describe(point)
     assert text.startswith("batch 4: ") and "tokens/s per sequence (estimate)" in text
+
+
+def test_a_drag_along_the_axis_moves_only_the_marker(window: MainWindow, qtbot: QtBot) -> None:
+    shown(window, qtbot, "Against context")
+    chart = window.context_curve
+    assert chart is not None
+    drawn = chart.curve
+    window.controller.set_workload(context=20000)
+    assert chart.curve is drawn and 10 ** chart.marker.value() == pytest.approx(20000)
+    window.controller.set_workload(batch=2)  # another setting: a new curve, coarse while controls move
+    assert chart.curve is not drawn and chart.curve is not None and len(chart.curve.points) <= 13
+    window.controller.finish_limits()  # at rest: the full curve
+    assert len(chart.curve.points) >= 40
 
 
 def test_a_hidden_curve_does_no_work(window: MainWindow, qtbot: QtBot) -> None:

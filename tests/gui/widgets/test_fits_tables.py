@@ -31,6 +31,7 @@ def test_the_formats_table_lists_each_format_and_a_click_applies_it(window: Main
     c.finish_limits()
     shown(window, qtbot, "What fits")
     table = window.formats_table
+    qtbot.waitUntil(lambda: table.job is None and bool(table.rows), timeout=20_000)
     first = cells(table, 0)
     assert first[0] == "BF16 (~16 bit)" and first[1] == "engine default" and first[3].startswith("✗ short by")
     assert table.table.item(0, 0).font().bold()  # the scenario on screen

@@ -13,12 +13,13 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from vramscope.core.analysis import Analysis
 from vramscope.core.segments import SegmentKind
 from vramscope.core.speed import speed_note
-from vramscope.core.sweep import Axis, Curve, CurvePoint, axis_range, memory_curve
+from vramscope.core.sweep import CURVE_POINTS, Axis, Curve, CurvePoint, axis_range, memory_curve
 from vramscope.core.units import UNIT_BYTES, format_bytes
 from vramscope.gui.controller import Controller
-from vramscope.gui.widgets.memory_chart import COLORS
+from vramscope.gui.widgets.memory_chart import COLORS, nice_ceiling
 
 LIMIT_COLOR = (213, 0, 0)
+COARSE_POINTS = 12  # while another control moves: a third of the estimates, the same shape
 AXIS_TITLES = {"context": "Context length (tokens per sequence)", "batch": "Concurrent sequences (batch)"}
 
 
@@ -51,6 +52,9 @@ class CurveChart(QWidget):
         self.axis = axis
         self.curve: Curve | None = None
         self._drawn: tuple[object, ...] = ()  # what the shown curve was computed for
+        self._count = 0  # points in the curve drawn
+        self._axes: tuple[object, ...] = ()  # the ranges and labels set on the axes
+        self._speed_top = 0.0
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground(None)
         self.view.setAccessibleName(f"Memory against {axis}")
@@ -69,7 +73,6 @@ class CurveChart(QWidget):
             plot.setMouseEnabled(x=False, y=False)
             plot.setMenuEnabled(False)
             plot.hideButtons()
-            plot.showGrid(x=True, y=True, alpha=0.15)
             plot.getAxis("left").setWidth(56)
             plot.getAxis("left").enableAutoSIPrefix(False)
         self.speed.setXLink(self.memory)
@@ -127,11 +130,19 @@ class CurveChart(QWidget):
         if not self.isVisible():
             return
         a = analysis
-        key = (a.model, a.workload, a.deployment, self.controller.unit)
-        if key != self._drawn:
-            self._drawn = key
-            self.curve = memory_curve(a.model, a.workload, a.deployment, self.axis)
-            self._draw(self.curve)
+        current = getattr(a.workload, self.axis)
+        span = axis_range(a.model, self.axis, current)
+        # the curve does not depend on the value on its own axis: a drag along it moves only the marker
+        rest = {k: v for k, v in a.workload.model_dump().items() if k != self.axis}
+        key = (a.model, tuple(sorted(rest.items())), a.deployment, self.controller.unit, span)
+        # while another control is dragged, a coarse curve keeps up with it; the full one follows at rest
+        count = COARSE_POINTS if a.limits_pending else CURVE_POINTS
+        if key != self._drawn or (count == CURVE_POINTS and self._count != CURVE_POINTS):
+            self._drawn, self._count = key, count
+            self.curve = memory_curve(a.model, a.workload, a.deployment, self.axis, count)
+            self._draw(self.curve, span)
+        if not self.marker.moving:
+            self.marker.setValue(math.log10(current))
         largest = a.max_context if self.axis == "context" else a.max_batch
         self.largest.setVisible(largest is not None)
         if largest is not None:
@@ -139,7 +150,22 @@ class CurveChart(QWidget):
             self.largest.label.setFormat(f"largest that fits: {largest:,}")
         self._write_note(a, largest)
 
-    def _draw(self, curve: Curve) -> None:
+    def _set_axes(self, span: tuple[int, int], top: float, gpu_index: int) -> None:
+        """Ranges, ticks and labels, touched only when they change: an axis repaints whenever touched."""
+        axes = (span, top, gpu_index, self.controller.unit)
+        if axes == self._axes:
+            return
+        self._axes = axes
+        lo, hi = span
+        self.memory.setXRange(math.log10(lo), math.log10(hi), padding=0.02)
+        ticks = log_ticks(lo, hi)
+        for plot in (self.memory, self.speed):
+            plot.getAxis("bottom").setTicks([ticks, []])
+        self.memory.setYRange(0, top * 1.1 or 1, padding=0)
+        self.memory.setLabel("left", f"GPU {gpu_index} ({self.controller.unit.value})")
+        self.marker.setBounds((math.log10(lo), math.log10(hi)))
+
+    def _draw(self, curve: Curve, span: tuple[int, int]) -> None:
         scale = UNIT_BYTES[self.controller.unit]
         points = curve.points
         x = np.array([p.value for p in points], dtype=float)
@@ -155,15 +181,7 @@ class CurveChart(QWidget):
         else:
             self.limit.setData([], [])
         top = max(float(total.max(initial=0)), max((v or 0) / scale for v in limits) if limits else 0.0)
-        lo, hi = axis_range(self.controller.model, self.axis, getattr(self.controller.workload, self.axis))
-        self.memory.setXRange(math.log10(lo), math.log10(hi), padding=0.02)
-        ticks = log_ticks(lo, hi)
-        for plot in (self.memory, self.speed):
-            plot.getAxis("bottom").setTicks([ticks, []])
-        self.memory.setYRange(0, top * 1.1 or 1, padding=0)
-        self.memory.setLabel("left", f"GPU {curve.gpu_index} ({self.controller.unit.value})")
-        self.marker.setBounds((math.log10(lo), math.log10(hi)))
-        self.marker.setValue(math.log10(getattr(self.controller.workload, self.axis)))
+        self._set_axes(span, nice_ceiling(top), curve.gpu_index)
         over = next((p for p in points if p.kv_bytes > p.weights_bytes), None)
         self.crossover.setVisible(over is not None)
         if over is not None:
@@ -174,7 +192,10 @@ class CurveChart(QWidget):
         if known:
             xs, ys = zip(*known, strict=True)
             self.speed_line.setData(np.array(xs, dtype=float), np.array(ys))
-            self.speed.setYRange(0, max(ys) * 1.1, padding=0)
+            speed_top = nice_ceiling(max(ys) * 1.1)
+            if speed_top != self._speed_top:
+                self._speed_top = speed_top
+                self.speed.setYRange(0, speed_top, padding=0)
 
     def _write_note(self, a: Analysis, largest: int | None) -> None:
         unit = self.controller.unit

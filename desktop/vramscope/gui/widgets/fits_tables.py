@@ -1,9 +1,12 @@
 """What fits: the chosen model at every weight format and KV dtype, and every preset at the format it needs.
 Each table subscribes to the controller itself, recomputes only while shown and once the controls rest
-(the limits are known), and sets the scenario when a row is picked."""
+(the limits are known) in a worker thread (a few hundred estimates), and sets the scenario when a row is
+picked."""
+
+from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QShowEvent
+from PySide6.QtGui import QBrush, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -58,6 +61,8 @@ class _Table(QWidget):
         super().__init__(parent)
         self.controller = controller
         self._computed: object = None  # the key of what the table shows
+        self.rows: list[Any] = []
+        self.job: Job | None = None  # the computation under way
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.table = QTableWidget(0, len(self.HEADERS))
@@ -88,26 +93,54 @@ class _Table(QWidget):
         key = self.key(analysis)
         if key != self._computed:
             self._computed = key
-            self.compute(analysis)
-        self.mark_current(analysis)
+            self.note.setText("Working it out…")
+            job = Job(lambda: self.rows_for(analysis), "filling the what-fits table", self)
+            job.job_finished.connect(lambda rows: self._on_job_finished(job, analysis, rows))
+            job.job_failed.connect(self.note.setText)
+            self.job = job.start()
+        elif self.job is None:
+            self.mark_current(analysis)
+
+    def _on_job_finished(self, job: Job, analysis: Analysis, rows: list[Any]) -> None:
+        if job is not self.job:
+            return  # a later scenario's table is on its way
+        self.job = None
+        self.rows = rows
+        with signals_blocked(self.table):
+            self.table.setRowCount(len(rows))
+            self.fill(analysis, rows)
+        self.mark_current(self.controller.result)
 
     def key(self, analysis: Analysis) -> object:
         raise NotImplementedError
 
-    def compute(self, analysis: Analysis) -> None:
+    def rows_for(self, analysis: Analysis) -> list[Any]:
+        """The rows, computed in a worker thread: core calls only, no widget."""
+        raise NotImplementedError
+
+    def fill(self, analysis: Analysis, rows: list[Any]) -> None:
+        raise NotImplementedError
+
+    def is_current(self, row: Any, analysis: Analysis) -> bool:
+        """Whether a row is the scenario on screen."""
         raise NotImplementedError
 
     def mark_current(self, analysis: Analysis) -> None:
         """Bold the row of the scenario on screen."""
+        for i, r in enumerate(self.rows):
+            current = self.is_current(r, analysis)
+            for column in range(self.table.columnCount()):
+                item = self.table.item(i, column)
+                if item is not None and item.font().bold() != current:
+                    font = item.font()
+                    font.setBold(current)
+                    item.setFont(font)
 
     def pick(self, row: int) -> None:
         raise NotImplementedError
 
-    def _set_row(self, row: int, cells: list[QTableWidgetItem], color: QColor | None, bold: bool) -> None:
-        font = QFont(self.table.font())
-        font.setBold(bold)
+    def _set_row(self, row: int, cells: list[QTableWidgetItem], color: QColor | None) -> None:
         for column, item in enumerate(cells):
-            item.setFont(font)
             if color is not None and column == 3:
                 item.setForeground(QBrush(color))
             self.table.setItem(row, column, item)
@@ -118,51 +151,39 @@ class FormatsTable(_Table):
 
     HEADERS = ("Weights", "KV cache", "Memory", "Fits", "Largest context", "Decode tok/s")
 
-    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
-        super().__init__(controller, parent)
-        self.rows: list[FormatRow] = []
-
     def key(self, analysis: Analysis) -> object:
         a = analysis
         changed = {**a.workload.model_dump(), "weight_format": None, "kv_dtype": "auto"}
         return (a.model, tuple(sorted(changed.items())), a.deployment, self.controller.unit)
 
-    def compute(self, analysis: Analysis) -> None:
+    def rows_for(self, analysis: Analysis) -> list[FormatRow]:
+        return format_table(analysis.model, analysis.workload, analysis.deployment)
+
+    def fill(self, analysis: Analysis, rows: list[FormatRow]) -> None:
         a = analysis
-        self.rows = format_table(a.model, a.workload, a.deployment)
         unit = self.controller.unit
-        fitting = sum(1 for r in self.rows if r.fits)
+        fitting = sum(1 for r in rows if r.fits)
         self.note.setText(
             f"{a.model.name} at context {a.workload.context:,}, batch {a.workload.batch}, on {a.engine_label}: "
-            f"{fitting} of {len(self.rows)} format pairs fit. Decode: {speed_note()}."
+            f"{fitting} of {len(rows)} format pairs fit. Decode: {speed_note()}."
         )
-        with signals_blocked(self.table):
-            self.table.setRowCount(len(self.rows))
-            for i, r in enumerate(self.rows):
-                fmt = WEIGHT_FORMATS[r.weight_format]
-                kv = "engine default" if r.kv_dtype == "auto" else KV_DTYPES[r.kv_dtype].label
-                room, color = _room(r.room_bytes, r.fits, unit)
-                cells = [
-                    _item(f"{fmt.label} (~{fmt.bits:g} bit)"),
-                    _item(kv),
-                    _item(format_bytes(r.total_bytes, unit), True),
-                    _item(room),
-                    _item(f"{r.max_context:,}" if r.max_context else "—", True),
-                    _item(_speed(r.tokens_per_s), True),
-                ]
-                self._set_row(i, cells, color, False)
+        for i, r in enumerate(rows):
+            fmt = WEIGHT_FORMATS[r.weight_format]
+            kv = "engine default" if r.kv_dtype == "auto" else KV_DTYPES[r.kv_dtype].label
+            room, color = _room(r.room_bytes, r.fits, unit)
+            cells = [
+                _item(f"{fmt.label} (~{fmt.bits:g} bit)"),
+                _item(kv),
+                _item(format_bytes(r.total_bytes, unit), True),
+                _item(room),
+                _item(f"{r.max_context:,}" if r.max_context else "—", True),
+                _item(_speed(r.tokens_per_s), True),
+            ]
+            self._set_row(i, cells, color)
 
-    def mark_current(self, analysis: Analysis) -> None:
+    def is_current(self, row: FormatRow, analysis: Analysis) -> bool:
         w = analysis.workload
-        fmt = w.weight_format or analysis.model.native_format
-        for i, r in enumerate(self.rows):
-            current = r.weight_format == fmt and r.kv_dtype == w.kv_dtype
-            for column in range(self.table.columnCount()):
-                item = self.table.item(i, column)
-                if item is not None and item.font().bold() != current:
-                    font = item.font()
-                    font.setBold(current)
-                    item.setFont(font)
+        return row.weight_format == (w.weight_format or analysis.model.native_format) and row.kv_dtype == w.kv_dtype
 
     def pick(self, row: int) -> None:
         if 0 <= row < len(self.rows):
@@ -177,30 +198,15 @@ class ModelsTable(_Table):
 
     HEADERS = ("Model", "Parameters", "Format needed", "Fits", "Memory", "Decode tok/s")
 
-    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
-        super().__init__(controller, parent)
-        self.rows: list[ModelRow] = []
-        self.job: Job | None = None
-
     def key(self, analysis: Analysis) -> object:
         a = analysis
         w = a.workload
         return (w.context, w.batch, w.kv_dtype, a.deployment, self.controller.unit)
 
-    def compute(self, analysis: Analysis) -> None:
-        """A few hundred estimates: in a worker, so the window stays live while they run."""
-        a = analysis
-        self.note.setText(f"Looking for the presets that fit {a.deployment.gpu_count} GPU(s)…")
-        job = Job(lambda: model_table(all_presets(), a.workload, a.deployment), "ranking the presets", self)
-        job.job_finished.connect(lambda rows: self._on_job_finished(job, a, rows))
-        job.job_failed.connect(self.note.setText)
-        self.job = job.start()
+    def rows_for(self, analysis: Analysis) -> list[ModelRow]:
+        return model_table(all_presets(), analysis.workload, analysis.deployment)
 
-    def _on_job_finished(self, job: Job, analysis: Analysis, rows: list[ModelRow]) -> None:
-        if job is not self.job:
-            return  # a later scenario's table is on its way
-        self.job = None
-        self.rows = rows
+    def fill(self, analysis: Analysis, rows: list[ModelRow]) -> None:
         unit = self.controller.unit
         a = analysis
         self.note.setText(
@@ -209,22 +215,23 @@ class ModelsTable(_Table):
             "(presets trained for a shorter context are left out). "
             "Click one to look at it."
         )
-        with signals_blocked(self.table):
-            self.table.setRowCount(len(rows))
-            for i, r in enumerate(rows):
-                fmt = WEIGHT_FORMATS[r.weight_format]
-                own = " (its own)" if r.weight_format == r.model.native_format else ""
-                room, color = _room(r.room_bytes, True, unit)  # only models that fit are listed
-                billions = r.model.parameter_count() / 1e9
-                cells = [
-                    _item(r.model.name),
-                    _item(f"{billions:,.1f} B", True),
-                    _item(f"{fmt.label}{own}"),
-                    _item(room),
-                    _item(format_bytes(r.total_bytes, unit), True),
-                    _item(_speed(r.tokens_per_s), True),
-                ]
-                self._set_row(i, cells, color, r.model.name == self.controller.model.name)
+        for i, r in enumerate(rows):
+            fmt = WEIGHT_FORMATS[r.weight_format]
+            own = " (its own)" if r.weight_format == r.model.native_format else ""
+            room, color = _room(r.room_bytes, True, unit)  # only models that fit are listed
+            billions = r.model.parameter_count() / 1e9
+            cells = [
+                _item(r.model.name),
+                _item(f"{billions:,.1f} B", True),
+                _item(f"{fmt.label}{own}"),
+                _item(room),
+                _item(format_bytes(r.total_bytes, unit), True),
+                _item(_speed(r.tokens_per_s), True),
+            ]
+            self._set_row(i, cells, color)
+
+    def is_current(self, row: ModelRow, analysis: Analysis) -> bool:
+        return row.model.name == analysis.model.name
 
     def pick(self, row: int) -> None:
         if 0 <= row < len(self.rows):

@@ -78,7 +78,7 @@ def hit_test(rows: tuple[Row, ...], x_bytes: float, y: float) -> tuple[Row, Segm
     return None
 
 
-def _nice_ceiling(value: float) -> float:
+def nice_ceiling(value: float) -> float:
     """Round up to 1, 2 or 5 x 10^k so the axis only moves in steps while dragging."""
     if value <= 0:
         return 1.0
@@ -222,7 +222,7 @@ class MemoryChart(QWidget):
         self.capacity_line.setData(np.repeat(ends[known], 2), ys.reshape(n, 2)[known].ravel())
         need = max(float(left.max(initial=0)), float(ends.max(initial=0)))
         # Axes are repainted from scratch whenever touched: only touch them when they really change.
-        x_max = _nice_ceiling(need * 1.08)
+        x_max = nice_ceiling(need * 1.08)
         if x_max != self.x_max:
             self.x_max = x_max
             self.item.setXRange(0, x_max, padding=0)
