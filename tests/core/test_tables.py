@@ -37,6 +37,8 @@ def test_repeats_are_left_out() -> None:
     assert len(pairs) == len(set(pairs))
     assert "fp16" not in {r.weight_format for r in rows}  # the same bytes as the model's own bf16
     assert [r.kv_dtype for r in rows if r.weight_format == "bf16"] == ["auto", "fp8"]  # auto is bf16 already
+    llama = format_table(load_preset("llama-3.1-8b"), Workload(), gpus(24, engine=Engine.LLAMACPP), False)
+    assert [r.kv_dtype for r in llama if r.weight_format == "q4_k_m"] == ["auto", "q8_0", "q4_0"]  # no fp32
 
 
 def test_the_models_that_fit_are_each_at_the_format_with_the_most_bits_and_none_is_missing() -> None:

@@ -20,7 +20,7 @@ class CurvePoint(NamedTuple):
     other_bytes: int  # activations and overhead
     limit_bytes: int | None  # what it may grow to: the GPU's capacity, or the end of a preallocated pool
     fits: bool | None
-    tokens_per_s: float | None
+    tokens_per_s: float | None  # None where it does not fit or a bandwidth is unknown
 
     @property
     def used_bytes(self) -> int:
@@ -65,7 +65,7 @@ def _point(model: ModelSpec, deployment: Deployment, est: Estimate, gpu_index: i
         limit = gpu.total_bytes
         if est.slack_bytes < 0:
             kv = gpu.total_bytes - est.slack_bytes - weights - other
-    tokens = decode_tokens_per_s(model, est, deployment)
+    tokens = decode_tokens_per_s(model, est, deployment) if est.fits is not False else None  # it would not run
     return CurvePoint(value, weights, kv, other, limit, est.fits, tokens)
 
 

@@ -43,8 +43,8 @@ def format_table(
     model: ModelSpec, workload: Workload, deployment: Deployment, with_limits: bool = True
 ) -> list[FormatRow]:
     """Every weight format the engine runs (none above the model's own bits) with every KV dtype, from the
-    most bits to the fewest; a pair the engine refuses is left out, and so is a repeat (fp16 beside bf16,
-    a KV dtype as wide as one already shown)."""
+    most bits to the fewest; a pair the engine refuses is left out, and so is a repeat (fp16 beside bf16)
+    and a KV dtype no narrower than the engine's default (fp32 saves nothing)."""
     rows = []
     seen_formats: set[tuple[str, float]] = set()
     for fmt in formats_for(model, deployment):
@@ -60,8 +60,8 @@ def format_table(
             except ValueError:
                 continue
             width = KV_DTYPES[est.kv_dtype].bytes_per_element
-            if width in seen_kv:
-                continue  # as wide as the dtype the engine's default chose: the same bytes
+            if width in seen_kv or (seen_kv and width > min(seen_kv)):
+                continue  # as wide as, or wider than, the default the engine chose: no way to save memory
             seen_kv.add(width)
             limit = max_context(model, changed, deployment) if with_limits and est.fits else None
             rows.append(

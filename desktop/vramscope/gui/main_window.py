@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
         main.addWidget(self.compare)
         self.views = QTabWidget()  # the bar, the curves, what fits: one at a time, each redrawn only when shown
         self.views.setDocumentMode(True)
+        self.views.setCornerWidget(self.compare.button, Qt.Corner.TopRightCorner)
         self.views.addTab(self.chart_placeholder, "Memory")
         self.formats_table = FormatsTable(controller)
         self.models_table = ModelsTable(controller)

@@ -2,6 +2,7 @@
 result or its error in words through queued signals. A daemon thread never holds the app open: a read
 stuck on a hung network share or a driver stuck in nvmlInit is abandoned when the window closes."""
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -50,7 +51,5 @@ class Job(QObject):
 
     @staticmethod
     def _tell(signal: Any, value: object) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # the window that asked was closed meanwhile: nobody to tell
             signal.emit(value)
-        except RuntimeError:  # the window that asked was closed meanwhile: nobody is left to tell
-            pass

@@ -13,7 +13,7 @@ def test_pin_then_quantize_shows_both_bars_and_the_deltas(window: MainWindow) ->
     c = window.controller
     c.set_model(load_preset("qwen2.5-32b"))
     panel = window.compare
-    assert not panel.deltas.isVisibleTo(window) and panel.button.text() == "Pin to compare"
+    assert not panel.isVisibleTo(window) and panel.button.text() == "Pin to compare"
     panel.button.click()
     pinned = c.pinned
     assert pinned is not None and panel.button.text() == "Unpin"
@@ -33,4 +33,4 @@ def test_pin_then_quantize_shows_both_bars_and_the_deltas(window: MainWindow) ->
     assert sum(s.bytes for s in chart.gpus[1].segments) == pinned.estimate.per_gpu[0].total_bytes
     panel.button.click()
     assert c.pinned is None and [r.label for r in chart.gpus] == ["GPU 0"]
-    assert not panel.deltas.isVisibleTo(window)
+    assert not panel.isVisibleTo(window)

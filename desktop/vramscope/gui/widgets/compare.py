@@ -17,10 +17,9 @@ class ComparePanel(QWidget):
         self.deltas = QLabel()
         self.deltas.setWordWrap(True)
         self.deltas.setAccessibleName("Against the pinned scenario")
-        row = QHBoxLayout(self)
+        row = QHBoxLayout(self)  # the button is placed by whoever composes the window (the tab bar's corner)
         row.setContentsMargins(4, 0, 4, 0)
         row.addWidget(self.deltas, 1)
-        row.addWidget(self.button)
         self.button.clicked.connect(self.toggle)
         controller.estimate_changed.connect(self.show_analysis)
         controller.pinned_changed.connect(self._on_controller_pinned_changed)
@@ -38,6 +37,6 @@ class ComparePanel(QWidget):
     def show_analysis(self, analysis: Analysis) -> None:
         pinned = self.controller.pinned
         self.button.setText("Unpin" if pinned is not None else "Pin to compare")
-        self.deltas.setVisible(pinned is not None)
+        self.setVisible(pinned is not None)
         if pinned is not None and not analysis.limits_pending:
             self.deltas.setText(comparison(pinned, analysis, self.controller.unit))
