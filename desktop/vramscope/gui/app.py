@@ -8,19 +8,24 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QMessageLogContext, QSettings, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from vramscope import __version__
 from vramscope.core.scenario import Engine, EngineSettings, ModelSpec, Workload
 from vramscope.crashlog import write_crash_log
+from vramscope.gui.about import APP_ID
 from vramscope.gui.controller import Controller
 from vramscope.gui.main_window import MainWindow, restore_settings
 from vramscope.hardware.catalog import find_gpu
 from vramscope.hardware.probe import HardwareSnapshot, probe
+from vramscope.resources import resources_dir
 from vramscope.sources.presets import DEFAULT_PRESET, load_preset
 from vramscope.sources.resolve import resolve_model
 
 DEFAULT_GPU = "nvidia-rtx-4090"
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)  # rendered by packaging/make_icons.py
 
 
 class CrashHandler:
@@ -77,9 +82,8 @@ def build_window(
 def start() -> MainWindow:
     """Show the window at once; the chart (pyqtgraph) after the first paint, the GPUs from a worker."""
     app = QApplication.instance()
-    assert app is not None
-    app.setApplicationName("VRAM Scope")
-    app.setOrganizationName("VRAM Scope")
+    assert isinstance(app, QApplication)
+    present_to_desktop(app)
     settings = QSettings()
     window = build_window(settings=settings, defer_chart=True, probe=probe)
     restore_settings(window, settings)
@@ -89,6 +93,25 @@ def start() -> MainWindow:
     window.show()
     window.refresh_gpus()
     return window
+
+
+def present_to_desktop(app: QApplication) -> None:
+    """The names and icon the desktop shows: the taskbar, the window switcher, the settings path."""
+    app.setApplicationName("VRAM Scope")
+    app.setApplicationDisplayName("VRAM Scope")
+    app.setOrganizationName("VRAM Scope")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)  # Wayland matches the window to the .desktop entry (and its icon) by this
+    icon = QIcon()
+    for size in ICON_SIZES:
+        icon.addFile(str(resources_dir() / "icons" / f"vramscope-{size}.png"))
+    app.setWindowIcon(icon)
+
+
+def _quiet_offscreen(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    """The offscreen platform says it cannot resize windows to their hints: true, and of no interest."""
+    if "propagateSizeHints" not in message:
+        print(message, file=sys.stderr)
 
 
 def no_display() -> str:
@@ -132,6 +155,7 @@ def screenshot(
     """Render the window for one scenario offscreen and save it as PNG; whether the file was written."""
     if no_display():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a picture needs no screen
+    qInstallMessageHandler(_quiet_offscreen)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = build_window(model)
     c = window.controller

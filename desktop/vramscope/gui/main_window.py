@@ -38,6 +38,7 @@ from vramscope import __version__
 from vramscope.core.architecture import custom_architecture
 from vramscope.core.scenario import Engine, EngineSettings, ModelSpec, Source
 from vramscope.core.units import Unit, format_bytes
+from vramscope.gui.about import TextDialog, about_html, numbers_html
 from vramscope.gui.controller import Controller, Result
 from vramscope.gui.model_opener import ModelOpener
 from vramscope.gui.widgets.compare import ComparePanel
@@ -222,6 +223,16 @@ class MainWindow(QMainWindow):
             view, "Refresh GPUs", QKeySequence(QKeySequence.StandardKey.Refresh), self.refresh_gpus
         )
         self.refresh_action.setEnabled(self.probe is not None)
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(
+            help_menu,
+            "Where do these numbers come from?",
+            QKeySequence(QKeySequence.StandardKey.HelpContents),
+            lambda: self.show_text("Where do these numbers come from?", numbers_html()),
+        )
+        self._action(
+            help_menu, "About VRAM Scope", QKeySequence(), lambda: self.show_text("About VRAM Scope", about_html())
+        )
 
     def _action(
         self, menu: QMenu, text: str, shortcut: QKeySequence | QKeySequence.StandardKey, slot: Callable[[], object]
@@ -482,6 +493,11 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(f"Chart saved to {path}", 5000)
             else:
                 self.statusBar().showMessage(f"Could not write {path}", 8000)
+
+    def show_text(self, title: str, html: str) -> TextDialog:
+        dialog = TextDialog(title, html, self)
+        dialog.show()  # modeless: the window stays usable beside it
+        return dialog
 
     def title_lines(self) -> list[str]:
         """What an exported chart says above itself: the model, the scenario and the verdict."""
