@@ -1,6 +1,7 @@
 """The curves as a person uses them: open the tab, read the curve and the largest context, drag the marker."""
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -15,16 +16,10 @@ from vramscope.sources.presets import load_preset
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-def shown(window: MainWindow, qtbot: QtBot, tab: str) -> MainWindow:
-    window.show()
-    qtbot.waitExposed(window)
-    index = next(i for i in range(window.views.count()) if window.views.tabText(i) == tab)
-    window.views.setCurrentIndex(index)
-    return window
-
-
-def test_the_context_curve_draws_the_estimates_and_marks_the_largest_context(window: MainWindow, qtbot: QtBot) -> None:
-    shown(window, qtbot, "Against context")  # Llama-3.1-8B on an RTX 4090
+def test_the_context_curve_draws_the_estimates_and_marks_the_largest_context(
+    window: MainWindow, qtbot: QtBot, show_tab: Callable[[str], None]
+) -> None:
+    show_tab("Against context")  # Llama-3.1-8B on an RTX 4090
     c, chart = window.controller, window.context_curve
     assert chart is not None
     c.set_workload(context=16384)
@@ -47,8 +42,10 @@ def test_the_context_curve_draws_the_estimates_and_marks_the_largest_context(win
     assert limit * GIB == pytest.approx([est.per_gpu[0].capacity_bytes] * len(limit))
 
 
-def test_dragging_the_marker_sets_the_context(window: MainWindow, qtbot: QtBot) -> None:
-    shown(window, qtbot, "Against context")
+def test_dragging_the_marker_sets_the_context(
+    window: MainWindow, qtbot: QtBot, show_tab: Callable[[str], None]
+) -> None:
+    show_tab("Against context")
     chart = window.context_curve
     assert chart is not None
     chart.marker.setValue(math.log10(32768))
@@ -57,8 +54,10 @@ def test_dragging_the_marker_sets_the_context(window: MainWindow, qtbot: QtBot) 
     assert window.workload_panel.context_spin.value() == 32768
 
 
-def test_the_batch_curve_follows_the_engine_and_the_hover_reads_a_point(window: MainWindow, qtbot: QtBot) -> None:
-    shown(window, qtbot, "Against batch")
+def test_the_batch_curve_follows_the_engine_and_the_hover_reads_a_point(
+    window: MainWindow, qtbot: QtBot, show_tab: Callable[[str], None]
+) -> None:
+    show_tab("Against batch")
     chart = window.batch_curve
     assert chart is not None
     c = window.controller
@@ -72,8 +71,10 @@ def test_the_batch_curve_follows_the_engine_and_the_hover_reads_a_point(window: 
     assert text.startswith("batch 4: ") and "tokens/s per sequence (estimate)" in text
 
 
-def test_a_drag_along_the_axis_moves_only_the_marker(window: MainWindow, qtbot: QtBot) -> None:
-    shown(window, qtbot, "Against context")
+def test_a_drag_along_the_axis_moves_only_the_marker(
+    window: MainWindow, qtbot: QtBot, show_tab: Callable[[str], None]
+) -> None:
+    show_tab("Against context")
     chart = window.context_curve
     assert chart is not None
     drawn = chart.curve
@@ -85,8 +86,8 @@ def test_a_drag_along_the_axis_moves_only_the_marker(window: MainWindow, qtbot: 
     assert len(chart.curve.points) >= 40
 
 
-def test_a_hidden_curve_does_no_work(window: MainWindow, qtbot: QtBot) -> None:
-    shown(window, qtbot, "Memory")
+def test_a_hidden_curve_does_no_work(window: MainWindow, qtbot: QtBot, show_tab: Callable[[str], None]) -> None:
+    show_tab("Memory")
     chart = window.context_curve
     assert chart is not None and not chart.isVisible()
     drawn = chart.curve

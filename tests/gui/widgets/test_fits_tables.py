@@ -1,5 +1,7 @@
 """What fits, as a person uses it: open the tab, read a row, click it and see the scenario change."""
 
+from collections.abc import Callable
+
 import pytest
 from pytestqt.qtbot import QtBot
 
@@ -13,23 +15,18 @@ from vramscope.sources.presets import all_presets, load_preset
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-def shown(window: MainWindow, qtbot: QtBot, tab: str) -> None:
-    window.show()
-    qtbot.waitExposed(window)
-    index = next(i for i in range(window.views.count()) if window.views.tabText(i) == tab)
-    window.views.setCurrentIndex(index)
-
-
 def cells(table: object, row: int) -> list[str]:
     t = table.table  # type: ignore[attr-defined]
     return [t.item(row, col).text() for col in range(t.columnCount())]
 
 
-def test_the_formats_table_lists_each_format_and_a_click_applies_it(window: MainWindow, qtbot: QtBot) -> None:
+def test_the_formats_table_lists_each_format_and_a_click_applies_it(
+    window: MainWindow, qtbot: QtBot, show_tab: Callable[[str], None]
+) -> None:
     c = window.controller
     c.set_model(load_preset("qwen2.5-32b"))  # 65 GB at bf16: not on a 24 GiB RTX 4090
     c.finish_limits()
-    shown(window, qtbot, "What fits")
+    show_tab("What fits")
     table = window.formats_table
     qtbot.waitUntil(lambda: table.job is None and bool(table.rows), timeout=20_000)
     first = cells(table, 0)
@@ -45,8 +42,10 @@ def test_the_formats_table_lists_each_format_and_a_click_applies_it(window: Main
     assert table.table.item(row, 0).font().bold() and not table.table.item(0, 0).font().bold()
 
 
-def test_the_models_table_ranks_what_fits_and_a_click_opens_it(window: MainWindow, qtbot: QtBot) -> None:
-    shown(window, qtbot, "Models that fit")
+def test_the_models_table_ranks_what_fits_and_a_click_opens_it(
+    window: MainWindow, qtbot: QtBot, show_tab: Callable[[str], None]
+) -> None:
+    show_tab("Models that fit")
     table = window.models_table
     qtbot.waitUntil(lambda: table.job is None and bool(table.rows), timeout=20_000)
     c = window.controller
