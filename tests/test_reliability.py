@@ -8,6 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.tiny_config import TINY_LLAMA
 from vramscope.core.analysis import analyse
 from vramscope.core.precision import WEIGHT_FORMATS
 from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, ModelSpec, Source, Workload
@@ -38,15 +39,7 @@ KEYS = (
     "num_experts_per_tok",
     "kv_lora_rank",
 )
-BASE = {
-    "hidden_size": 64,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "num_key_value_heads": 2,
-    "intermediate_size": 128,
-    "vocab_size": 256,
-    "max_position_embeddings": 4096,
-}
+BASE = {**{k: v for k, v in TINY_LLAMA.items() if k != "model_type"}, "max_position_embeddings": 4096}
 
 
 @st.composite

@@ -11,20 +11,12 @@ from pathlib import Path
 import pytest
 
 from tests.sources.model_files import write_folder
+from tests.tiny_config import TINY_LLAMA
 from vramscope.sources.errors import ModelFileError
 from vramscope.sources.files import read_limited
 from vramscope.sources.resolve import resolve_model
 
-CONFIG = {
-    "model_type": "llama",
-    "hidden_size": 64,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "num_key_value_heads": 2,
-    "intermediate_size": 128,
-    "vocab_size": 256,
-    "max_position_embeddings": 2048,
-}
+CONFIG = TINY_LLAMA
 
 
 def ends_within(seconds: float, work: Callable[[], object]) -> BaseException | None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.tiny_config import TINY_LLAMA
 from vramscope.core.estimate import kv_bytes_per_token
 from vramscope.core.precision import KV_DTYPES
 from vramscope.sources.errors import ModelFileError
@@ -192,15 +193,7 @@ def test_deep_nesting_is_refused(tmp_path: Path) -> None:
         read_config_file(path)
 
 
-HOSTILE_BASE = {
-    "model_type": "llama",
-    "hidden_size": 64,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "num_key_value_heads": 2,
-    "intermediate_size": 128,
-    "vocab_size": 256,
-}
+HOSTILE_BASE = {k: v for k, v in TINY_LLAMA.items() if k != "max_position_embeddings"}
 
 
 @pytest.mark.parametrize(
