@@ -41,6 +41,7 @@ from vramscope.core.units import Unit, format_bytes
 from vramscope.gui.about import TextDialog, about_html, numbers_html
 from vramscope.gui.controller import Controller, Result
 from vramscope.gui.model_opener import ModelOpener
+from vramscope.gui.qt_util import signals_blocked
 from vramscope.gui.widgets.compare import ComparePanel
 from vramscope.gui.widgets.custom_model_panel import CustomModelPanel
 from vramscope.gui.widgets.engine_panel import EnginePanel
@@ -174,20 +175,38 @@ class MainWindow(QMainWindow):
         self._chart_pending = False
         if self.chart is not None:
             return
-        from vramscope.gui.widgets.curve_chart import CurveChart
-
         self.chart = MemoryChart(self.controller)
         self.views.removeTab(0)
         self.views.insertTab(0, self.chart, "Memory")
         self.views.setCurrentIndex(0)
         self.chart_placeholder.deleteLater()
-        self.context_curve = CurveChart(self.controller, "context")
-        self.batch_curve = CurveChart(self.controller, "batch")
-        self.views.insertTab(1, self.context_curve, "Against context")
-        self.views.insertTab(2, self.batch_curve, "Against batch")
+        for index, title in ((1, "Against context"), (2, "Against batch")):  # made when first shown
+            self.views.insertTab(index, QLabel("Drawing the curve…"), title)
+        self.views.currentChanged.connect(self._on_views_current_changed)
         self.show_view(self._wanted_view)
         self._draw_chart()
         self.chart_ready.emit()
+
+    def _on_views_current_changed(self, index: int) -> None:
+        """A curve's tab shown for the first time: make its chart now (start-up does not pay for it)."""
+        from vramscope.gui.widgets.curve_chart import CurveChart
+
+        title = self.views.tabText(index)
+        axis = {"Against context": "context", "Against batch": "batch"}.get(title)
+        if axis is None or isinstance(self.views.widget(index), CurveChart):
+            return
+        chart = CurveChart(self.controller, "context" if axis == "context" else "batch")
+        placeholder = self.views.widget(index)
+        with signals_blocked(self.views):
+            self.views.removeTab(index)
+            self.views.insertTab(index, chart, title)
+            self.views.setCurrentIndex(index)
+        if placeholder is not None:
+            placeholder.deleteLater()
+        if axis == "context":
+            self.context_curve = chart
+        else:
+            self.batch_curve = chart
 
     def show_view(self, title: str) -> None:
         """Bring a tab to the front by its title; a chart tab not made yet comes up once it is."""

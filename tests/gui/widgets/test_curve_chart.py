@@ -86,10 +86,14 @@ def test_a_drag_along_the_axis_moves_only_the_marker(
     assert len(chart.curve.points) >= 40
 
 
-def test_a_hidden_curve_does_no_work(window: MainWindow, qtbot: QtBot, show_tab: Callable[[str], None]) -> None:
+def test_a_curve_is_made_when_first_shown_and_does_no_work_hidden(
+    window: MainWindow, qtbot: QtBot, show_tab: Callable[[str], None]
+) -> None:
+    assert window.context_curve is None and window.batch_curve is None  # start-up does not pay for them
+    show_tab("Against context")
     show_tab("Memory")
     chart = window.context_curve
-    assert chart is not None and not chart.isVisible()
+    assert chart is not None and not chart.isVisible() and window.batch_curve is None
     drawn = chart.curve
     window.controller.set_workload(context=4000)
     assert chart.curve is drawn
