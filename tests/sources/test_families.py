@@ -15,7 +15,7 @@ from vramscope.sources.hf_config import architecture_from_config
 
 CONFIGS = Path(__file__).resolve().parents[1] / "data" / "configs"
 TRUTHS: dict[str, dict[str, Any]] = json.loads((CONFIGS / "TRUTHS.json").read_text())
-MODELLED = [m for m, t in TRUTHS.items() if t["model_type"] not in ("deepseek_v4", "gemma4_text", "gemma4")]
+MODELLED = [m for m, t in TRUTHS.items() if t["model_type"] != "deepseek_v4"]
 
 
 def architecture(model_id: str) -> Architecture:
@@ -76,10 +76,27 @@ def test_the_model_panel_names_the_layout(model_id: str, summary: str) -> None:
     assert summary in architecture(model_id).attention_summary()
 
 
-@pytest.mark.parametrize("model_id", ["deepseek-ai/DeepSeek-V4-Flash", "google/gemma-4-26B-A4B"])
-def test_a_family_not_modelled_is_refused_by_name_never_miscounted(model_id: str) -> None:
-    with pytest.raises(ModelFileError, match=r"(is|are) not modelled yet"):
-        architecture(model_id)
+def test_a_family_not_modelled_is_refused_by_name_never_miscounted() -> None:
+    with pytest.raises(ModelFileError, match=r"compressed sparse attention .* is not modelled yet"):
+        architecture("deepseek-ai/DeepSeek-V4-Flash")
+
+
+def test_gemma4_global_layers_have_their_own_heads_and_no_value_projection() -> None:
+    arch = architecture("google/gemma-4-26B-A4B")
+    sliding, full = 0, 5  # five sliding layers, then a global one
+    assert (arch.kv_heads(sliding), arch.head_dims(sliding)) == (8, (256, 256))
+    assert (arch.kv_heads(full), arch.head_dims(full)) == (2, (512, 512))
+    roles = {t.role for t in arch.tensors() if t.layer == full}
+    assert "attn_v" not in roles and "attn_k" in roles  # the key doubles as the value; both are cached
+    assert {"ffn_gate_shexp", "ffn_gate_exps", "ffn_gate_inp_scale", "post_ffw_norm_2"} <= roles
+
+
+@pytest.mark.parametrize("key", ["hidden_size_per_layer_input", "num_kv_shared_layers"])
+def test_gemma4_parts_not_modelled_are_refused_by_name(key: str) -> None:
+    config = json.loads((CONFIGS / "google__gemma-4-26B-A4B" / "config.json").read_text())
+    config["text_config"][key] = 256
+    with pytest.raises(ModelFileError, match=f"'{key}' .* is not modelled yet"):
+        architecture_from_config(config)
 
 
 def test_an_unknown_family_missing_a_key_is_refused_naming_it() -> None:

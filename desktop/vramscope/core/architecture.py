@@ -100,6 +100,8 @@ class MoE(_Frozen):
     expert_bias: bool = False
     shared_expert_gate: bool = False  # Qwen2-MoE's sigmoid gate on the shared expert
     router_score_bias: bool = False  # DeepSeek-V3 e_score_correction_bias (a buffer, one per expert)
+    router_scales: bool = False  # Gemma 4: a learned scale per input channel and one per expert
+    extra_norms: int = 0  # norms around the expert block beside the layer's own (Gemma 4: 3)
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -170,6 +172,7 @@ class AttentionShape(_Frozen):
     head_dim: PositiveInt
     v_head_dim: PositiveInt | None = None
     sinks: bool = False  # a learned logit per head (gpt-oss, MiMo-V2's sliding layers)
+    k_eq_v: bool = False  # no V projection: the key doubles as the value (Gemma 4's full layers; both cached)
 
 
 class Indexer(_Frozen):
@@ -239,6 +242,7 @@ class Architecture(_Frozen):
     linear: LinearAttention | None = None
     indexer: Indexer | None = None
     sliding_attention: AttentionShape | None = None  # the sliding layers' own sizes
+    full_attention: AttentionShape | None = None  # the full layers' own sizes (Gemma 4's global layers)
     ffn_types: tuple[FfnKind, ...] = ()  # empty: MoE where the MoE rules say, dense elsewhere
     attn_output_gate: bool = False  # Qwen3-Next/3.5: q_proj also yields a gate for the attention output
     state_fp32: bool = False  # the reference implementation keeps recurrent states in float32
@@ -275,13 +279,15 @@ class Architecture(_Frozen):
     def layer_kind(self, i: int) -> LayerKind:
         return self.layer_types[i] if self.layer_types else LayerKind.FULL
 
-    def _own_shape(self, i: int) -> AttentionShape | None:
-        if self.sliding_attention is not None and self.layer_kind(i) is LayerKind.SLIDING:
+    def own_shape(self, i: int) -> AttentionShape | None:
+        """Layer i's own attention sizes where its kind has them (else the model's)."""
+        kind = self.layer_kind(i)
+        if kind is LayerKind.SLIDING:
             return self.sliding_attention
-        return None
+        return self.full_attention if kind is LayerKind.FULL else None
 
     def q_heads(self, i: int) -> int:
-        own = self._own_shape(i)
+        own = self.own_shape(i)
         if own is not None:
             return own.q_heads
         return self.q_heads_per_layer[i] if self.q_heads_per_layer else self.num_attention_heads
@@ -290,14 +296,14 @@ class Architecture(_Frozen):
         """K/V heads of layer i; 0 for a layer without attention."""
         if not self.layer_kind(i).attends:
             return 0
-        own = self._own_shape(i)
+        own = self.own_shape(i)
         if own is not None:
             return own.kv_heads
         return self.kv_heads_per_layer[i] if self.kv_heads_per_layer else self.num_kv_heads
 
     def head_dims(self, i: int) -> tuple[int, int]:
         """(K head dim, V head dim) of layer i."""
-        own = self._own_shape(i)
+        own = self.own_shape(i)
         if own is not None:
             return own.head_dim, own.v_head_dim or own.head_dim
         return self.head_dim, self.v_dim
@@ -495,7 +501,9 @@ def _attention_tensors(arch: Architecture, i: int, add: _Add) -> None:
     else:
         add("attn_q", i, (gate * nq * d, h), Split.COLUMN, Group.LINEAR)
         add("attn_k", i, (nkv * d, h), Split.KV, Group.LINEAR)
-        add("attn_v", i, (nkv * dv, h), Split.KV, Group.LINEAR)
+        own = arch.own_shape(i)
+        if own is None or not own.k_eq_v:
+            add("attn_v", i, (nkv * dv, h), Split.KV, Group.LINEAR)
         if arch.qkv_bias:
             add("attn_q", i, (nq * d,), Split.COLUMN, Group.BIAS)
             add("attn_k", i, (nkv * d,), Split.KV, Group.BIAS)
@@ -509,7 +517,7 @@ def _attention_tensors(arch: Architecture, i: int, add: _Add) -> None:
     elif arch.qk_norm == "full":
         add("attn_q_norm", i, (nq * d,), Split.COLUMN, Group.NORM)
         add("attn_k_norm", i, (nkv * d,), Split.KV, Group.NORM)
-    own = arch.sliding_attention if arch.layer_kind(i) is LayerKind.SLIDING else None
+    own = arch.own_shape(i)
     if arch.attention_sinks or (own is not None and own.sinks):
         add("attn_sinks", i, (nq,), Split.COLUMN, Group.BIAS)
 
@@ -619,6 +627,11 @@ def _moe_tensors(arch: Architecture, i: int, add: _Add) -> None:
         add("ffn_gate_inp", i, (e,), Split.REPLICATED, Group.ROUTER)
     if moe.router_score_bias:
         add("exp_probs_b", i, (e,), Split.REPLICATED, Group.BUFFER)
+    if moe.router_scales:
+        add("ffn_gate_inp_scale", i, (h,), Split.REPLICATED, Group.ROUTER)
+        add("ffn_gate_exps_scale", i, (e,), Split.REPLICATED, Group.ROUTER)
+    for role in ("pre_ffw_norm_2", "post_ffw_norm_1", "post_ffw_norm_2")[: moe.extra_norms]:
+        add(role, i, (h,), Split.REPLICATED, Group.NORM)
     up_roles = ("ffn_gate_exps", "ffn_up_exps") if arch.gated_mlp else ("ffn_up_exps",)
     for role in up_roles:
         add(role, i, (e, w, h), Split.COLUMN, Group.EXPERT)

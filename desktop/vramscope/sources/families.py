@@ -39,6 +39,12 @@ FAMILIES: dict[str, Family] = {
         norms_per_layer=4,
         aliases=("gemma3",),
     ),
+    "gemma4_text": Family(
+        defaults={"tie_word_embeddings": True, "attention_k_eq_v": False, "enable_moe_block": False},
+        qk_norm="per_head",
+        norms_per_layer=4,
+        aliases=("gemma4",),
+    ),
     "falcon": Family(
         defaults={"tie_word_embeddings": True, "max_position_embeddings": 2048},
         gated_mlp=False,
@@ -78,8 +84,6 @@ FAMILIES: dict[str, Family] = {
 # Families whose attention the core cannot describe yet: refused by name rather than miscounted
 UNSUPPORTED = {
     "deepseek_v4": "DeepSeek-V4's compressed sparse attention (compress_ratios) is not modelled yet",
-    "gemma4": "Gemma 4's per-layer global heads and MoE block are not modelled yet",
-    "gemma4_text": "Gemma 4's per-layer global heads and MoE block are not modelled yet",
 }
 
 _BY_ALIAS = {alias: name for name, family in FAMILIES.items() for alias in family.aliases}

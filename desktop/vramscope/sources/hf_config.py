@@ -173,6 +173,8 @@ def _build(model_type: str, traits: Family, k: _Keys, outer: dict[str, Any]) -> 
         fields["attention_sinks"] = k.flag("add_full_attention_sink_bias")
         if k.get("v_head_dim") is not None:
             fields["v_head_dim"] = k.int("v_head_dim")
+    if model_type == "gemma4_text":
+        fields.update(_gemma4(k, heads))
     if k.get("kv_lora_rank") is not None:
         fields["mla"] = MLA(
             q_lora_rank=k.get("q_lora_rank"),
@@ -181,7 +183,7 @@ def _build(model_type: str, traits: Family, k: _Keys, outer: dict[str, Any]) -> 
             qk_rope_head_dim=k.int("qk_rope_head_dim"),
             v_head_dim=k.int("v_head_dim"),
         )
-    moe = _moe(model_type, k, expert_width, layers)
+    moe = _moe(model_type, k, expert_width, layers) if model_type != "gemma4_text" else None  # its own block
     if moe is not None:
         fields["moe"] = moe
     layer_types, window = _layer_types(model_type, k, layers, max_context)
@@ -210,6 +212,34 @@ def _build(model_type: str, traits: Family, k: _Keys, outer: dict[str, Any]) -> 
             tokens_per_image=k_outer.int("mm_tokens_per_image", default=256),
         )
     return Architecture.model_validate(fields)
+
+
+def _gemma4(k: _Keys, heads: int) -> dict[str, Any]:
+    """Gemma 4: global (full-attention) layers with their own head size and KV heads, whose key doubles as
+    the value; a dense MLP beside a 128-expert block in every layer, with its own router scales and norms."""
+    for key in ("hidden_size_per_layer_input", "num_kv_shared_layers"):
+        if k.int(key, default=0, positive=False):
+            raise ModelFileError(
+                f"config.json (gemma4): '{key}' (per-layer embeddings, shared KV layers) is not modelled yet"
+            )
+    fields: dict[str, Any] = {
+        "full_attention": AttentionShape(
+            q_heads=heads,
+            kv_heads=k.int("num_global_key_value_heads", default=k.int("num_key_value_heads")),
+            head_dim=k.int("global_head_dim", default=k.int("head_dim")),
+            k_eq_v=k.flag("attention_k_eq_v"),
+        )
+    }
+    if k.flag("enable_moe_block"):
+        fields["moe"] = MoE(
+            num_experts=k.int("num_experts"),
+            experts_per_token=k.int("top_k_experts"),
+            expert_intermediate_size=k.int("moe_intermediate_size"),
+            shared_intermediate_size=k.int("intermediate_size"),  # the dense MLP runs beside the experts
+            router_scales=True,
+            extra_norms=3,
+        )
+    return fields
 
 
 def _kv_heads(model_type: str, k: _Keys, heads: int) -> int:
