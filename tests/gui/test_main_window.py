@@ -1,5 +1,6 @@
 """The window as a person uses it: move a control, read the chart and the verdict."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -354,3 +355,12 @@ def test_a_way_out_is_a_button_that_applies_it(window: MainWindow) -> None:
     button.click()
     assert window.controller.result.estimate.fits is True
     assert window.verdict.headline.text().startswith("✔ Fits")
+
+
+def test_the_bar_behind_another_tab_catches_up_when_shown(window: MainWindow, show_tab: Callable[[str], None]) -> None:
+    show_tab("What fits")
+    before = bar_widths(window, SegmentKind.KV_CACHE)
+    window.controller.set_workload(context=32768)
+    assert bar_widths(window, SegmentKind.KV_CACHE) == before  # no work for a chart nobody sees
+    show_tab("Memory")
+    assert_chart_matches(window)

@@ -535,6 +535,7 @@ class MainWindow(QMainWindow):
     def chart_image(self) -> QPixmap:
         """The bar chart under a title block, for a PNG that explains itself."""
         assert self.chart is not None
+        self.chart.redraw()  # it may be behind another tab, not yet redrawn
         chart = self.chart.grab()
         lines = self.title_lines()
         metrics = self.fontMetrics()

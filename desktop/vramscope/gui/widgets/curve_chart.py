@@ -19,7 +19,7 @@ from vramscope.gui.controller import Controller
 from vramscope.gui.widgets.memory_chart import COLORS, nice_ceiling
 
 LIMIT_COLOR = (213, 0, 0)
-COARSE_POINTS = 12  # while another control moves: a third of the estimates, the same shape
+COARSE_POINTS = 8  # while another control moves: a fifth of the estimates, the same shape
 AXIS_TITLES = {"context": "Context length (tokens per sequence)", "batch": "Concurrent sequences (batch)"}
 
 

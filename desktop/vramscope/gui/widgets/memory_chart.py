@@ -6,7 +6,7 @@ from typing import NamedTuple
 import numpy as np
 import pyqtgraph as pg  # type: ignore[import-untyped]
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QBrush, QColor, QPalette, QResizeEvent
+from PySide6.QtGui import QBrush, QColor, QPalette, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from vramscope.core.analysis import Analysis
@@ -148,6 +148,7 @@ class MemoryChart(QWidget):
         self.legend_items = [self.held, *self.bars.values(), self.overflow, self.capacity_line]
         self._legend_shown: tuple[bool, ...] = ()
         self.labels: dict[tuple[int, SegmentKind | None], pg.TextItem] = {}  # numbers on the bars, made once
+        self._stale = False  # a change came while another tab was in front
         self.gpus: tuple[Row, ...] = ()  # the bars drawn, GPUs first
         self.reported: Row | None = None  # an engine log's GPU 0, drawn last beside the prediction
         self.pinned: tuple[Row, ...] = ()  # a pinned scenario's bars, below the live ones
@@ -164,13 +165,25 @@ class MemoryChart(QWidget):
         self._on_controller_pinned_changed(controller.pinned)
 
     def show_analysis(self, analysis: Analysis) -> None:
-        a = analysis
+        if not self.isVisibleTo(self.window()):  # another tab is in front: redraw when this one comes back
+            self._stale = True
+            return
+        self._stale = False
+        gpus = tuple(analysis.deployment.gpu(g.index) for g in analysis.estimate.per_gpu)
+        self.show_estimate(analysis.estimate, self.controller.unit, gpus)
+
+    def redraw(self) -> None:
+        """Draw the scenario shown now, in front or not (an export needs it)."""
+        a = self.controller.result
+        self._stale = False
         self.show_estimate(
             a.estimate, self.controller.unit, tuple(a.deployment.gpu(g.index) for g in a.estimate.per_gpu)
         )
 
-    def redraw(self) -> None:
-        self.show_analysis(self.controller.result)
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.redraw()
 
     def _on_controller_pinned_changed(self, pinned: Analysis | None) -> None:
         gpus = tuple(pinned.deployment.gpu(g.index) for g in pinned.estimate.per_gpu) if pinned else ()
