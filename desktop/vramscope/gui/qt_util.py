@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtWidgets import QComboBox, QLabel
 
 
 @contextmanager
@@ -25,3 +25,11 @@ def narrow_combo(combo: QComboBox, characters: int = 22) -> QComboBox:
     combo.setMinimumContentsLength(characters)
     combo.view().setMinimumWidth(combo.view().sizeHintForColumn(0) + 24)
     return combo
+
+
+def fit_wrapped_height(label: QLabel) -> None:
+    """A word-wrapped label gets the height its text needs at its width (form and box layouts underestimate
+    it, so the text would be cut)."""
+    height = label.heightForWidth(max(label.width(), 200)) if label.text() else 0
+    if height != label.minimumHeight():
+        label.setMinimumHeight(max(height, 0))

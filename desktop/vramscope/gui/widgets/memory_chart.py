@@ -34,6 +34,7 @@ BAR_HEIGHT = 0.6
 
 HELD_COLOR = (90, 90, 110)
 OVER_COLOR = (213, 0, 0)
+SHORT_BAR_SHARE = 0.3  # a bar shorter than this share of the axis has its total written from its start
 LABEL_MIN_SHARE = 0.06  # a segment narrower than this share of the axis carries no number: it would not fit
 
 
@@ -293,7 +294,12 @@ class MemoryChart(QWidget):
                 text += f" / {format_bytes(row.capacity_bytes, self.unit)}"
             end = self._label((i, None), (1.0, 1.0))  # above the bar, ending where it ends
             end.setText(text)
-            end.setPos(left, i - BAR_HEIGHT / 2)
+            if left < SHORT_BAR_SHARE * self.x_max:  # a short bar: start where it starts, or the text runs off
+                end.setAnchor((0.0, 1.0))
+                end.setPos(float(held[i]), i - BAR_HEIGHT / 2)
+            else:
+                end.setAnchor((1.0, 1.0))
+                end.setPos(left, i - BAR_HEIGHT / 2)
             used.add((i, None))
         for key, label in self.labels.items():
             label.setVisible(key in used)

@@ -1,10 +1,11 @@
 """Pick a preset (searchable) and see the model's key facts."""
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QComboBox, QCompleter, QFormLayout, QGroupBox, QLabel, QWidget
 
 from vramscope.core.scenario import ModelSpec
-from vramscope.gui.qt_util import narrow_combo, signals_blocked
+from vramscope.gui.qt_util import fit_wrapped_height, narrow_combo, signals_blocked
 from vramscope.sources.presets import preset_documents
 
 
@@ -81,3 +82,12 @@ class ModelPanel(QGroupBox):
         )
         weights = f"<br>Weights exact: {model.inventory.describe()}" if model.inventory else ""
         self.source.setText(f"Source: {model.source_detail}{weights}")
+        self._fit_labels()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_labels()
+
+    def _fit_labels(self) -> None:
+        for label in (self.facts, self.source, self.error):
+            fit_wrapped_height(label)

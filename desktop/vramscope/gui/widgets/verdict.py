@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from vramscope.core.analysis import Analysis
 from vramscope.core.units import Unit
 from vramscope.gui.controller import Controller
+from vramscope.gui.qt_util import fit_wrapped_height
 from vramscope.report import verdict
 
 verdict_text = verdict  # one wording for the window, the clipboard and the terminal
@@ -65,7 +66,4 @@ class VerdictPanel(QWidget):
         self._fit_details()
 
     def _fit_details(self) -> None:
-        """A wrapped label gets the height its text needs at its width (layouts underestimate it)."""
-        height = self.details.heightForWidth(max(self.details.width(), 200))
-        if height != self.details.minimumHeight():
-            self.details.setMinimumHeight(height)
+        fit_wrapped_height(self.details)
