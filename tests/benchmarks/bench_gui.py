@@ -113,6 +113,7 @@ def slider_steps(steps: int = 300) -> None:
                 f"slider step, {view:<16} {engine.value:<12} over {steps}: "
                 f"median {statistics.median(times) * 1e3:.2f} ms, p95 {_p95(times) * 1e3:.2f} ms"
             )
+    bar_alone(window, app, steps)
     switches = []
     window.show_view("Memory")
     for i in range(100):
@@ -124,6 +125,31 @@ def slider_steps(steps: int = 300) -> None:
         f"engine switch over 100: median {statistics.median(switches) * 1e3:.2f} ms, p95 {_p95(switches) * 1e3:.2f} ms"
     )
     at_rest(window, app)
+
+
+def bar_alone(window: object, app: object, steps: int) -> None:
+    """The bar chart by itself: its update from an analysis already made, then its synchronous repaint."""
+    from vramscope.core.analysis import analyse
+    from vramscope.core.scenario import Engine, Workload
+
+    window.show_view("Memory")  # type: ignore[attr-defined]
+    c, chart = window.controller, window.chart  # type: ignore[attr-defined]
+    app.processEvents()  # type: ignore[attr-defined]
+    for engine in (Engine.TRANSFORMERS, Engine.VLLM, Engine.LLAMACPP):
+        c.set_engine(engine)
+        results = [
+            analyse(c.model, Workload(context=1000 + 97 * i), c.deployment(), limits=False) for i in range(steps)
+        ]
+        times = []
+        for result in results:
+            start = time.perf_counter()
+            chart.show_analysis(result)
+            chart.plot.viewport().repaint()
+            times.append(time.perf_counter() - start)
+        print(
+            f"bar alone, {engine.value:<12} over {steps}: median {statistics.median(times) * 1e3:.2f} ms, "
+            f"p95 {_p95(times) * 1e3:.2f} ms"
+        )
 
 
 def at_rest(window: object, app: object) -> None:

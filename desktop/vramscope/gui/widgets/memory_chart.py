@@ -87,6 +87,16 @@ def nice_ceiling(value: float) -> float:
     return float(next(m * power for m in (1, 1.5, 2, 3, 4, 5, 6, 8, 10) if m * power >= value))
 
 
+def _place(label: pg.TextItem, text: str, anchor: tuple[float, float], pos: tuple[float, float]) -> None:
+    """Set a label's text, anchor and place, touching only what changed: text layout is the costly part."""
+    if label.toPlainText() != text:
+        label.setText(text)
+    if tuple(label.anchor) != anchor:
+        label.setAnchor(anchor)
+    if (label.pos().x(), label.pos().y()) != pos:
+        label.setPos(*pos)
+
+
 class MemoryChart(QWidget):
     """Subscribes to the controller itself: the live scenario's bars, a pinned one's below them."""
 
@@ -284,22 +294,18 @@ class MemoryChart(QWidget):
                 width = row.bytes_of(kind) / scale
                 if kind is not SegmentKind.KV_RESERVED and width >= LABEL_MIN_SHARE * self.x_max:
                     label = self._label((i, kind), (0.5, 0.5))
-                    label.setText(f"{width:,.1f}")
-                    label.setPos(left + width / 2, i)
+                    _place(label, f"{width:,.1f}", (0.5, 0.5), (left + width / 2, i))
                     used.add((i, kind))
                 left += width
             total = sum(s.bytes for s in row.segments)
             text = format_bytes(total, self.unit)
             if row.capacity_bytes:
                 text += f" / {format_bytes(row.capacity_bytes, self.unit)}"
-            end = self._label((i, None), (1.0, 1.0))  # above the bar, ending where it ends
-            end.setText(text)
+            end = self._label((i, None), (1.0, 1.0))
             if left < SHORT_BAR_SHARE * self.x_max:  # a short bar: start where it starts, or the text runs off
-                end.setAnchor((0.0, 1.0))
-                end.setPos(float(held[i]), i - BAR_HEIGHT / 2)
-            else:
-                end.setAnchor((1.0, 1.0))
-                end.setPos(left, i - BAR_HEIGHT / 2)
+                _place(end, text, (0.0, 1.0), (float(held[i]), i - BAR_HEIGHT / 2))
+            else:  # above the bar, ending where it ends
+                _place(end, text, (1.0, 1.0), (left, i - BAR_HEIGHT / 2))
             used.add((i, None))
         for key, label in self.labels.items():
             label.setVisible(key in used)
