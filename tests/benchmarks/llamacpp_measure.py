@@ -8,7 +8,7 @@ enough) and the ``gguf`` + ``numpy`` packages.
 What it does:
 
 1. writes tiny GGUF files with random weights for a few real architectures
-   (llama GQA, qwen2, gemma2/gemma3 sliding window, qwen3moe, deepseek2 MLA,
+   (llama GQA, qwen2, gemma2/gemma3 sliding window, qwen3moe, llama4 chunked + interleaved MoE, deepseek2 MLA,
    mamba2 recurrent, granitehybrid hybrid);
 2. compiles a ~80-line probe program against ``libllama`` that loads a model,
    creates a context with the requested settings (this runs llama.cpp's
@@ -361,6 +361,27 @@ def arch_specs() -> dict:
             head(h)
             + list(
                 itertools.chain.from_iterable(attn_std(i, h, qk_norm=True) + ffn_moe(i, h) for i in range(h["n_layer"]))
+            )
+        ),
+    )
+
+    # Llama 4: chunked attention on three layers of four (chunk 8192, set by llama.cpp), MoE every second
+    # layer with a shared expert as wide as the experts, dense layers between
+    h = dict(n_embd=256, n_head=4, n_head_kv=2, head_dim=64, n_layer=8, n_ff=512, n_vocab=8000)
+    h.update(n_ff_exp=256, n_expert=4)
+    kv = {**std_kv(h), "expert_count": 4, "expert_used_count": 1, "expert_feed_forward_length": 256}
+    kv["interleave_moe_layer_step"] = 2
+    specs["llama4"] = dict(
+        arch="llama4",
+        h=h,
+        kv=kv,
+        tensors=lambda h: (
+            head(h)
+            + list(
+                itertools.chain.from_iterable(
+                    attn_std(i, h) + (ffn_moe(i, h, shexp_ff=h["n_ff_exp"]) if i % 2 else ffn_dense(i, h))
+                    for i in range(h["n_layer"])
+                )
             )
         ),
     )

@@ -163,3 +163,34 @@ def test_a_fractional_block_count_is_refused() -> None:
     meta = {"llama.block_count": 2.5, "llama.embedding_length": 64, "llama.attention.head_count": 4}
     with pytest.raises(ModelFileError, match="block_count is malformed"):
         architecture_from_gguf(meta, "llama", tied=True)
+
+
+@pytest.mark.parametrize("preset", ["llama-4-scout-17b-16e", "llama-4-maverick-17b-128e"])
+def test_a_llama4_gguf_reads_as_its_config_does(preset: str) -> None:
+    """llama.cpp's llama4 keys (llama4.cpp): a shared expert as wide as the experts, MoE every
+    interleave_moe_layer_step-th layer, chunked attention on three layers of four."""
+    from vramscope.sources.gguf_file import architecture_from_gguf
+    from vramscope.sources.presets import load_preset
+
+    want = load_preset(preset).architecture
+    assert want.moe is not None
+    meta = {
+        "llama4.block_count": want.num_layers,
+        "llama4.embedding_length": want.hidden_size,
+        "llama4.feed_forward_length": want.intermediate_size,
+        "llama4.attention.head_count": want.num_attention_heads,
+        "llama4.attention.head_count_kv": want.num_kv_heads,
+        "llama4.context_length": want.max_context,
+        "llama4.vocab_size": want.vocab_size,
+        "llama4.expert_count": want.moe.num_experts,
+        "llama4.expert_used_count": want.moe.experts_per_token,
+        "llama4.expert_feed_forward_length": want.moe.expert_intermediate_size,
+        "llama4.interleave_moe_layer_step": want.moe.layer_period,
+    }
+    got = architecture_from_gguf(meta, "llama4", tied=False)
+    assert got.parameter_count() == want.parameter_count()  # 107,769,861,120 / 400,711,848,960
+    assert got.active_parameter_count() == want.active_parameter_count()
+    assert got.layer_types == want.layer_types and got.sliding_window == 8192
+    assert got.kv_elements_per_token_total() == want.kv_elements_per_token_total()
+    unchunked = architecture_from_gguf({**meta, "llama4.attention.sliding_window": 0}, "llama4", tied=False)
+    assert not unchunked.layer_types  # a file that turns chunking off: every layer full

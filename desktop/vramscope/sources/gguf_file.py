@@ -235,6 +235,9 @@ def _per_layer(value: Any, n: int, name: str) -> tuple[int, ...]:
     return (int(value),) * n
 
 
+LLAMA4_CHUNK = 8192  # llama.cpp sets n_swa to 8192 for llama4 whatever the file says (but 0: no chunking)
+
+
 def architecture_from_gguf(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
     """The Architecture `{arch}.*` keys describe (llama.cpp's names)."""
     try:
@@ -294,7 +297,18 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
         fields["q_heads_per_layer"] = heads
     if len(set(kv_heads)) > 1:
         fields["kv_heads_per_layer"] = kv_heads
-    if get("expert_count"):
+    if arch == "llama4":  # llama.cpp's llama4.cpp: a shared expert of the expert width, MoE every step-th layer
+        step = whole("interleave_moe_layer_step", 1)
+        width = whole("expert_feed_forward_length")
+        fields["moe"] = MoE(
+            num_experts=whole("expert_count"),
+            experts_per_token=whole("expert_used_count", 1),
+            expert_intermediate_size=width,
+            shared_intermediate_size=width,
+            layer_period=step,
+            layer_offset=step - 1,
+        )
+    elif get("expert_count"):
         fields["moe"] = MoE(
             num_experts=whole("expert_count"),
             experts_per_token=whole("expert_used_count", 1),
@@ -312,6 +326,10 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
             v_head_dim=whole("attention.value_length_mla", value_length or head_dim),
         )
     kinds = _layer_kinds(arch, get, mixers, layers)
+    if arch == "llama4" and get("attention.sliding_window") != 0:
+        # chunked attention in chunks of 8192 tokens on three layers of four, unless the file turns it off
+        kinds = tuple(LayerKind.CHUNKED if i % 4 < 3 else LayerKind.FULL for i in range(layers))
+        fields["sliding_window"] = LLAMA4_CHUNK
     if kinds:
         fields["layer_types"] = kinds
         if LayerKind.SLIDING in kinds:
