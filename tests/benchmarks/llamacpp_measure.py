@@ -8,7 +8,8 @@ enough) and the ``gguf`` + ``numpy`` packages.
 What it does:
 
 1. writes tiny GGUF files with random weights for a few real architectures
-   (llama GQA, qwen2, gemma2/gemma3 sliding window, qwen3moe, llama4 chunked + interleaved MoE, deepseek2 MLA,
+   (llama GQA, qwen2, gemma2/gemma3 sliding window, qwen3moe, llama4 chunked + interleaved MoE,
+   qwen3next Gated DeltaNet hybrid, deepseek2 MLA,
    mamba2 recurrent, granitehybrid hybrid);
 2. compiles a ~80-line probe program against ``libllama`` that loads a model,
    creates a context with the requested settings (this runs llama.cpp's
@@ -385,6 +386,63 @@ def arch_specs() -> dict:
             )
         ),
     )
+
+    # Qwen3-Next: Gated DeltaNet layers and gated full attention every fourth layer, experts beside a gated
+    # shared expert (qwen3next.cpp's shapes)
+    h = dict(n_embd=256, n_head=4, n_head_kv=2, head_dim=64, n_layer=8, n_ff=512, n_vocab=8000)
+    h.update(n_ff_exp=128, n_expert=4, n_ff_shexp=256, d_conv=4, d_state=32, n_group=2, dt_rank=4)
+    kv = {**std_kv(h), "expert_count": 4, "expert_used_count": 2, "expert_feed_forward_length": 128}
+    kv.update(
+        {
+            "expert_shared_feed_forward_length": 256,
+            "ssm.conv_kernel": 4,
+            "ssm.state_size": 32,
+            "ssm.group_count": 2,
+            "ssm.time_step_rank": 4,
+            "ssm.inner_size": 128,
+            "full_attention_interval": 4,
+        }
+    )
+
+    def qwen3next_tensors(h):
+        d, hd, nh, nkv = h["n_embd"], h["head_dim"], h["n_head"], h["n_head_kv"]
+        key_dim, value_dim = h["d_state"] * h["n_group"], h["d_state"] * h["dt_rank"]
+        ffe, ne, ffs = h["n_ff_exp"], h["n_expert"], h["n_ff_shexp"]
+        out = head(h)
+        for i in range(h["n_layer"]):
+            out += [(f"blk.{i}.attn_norm.weight", [d], "norm"), (f"blk.{i}.post_attention_norm.weight", [d], "norm")]
+            if (i + 1) % 4 == 0:
+                out += [
+                    (f"blk.{i}.attn_q.weight", [d, nh * hd * 2], "w"),
+                    (f"blk.{i}.attn_k.weight", [d, nkv * hd], "w"),
+                    (f"blk.{i}.attn_v.weight", [d, nkv * hd], "w"),
+                    (f"blk.{i}.attn_output.weight", [nh * hd, d], "w"),
+                    (f"blk.{i}.attn_q_norm.weight", [hd], "norm"),
+                    (f"blk.{i}.attn_k_norm.weight", [hd], "norm"),
+                ]
+            else:
+                out += [
+                    (f"blk.{i}.ssm_in.weight", [d, key_dim * 2 + value_dim * 2], "w"),
+                    (f"blk.{i}.ssm_conv1d.weight", [h["d_conv"], key_dim * 2 + value_dim], "norm"),
+                    (f"blk.{i}.ssm_dt.bias", [h["dt_rank"]], "norm"),
+                    (f"blk.{i}.ssm_a", [h["dt_rank"]], "norm"),
+                    (f"blk.{i}.ssm_ba.weight", [d, 2 * h["dt_rank"]], "w"),
+                    (f"blk.{i}.ssm_norm.weight", [h["d_state"]], "norm"),
+                    (f"blk.{i}.ssm_out.weight", [value_dim, d], "w"),
+                ]
+            out += [
+                (f"blk.{i}.ffn_gate_inp.weight", [d, ne], "f32"),
+                (f"blk.{i}.ffn_gate_exps.weight", [d, ffe, ne], "w"),
+                (f"blk.{i}.ffn_up_exps.weight", [d, ffe, ne], "w"),
+                (f"blk.{i}.ffn_down_exps.weight", [ffe, d, ne], "w"),
+                (f"blk.{i}.ffn_gate_inp_shexp.weight", [d], "norm"),
+                (f"blk.{i}.ffn_gate_shexp.weight", [d, ffs], "w"),
+                (f"blk.{i}.ffn_up_shexp.weight", [d, ffs], "w"),
+                (f"blk.{i}.ffn_down_shexp.weight", [ffs, d], "w"),
+            ]
+        return out
+
+    specs["qwen3next"] = dict(arch="qwen3next", h=h, kv=kv, tensors=qwen3next_tensors)
 
     # DeepSeek-V2/V3-style MLA (absorbed: k_b / v_b), kv_lora 512, rope 64, nope 128, v 128
     h = dict(

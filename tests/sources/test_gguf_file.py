@@ -194,3 +194,45 @@ def test_a_llama4_gguf_reads_as_its_config_does(preset: str) -> None:
     assert got.kv_elements_per_token_total() == want.kv_elements_per_token_total()
     unchunked = architecture_from_gguf({**meta, "llama4.attention.sliding_window": 0}, "llama4", tied=False)
     assert not unchunked.layer_types  # a file that turns chunking off: every layer full
+
+
+def test_a_qwen3next_gguf_reads_as_its_config_does() -> None:
+    """llama.cpp's qwen3next keys: ssm.group_count key heads, ssm.time_step_rank value heads, ssm.state_size
+    the key head size, ssm.inner_size all value heads together."""
+    from vramscope.sources.gguf_file import architecture_from_gguf
+    from vramscope.sources.presets import load_preset
+
+    want = load_preset("qwen3-next-80b-a3b").architecture
+    assert want.moe is not None and want.linear is not None
+    lin = want.linear
+    meta = {
+        f"qwen3next.{k}": v
+        for k, v in {
+            "block_count": want.num_layers,
+            "embedding_length": want.hidden_size,
+            "feed_forward_length": want.intermediate_size,
+            "attention.head_count": want.num_attention_heads,
+            "attention.head_count_kv": want.num_kv_heads,
+            "attention.key_length": want.head_dim,
+            "attention.value_length": want.head_dim,
+            "context_length": want.max_context,
+            "vocab_size": want.vocab_size,
+            "expert_count": want.moe.num_experts,
+            "expert_used_count": want.moe.experts_per_token,
+            "expert_feed_forward_length": want.moe.expert_intermediate_size,
+            "expert_shared_feed_forward_length": want.moe.shared_intermediate_size,
+            "ssm.conv_kernel": lin.conv_kernel,
+            "ssm.state_size": lin.key_head_dim,
+            "ssm.group_count": lin.key_heads,
+            "ssm.time_step_rank": lin.value_heads,
+            "ssm.inner_size": lin.value_heads * lin.value_head_dim,
+            "full_attention_interval": 4,
+        }.items()
+    }
+    got = architecture_from_gguf(meta, "qwen3next", tied=False)
+    assert got.parameter_count() == want.parameter_count() == 79_674_391_296
+    assert got.active_parameter_count() == want.active_parameter_count()
+    assert got.layer_types == want.layer_types
+    assert got.kv_elements_per_token_total() == want.kv_elements_per_token_total()
+    states = [(got.state_elements_per_sequence(i), want.state_elements_per_sequence(i)) for i in range(4)]
+    assert all(a == b for a, b in states) and got.state_fp32

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from vramscope.core.architecture import MLA, Architecture, LayerKind, Mamba, MoE
+from vramscope.core.architecture import MLA, Architecture, LayerKind, LinearAttention, Mamba, MoE
 from vramscope.core.inventory import StoredTensor, TensorInventory
 from vramscope.core.precision import WEIGHT_FORMATS
 from vramscope.core.scenario import ModelSpec, Source, validation_message
@@ -308,7 +308,7 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
             layer_period=step,
             layer_offset=step - 1,
         )
-    elif get("expert_count"):
+    elif get("expert_count") and arch != "qwen3next":
         fields["moe"] = MoE(
             num_experts=whole("expert_count"),
             experts_per_token=whole("expert_used_count", 1),
@@ -325,7 +325,11 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
             qk_rope_head_dim=rope,
             v_head_dim=whole("attention.value_length_mla", value_length or head_dim),
         )
+    if arch == "qwen3next":
+        fields.update(_qwen3next(get, whole, layers))
     kinds = _layer_kinds(arch, get, mixers, layers)
+    if arch == "qwen3next":
+        kinds = fields.pop("layer_types")
     if arch == "llama4" and get("attention.sliding_window") != 0:
         # chunked attention in chunks of 8192 tokens on three layers of four, unless the file turns it off
         kinds = tuple(LayerKind.CHUNKED if i % 4 < 3 else LayerKind.FULL for i in range(layers))
@@ -348,6 +352,37 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
                 groups=whole("ssm.group_count", 1) if mamba2 else 1,
             )
     return Architecture.model_validate(fields)
+
+
+def _qwen3next(get: Any, whole: Any, layers: int) -> dict[str, Any]:
+    """Qwen3-Next in llama.cpp's keys (qwen3next.cpp): Gated DeltaNet layers sized by the ssm.* keys (groups are
+    the key heads, the time-step rank the value heads), full attention every full_attention_interval-th layer
+    with a gated query, experts beside a gated shared expert."""
+    value_heads = whole("ssm.time_step_rank")
+    recurrent = get("attention.recurrent_layers")
+    if not (isinstance(recurrent, list) and len(recurrent) == layers):
+        interval = whole("full_attention_interval", 4)
+        recurrent = [(i + 1) % interval != 0 for i in range(layers)]
+    return {
+        "layer_types": tuple(LayerKind.LINEAR if r else LayerKind.FULL for r in recurrent),
+        "linear": LinearAttention(
+            key_heads=whole("ssm.group_count"),
+            value_heads=value_heads,
+            key_head_dim=whole("ssm.state_size"),
+            value_head_dim=whole("ssm.inner_size") // value_heads,
+            conv_kernel=whole("ssm.conv_kernel"),
+        ),
+        "attn_output_gate": True,
+        "qk_norm": "per_head",
+        "state_fp32": True,  # llama.cpp keeps recurrent states in float32
+        "moe": MoE(
+            num_experts=whole("expert_count"),
+            experts_per_token=whole("expert_used_count"),
+            expert_intermediate_size=whole("expert_feed_forward_length"),
+            shared_intermediate_size=whole("expert_shared_feed_forward_length", 0),
+            shared_expert_gate=bool(get("expert_shared_feed_forward_length")),
+        ),
+    }
 
 
 def _layer_kinds(arch: str, get: Any, kv_heads: tuple[int, ...], layers: int) -> tuple[LayerKind, ...]:
