@@ -9,7 +9,7 @@ What it does:
 
 1. writes tiny GGUF files with random weights for a few real architectures
    (llama GQA, qwen2, gemma2/gemma3 sliding window, qwen3moe, llama4 chunked + interleaved MoE,
-   qwen3next Gated DeltaNet hybrid, deepseek2 MLA,
+   qwen3next Gated DeltaNet hybrid, nemotron_h Mamba-2/attention/MLP hybrid, deepseek2 MLA,
    mamba2 recurrent, granitehybrid hybrid);
 2. compiles a ~80-line probe program against ``libllama`` that loads a model,
    creates a context with the requested settings (this runs llama.cpp's
@@ -443,6 +443,54 @@ def arch_specs() -> dict:
         return out
 
     specs["qwen3next"] = dict(arch="qwen3next", h=h, kv=kv, tensors=qwen3next_tensors)
+
+    # Nemotron-H: per layer Mamba-2 (no K/V heads, no feed-forward), attention (K/V heads) or a squared-ReLU MLP
+    # (a feed-forward length); pattern M - M * M - M - (nemotron-h.cpp's shapes)
+    pattern = "M-M*M-M-"
+    h = dict(n_embd=256, n_head=4, n_head_kv=2, head_dim=64, n_layer=len(pattern), n_ff=512, n_vocab=8000)
+    h.update(d_conv=4, d_inner=512, d_state=32, n_group=2, n_ssm_head=8, pattern=pattern)
+    kv = {**std_kv(h), "attention.head_count_kv": [2 if c == "*" else 0 for c in pattern]}
+    kv.update(
+        {
+            "feed_forward_length": [512 if c == "-" else 0 for c in pattern],
+            "ssm.conv_kernel": 4,
+            "ssm.inner_size": 512,
+            "ssm.state_size": 32,
+            "ssm.time_step_rank": 8,
+            "ssm.group_count": 2,
+            "attention.layer_norm_epsilon": 1e-5,
+        }
+    )
+
+    def nemotron_h_tensors(h):
+        d, hd, nh, nkv, ff = h["n_embd"], h["head_dim"], h["n_head"], h["n_head_kv"], h["n_ff"]
+        di, ds, ng, nsh = h["d_inner"], h["d_state"], h["n_group"], h["n_ssm_head"]
+        out = head(h)
+        for i, c in enumerate(h["pattern"]):
+            out.append((f"blk.{i}.attn_norm.weight", [d], "norm"))
+            if c == "M":
+                out += [
+                    (f"blk.{i}.ssm_in.weight", [d, 2 * di + 2 * ng * ds + nsh], "w"),
+                    (f"blk.{i}.ssm_conv1d.weight", [h["d_conv"], di + 2 * ng * ds], "norm"),
+                    (f"blk.{i}.ssm_conv1d.bias", [di + 2 * ng * ds], "norm"),
+                    (f"blk.{i}.ssm_dt.bias", [nsh], "norm"),
+                    (f"blk.{i}.ssm_a", [1, nsh], "neg"),
+                    (f"blk.{i}.ssm_d", [1, nsh], "norm"),
+                    (f"blk.{i}.ssm_norm.weight", [di // ng, ng], "norm"),
+                    (f"blk.{i}.ssm_out.weight", [di, d], "w"),
+                ]
+            elif c == "*":
+                out += [
+                    (f"blk.{i}.attn_q.weight", [d, nh * hd], "w"),
+                    (f"blk.{i}.attn_k.weight", [d, nkv * hd], "w"),
+                    (f"blk.{i}.attn_v.weight", [d, nkv * hd], "w"),
+                    (f"blk.{i}.attn_output.weight", [nh * hd, d], "w"),
+                ]
+            else:
+                out += [(f"blk.{i}.ffn_up.weight", [d, ff], "w"), (f"blk.{i}.ffn_down.weight", [ff, d], "w")]
+        return out
+
+    specs["nemotron_h"] = dict(arch="nemotron_h", h=h, kv=kv, tensors=nemotron_h_tensors)
 
     # DeepSeek-V2/V3-style MLA (absorbed: k_b / v_b), kv_lora 512, rope 64, nope 128, v 128
     h = dict(

@@ -236,3 +236,46 @@ def test_a_qwen3next_gguf_reads_as_its_config_does() -> None:
     assert got.kv_elements_per_token_total() == want.kv_elements_per_token_total()
     states = [(got.state_elements_per_sequence(i), want.state_elements_per_sequence(i)) for i in range(4)]
     assert all(a == b for a, b in states) and got.state_fp32
+
+
+def test_a_nemotron_h_gguf_reads_as_its_config_does() -> None:
+    """llama.cpp's nemotron_h keys: per-layer K/V heads and feed-forward lengths say which layers attend,
+    which are MLPs and which are Mamba-2."""
+    from vramscope.sources.gguf_file import architecture_from_gguf
+    from vramscope.sources.presets import load_preset
+
+    want = load_preset("nemotron-h-56b").architecture
+    assert want.mamba is not None
+    m = want.mamba
+    kinds = [want.layer_kind(i) for i in range(want.num_layers)]
+    meta = {
+        f"nemotron_h.{k}": v
+        for k, v in {
+            "block_count": want.num_layers,
+            "embedding_length": want.hidden_size,
+            "feed_forward_length": [
+                want.intermediate_size if want.ffn_kind(i).value == "dense" else 0 for i in range(want.num_layers)
+            ],
+            "attention.head_count": want.num_attention_heads,
+            "attention.head_count_kv": [want.num_kv_heads if k.attends else 0 for k in kinds],
+            "attention.key_length": want.head_dim,
+            "context_length": want.max_context,
+            "vocab_size": want.vocab_size,
+            "ssm.conv_kernel": m.d_conv,
+            "ssm.state_size": m.d_state,
+            "ssm.group_count": m.groups,
+            "ssm.time_step_rank": m.heads,
+            "ssm.inner_size": m.heads * m.head_dim,
+        }.items()
+    }
+    got = architecture_from_gguf(meta, "nemotron_h", tied=False)
+    assert got.parameter_count() == want.parameter_count() == 56_324_350_464
+    assert got.layer_types == want.layer_types and got.ffn_types == want.ffn_types
+    assert got.kv_elements_per_token_total() == want.kv_elements_per_token_total()
+    assert [got.state_elements_per_sequence(i) for i in range(4)] == [
+        want.state_elements_per_sequence(i) for i in range(4)
+    ]
+    with pytest.raises(ModelFileError, match=r"nemotron_h_moe .* is not read yet"):
+        architecture_from_gguf(
+            {k.replace("nemotron_h.", "nemotron_h_moe."): v for k, v in meta.items()}, "nemotron_h_moe", tied=False
+        )

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from vramscope.core.architecture import MLA, Architecture, LayerKind, LinearAttention, Mamba, MoE
+from vramscope.core.architecture import MLA, Architecture, FfnKind, LayerKind, LinearAttention, Mamba, MoE
 from vramscope.core.inventory import StoredTensor, TensorInventory
 from vramscope.core.precision import WEIGHT_FORMATS
 from vramscope.core.scenario import ModelSpec, Source, validation_message
@@ -325,10 +325,14 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
             qk_rope_head_dim=rope,
             v_head_dim=whole("attention.value_length_mla", value_length or head_dim),
         )
+    if arch == "nemotron_h_moe":
+        raise ModelFileError("GGUF nemotron_h_moe (Nemotron 3) is not read yet: open its config.json folder instead")
     if arch == "qwen3next":
         fields.update(_qwen3next(get, whole, layers))
+    if arch == "nemotron_h":
+        fields.update(_nemotron_h(whole, kv_heads, ffn))
     kinds = _layer_kinds(arch, get, mixers, layers)
-    if arch == "qwen3next":
+    if arch in ("qwen3next", "nemotron_h"):
         kinds = fields.pop("layer_types")
     if arch == "llama4" and get("attention.sliding_window") != 0:
         # chunked attention in chunks of 8192 tokens on three layers of four, unless the file turns it off
@@ -338,7 +342,7 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
         fields["layer_types"] = kinds
         if LayerKind.SLIDING in kinds:
             fields["sliding_window"] = whole("attention.sliding_window")
-        if LayerKind.MAMBA in kinds:
+        if LayerKind.MAMBA in kinds and "mamba" not in fields:
             inner = whole("ssm.inner_size", 2 * hidden)
             mamba2 = get("ssm.group_count") is not None  # Mamba-2: dt_rank is the number of heads
             ssm_heads = whole("ssm.time_step_rank", 1)
@@ -381,6 +385,30 @@ def _qwen3next(get: Any, whole: Any, layers: int) -> dict[str, Any]:
             expert_intermediate_size=whole("expert_feed_forward_length"),
             shared_intermediate_size=whole("expert_shared_feed_forward_length", 0),
             shared_expert_gate=bool(get("expert_shared_feed_forward_length")),
+        ),
+    }
+
+
+def _nemotron_h(whole: Any, kv_heads: tuple[int, ...], ffn: tuple[int, ...]) -> dict[str, Any]:
+    """Nemotron-H in llama.cpp's keys (nemotron-h.cpp): per layer, K/V heads mean attention, a feed-forward
+    length means an MLP (squared ReLU, no gate) and neither means Mamba-2."""
+    kinds = tuple(
+        LayerKind.FULL if kv else (LayerKind.NONE if ff else LayerKind.MAMBA)
+        for kv, ff in zip(kv_heads, ffn, strict=True)
+    )
+    heads = whole("ssm.time_step_rank")
+    return {
+        "layer_types": kinds,
+        "ffn_types": tuple(FfnKind.DENSE if ff else FfnKind.NONE for ff in ffn),
+        "gated_mlp": False,
+        "norms_per_layer": 1,
+        "state_fp32": True,  # llama.cpp keeps recurrent states in float32
+        "mamba": Mamba(
+            d_state=whole("ssm.state_size"),
+            d_conv=whole("ssm.conv_kernel"),
+            heads=heads,
+            head_dim=whole("ssm.inner_size") // heads,
+            groups=whole("ssm.group_count", 1),
         ),
     }
 
