@@ -140,7 +140,7 @@ def check_text(result: LogCheck) -> str:
         ours = result.predicted.get(key)
         error = result.errors.get(key)
         lines.append(
-            f"{FIGURE_LABELS.get(key, key):<20} {_show(key, value):>16} {_show(key, ours):>16} "
+            f"{FIGURE_LABELS.get(key, key):<20} {show_figure(key, value):>16} {show_figure(key, ours):>16} "
             + (f"{error * 100:+7.1f}%" if error is not None else "")
         )
     worst = result.worst()
@@ -152,7 +152,8 @@ def check_text(result: LogCheck) -> str:
     return "\n".join(lines)
 
 
-def _show(key: str, value: Any) -> str:
+def show_figure(key: str, value: object) -> str:
+    """A reported or predicted figure as the terminal and the window show it."""
     if not isinstance(value, int | float):
         return "—"
     if key.endswith("_bytes"):

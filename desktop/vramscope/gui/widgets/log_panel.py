@@ -18,16 +18,8 @@ from PySide6.QtWidgets import (
 
 from vramscope.core.analysis import Analysis
 from vramscope.gui.controller import Controller
-from vramscope.logcheck import FIGURE_LABELS, calibration_from, predicted_figures
+from vramscope.logcheck import FIGURE_LABELS, calibration_from, predicted_figures, show_figure
 from vramscope.sources.engine_log import EngineLog
-
-
-def show(key: str, value: object) -> str:
-    if not isinstance(value, int | float):
-        return "—"
-    if key.endswith("_bytes"):
-        return f"{value / 2**30:,.2f} GiB"
-    return f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
 
 
 class LogPanel(QGroupBox):
@@ -91,7 +83,7 @@ class LogPanel(QGroupBox):
         rows = self.rows(analysis)
         self.table.setRowCount(len(rows))
         for r, (key, reported, predicted, error) in enumerate(rows):
-            cells = (FIGURE_LABELS.get(key, key), show(key, reported), show(key, predicted))
+            cells = (FIGURE_LABELS.get(key, key), show_figure(key, reported), show_figure(key, predicted))
             for c, text in enumerate((*cells, f"{error * 100:+.1f}%" if error is not None else "")):
                 self.table.setItem(r, c, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
