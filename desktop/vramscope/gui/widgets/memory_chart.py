@@ -10,8 +10,7 @@ from PySide6.QtGui import QBrush, QColor, QPalette, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from vramscope.core.analysis import Analysis
-from vramscope.core.estimate import SEGMENT_LABELS, Estimate, Segment, SegmentKind
-from vramscope.core.scenario import GpuSpec
+from vramscope.core.estimate import SEGMENT_LABELS, Segment, SegmentKind
 from vramscope.core.units import UNIT_BYTES, Unit, format_bytes
 from vramscope.gui.controller import Controller
 
@@ -52,14 +51,15 @@ class Row(NamedTuple):
         return sum(s.bytes for s in self.segments if s.kind is kind)
 
 
-def chart_rows(est: Estimate, gpus: tuple[GpuSpec | None, ...] = ()) -> tuple[Row, ...]:
+def chart_rows(a: Analysis) -> tuple[Row, ...]:
+    """One bar per GPU (what other processes hold of it drawn first), then system memory if used."""
     rows = []
-    for i, g in enumerate(est.per_gpu):
-        spec = gpus[i] if i < len(gpus) else None
+    for g in a.estimate.per_gpu:
+        spec = a.deployment.gpu(g.index)
         held = spec.held_bytes or 0 if spec is not None else 0
         rows.append(Row(f"GPU {g.index}", g.segments, g.capacity_bytes, held, spec.held_note if spec else ""))
-    if est.host:
-        rows.append(Row("RAM", est.host, None))
+    if a.estimate.host:
+        rows.append(Row("RAM", a.estimate.host, None))
     return tuple(rows)
 
 
@@ -180,16 +180,12 @@ class MemoryChart(QWidget):
             self._stale = True
             return
         self._stale = False
-        gpus = tuple(analysis.deployment.gpu(g.index) for g in analysis.estimate.per_gpu)
-        self.show_estimate(analysis.estimate, self.controller.unit, gpus)
+        self._draw(analysis)
 
     def redraw(self) -> None:
         """Draw the scenario shown now, in front or not (an export needs it)."""
-        a = self.controller.result
         self._stale = False
-        self.show_estimate(
-            a.estimate, self.controller.unit, tuple(a.deployment.gpu(g.index) for g in a.estimate.per_gpu)
-        )
+        self._draw(self.controller.result)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -197,8 +193,9 @@ class MemoryChart(QWidget):
             self.redraw()
 
     def _on_controller_pinned_changed(self, pinned: Analysis | None) -> None:
-        gpus = tuple(pinned.deployment.gpu(g.index) for g in pinned.estimate.per_gpu) if pinned else ()
-        self.set_pinned(pinned.estimate if pinned else None, gpus)
+        """A pinned scenario's bars go below the live ones; None takes them away."""
+        rows = chart_rows(pinned) if pinned is not None else ()
+        self.pinned = tuple(r._replace(label=f"Pinned {r.label}") for r in rows)
         self.redraw()
 
     def _apply_palette(self) -> None:
@@ -221,9 +218,10 @@ class MemoryChart(QWidget):
         if event.type() == QEvent.Type.PaletteChange:
             self._apply_palette()
 
-    def show_estimate(self, est: Estimate, unit: Unit, gpus: tuple[GpuSpec | None, ...] = ()) -> None:
-        """Draw the bars; `gpus` (one per bar) say what other processes hold of each GPU, drawn first."""
-        rows_shown = chart_rows(est, gpus) + self.pinned + ((self.reported,) if self.reported is not None else ())
+    def _draw(self, a: Analysis) -> None:
+        """The bars of a scenario, then a pinned one's and an engine log's; geometry updated in place."""
+        unit = self.controller.unit
+        rows_shown = chart_rows(a) + self.pinned + ((self.reported,) if self.reported is not None else ())
         self.gpus, self.unit = rows_shown, unit
         scale = UNIT_BYTES[unit]
         n = len(rows_shown)
@@ -316,11 +314,6 @@ class MemoryChart(QWidget):
             return
         point = self.item.vb.mapSceneToView(scene_pos)
         self.plot.setToolTip(self.tooltip_at(point.x() * UNIT_BYTES[self.unit], point.y()))
-
-    def set_pinned(self, est: Estimate | None, gpus: tuple[GpuSpec | None, ...] = ()) -> None:
-        """Draw a pinned scenario's bars below the live ones (redrawn with the next estimate); None: none."""
-        rows = chart_rows(est, gpus) if est is not None else ()
-        self.pinned = tuple(r._replace(label=f"Pinned {r.label}") for r in rows)
 
     def set_reported(self, segments: tuple[Segment, ...] | None) -> None:
         """Draw what an engine's log reported for its GPU 0 as a bar of its own (redrawn with the next
