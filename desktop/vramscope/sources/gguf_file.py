@@ -331,13 +331,14 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
         fields.update(_qwen3next(get, whole, layers))
     if arch == "nemotron_h":
         fields.update(_nemotron_h(whole, kv_heads, ffn))
-    kinds = _layer_kinds(arch, get, mixers, layers)
     if arch in ("qwen3next", "nemotron_h"):
-        kinds = fields.pop("layer_types")
-    if arch == "llama4" and get("attention.sliding_window") != 0:
+        kinds = fields.pop("layer_types")  # their own rules above set the layer kinds
+    elif arch == "llama4" and get("attention.sliding_window") != 0:
         # chunked attention in chunks of 8192 tokens on three layers of four, unless the file turns it off
         kinds = tuple(LayerKind.CHUNKED if i % 4 < 3 else LayerKind.FULL for i in range(layers))
         fields["sliding_window"] = LLAMA4_CHUNK
+    else:
+        kinds = _layer_kinds(arch, get, mixers, layers)
     if kinds:
         fields["layer_types"] = kinds
         if LayerKind.SLIDING in kinds:
