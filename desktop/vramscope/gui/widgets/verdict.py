@@ -10,8 +10,6 @@ from vramscope.gui.controller import Controller
 from vramscope.gui.qt_util import fit_wrapped_height
 from vramscope.report import verdict
 
-verdict_text = verdict  # one wording for the window, the clipboard and the terminal
-
 
 class VerdictPanel(QWidget):
     """Subscribes to the controller itself."""

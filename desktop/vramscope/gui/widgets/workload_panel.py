@@ -178,8 +178,8 @@ class WorkloadPanel(QGroupBox):
         model: ModelSpec,
         workload: Workload,
         gpu_count: int,
-        formats: Sequence[str] = tuple(WEIGHT_FORMATS),
-        kv_dtypes: Sequence[str] = tuple(KV_DTYPES),
+        formats: Sequence[str],
+        kv_dtypes: Sequence[str],
     ) -> None:
         """Show the scenario; `formats` and `kv_dtypes` are what the engine offers, most bits first."""
         self.max_context = max(MIN_CONTEXT_SLIDER + 1, model.architecture.max_context)
