@@ -105,11 +105,15 @@ def best_format(model: ModelSpec, workload: Workload, deployment: Deployment) ->
     return None
 
 
+def kv_choices(deployment: Deployment) -> list[str]:
+    """The engine's default, then its KV dtypes from the most bytes per element to the fewest."""
+    names = sorted(engine_profile(deployment.engine).kv_dtypes(), key=lambda n: -KV_DTYPES[n].bytes_per_element)
+    return ["auto", *names]
+
+
 def best_kv_dtype(model: ModelSpec, workload: Workload, deployment: Deployment) -> str | None:
     """The KV-cache dtype with the most bytes per element that fits."""
-    profile = engine_profile(deployment.engine)
-    names = sorted(profile.kv_dtypes(), key=lambda n: -KV_DTYPES[n].bytes_per_element)
-    for name in ["auto", *names]:
+    for name in kv_choices(deployment):
         changed = Workload.model_validate({**workload.model_dump(), "kv_dtype": name})
         if fits(model, changed, deployment):
             return name

@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import NamedTuple
 
-from vramscope.core.engines import engine_profile
 from vramscope.core.estimate import estimate
 from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS
 from vramscope.core.scenario import Deployment, ModelSpec, Workload
-from vramscope.core.solve import best_format, formats_for, max_context
+from vramscope.core.solve import best_format, formats_for, kv_choices, max_context
 from vramscope.core.speed import decode_tokens_per_s
 
 
@@ -31,12 +30,6 @@ class ModelRow(NamedTuple):
     total_bytes: int
     room_bytes: int | None
     tokens_per_s: float | None
-
-
-def kv_choices(deployment: Deployment) -> list[str]:
-    """The engine's default, then its KV dtypes from the most bytes per element to the fewest."""
-    names = sorted(engine_profile(deployment.engine).kv_dtypes(), key=lambda n: -KV_DTYPES[n].bytes_per_element)
-    return ["auto", *names]
 
 
 def format_table(

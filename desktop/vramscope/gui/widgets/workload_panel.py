@@ -9,8 +9,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QLabel, QSlider
 from vramscope.core.analysis import Analysis
 from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS
 from vramscope.core.scenario import MAX_BATCH, MAX_CONTEXT, ModelSpec, Workload
-from vramscope.core.solve import formats_for
-from vramscope.core.tables import kv_choices
+from vramscope.core.solve import formats_for, kv_choices
 from vramscope.gui.controller import Controller
 from vramscope.gui.qt_util import narrow_combo, signals_blocked
 
