@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from vramscope import __version__
 from vramscope.core.architecture import custom_architecture
 from vramscope.core.scenario import Engine, EngineSettings, ModelSpec, Source
+from vramscope.core.sweep import Axis
 from vramscope.core.units import Unit, format_bytes
 from vramscope.gui.about import TextDialog, about_html, numbers_html
 from vramscope.gui.controller import Controller, Result
@@ -71,6 +72,7 @@ if TYPE_CHECKING:
     from vramscope.gui.widgets.memory_chart import MemoryChart
 
 
+CURVE_TABS: dict[str, Axis] = {"Against context": "context", "Against batch": "batch"}  # tab title: its axis
 REPROBE_AFTER_S = 60  # the window, activated again after this long, probes the GPUs again
 WATCH_ENGINES_MS = 10_000  # while an engine runs on a GPU, its use is measured again this often
 
@@ -180,7 +182,7 @@ class MainWindow(QMainWindow):
         self.views.insertTab(0, self.chart, "Memory")
         self.views.setCurrentIndex(0)
         self.chart_placeholder.deleteLater()
-        for index, title in ((1, "Against context"), (2, "Against batch")):  # made when first shown
+        for index, title in enumerate(CURVE_TABS, start=1):  # made when first shown
             self.views.insertTab(index, QLabel("Drawing the curve…"), title)
         self.views.currentChanged.connect(self._on_views_current_changed)
         self.show_view(self._wanted_view)
@@ -192,10 +194,10 @@ class MainWindow(QMainWindow):
         from vramscope.gui.widgets.curve_chart import CurveChart
 
         title = self.views.tabText(index)
-        axis = {"Against context": "context", "Against batch": "batch"}.get(title)
+        axis = CURVE_TABS.get(title)
         if axis is None or isinstance(self.views.widget(index), CurveChart):
             return
-        chart = CurveChart(self.controller, "context" if axis == "context" else "batch")
+        chart = CurveChart(self.controller, axis)
         placeholder = self.views.widget(index)
         with signals_blocked(self.views):
             self.views.removeTab(index)
