@@ -163,20 +163,38 @@ def _labels(text_config: Any) -> list[str]:
 
     types, kwargs = get_layer_types_and_kwargs(text_config)
     out = []
-    for kind, kw in zip(types, kwargs, strict=True):
+    for kind, kw in zip(types, kwargs, strict=True):  # "dummy": a layer that reads another's cache (Gemma 4)
         window = kw.get("sliding_window")
         out.append(f"{kind}(window={window})" if window else kind)
     return out
 
 
-def _shrunk(text_config: Any, keep: int) -> Any:
+def _kept_layers(text_config: Any, labels: list[str]) -> list[int]:
+    """Layers 0 .. the first of each label (so the pattern's spacing stays); where the last layers read an
+    earlier layer's cache (label "dummy"), also the start of that tail through one layer of each kind."""
+    firsts = [labels.index(label) for label in dict.fromkeys(labels) if label != "dummy"]
+    if "dummy" not in labels:
+        return list(range(max(firsts) + 1))
+    start = labels.index("dummy")
+    kinds = list(text_config.layer_types)
+    tail = [kinds.index(kind, start) for kind in dict.fromkeys(kinds[start:])]
+    return list(range(max(firsts) + 1)) + list(range(start, max(tail) + 1))
+
+
+def _shrunk(text_config: Any, indices: list[int]) -> Any:
     full_layers = text_config.num_hidden_layers
+    keep = len(indices)
     data = text_config.to_dict()
     for key, value in list(data.items()):
-        if isinstance(value, list | str) and len(value) == full_layers and key != "model_type":
-            data[key] = value[:keep]
+        if isinstance(value, list) and len(value) == full_layers:
+            data[key] = [value[i] for i in indices]
+        elif isinstance(value, str) and len(value) == full_layers and key.endswith("pattern"):  # Nemotron-H
+            data[key] = "".join(value[i] for i in indices)
         elif isinstance(value, dict) and value and all(str(k).isdigit() for k in value):  # Gemma 4 per_layer_config
-            data[key] = {k: v for k, v in value.items() if int(k) < keep}
+            by_index = {int(k): v for k, v in value.items()}
+            data[key] = {str(j): by_index[i] for j, i in enumerate(indices) if i in by_index}
+    if data.get("num_kv_shared_layers"):
+        data["num_kv_shared_layers"] = sum(1 for i in indices if i >= full_layers - text_config.num_kv_shared_layers)
     data["num_hidden_layers"] = keep
     for key in ("vocab_size", "vocab_size_per_layer_input"):
         if key in data:
@@ -206,11 +224,12 @@ def _measure_cache(text_config: Any, notes: list[str]) -> dict[str, Any]:
     from transformers import AutoModel
 
     labels = _labels(text_config)
-    keep = max(labels.index(label) for label in dict.fromkeys(labels)) + 1
-    small = _shrunk(text_config, keep)
+    indices = _kept_layers(text_config, labels)
+    keep = len(indices)
+    small = _shrunk(text_config, indices)
     small_labels = _labels(small)
-    if small_labels != labels[:keep]:
-        notes.append(f"shrunk layer pattern {small_labels} differs from the full one {labels[:keep]}")
+    if small_labels != [labels[i] for i in indices]:
+        notes.append(f"shrunk layer pattern {small_labels} differs from the full one {[labels[i] for i in indices]}")
     torch.manual_seed(0)
     model = AutoModel.from_config(small, dtype=torch.bfloat16).eval()
     sizes: dict[int, list[int]] = {}

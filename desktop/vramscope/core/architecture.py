@@ -22,11 +22,16 @@ class LayerKind(StrEnum):
     CHUNKED = "chunked_attention"  # attends within chunks of sliding_window tokens (Llama 4)
     LINEAR = "linear_attention"  # Gated DeltaNet (Qwen3-Next, Qwen3.5): a fixed state per sequence
     MAMBA = "mamba"  # Mamba-1 or Mamba-2: a fixed state per sequence
+    PARALLEL = "attention_and_mamba"  # full attention and Mamba-2 side by side on one input (Falcon-H1)
     NONE = "none"  # no mixer: the layer is only a feed-forward block (Nemotron-H)
 
     @property
     def attends(self) -> bool:
-        return self in (LayerKind.FULL, LayerKind.SLIDING, LayerKind.CHUNKED)
+        return self in (LayerKind.FULL, LayerKind.SLIDING, LayerKind.CHUNKED, LayerKind.PARALLEL)
+
+    @property
+    def has_mamba(self) -> bool:
+        return self in (LayerKind.MAMBA, LayerKind.PARALLEL)
 
     @property
     def windowed(self) -> bool:
@@ -134,6 +139,8 @@ class Mamba(_Frozen):
     heads: NonNegativeInt = 0
     head_dim: NonNegativeInt = 0
     groups: PositiveInt = 1
+    out_bias: bool | None = None  # the output projection's bias where it differs from proj_bias (Falcon-H1)
+    gated_norm: bool = True  # Mamba-2's gated RMSNorm before the output projection (optional in Falcon-H1)
 
     def inner(self, hidden: int) -> int:
         return self.heads * self.head_dim if self.heads else self.expand * hidden
@@ -221,6 +228,7 @@ class Architecture(_Frozen):
     v_head_dim: PositiveInt | None = None  # when V heads differ from K heads
     intermediate_size: PositiveInt
     max_context: PositiveInt
+    intermediate_per_layer: tuple[PositiveInt, ...] = ()  # when dense MLP widths differ by layer (Gemma 4)
     q_heads_per_layer: tuple[PositiveInt, ...] = ()  # when heads differ by layer (OpenELM, GGUF arrays)
     kv_heads_per_layer: tuple[NonNegativeInt, ...] = ()  # 0 = the layer has no attention
     layer_types: tuple[LayerKind, ...] = ()  # empty = every layer full attention
@@ -246,21 +254,28 @@ class Architecture(_Frozen):
     ffn_types: tuple[FfnKind, ...] = ()  # empty: MoE where the MoE rules say, dense elsewhere
     attn_output_gate: bool = False  # Qwen3-Next/3.5: q_proj also yields a gate for the attention output
     state_fp32: bool = False  # the reference implementation keeps recurrent states in float32
+    kv_shared_layers: NonNegativeInt = 0  # the last n layers read an earlier layer's cache (Gemma 4 E2B/E4B)
+    per_layer_input: NonNegativeInt = 0  # Gemma 4's per-layer embeddings: width per layer (0: none)
+    per_layer_vocab: NonNegativeInt = 0  # rows of the per-layer embedding table
     vision: VisionTower | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Self:
         n = self.num_layers
-        for name in ("q_heads_per_layer", "kv_heads_per_layer", "layer_types", "ffn_types"):
+        for name in ("q_heads_per_layer", "kv_heads_per_layer", "layer_types", "ffn_types", "intermediate_per_layer"):
             values = getattr(self, name)
             if values and len(values) != n:
                 raise ValueError(f"{name} has {len(values)} entries for {n} layers")
         if any(k.windowed for k in self.layer_types) and self.sliding_window is None:
             raise ValueError("sliding and chunked layers need sliding_window")
-        if LayerKind.MAMBA in self.layer_types and self.mamba is None:
+        if any(k.has_mamba for k in self.layer_types) and self.mamba is None:
             raise ValueError("mamba layers need the mamba settings")
         if LayerKind.LINEAR in self.layer_types and self.linear is None:
             raise ValueError("linear-attention layers need the linear attention settings")
+        if self.kv_shared_layers >= n:
+            raise ValueError("kv_shared_layers leaves no layer to produce the cache")
+        if self.per_layer_input and not self.per_layer_vocab:
+            raise ValueError("per-layer embeddings need per_layer_vocab")
         if FfnKind.MOE in self.ffn_types and self.moe is None:
             raise ValueError("MoE layers need the MoE settings")
         if self.qk_norm not in ("none", "per_head", "full"):
@@ -308,6 +323,14 @@ class Architecture(_Frozen):
             return own.head_dim, own.v_head_dim or own.head_dim
         return self.head_dim, self.v_dim
 
+    def shares_kv(self, i: int) -> bool:
+        """Layer i attends over an earlier layer's keys and values: no K/V projections, nothing cached."""
+        return i >= self.num_layers - self.kv_shared_layers
+
+    def ffn_width(self, i: int) -> int:
+        """Layer i's dense MLP width."""
+        return self.intermediate_per_layer[i] if self.intermediate_per_layer else self.intermediate_size
+
     @property
     def v_dim(self) -> int:
         return self.v_head_dim or self.head_dim
@@ -335,7 +358,7 @@ class Architecture(_Frozen):
 
     def kv_elements_per_token(self, i: int, tp: int = 1) -> int:
         """Cache elements one token adds in layer i for one sequence, on one of `tp` ranks."""
-        if not self.layer_kind(i).attends:
+        if not self.layer_kind(i).attends or self.shares_kv(i):
             return 0
         if self.mla is not None:  # one latent (and the indexer's key), never split by tensor parallelism
             return self.mla.kv_lora_rank + self.mla.qk_rope_head_dim + (self.indexer.head_dim if self.indexer else 0)
@@ -347,7 +370,7 @@ class Architecture(_Frozen):
         on one of `tp` ranks (channels and heads are split); the window is the full kernel, as transformers
         keeps it."""
         kind = self.layer_kind(i)
-        if kind is LayerKind.MAMBA and self.mamba is not None:
+        if kind.has_mamba and self.mamba is not None:
             m = self.mamba
             return ceil(m.conv_channels(self.hidden_size) / tp) * m.d_conv, ceil(m.ssm_elements(self.hidden_size) / tp)
         if kind is LayerKind.LINEAR and self.linear is not None:
@@ -361,7 +384,7 @@ class Architecture(_Frozen):
 
     def conv_kernel(self, i: int) -> int:
         kind = self.layer_kind(i)
-        if kind is LayerKind.MAMBA and self.mamba is not None:
+        if kind.has_mamba and self.mamba is not None:
             return self.mamba.d_conv
         if kind is LayerKind.LINEAR and self.linear is not None:
             return self.linear.conv_kernel
@@ -416,12 +439,15 @@ class Architecture(_Frozen):
             (LayerKind.CHUNKED, f"layers chunked ({self.sliding_window})"),
             (LayerKind.LINEAR, "linear-attention layers"),
             (LayerKind.MAMBA, "Mamba layers"),
+            (LayerKind.PARALLEL, "layers attention + Mamba in parallel"),
             (LayerKind.NONE, "layers without attention"),
         ):
             if kinds.count(kind):
                 text += f", {kinds.count(kind)}/{n} {words}"
         if self.indexer is not None:
             text += ", sparse-attention indexer"
+        if self.kv_shared_layers:
+            text += f", {self.kv_shared_layers}/{n} layers reuse an earlier layer's cache"
         return text
 
 
@@ -460,16 +486,20 @@ def _tensors(arch: Architecture) -> tuple[Tensor, ...]:
     add("token_embd", -1, (arch.vocab_size, h), Split.VOCAB, Group.EMBEDDING)
     if arch.learned_positions:
         add("position_embd", -1, (arch.learned_positions, h), Split.REPLICATED, Group.EMBEDDING)
+    if arch.per_layer_input:
+        _per_layer_input_tensors(arch, -1, add)
     if arch.vision is not None:
         _vision_tensors(arch.vision, h, add)
     for i in range(arch.num_layers):
         for k, role in enumerate(("attn_norm", "ffn_norm", "post_attention_norm", "post_ffw_norm")):
             if k < arch.norms_per_layer:
                 add_norm(role, i, h)
+        if arch.per_layer_input:
+            _per_layer_input_tensors(arch, i, add)
         kind = arch.layer_kind(i)
-        if kind is LayerKind.MAMBA:
+        if kind.has_mamba:
             _mamba_tensors(arch, i, add)
-        elif kind is LayerKind.LINEAR:
+        if kind is LayerKind.LINEAR:
             _linear_attention_tensors(arch, i, add)
         elif kind.attends and arch.mla is not None:
             _mla_tensors(arch, arch.mla, i, add)
@@ -479,7 +509,7 @@ def _tensors(arch: Architecture) -> tuple[Tensor, ...]:
         if ffn is FfnKind.MOE:
             _moe_tensors(arch, i, add)
         elif ffn is FfnKind.DENSE:
-            _mlp_tensors(arch, i, arch.intermediate_size, "", add)
+            _mlp_tensors(arch, i, arch.ffn_width(i), "", add)
     add_norm("output_norm", -1, h)
     if not arch.tie_word_embeddings:
         add("output", -1, (arch.vocab_size, h), Split.VOCAB, Group.HEAD)
@@ -499,10 +529,11 @@ def _attention_tensors(arch: Architecture, i: int, add: _Add) -> None:
         if arch.qkv_bias:
             add("attn_qkv", i, ((nq + nkv) * d + nkv * dv,), Split.QKV, Group.BIAS)
     else:
+        own, shared = arch.own_shape(i), arch.shares_kv(i)
         add("attn_q", i, (gate * nq * d, h), Split.COLUMN, Group.LINEAR)
-        add("attn_k", i, (nkv * d, h), Split.KV, Group.LINEAR)
-        own = arch.own_shape(i)
-        if own is None or not own.k_eq_v:
+        if not shared:
+            add("attn_k", i, (nkv * d, h), Split.KV, Group.LINEAR)
+        if not shared and (own is None or not own.k_eq_v):
             add("attn_v", i, (nkv * dv, h), Split.KV, Group.LINEAR)
         if arch.qkv_bias:
             add("attn_q", i, (nq * d,), Split.COLUMN, Group.BIAS)
@@ -513,7 +544,8 @@ def _attention_tensors(arch: Architecture, i: int, add: _Add) -> None:
         add("attn_output", i, (h,), Split.REPLICATED, Group.BIAS)
     if arch.qk_norm == "per_head":
         add("attn_q_norm", i, (d,), Split.REPLICATED, Group.NORM)
-        add("attn_k_norm", i, (d,), Split.REPLICATED, Group.NORM)
+        if not arch.shares_kv(i):
+            add("attn_k_norm", i, (d,), Split.REPLICATED, Group.NORM)
     elif arch.qk_norm == "full":
         add("attn_q_norm", i, (nq * d,), Split.COLUMN, Group.NORM)
         add("attn_k_norm", i, (nkv * d,), Split.KV, Group.NORM)
@@ -600,10 +632,25 @@ def _mamba2_tensors(arch: Architecture, m: Mamba, i: int, add: _Add) -> None:
     add("ssm_dt", i, (m.heads,), Split.COLUMN, Group.BIAS)
     add("ssm_a", i, (m.heads,), Split.COLUMN, Group.STATE)
     add("ssm_d", i, (m.heads,), Split.COLUMN, Group.STATE)
-    add("ssm_norm", i, (inner,), Split.COLUMN, Group.NORM)
+    if m.gated_norm:
+        add("ssm_norm", i, (inner,), Split.COLUMN, Group.NORM)
     add("ssm_out", i, (h, inner), Split.ROW, Group.LINEAR)
-    if m.proj_bias:
+    if m.proj_bias if m.out_bias is None else m.out_bias:
         add("ssm_out", i, (h,), Split.REPLICATED, Group.BIAS)
+
+
+def _per_layer_input_tensors(arch: Architecture, i: int, add: _Add) -> None:
+    """Gemma 4's per-layer embeddings: one table row per token holds a small input for every layer (i = -1),
+    mixed with a projection of the token's embedding; each layer gates its slice in and projects it back."""
+    h, width = arch.hidden_size, arch.per_layer_input
+    if i < 0:
+        add("per_layer_token_embd", -1, (arch.per_layer_vocab, arch.num_layers * width), Split.VOCAB, Group.EMBEDDING)
+        add("per_layer_model_proj", -1, (arch.num_layers * width, h), Split.COLUMN, Group.LINEAR)
+        add("per_layer_proj_norm", -1, (width,), Split.REPLICATED, Group.NORM)
+        return
+    add("inp_gate", i, (width, h), Split.REPLICATED, Group.LINEAR)
+    add("proj", i, (h, width), Split.REPLICATED, Group.LINEAR)
+    add("post_norm", i, (h,), Split.REPLICATED, Group.NORM)
 
 
 def _mlp_tensors(arch: Architecture, i: int, width: int, suffix: str, add: _Add) -> None:

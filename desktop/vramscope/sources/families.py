@@ -25,6 +25,19 @@ _QWEN3_HYBRID = Family(
     state_fp32=True,
 )
 
+# transformers' Mamba-2 defaults shared by Falcon-H1 and Granite 4 (FalconH1Config, GraniteMoeHybridConfig)
+_MAMBA2 = {
+    "tie_word_embeddings": False,
+    "mamba_n_heads": 128,
+    "mamba_d_head": "auto",
+    "mamba_n_groups": 1,
+    "mamba_d_state": 256,
+    "mamba_d_conv": 4,
+    "mamba_expand": 2,
+    "mamba_conv_bias": True,
+    "mamba_proj_bias": False,
+}
+
 FAMILIES: dict[str, Family] = {
     "gemma": Family(defaults={"tie_word_embeddings": True}),
     "gemma2": Family(defaults={"tie_word_embeddings": True}, norms_per_layer=4),
@@ -32,6 +45,13 @@ FAMILIES: dict[str, Family] = {
         defaults={
             "tie_word_embeddings": True,
             "vocab_size": 262208,
+            "hidden_size": 2304,
+            "intermediate_size": 9216,
+            "num_hidden_layers": 26,
+            "num_attention_heads": 8,  # gemma-3-4b-it's config.json leaves heads and head size to these
+            "num_key_value_heads": 4,
+            "head_dim": 256,
+            "sliding_window": 4096,
             "max_position_embeddings": 131072,
             "sliding_window_pattern": 6,
         },
@@ -40,7 +60,20 @@ FAMILIES: dict[str, Family] = {
         aliases=("gemma3",),
     ),
     "gemma4_text": Family(
-        defaults={"tie_word_embeddings": True, "attention_k_eq_v": False, "enable_moe_block": False},
+        defaults={
+            "tie_word_embeddings": True,
+            "vocab_size": 262_144,
+            "head_dim": 256,
+            "global_head_dim": 512,
+            "sliding_window": 512,
+            "max_position_embeddings": 131_072,
+            "attention_k_eq_v": False,
+            "enable_moe_block": False,
+            "hidden_size_per_layer_input": 256,
+            "vocab_size_per_layer_input": 262_144,
+            "num_kv_shared_layers": 0,
+            "use_double_wide_mlp": False,
+        },
         qk_norm="per_head",
         norms_per_layer=4,
         aliases=("gemma4",),
@@ -76,6 +109,26 @@ FAMILIES: dict[str, Family] = {
     "minimax_m2": Family(),  # q/k norms across all heads when use_qk_norm (read from the config)
     "llama4_text": Family(defaults={"attention_chunk_size": 8192, "interleave_moe_layer_step": 1}, aliases=("llama4",)),
     "nemotron_h": Family(gated_mlp=False, norms_per_layer=1, state_fp32=True),
+    "falcon_h1": Family(
+        defaults={
+            **_MAMBA2,
+            "mamba_d_ssm": 1024,
+            "mamba_rms_norm": False,
+            "projectors_bias": False,
+            "num_key_value_heads": 8,
+            "vocab_size": 128_000,
+            "max_position_embeddings": 8192,
+        }
+    ),
+    "granitemoehybrid": Family(
+        defaults={
+            **_MAMBA2,
+            "num_local_experts": 8,
+            "num_experts_per_tok": 2,
+            "shared_intermediate_size": 1024,
+            "max_position_embeddings": 2048,
+        }
+    ),
     "deepseek_v32": Family(),
     "glm_moe_dsa": Family(),
     "mimo_v2_flash": Family(),

@@ -174,7 +174,7 @@ def _build(model_type: str, traits: Family, k: _Keys, outer: dict[str, Any]) -> 
         if k.get("v_head_dim") is not None:
             fields["v_head_dim"] = k.int("v_head_dim")
     if model_type == "gemma4_text":
-        fields.update(_gemma4(k, heads))
+        fields.update(_gemma4(k, heads, layers, intermediate))
     if k.get("kv_lora_rank") is not None:
         fields["mla"] = MLA(
             q_lora_rank=k.get("q_lora_rank"),
@@ -183,7 +183,8 @@ def _build(model_type: str, traits: Family, k: _Keys, outer: dict[str, Any]) -> 
             qk_rope_head_dim=k.int("qk_rope_head_dim"),
             v_head_dim=k.int("v_head_dim"),
         )
-    moe = _moe(model_type, k, expert_width, layers) if model_type != "gemma4_text" else None  # its own block
+    # Gemma 4 and Granite 4 build their own expert blocks
+    moe = _moe(model_type, k, expert_width, layers) if model_type not in ("gemma4_text", "granitemoehybrid") else None
     if moe is not None:
         fields["moe"] = moe
     layer_types, window = _layer_types(model_type, k, layers, max_context)
@@ -192,6 +193,11 @@ def _build(model_type: str, traits: Family, k: _Keys, outer: dict[str, Any]) -> 
         fields["sliding_window"] = window or None
     if model_type == "nemotron_h":
         fields.update(_nemotron_h(k, layers))
+    if model_type == "granitemoehybrid":
+        fields.update(_granite_hybrid(k, hidden, layers, intermediate))
+    if model_type == "falcon_h1":
+        fields["layer_types"] = (LayerKind.PARALLEL,) * layers
+        fields["mamba"] = _mamba2(k, hidden)
     if model_type == "jamba":
         fields["mamba"] = _mamba(k, hidden)
         period, offset = k.int("attn_layer_period", default=8), k.int("attn_layer_offset", default=4, positive=False)
@@ -214,14 +220,11 @@ def _build(model_type: str, traits: Family, k: _Keys, outer: dict[str, Any]) -> 
     return Architecture.model_validate(fields)
 
 
-def _gemma4(k: _Keys, heads: int) -> dict[str, Any]:
+def _gemma4(k: _Keys, heads: int, layers: int, intermediate: int) -> dict[str, Any]:
     """Gemma 4: global (full-attention) layers with their own head size and KV heads, whose key doubles as
-    the value; a dense MLP beside a 128-expert block in every layer, with its own router scales and norms."""
-    for key in ("hidden_size_per_layer_input", "num_kv_shared_layers"):
-        if k.int(key, default=0, positive=False):
-            raise ModelFileError(
-                f"config.json (gemma4): '{key}' (per-layer embeddings, shared KV layers) is not modelled yet"
-            )
+    the value; a dense MLP beside a 128-expert block in every layer, with its own router scales and norms
+    (26B-A4B); per-layer embeddings, and last layers that reuse an earlier layer's cache with an MLP of twice
+    the width (E2B, E4B)."""
     fields: dict[str, Any] = {
         "full_attention": AttentionShape(
             q_heads=heads,
@@ -239,7 +242,68 @@ def _gemma4(k: _Keys, heads: int) -> dict[str, Any]:
             router_scales=True,
             extra_norms=3,
         )
+    per_layer = k.int("hidden_size_per_layer_input", default=0, positive=False)  # null turns them off
+    if per_layer:
+        fields["per_layer_input"] = per_layer
+        fields["per_layer_vocab"] = k.int("vocab_size_per_layer_input")
+    shared = k.int("num_kv_shared_layers", default=0, positive=False)
+    if shared >= layers:
+        raise ModelFileError(
+            f"config.json (gemma4): all {layers} layers reuse another model's cache (an assistant model); "
+            "open the model it assists"
+        )
+    fields["kv_shared_layers"] = shared
+    if shared and k.flag("use_double_wide_mlp"):
+        fields["intermediate_per_layer"] = tuple(
+            intermediate * (2 if i >= layers - shared else 1) for i in range(layers)
+        )
     return fields
+
+
+def _granite_hybrid(k: _Keys, hidden: int, layers: int, expert_width: int) -> dict[str, Any]:
+    """Granite 4 hybrid: each layer Mamba-2 or attention, then a shared MLP, beside routed experts of
+    intermediate_size when num_local_experts > 0 (the dense models have the shared MLP alone)."""
+    names = k.get("layer_types", "layers_block_type")
+    if not isinstance(names, list) or len(names) != layers:
+        raise ModelFileError(f"config.json: 'layer_types' must name mamba or attention for each of {layers} layers")
+    # "linear_attention" is transformers' newer name for the same Mamba-2 layers
+    kinds = tuple(LayerKind.MAMBA if "mamba" in str(t) or "linear" in str(t) else LayerKind.FULL for t in names)
+    shared = k.int("shared_intermediate_size")
+    fields: dict[str, Any] = {"layer_types": kinds, "mamba": _mamba2(k, hidden), "sliding_window": None}
+    experts = k.int("num_local_experts", positive=False)
+    if experts:
+        fields["moe"] = MoE(
+            num_experts=experts,
+            experts_per_token=k.int("num_experts_per_tok"),
+            expert_intermediate_size=expert_width,
+            shared_intermediate_size=shared,
+        )
+    else:
+        fields["intermediate_size"] = shared
+    return fields
+
+
+def _mamba2(k: _Keys, hidden: int) -> Mamba:
+    """The Mamba-2 mixer of Falcon-H1 and Granite 4 (mamba_* keys); Falcon-H1 may set its inner width
+    (mamba_d_ssm), leave out the gated norm and give the output projection its own bias."""
+    inner = k.int("mamba_d_ssm", default=k.int("mamba_expand") * hidden)
+    heads = k.int("mamba_n_heads")
+    head = k.get("mamba_d_head")
+    head_dim = inner // heads if head in (None, "auto") else k.int("mamba_d_head")
+    if head_dim * heads != inner:
+        raise ModelFileError(f"config.json: {heads} Mamba heads of {head_dim} do not make the inner width {inner}")
+    proj_bias = k.flag("mamba_proj_bias")
+    return Mamba(
+        d_state=k.int("mamba_d_state"),
+        d_conv=k.int("mamba_d_conv"),
+        heads=heads,
+        head_dim=head_dim,
+        groups=k.int("mamba_n_groups"),
+        conv_bias=k.flag("mamba_conv_bias", default=True),
+        proj_bias=proj_bias,
+        out_bias=k.flag("projectors_bias", default=proj_bias),
+        gated_norm=k.flag("mamba_rms_norm", default=True),
+    )
 
 
 def _kv_heads(model_type: str, k: _Keys, heads: int) -> int:
@@ -327,7 +391,7 @@ def _layer_types(model_type: str, k: _Keys, layers: int, max_context: int) -> tu
         return (), 0
     elif model_type == "gemma2":
         kinds = tuple(LayerKind.SLIDING if i % 2 == 0 else LayerKind.FULL for i in range(layers))
-    elif model_type in ("gemma3_text", "gemma3"):
+    elif model_type in ("gemma3_text", "gemma4_text"):
         pattern = k.int("sliding_window_pattern", default=6)
         kinds = tuple(LayerKind.FULL if (i + 1) % pattern == 0 else LayerKind.SLIDING for i in range(layers))
     elif model_type in ("mistral", "mixtral"):
@@ -337,6 +401,8 @@ def _layer_types(model_type: str, k: _Keys, layers: int, max_context: int) -> tu
         kinds = tuple(LayerKind.SLIDING if i >= first else LayerKind.FULL for i in range(layers))
     else:
         return (), 0  # a window the model's attention does not use (Phi-3, Qwen with use_sliding_window false)
+    if model_type == "gemma4_text":  # its config class makes the last layer global whatever the list says
+        kinds = (*kinds[:-1], LayerKind.FULL)
     if any(kind is not LayerKind.FULL and not kind.windowed for kind in kinds):
         return kinds, int(window) if isinstance(window, int) and window > 0 else 0
     if LayerKind.SLIDING not in kinds or not window or window >= max_context:

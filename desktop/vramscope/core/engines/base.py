@@ -164,9 +164,9 @@ def stage_cache(arch: Architecture, layers: range, tp: int) -> StageCache:
     full = sliding = conv = ssm = n_full = n_sliding = 0
     for i in layers:
         kind = arch.layer_kind(i)
+        window, state = arch.state_parts(i, tp)  # recurrent layers, and the Mamba half of parallel ones
+        conv, ssm = conv + window, ssm + state
         if not kind.attends:
-            window, state = arch.state_parts(i, tp)
-            conv, ssm = conv + window, ssm + state
             continue
         per_token = arch.kv_elements_per_token(i, tp)
         if not per_token:
@@ -204,7 +204,8 @@ def cuda_context() -> Segment:
 def mlp_width(arch: Architecture) -> int:
     """Intermediate width a token passes through in the widest feed-forward layer (routed experts it
     picks + shared experts for MoE)."""
-    width = arch.intermediate_size if arch.moe is None or arch.moe.first_dense_layers else 0
+    dense = max(arch.intermediate_per_layer, default=arch.intermediate_size)
+    width = dense if arch.moe is None or arch.moe.first_dense_layers else 0
     if arch.moe is not None:
         routed = arch.moe.experts_per_token * arch.moe.expert_intermediate_size
         width = max(width, routed + arch.moe.shared_intermediate_size)

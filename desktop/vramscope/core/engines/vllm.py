@@ -275,7 +275,7 @@ def forward_bytes_per_token(arch: Architecture, tp: int) -> int:
     states and residuals."""
     h = arch.hidden_size
     if arch.moe is None:
-        mlp = 3 * ceil(arch.intermediate_size / tp)
+        mlp = 3 * ceil(max(arch.intermediate_per_layer, default=arch.intermediate_size) / tp)
     else:
         moe = arch.moe
         mlp = moe.experts_per_token * (3 * ceil(moe.expert_intermediate_size / tp) + h)
