@@ -81,4 +81,9 @@ MODEL_FACTS = [
     # Gemma 4: 25 sliding layers (8 KV heads of 256) and 5 global ones (2 KV heads of 512): 25 x 8,192 + 5 x 4,096
     ModelFact("gemma-4-26b-a4b", 25_233_141_760, 225_280, 3_822_530_560),
     ModelFact("mimo-v2-flash", 308_778_768_832, 222_720, 15_445_936_320),
+    # Gemma-4-31B: 50 sliding layers (16 KV heads of 256) and 10 global ones (4 KV heads of 512, key = value)
+    ModelFact("gemma-4-31b", 30_697_345_280, 901_120),
+    ModelFact("mistral-small-3.1-24b", 23_572_403_200, 163_840),
+    # Falcon-H1: every layer both attends (2 KV heads of 64) and keeps a Mamba-2 state
+    ModelFact("falcon-h1-0.5b", 521_411_104, 18_432),
 ]

@@ -668,6 +668,21 @@ def arch_specs() -> dict:
     }
     kv.update(ssm_kv(h))
     specs["granitehybrid"] = dict(arch="granitehybrid", h=h, kv=kv, tensors=granite_hybrid_tensors)
+
+    # Falcon-H1-style: every layer holds attention (its norm shared with the Mamba-2 mixer) and Mamba-2
+    h = dict(h, n_layer=4, attn_layers=[])
+
+    def falcon_h1_tensors(h):
+        out = head(h)
+        for i in range(h["n_layer"]):
+            ffn = [(n.replace("ffn_norm.weight", "ffn_norm"), *rest) for n, *rest in ffn_dense(i, h)]
+            out += mamba2_layer(i, h) + attn_std(i, h)[1:] + ffn  # falcon-h1.cpp names it without .weight
+        return out
+
+    kv = {**kv, "block_count": 4, "attention.head_count_kv": 2}
+    for key in ("embedding_scale", "residual_scale", "attention.scale", "logit_scale"):
+        kv.pop(key)
+    specs["falcon-h1"] = dict(arch="falcon-h1", h=h, kv=kv, tensors=falcon_h1_tensors)
     return specs
 
 

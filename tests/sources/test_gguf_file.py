@@ -275,7 +275,50 @@ def test_a_nemotron_h_gguf_reads_as_its_config_does() -> None:
     assert [got.state_elements_per_sequence(i) for i in range(4)] == [
         want.state_elements_per_sequence(i) for i in range(4)
     ]
-    with pytest.raises(ModelFileError, match=r"nemotron_h_moe .* is not read yet"):
+    with pytest.raises(ModelFileError, match=r"nemotron_h_moe is not read yet"):
         architecture_from_gguf(
             {k.replace("nemotron_h.", "nemotron_h_moe."): v for k, v in meta.items()}, "nemotron_h_moe", tied=False
         )
+
+
+def test_a_falcon_h1_gguf_reads_as_its_config_does() -> None:
+    """llama.cpp's falcon-h1 keys give attention heads and the Mamba-2 sizes; every layer has both, and the
+    gated norm is there only when the file holds blk.N.ssm_norm (measured on llama.cpp: 64 of 64 runs exact)."""
+    from vramscope.sources.gguf_file import architecture_from_gguf
+    from vramscope.sources.presets import load_preset
+
+    want = load_preset("falcon-h1-0.5b").architecture
+    assert want.mamba is not None
+    m = want.mamba
+    meta = {
+        f"falcon-h1.{k}": v
+        for k, v in {
+            "block_count": want.num_layers,
+            "embedding_length": want.hidden_size,
+            "feed_forward_length": want.intermediate_size,
+            "attention.head_count": want.num_attention_heads,
+            "attention.head_count_kv": want.num_kv_heads,
+            "attention.key_length": want.head_dim,
+            "context_length": want.max_context,
+            "vocab_size": want.vocab_size,
+            "ssm.conv_kernel": m.d_conv,
+            "ssm.state_size": m.d_state,
+            "ssm.group_count": m.groups,
+            "ssm.time_step_rank": m.heads,
+            "ssm.inner_size": m.heads * m.head_dim,
+        }.items()
+    }
+    got = architecture_from_gguf(meta, "falcon-h1", tied=False, mamba_norm=False)
+    assert got.parameter_count() == want.parameter_count() == 521_411_104
+    assert got.layer_types == want.layer_types
+    assert got.kv_elements_per_token_total() == want.kv_elements_per_token_total()
+    assert got.state_elements_per_sequence(0) == want.state_elements_per_sequence(0) > 0
+    normed = architecture_from_gguf(meta, "falcon-h1", tied=False)
+    assert normed.parameter_count() - got.parameter_count() == want.num_layers * m.heads * m.head_dim
+
+
+def test_a_gemma4_gguf_is_refused_by_name_not_miscounted() -> None:
+    from vramscope.sources.gguf_file import architecture_from_gguf
+
+    with pytest.raises(ModelFileError, match=r"gemma4 is not read yet: .*config\.json"):
+        architecture_from_gguf({"gemma4.block_count": 30}, "gemma4", tied=True)

@@ -137,7 +137,9 @@ def read_gguf(path: Path) -> ModelSpec:
     if not arch_name:
         raise ModelFileError(f"{path.name}: no general.architecture key")
     names = {t.tensor.name for t in tensors}
-    arch = architecture_from_gguf(metadata, arch_name, tied="output.weight" not in names)
+    arch = architecture_from_gguf(
+        metadata, arch_name, tied="output.weight" not in names, mamba_norm="blk.0.ssm_norm.weight" in names
+    )
     declared = metadata.get("general.file_type")
     file_type = _file_types().get(declared, "") if isinstance(declared, int) else ""
     native = file_type.lower() if file_type.lower() in WEIGHT_FORMATS else (file_type.lower() or "gguf")
@@ -238,17 +240,28 @@ def _per_layer(value: Any, n: int, name: str) -> tuple[int, ...]:
 LLAMA4_CHUNK = 8192  # llama.cpp sets n_swa to 8192 for llama4 whatever the file says (but 0: no chunking)
 
 
-def architecture_from_gguf(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
-    """The Architecture `{arch}.*` keys describe (llama.cpp's names)."""
+# Families whose GGUF keys the reader does not follow yet: refused by name rather than miscounted
+UNREAD = {
+    "nemotron_h_moe": "open the Nemotron 3 model's config.json folder instead",
+    "gemma4": "its per-layer embeddings, shared-cache layers and per-kind head sizes are read from the "
+    "model's config.json folder only",
+}
+
+
+def architecture_from_gguf(meta: dict[str, Any], arch: str, tied: bool, mamba_norm: bool = True) -> Architecture:
+    """The Architecture `{arch}.*` keys describe (llama.cpp's names); `tied` and `mamba_norm` say whether the
+    file holds an output matrix and Mamba-2's gated norm, which no key states."""
+    if arch in UNREAD:
+        raise ModelFileError(f"GGUF {arch} is not read yet: {UNREAD[arch]}")
     try:
-        return _architecture(meta, arch, tied)
+        return _architecture(meta, arch, tied, mamba_norm)
     except ValidationError as exc:
         raise ModelFileError(f"GGUF metadata describes an impossible model: {validation_message(exc)}") from None
     except (TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
         raise ModelFileError(f"GGUF metadata under '{arch}.' is missing or malformed: {exc}") from None
 
 
-def _architecture(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
+def _architecture(meta: dict[str, Any], arch: str, tied: bool, mamba_norm: bool) -> Architecture:
     def get(key: str, default: Any = None) -> Any:
         return meta.get(f"{arch}.{key}", default)
 
@@ -325,13 +338,13 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
             qk_rope_head_dim=rope,
             v_head_dim=whole("attention.value_length_mla", value_length or head_dim),
         )
-    if arch == "nemotron_h_moe":
-        raise ModelFileError("GGUF nemotron_h_moe (Nemotron 3) is not read yet: open its config.json folder instead")
     if arch == "qwen3next":
         fields.update(_qwen3next(get, whole, layers))
     if arch == "nemotron_h":
         fields.update(_nemotron_h(whole, kv_heads, ffn))
-    if arch in ("qwen3next", "nemotron_h"):
+    if arch == "falcon-h1":  # falcon-h1.cpp: every layer runs attention and Mamba-2 side by side
+        fields["layer_types"] = (LayerKind.PARALLEL,) * layers
+    if arch in ("qwen3next", "nemotron_h", "falcon-h1"):
         kinds = fields.pop("layer_types")  # their own rules above set the layer kinds
     elif arch == "llama4" and get("attention.sliding_window") != 0:
         # chunked attention in chunks of 8192 tokens on three layers of four, unless the file turns it off
@@ -343,7 +356,7 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
         fields["layer_types"] = kinds
         if LayerKind.SLIDING in kinds:
             fields["sliding_window"] = whole("attention.sliding_window")
-        if LayerKind.MAMBA in kinds and "mamba" not in fields:
+        if any(k.has_mamba for k in kinds) and "mamba" not in fields:
             inner = whole("ssm.inner_size", 2 * hidden)
             mamba2 = get("ssm.group_count") is not None  # Mamba-2: dt_rank is the number of heads
             ssm_heads = whole("ssm.time_step_rank", 1)
@@ -355,6 +368,7 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool) -> Architecture:
                 heads=ssm_heads if mamba2 else 0,
                 head_dim=inner // ssm_heads if mamba2 else 0,
                 groups=whole("ssm.group_count", 1) if mamba2 else 1,
+                gated_norm=mamba_norm,
             )
     return Architecture.model_validate(fields)
 

@@ -40,3 +40,14 @@ def test_a_draft_model_adds_its_weights_and_cache() -> None:
     with_draft = estimate(model, Workload(context=8192, batch=2), Deployment(draft=draft))
     assert with_draft.weights_bytes - plain.weights_bytes == 2 * 1_235_814_400
     assert with_draft.kv_cache_bytes - plain.kv_cache_bytes == 32_768 * 8192 * 2  # Llama-3.2-1B: 32 KiB/token
+
+
+def test_falcon_h1_keeps_a_cache_and_a_mamba_state_in_every_layer() -> None:
+    """Falcon-H1-0.5B: 36 layers each cache 2 KV heads of 64 (18,432 B per token) and keep a Mamba-2 state:
+    a 4-wide window of 1,536 + 2 x 128 channels and 24 heads x 64 x 128 states, in bf16."""
+    est = estimate(load_preset("falcon-h1-0.5b"), Workload(context=16384, batch=4), hf())
+    state = 36 * ((1536 + 2 * 128) * 4 + 1536 * 128) * 2
+    assert state == 14_671_872
+    assert est.kv_cache_bytes == (18_432 * 16384 + state) * 4
+    kv = next(s for s in est.per_gpu[0].segments if s.kind is SegmentKind.KV_CACHE)
+    assert "+ 14.0 MiB recurrent state per sequence" in kv.note

@@ -150,7 +150,9 @@ class LlamaCppProfile:
             if device == 0 and vision:
                 weights += layout.vision  # the vision encoder (mmproj)
             experts = sum(layout.expert_per_layer[i] for i in layers)
-            kv_bytes = _kv_bytes(arch, layers, cell, kv)
+            split = cache_split(arch, layers, cell, kv)
+            kv_bytes = split.total
+            state_note = f"; recurrent states {split.recurrent / MIB:,.1f} MiB in F32" if split.recurrent else ""
             compute = compute_buffer(arch, cell, ub, fa, bool(layers), holds_output)
             compute_total += compute
             segments: tuple[Segment, ...] = (
@@ -162,7 +164,7 @@ class LlamaCppProfile:
                     + (" + output" if holds_output else "")
                     + f"; {request.plan.note}",
                 ),
-                segment(SegmentKind.KV_CACHE, kv_bytes, Provenance.EXACT, kv_note),
+                segment(SegmentKind.KV_CACHE, kv_bytes, Provenance.EXACT, kv_note + state_note),
                 segment(
                     SegmentKind.ACTIVATIONS,
                     compute,

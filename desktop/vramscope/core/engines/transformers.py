@@ -19,6 +19,7 @@ from vramscope.core.engines.base import (
 from vramscope.core.precision import KvDtype
 from vramscope.core.scenario import Deployment, Engine, ModelSpec, Workload
 from vramscope.core.segments import Provenance, Segment, SegmentKind, segment
+from vramscope.core.units import MIB
 from vramscope.core.weights import pipeline_stages
 
 STATE_BYTES_PER_ELEMENT = 2  # recurrent (Mamba) state kept at the 16-bit compute dtype
@@ -56,12 +57,14 @@ class TransformersProfile:
             per_sequence = cache_bytes(cache.full * context + cache.sliding * min(context, window), request.kv)
             # convolution windows at the compute dtype; recurrent states in float32 where the model keeps them so
             ssm_bytes = 4 if arch.state_fp32 else STATE_BYTES_PER_ELEMENT
-            kv = per_sequence * batch + (cache.conv * STATE_BYTES_PER_ELEMENT + cache.ssm * ssm_bytes) * batch
+            state = cache.conv * STATE_BYTES_PER_ELEMENT + cache.ssm * ssm_bytes
+            kv = (per_sequence + state) * batch
+            state_note = f"; + {state / MIB:,.1f} MiB recurrent state per sequence" if state else ""
             weights, experts = stage_weights(layout, layers, s == 0, s == pp - 1)
             largest_layer_kv = per_sequence * batch // max(1, cache.full_layers + cache.sliding_layers)
             segments: tuple[Segment, ...] = (
                 weights_segment(request.plan, weights),
-                segment(SegmentKind.KV_CACHE, kv, Provenance.EXACT, kv_note),
+                segment(SegmentKind.KV_CACHE, kv, Provenance.EXACT, kv_note + state_note),
                 _prefill_peak(request, tp, largest_layer_kv),
                 cuda_context(),
             )
