@@ -683,6 +683,121 @@ def arch_specs() -> dict:
     for key in ("embedding_scale", "residual_scale", "attention.scale", "logit_scale"):
         kv.pop(key)
     specs["falcon-h1"] = dict(arch="falcon-h1", h=h, kv=kv, tensors=falcon_h1_tensors)
+
+    # Gemma 4 E2B-style: 4 sliding : 1 global, global layers with a wider head, per-layer embeddings, the last
+    # 5 layers reading an earlier layer's cache with a double-wide MLP (llama.cpp wants the last producer to be
+    # global); and a 26B-A4B-style MoE whose global layers have no V projection (the key doubles as the value)
+    def gemma4_tensors(h):
+        d, nv, pl, n = h["n_embd"], h["n_vocab"], h["per_layer"], h["n_layer"]
+        out = head(h, tied=True)
+        if pl:
+            out += [
+                ("per_layer_token_embd.weight", [pl * n, nv], "w"),
+                ("per_layer_model_proj.weight", [d, pl * n], "w"),
+                ("per_layer_proj_norm.weight", [pl], "norm"),
+            ]
+        out.append(("rope_freqs.weight", [h["head_dim"] // 2], "norm"))
+        for i in range(n):
+            swa, own = h["swa"][i], i < n - h["shared"]
+            hd, nkv = (h["head_dim_swa"], h["n_head_kv_swa"]) if swa else (h["head_dim"], h["n_head_kv"])
+            out += [
+                (f"blk.{i}.attn_norm.weight", [d], "norm"),
+                (f"blk.{i}.attn_q.weight", [d, h["n_head"] * hd], "w"),
+                (f"blk.{i}.attn_output.weight", [h["n_head"] * hd, d], "w"),
+                (f"blk.{i}.attn_q_norm.weight", [hd], "norm"),
+                (f"blk.{i}.post_attention_norm.weight", [d], "norm"),
+            ]
+            if own:
+                out += [(f"blk.{i}.attn_k.weight", [d, nkv * hd], "w"), (f"blk.{i}.attn_k_norm.weight", [hd], "norm")]
+            if own and (swa or not h["k_eq_v"]):
+                out.append((f"blk.{i}.attn_v.weight", [d, nkv * hd], "w"))
+            ff = h["n_ff"][i]
+            out += [
+                (f"blk.{i}.ffn_norm.weight", [d], "norm"),
+                (f"blk.{i}.ffn_gate.weight", [d, ff], "w"),
+                (f"blk.{i}.ffn_up.weight", [d, ff], "w"),
+                (f"blk.{i}.ffn_down.weight", [ff, d], "w"),
+                (f"blk.{i}.post_ffw_norm.weight", [d], "norm"),
+            ]
+            if h["n_expert"]:
+                ne, fe = h["n_expert"], h["n_ff_exp"]
+                out += [
+                    (f"blk.{i}.ffn_gate_inp.weight", [d, ne], "f32"),
+                    (f"blk.{i}.ffn_gate_inp.scale", [d], "norm"),
+                    (f"blk.{i}.pre_ffw_norm_2.weight", [d], "norm"),
+                    (f"blk.{i}.post_ffw_norm_1.weight", [d], "norm"),
+                    (f"blk.{i}.post_ffw_norm_2.weight", [d], "norm"),
+                    (f"blk.{i}.ffn_gate_exps.weight", [d, fe, ne], "w"),
+                    (f"blk.{i}.ffn_up_exps.weight", [d, fe, ne], "w"),
+                    (f"blk.{i}.ffn_down_exps.weight", [fe, d, ne], "w"),
+                    (f"blk.{i}.ffn_down_exps.scale", [ne], "norm"),
+                ]
+            if pl:
+                out += [
+                    (f"blk.{i}.inp_gate.weight", [d, pl], "w"),
+                    (f"blk.{i}.proj.weight", [pl, d], "w"),
+                    (f"blk.{i}.post_norm.weight", [d], "norm"),
+                ]
+        return out
+
+    def gemma4_kv(h):
+        return {
+            "context_length": 131072,
+            "embedding_length": h["n_embd"],
+            "block_count": h["n_layer"],
+            "feed_forward_length": h["n_ff"],
+            "attention.head_count": h["n_head"],
+            "attention.head_count_kv": [h["n_head_kv_swa"] if s else h["n_head_kv"] for s in h["swa"]],
+            "attention.key_length": h["head_dim"],
+            "attention.value_length": h["head_dim"],
+            "attention.key_length_swa": h["head_dim_swa"],
+            "attention.value_length_swa": h["head_dim_swa"],
+            "attention.sliding_window": h["n_swa"],
+            "attention.sliding_window_pattern": h["swa"],
+            "attention.shared_kv_layers": h["shared"],
+            "attention.layer_norm_rms_epsilon": 1e-6,
+            "embedding_length_per_layer_input": h["per_layer"],
+            "rope.freq_base": 1000000.0,
+            "rope.freq_base_swa": 10000.0,
+            "rope.dimension_count": h["head_dim"],
+            "final_logit_softcapping": 30.0,
+        }
+
+    swa = [(i + 1) % 5 != 0 for i in range(10)]
+    h = dict(
+        n_embd=256,
+        n_layer=10,
+        n_vocab=16000,
+        n_head=4,
+        n_head_kv=1,
+        n_head_kv_swa=1,
+        head_dim=128,
+        head_dim_swa=64,
+        n_swa=128,
+        swa=swa,
+        shared=5,
+        per_layer=32,
+        n_ff=[512] * 5 + [1024] * 5,
+        n_expert=0,
+        k_eq_v=False,
+    )
+    specs["gemma4"] = dict(arch="gemma4", h=h, kv=gemma4_kv(h), tied=True, tensors=gemma4_tensors)
+    swa = [(i + 1) % 6 != 0 for i in range(6)]
+    h = dict(
+        h,
+        n_layer=6,
+        swa=swa,
+        shared=0,
+        per_layer=0,
+        n_ff=[384] * 6,
+        n_head_kv=1,
+        n_head_kv_swa=2,
+        n_expert=8,
+        n_ff_exp=128,
+        k_eq_v=True,
+    )
+    kv = {**gemma4_kv(h), "expert_count": 8, "expert_used_count": 2, "expert_feed_forward_length": 128}
+    specs["gemma4_moe"] = dict(arch="gemma4", h=h, kv=kv, tied=True, tensors=gemma4_tensors)
     return specs
 
 

@@ -15,7 +15,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from vramscope.core.architecture import MLA, Architecture, FfnKind, LayerKind, LinearAttention, Mamba, MoE
+from vramscope.core.architecture import (
+    MLA,
+    Architecture,
+    AttentionShape,
+    FfnKind,
+    LayerKind,
+    LinearAttention,
+    Mamba,
+    MoE,
+)
 from vramscope.core.inventory import StoredTensor, TensorInventory
 from vramscope.core.precision import WEIGHT_FORMATS
 from vramscope.core.scenario import ModelSpec, Source, validation_message
@@ -137,9 +146,7 @@ def read_gguf(path: Path) -> ModelSpec:
     if not arch_name:
         raise ModelFileError(f"{path.name}: no general.architecture key")
     names = {t.tensor.name for t in tensors}
-    arch = architecture_from_gguf(
-        metadata, arch_name, tied="output.weight" not in names, mamba_norm="blk.0.ssm_norm.weight" in names
-    )
+    arch = architecture_from_gguf(metadata, arch_name, tied="output.weight" not in names, names=frozenset(names))
     declared = metadata.get("general.file_type")
     file_type = _file_types().get(declared, "") if isinstance(declared, int) else ""
     native = file_type.lower() if file_type.lower() in WEIGHT_FORMATS else (file_type.lower() or "gguf")
@@ -243,25 +250,25 @@ LLAMA4_CHUNK = 8192  # llama.cpp sets n_swa to 8192 for llama4 whatever the file
 # Families whose GGUF keys the reader does not follow yet: refused by name rather than miscounted
 UNREAD = {
     "nemotron_h_moe": "open the Nemotron 3 model's config.json folder instead",
-    "gemma4": "its per-layer embeddings, shared-cache layers and per-kind head sizes are read from the "
-    "model's config.json folder only",
 }
 
 
-def architecture_from_gguf(meta: dict[str, Any], arch: str, tied: bool, mamba_norm: bool = True) -> Architecture:
-    """The Architecture `{arch}.*` keys describe (llama.cpp's names); `tied` and `mamba_norm` say whether the
-    file holds an output matrix and Mamba-2's gated norm, which no key states."""
+def architecture_from_gguf(
+    meta: dict[str, Any], arch: str, tied: bool, names: frozenset[str] = frozenset()
+) -> Architecture:
+    """The Architecture `{arch}.*` keys describe (llama.cpp's names). `tied` (no output matrix) and the file's
+    tensor `names`, where known, say what no key states: Mamba-2's gated norm, Gemma 4's value projections."""
     if arch in UNREAD:
         raise ModelFileError(f"GGUF {arch} is not read yet: {UNREAD[arch]}")
     try:
-        return _architecture(meta, arch, tied, mamba_norm)
+        return _architecture(meta, arch, tied, names)
     except ValidationError as exc:
         raise ModelFileError(f"GGUF metadata describes an impossible model: {validation_message(exc)}") from None
     except (TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
         raise ModelFileError(f"GGUF metadata under '{arch}.' is missing or malformed: {exc}") from None
 
 
-def _architecture(meta: dict[str, Any], arch: str, tied: bool, mamba_norm: bool) -> Architecture:
+def _architecture(meta: dict[str, Any], arch: str, tied: bool, names: frozenset[str]) -> Architecture:
     def get(key: str, default: Any = None) -> Any:
         return meta.get(f"{arch}.{key}", default)
 
@@ -352,6 +359,8 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool, mamba_norm: bool)
         fields["sliding_window"] = LLAMA4_CHUNK
     else:
         kinds = _layer_kinds(arch, get, mixers, layers)
+    if arch == "gemma4":
+        fields.update(_gemma4(get, whole, kinds, heads, kv_heads, ffn, names, vocab))
     if kinds:
         fields["layer_types"] = kinds
         if LayerKind.SLIDING in kinds:
@@ -368,9 +377,49 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool, mamba_norm: bool)
                 heads=ssm_heads if mamba2 else 0,
                 head_dim=inner // ssm_heads if mamba2 else 0,
                 groups=whole("ssm.group_count", 1) if mamba2 else 1,
-                gated_norm=mamba_norm,
+                gated_norm=not names or "blk.0.ssm_norm.weight" in names,
             )
     return Architecture.model_validate(fields)
+
+
+def _gemma4(
+    get: Any,
+    whole: Any,
+    kinds: tuple[LayerKind, ...],
+    heads: tuple[int, ...],
+    kv_heads: tuple[int, ...],
+    ffn: tuple[int, ...],
+    names: frozenset[str],
+    vocab: int,
+) -> dict[str, Any]:
+    """llama.cpp's gemma4.cpp: sliding and global layers each with their own head size (key_length_swa,
+    key_length) and K/V heads; the last shared_kv_layers layers read an earlier cache; per-layer embeddings of
+    embedding_length_per_layer_input; a dense MLP (double-wide on shared layers) beside any expert block."""
+    out: dict[str, Any] = {"norms_per_layer": 4, "qk_norm": "per_head"}
+    for kind, key, field in (
+        (LayerKind.SLIDING, "attention.key_length_swa", "sliding_attention"),
+        (LayerKind.FULL, "attention.key_length", "full_attention"),
+    ):
+        i = kinds.index(kind) if kind in kinds else -1
+        if i >= 0:  # a global layer whose file has no V projection uses its key as the value
+            k_eq_v = kind is LayerKind.FULL and bool(names) and f"blk.{i}.attn_v.weight" not in names
+            out[field] = AttentionShape(q_heads=heads[i], kv_heads=kv_heads[i], head_dim=whole(key), k_eq_v=k_eq_v)
+    out["kv_shared_layers"] = whole("attention.shared_kv_layers", 0)
+    per_layer = whole("embedding_length_per_layer_input", 0)
+    if per_layer:
+        out["per_layer_input"], out["per_layer_vocab"] = per_layer, vocab
+    if len(set(ffn)) > 1:
+        out["intermediate_per_layer"], out["intermediate_size"] = ffn, min(ffn)
+    if get("expert_count"):
+        out["moe"] = MoE(
+            num_experts=whole("expert_count"),
+            experts_per_token=whole("expert_used_count", 1),
+            expert_intermediate_size=whole("expert_feed_forward_length"),
+            shared_intermediate_size=max(ffn),  # the dense MLP runs beside the experts
+            router_scales=True,
+            extra_norms=3,
+        )
+    return out
 
 
 def _qwen3next(get: Any, whole: Any, layers: int) -> dict[str, Any]:

@@ -148,3 +148,14 @@ def test_learned_position_embeddings_stay_with_the_input_layer() -> None:
     host_weights = next(s for s in est.host if s.kind is SegmentKind.WEIGHTS)
     assert host_weights.bytes == (50257 + 1024) * 768 * 4  # both in host memory, fp32 as GPT-2 ships
     assert est.weights_bytes + host_weights.bytes == 124_439_808 * 4
+
+
+def test_without_flash_attention_every_v_row_is_as_wide_as_the_widest_layer() -> None:
+    """llama-kv-cache.cpp (TAG_V_CACHE_VARIABLE): Gemma-4-26B-A4B's sliding layers hold 8 V heads of 256, its
+    global layers 2 of 512; without flash attention the V cache is transposed and the five global layers' rows
+    are padded to 2,048 elements too (measured on llama.cpp: 128 of 128 Gemma 4 runs exact)."""
+    model, work = load_preset("gemma-4-26b-a4b"), Workload(context=8192)
+    on = estimate(model, work, llama(flash_attn=True)).engine_details
+    off = estimate(model, work, llama(flash_attn=False)).engine_details
+    assert off["kv_swa_bytes"] == on["kv_swa_bytes"]
+    assert off["kv_full_bytes"] - on["kv_full_bytes"] == 5 * (2048 - 1024) * 8192 * 2

@@ -150,7 +150,7 @@ class LlamaCppProfile:
             if device == 0 and vision:
                 weights += layout.vision  # the vision encoder (mmproj)
             experts = sum(layout.expert_per_layer[i] for i in layers)
-            split = cache_split(arch, layers, cell, kv)
+            split = cache_split(arch, layers, cell, kv, fa)
             kv_bytes = split.total
             state_note = f"; recurrent states {split.recurrent / MIB:,.1f} MiB in F32" if split.recurrent else ""
             compute = compute_buffer(arch, cell, ub, fa, bool(layers), holds_output)
@@ -195,7 +195,7 @@ class LlamaCppProfile:
             parts.append(GpuPart(device, segments, experts))  # a layer split runs the GPUs one after another
         host = _host(request, placement, cell, ub, fa)
         on_gpu = sum(1 for d in placement.layer_device if d >= 0) + (placement.output_device >= 0)
-        caches = cache_split(arch, range(arch.num_layers), cell, kv)
+        caches = cache_split(arch, range(arch.num_layers), cell, kv, fa)
         details: dict[str, int | float | str | None] = {
             "kv_full_bytes": caches.full,
             "kv_swa_bytes": caches.swa,
@@ -220,7 +220,7 @@ class LlamaCppProfile:
         cost = request.draft(1)
         assert cost is not None
         weights, _ = draft_segments(cost, 0, request.kv)
-        cache = cache_split(draft.architecture, range(draft.architecture.num_layers), cell, request.kv)
+        cache = cache_split(draft.architecture, range(draft.architecture.num_layers), cell, request.kv, fa)
         kv = segment(
             SegmentKind.KV_CACHE, cache.total, Provenance.EXACT, "the draft's own context, same cells", "Draft KV cache"
         )
@@ -287,17 +287,26 @@ def recurrent_elements(arch: Architecture, i: int) -> int:
 
 
 @lru_cache(maxsize=256)
-def layer_cache_elements(arch: Architecture) -> tuple[tuple[int, int, int], ...]:
-    """Per layer: cache elements per full-attention cell, per sliding-window cell, per recurrent state."""
+def layer_cache_elements(arch: Architecture, fa: bool = True) -> tuple[tuple[int, int, int], ...]:
+    """Per layer: cache elements per full-attention cell, per sliding-window cell, per recurrent state.
+    Without flash attention the V cache is stored transposed, and llama-kv-cache.cpp sizes every layer's V
+    row at the widest layer's (TAG_V_CACHE_VARIABLE: Gemma 4's sliding layers at its global layers' width)."""
+    values = [arch.kv_heads(i) * arch.head_dims(i)[1] for i in range(arch.num_layers)]
+    widest = max(values) if not fa and arch.mla is None else 0
     out = []
     for i in range(arch.num_layers):
         one = stage_cache(arch, range(i, i + 1), 1)
-        out.append((one.full, one.sliding, recurrent_elements(arch, i)))
+        pad = widest - values[i] if widest and (one.full or one.sliding) else 0
+        out.append(
+            (one.full + pad * bool(one.full), one.sliding + pad * bool(one.sliding), recurrent_elements(arch, i))
+        )
     return tuple(out)
 
 
-def cache_split(arch: Architecture, layers: range | tuple[int, ...], cell: Cells, kv: KvDtype) -> CacheBytes:
-    per_layer = layer_cache_elements(arch)
+def cache_split(
+    arch: Architecture, layers: range | tuple[int, ...], cell: Cells, kv: KvDtype, fa: bool = True
+) -> CacheBytes:
+    per_layer = layer_cache_elements(arch, fa)
     full = sum(per_layer[i][0] for i in layers)
     sliding = sum(per_layer[i][1] for i in layers)
     recurrent = sum(per_layer[i][2] for i in layers)
@@ -308,8 +317,8 @@ def cache_split(arch: Architecture, layers: range | tuple[int, ...], cell: Cells
     )
 
 
-def _kv_bytes(arch: Architecture, layers: range | tuple[int, ...], cell: Cells, kv: KvDtype) -> int:
-    return cache_split(arch, layers, cell, kv).total
+def _kv_bytes(arch: Architecture, layers: range | tuple[int, ...], cell: Cells, kv: KvDtype, fa: bool) -> int:
+    return cache_split(arch, layers, cell, kv, fa).total
 
 
 def compute_buffer(arch: Architecture, cell: Cells, ubatch: int, fa: bool, has_layers: bool, output: bool) -> int:
@@ -346,7 +355,7 @@ def _host(request: Request, placement: Placement, cell: Cells, ubatch: int, fa: 
         out.append(
             segment(
                 SegmentKind.KV_CACHE,
-                _kv_bytes(arch, cpu_layers, cell, request.kv),
+                _kv_bytes(arch, cpu_layers, cell, request.kv, fa),
                 Provenance.EXACT,
                 "KV cache of the layers on the CPU",
             )
