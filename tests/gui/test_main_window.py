@@ -77,6 +77,20 @@ def test_two_gpus_draw_two_bars(window: MainWindow) -> None:
     assert_chart_matches(window)
 
 
+def test_with_eight_gpus_the_legend_stays_clear_of_the_first_total(window: MainWindow, qtbot: QtBot) -> None:
+    window.resize(1280, 780)
+    window.show()
+    qtbot.waitExposed(window)
+    window.workload_panel.gpu_spin.setValue(8)
+    qtbot.wait(20)  # the legend lays itself out on the next event loop turn
+    chart = window.chart
+    assert chart is not None and len(chart.gpus) == 8
+    legend = chart.legend.mapRectToScene(chart.legend.boundingRect())
+    total = next(label for (row, kind), label in chart.labels.items() if row == 0 and kind is None)
+    assert total.isVisible()
+    assert legend.bottom() <= total.mapRectToScene(total.boundingRect()).top()
+
+
 def test_detected_gpus_replace_the_catalog_default(window: MainWindow) -> None:
     gpus = tuple(
         Device(

@@ -29,6 +29,7 @@ COLORS = {  # colour-blind-safe (Okabe-Ito); the free part of a KV pool is the K
     SegmentKind.OVERHEAD: (150, 150, 150),
 }
 BAR_HEIGHT = 0.6
+TOTAL_LINE_PX = 22  # the total written above a bar, and a little air
 
 
 HELD_COLOR = (90, 90, 110)
@@ -166,6 +167,7 @@ class MemoryChart(QWidget):
         self.unit = Unit.GIB
         self.x_max = 0.0
         self._ticks: list[tuple[float, str]] = []
+        self._y_range = (0.0, 0.0)
         self._label_unit: Unit | None = None
         self._apply_palette()
         self._proxy = pg.SignalProxy(
@@ -212,6 +214,23 @@ class MemoryChart(QWidget):
         columns = max(2, min(len(KINDS) + 3, self.width() // 150))  # the legend wraps in a narrow window
         if columns != self.legend.columnCount:
             self.legend.setColumnCount(columns)
+        self._fit_y_range()
+
+    def _fit_y_range(self) -> None:
+        """Room above the first bar for the legend and that bar's total, however many bars share the height:
+        with eight GPUs a fixed margin left the legend over GPU 0's total."""
+        n = max(1, len(self.gpus))
+        height = self.item.getViewBox().height()
+        legend_bottom = self.legend.pos().y() + self.legend.boundingRect().height()
+        reserve = legend_bottom + TOTAL_LINE_PX  # pixels above the first bar
+        bottom = n - 0.4
+        top = -0.9
+        if height > 2 * reserve:  # solve (-top - bar/2) units = reserve px at (bottom - top) units per height
+            top = min(top, -(BAR_HEIGHT / 2 * height + reserve * bottom) / (height - reserve))
+        wanted = (round(top, 2), bottom)
+        if wanted != self._y_range:  # axes repaint from scratch: only when the range really moves
+            self._y_range = wanted
+            self.item.setYRange(*wanted, padding=0)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -253,8 +272,8 @@ class MemoryChart(QWidget):
         ticks = [(float(i), r.label) for i, r in enumerate(rows_shown)]
         if ticks != self._ticks:
             self._ticks = ticks
-            self.item.setYRange(-0.9, n - 0.4, padding=0)
             self.item.getAxis("left").setTicks([ticks])
+        self._fit_y_range()
         if unit is not self._label_unit:
             self._label_unit = unit
             self.item.setLabel("bottom", f"Memory ({unit.value})")
