@@ -367,3 +367,10 @@ def test_a_gemma4_gguf_reads_as_its_config_does(source: str) -> None:
     assert [got.kv_elements_per_token(i) for i in range(got.num_layers)] == [
         want.kv_elements_per_token(i) for i in range(want.num_layers)
     ]
+
+
+def test_a_deepseek4_gguf_is_refused_by_name_not_miscounted() -> None:
+    from vramscope.sources.gguf_file import architecture_from_gguf
+
+    with pytest.raises(ModelFileError, match=r"deepseek4 is not read yet: .*config\.json folder"):
+        architecture_from_gguf({"deepseek4.block_count": 43}, "deepseek4", tied=False)

@@ -23,11 +23,18 @@ class LayerKind(StrEnum):
     LINEAR = "linear_attention"  # Gated DeltaNet (Qwen3-Next, Qwen3.5): a fixed state per sequence
     MAMBA = "mamba"  # Mamba-1 or Mamba-2: a fixed state per sequence
     PARALLEL = "attention_and_mamba"  # full attention and Mamba-2 side by side on one input (Falcon-H1)
+    COMPRESSED = "compressed_attention"  # a local window plus the history compressed every n tokens (DeepSeek-V4)
     NONE = "none"  # no mixer: the layer is only a feed-forward block (Nemotron-H)
 
     @property
     def attends(self) -> bool:
-        return self in (LayerKind.FULL, LayerKind.SLIDING, LayerKind.CHUNKED, LayerKind.PARALLEL)
+        return self in (
+            LayerKind.FULL,
+            LayerKind.SLIDING,
+            LayerKind.CHUNKED,
+            LayerKind.PARALLEL,
+            LayerKind.COMPRESSED,
+        )
 
     @property
     def has_mamba(self) -> bool:
@@ -189,6 +196,23 @@ class Indexer(_Frozen):
     head_dim: PositiveInt
 
 
+class CompressedAttention(_Frozen):
+    """DeepSeek-V4's attention: one shared key-and-value head per token, queries through a low-rank
+    projection, a grouped low-rank output projection and a learned sink per head. Every layer sees a local
+    window of sliding_window tokens; a layer with a ratio also compresses the history, every `ratio` tokens
+    into one entry (heavily compressed attention), and at `sparse_ratio` the compressor overlaps its windows and
+    a lightning indexer (the model's `indexer`) keeps one key per entry to pick which entries a query reads
+    (compressed sparse attention). The residual stream is `hc_mult` streams wide (hyper-connections)."""
+
+    q_lora_rank: PositiveInt
+    o_groups: PositiveInt
+    o_lora_rank: PositiveInt
+    ratios: tuple[NonNegativeInt, ...]  # per layer; 0 = the window alone
+    sparse_ratio: PositiveInt = 4
+    hc_mult: PositiveInt = 1
+    hash_layers: NonNegativeInt = 0  # the first layers route tokens by id through a vocab x top-k table
+
+
 class VisionTower(_Frozen):
     """A ViT image encoder (SigLIP) and a linear projector into the language model."""
 
@@ -251,6 +275,7 @@ class Architecture(_Frozen):
     indexer: Indexer | None = None
     sliding_attention: AttentionShape | None = None  # the sliding layers' own sizes
     full_attention: AttentionShape | None = None  # the full layers' own sizes (Gemma 4's global layers)
+    compressed: CompressedAttention | None = None  # DeepSeek-V4's attention in every layer
     ffn_types: tuple[FfnKind, ...] = ()  # empty: MoE where the MoE rules say, dense elsewhere
     attn_output_gate: bool = False  # Qwen3-Next/3.5: q_proj also yields a gate for the attention output
     state_fp32: bool = False  # the reference implementation keeps recurrent states in float32
@@ -272,6 +297,10 @@ class Architecture(_Frozen):
             raise ValueError("mamba layers need the mamba settings")
         if LayerKind.LINEAR in self.layer_types and self.linear is None:
             raise ValueError("linear-attention layers need the linear attention settings")
+        if self.compressed is not None and len(self.compressed.ratios) != n:
+            raise ValueError(f"compress ratios has {len(self.compressed.ratios)} entries for {n} layers")
+        if LayerKind.COMPRESSED in self.layer_types and (self.compressed is None or self.sliding_window is None):
+            raise ValueError("compressed layers need the compressed attention settings and sliding_window")
         if self.kv_shared_layers >= n:
             raise ValueError("kv_shared_layers leaves no layer to produce the cache")
         if self.per_layer_input and not self.per_layer_vocab:
@@ -362,6 +391,9 @@ class Architecture(_Frozen):
             return 0
         if self.mla is not None:  # one latent (and the indexer's key), never split by tensor parallelism
             return self.mla.kv_lora_rank + self.mla.qk_rope_head_dim + (self.indexer.head_dim if self.indexer else 0)
+        if self.layer_kind(i) is LayerKind.COMPRESSED:  # one entry (and an indexer key) per `ratio` tokens
+            ratio = self.compression_ratio(i)
+            return ceil((self.head_dim + (self.indexer.head_dim if self.is_sparse(i) and self.indexer else 0)) / ratio)
         k, v = self.head_dims(i)
         return self.kv_heads_per_rank(i, tp) * (k + v)
 
@@ -376,7 +408,22 @@ class Architecture(_Frozen):
         if kind is LayerKind.LINEAR and self.linear is not None:
             lin = self.linear
             return ceil(lin.conv_channels / tp) * lin.conv_kernel, ceil(lin.ssm_elements / tp)
+        if kind is LayerKind.COMPRESSED and self.sliding_window:
+            # the window's shared K/V (transformers keeps sliding_window - 1 tokens); a sparse layer's compressor
+            # also keeps its last window of keys and gates, and the indexer's, to overlap the next window
+            window = (self.sliding_window - 1) * self.head_dim
+            ix = self.indexer.head_dim if self.indexer else 0
+            overlap = 2 * self.compression_ratio(i) * (self.head_dim + ix) if self.is_sparse(i) else 0
+            return window, overlap
         return 0, 0
+
+    def compression_ratio(self, i: int) -> int:
+        return self.compressed.ratios[i] if self.compressed is not None else 0
+
+    def is_sparse(self, i: int) -> bool:
+        """Layer i compresses with overlapping windows and runs the lightning indexer (DeepSeek-V4's CSA)."""
+        c = self.compressed
+        return c is not None and c.ratios[i] == c.sparse_ratio
 
     def state_elements_per_sequence(self, i: int, tp: int = 1) -> int:
         """Recurrent state one sequence holds in layer i, whatever its length (convolution window + state)."""
@@ -426,6 +473,8 @@ class Architecture(_Frozen):
         """'GQA 32/8', 'MLA', 'MQA' … plus sliding and recurrent layers, for people."""
         if self.mla is not None:
             text = f"MLA (latent {self.mla.kv_lora_rank}+{self.mla.qk_rope_head_dim})"
+        elif self.compressed is not None:
+            text = f"shared K/V, {self.num_attention_heads} query heads"
         elif self.num_kv_heads == 1:
             text = f"MQA {self.num_attention_heads}/1"
         elif self.num_kv_heads == self.num_attention_heads:
@@ -440,6 +489,7 @@ class Architecture(_Frozen):
             (LayerKind.LINEAR, "linear-attention layers"),
             (LayerKind.MAMBA, "Mamba layers"),
             (LayerKind.PARALLEL, "layers attention + Mamba in parallel"),
+            (LayerKind.COMPRESSED, "layers with a compressed history"),
             (LayerKind.NONE, "layers without attention"),
         ):
             if kinds.count(kind):
@@ -501,6 +551,8 @@ def _tensors(arch: Architecture) -> tuple[Tensor, ...]:
             _mamba_tensors(arch, i, add)
         if kind is LayerKind.LINEAR:
             _linear_attention_tensors(arch, i, add)
+        elif kind.attends and arch.compressed is not None:
+            _compressed_attention_tensors(arch, arch.compressed, i, add)
         elif kind.attends and arch.mla is not None:
             _mla_tensors(arch, arch.mla, i, add)
         elif kind.attends and arch.kv_heads(i) > 0:
@@ -510,6 +562,11 @@ def _tensors(arch: Architecture) -> tuple[Tensor, ...]:
             _moe_tensors(arch, i, add)
         elif ffn is FfnKind.DENSE:
             _mlp_tensors(arch, i, arch.ffn_width(i), "", add)
+    if arch.compressed is not None and arch.compressed.hc_mult > 1:  # the head's collapse of the streams
+        hc = arch.compressed.hc_mult
+        add("hc_head_fn", -1, (hc, hc * h), Split.REPLICATED, Group.ROUTER)
+        add("hc_head_base", -1, (hc,), Split.REPLICATED, Group.ROUTER)
+        add("hc_head_scale", -1, (1,), Split.REPLICATED, Group.ROUTER)
     add_norm("output_norm", -1, h)
     if not arch.tie_word_embeddings:
         add("output", -1, (arch.vocab_size, h), Split.VOCAB, Group.HEAD)
@@ -567,6 +624,43 @@ def _linear_attention_tensors(arch: Architecture, i: int, add: _Add) -> None:
     add("ssm_a", i, (lin.value_heads,), Split.COLUMN, Group.STATE)
     add("ssm_norm", i, (lin.value_head_dim,), Split.REPLICATED, Group.NORM)
     add("ssm_out", i, (h, values), Split.ROW, Group.LINEAR)
+
+
+def _compressed_attention_tensors(arch: Architecture, c: CompressedAttention, i: int, add: _Add) -> None:
+    """DeepSeek-V4: low-rank queries, one K/V projection, grouped low-rank output, sinks; the layer's
+    compressor (keys and gates, twice as wide when its windows overlap) with the indexer's own at the sparse
+    ratio; and the hyper-connections' mixing weights before attention and before the MLP."""
+    h, nq, d = arch.hidden_size, arch.num_attention_heads, arch.head_dim
+    add("attn_q_a", i, (c.q_lora_rank, h), Split.REPLICATED, Group.LINEAR)
+    add("attn_q_a_norm", i, (c.q_lora_rank,), Split.REPLICATED, Group.NORM)
+    add("attn_q_b", i, (nq * d, c.q_lora_rank), Split.COLUMN, Group.LINEAR)
+    add("attn_kv", i, (d, h), Split.REPLICATED, Group.LINEAR)
+    add("attn_kv_norm", i, (d,), Split.REPLICATED, Group.NORM)
+    add("attn_output_a", i, (c.o_groups * c.o_lora_rank, nq * d // c.o_groups), Split.COLUMN, Group.LINEAR)
+    add("attn_output_b", i, (h, c.o_groups * c.o_lora_rank), Split.ROW, Group.LINEAR)
+    add("attn_sinks", i, (nq,), Split.COLUMN, Group.BIAS)
+    ratio = c.ratios[i]
+    if ratio:
+        _compressor_tensors("compressor", d, ratio, arch.is_sparse(i), i, h, add)
+    if ratio and arch.is_sparse(i) and arch.indexer is not None:
+        ix = arch.indexer
+        _compressor_tensors("indexer", ix.head_dim, ratio, True, i, h, add)
+        add("indexer_q", i, (ix.heads * ix.head_dim, c.q_lora_rank), Split.REPLICATED, Group.LINEAR)
+        add("indexer_weights", i, (ix.heads, h), Split.REPLICATED, Group.LINEAR)
+    if c.hc_mult > 1:
+        width = (2 + c.hc_mult) * c.hc_mult  # pre, post and the n x n mixing matrix
+        for part in ("hc_attn", "hc_ffn"):
+            add(f"{part}_fn", i, (width, c.hc_mult * h), Split.REPLICATED, Group.ROUTER)
+            add(f"{part}_base", i, (width,), Split.REPLICATED, Group.ROUTER)
+            add(f"{part}_scale", i, (3,), Split.REPLICATED, Group.ROUTER)
+
+
+def _compressor_tensors(name: str, width: int, ratio: int, overlap: bool, i: int, h: int, add: _Add) -> None:
+    wide = 2 * width if overlap else width  # overlapping windows keep two series per token
+    add(f"{name}_kv", i, (wide, h), Split.REPLICATED, Group.LINEAR)
+    add(f"{name}_gate", i, (wide, h), Split.REPLICATED, Group.LINEAR)
+    add(f"{name}_position_bias", i, (ratio, wide), Split.REPLICATED, Group.BIAS)
+    add(f"{name}_norm", i, (width,), Split.REPLICATED, Group.NORM)
 
 
 def _mla_tensors(arch: Architecture, mla: MLA, i: int, add: _Add) -> None:
@@ -672,7 +766,10 @@ def _moe_tensors(arch: Architecture, i: int, add: _Add) -> None:
     add("ffn_gate_inp", i, (e, h), Split.REPLICATED, Group.ROUTER)
     if moe.router_bias:
         add("ffn_gate_inp", i, (e,), Split.REPLICATED, Group.ROUTER)
-    if moe.router_score_bias:
+    hashed = arch.compressed is not None and i < arch.compressed.hash_layers
+    if hashed:  # DeepSeek-V4's first layers pick experts by token id: a vocab x top-k table
+        add("ffn_gate_tid2eid", i, (arch.vocab_size, moe.experts_per_token), Split.REPLICATED, Group.BUFFER)
+    elif moe.router_score_bias:
         add("exp_probs_b", i, (e,), Split.REPLICATED, Group.BUFFER)
     if moe.router_scales:
         add("ffn_gate_inp_scale", i, (h,), Split.REPLICATED, Group.ROUTER)

@@ -130,14 +130,37 @@ FAMILIES: dict[str, Family] = {
         }
     ),
     "deepseek_v32": Family(),
+    "deepseek_v4": Family(
+        defaults={  # DeepseekV4Config's defaults (V4-Flash's sizes)
+            "vocab_size": 129_280,
+            "hidden_size": 4096,
+            "moe_intermediate_size": 2048,
+            "num_hidden_layers": 43,
+            "num_attention_heads": 64,
+            "num_key_value_heads": 1,
+            "head_dim": 512,
+            "q_lora_rank": 1024,
+            "num_experts_per_tok": 6,
+            "n_routed_experts": 256,
+            "n_shared_experts": 1,
+            "max_position_embeddings": 1_048_576,
+            "sliding_window": 128,
+            "hc_mult": 4,
+            "o_groups": 8,
+            "o_lora_rank": 1024,
+            "index_n_heads": 64,
+            "index_head_dim": 128,
+            "num_hash_layers": 3,
+            "topk_method": "noaux_tc",  # every top-k router keeps a score-correction bias
+            "tie_word_embeddings": False,
+        }
+    ),
     "glm_moe_dsa": Family(),
     "mimo_v2_flash": Family(),
 }
 
 # Families whose attention the core cannot describe yet: refused by name rather than miscounted
-UNSUPPORTED = {
-    "deepseek_v4": "DeepSeek-V4's compressed sparse attention (compress_ratios) is not modelled yet",
-}
+UNSUPPORTED: dict[str, str] = {}
 
 _BY_ALIAS = {alias: name for name, family in FAMILIES.items() for alias in family.aliases}
 

@@ -250,6 +250,7 @@ LLAMA4_CHUNK = 8192  # llama.cpp sets n_swa to 8192 for llama4 whatever the file
 # Families whose GGUF keys the reader does not follow yet: refused by name rather than miscounted
 UNREAD = {
     "nemotron_h_moe": "open the Nemotron 3 model's config.json folder instead",
+    "deepseek4": "open the DeepSeek-V4 model's config.json folder instead",
 }
 
 

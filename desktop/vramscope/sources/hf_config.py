@@ -14,6 +14,7 @@ from vramscope.core.architecture import (
     MLA,
     Architecture,
     AttentionShape,
+    CompressedAttention,
     FfnKind,
     Indexer,
     LayerKind,
@@ -195,6 +196,8 @@ def _build(model_type: str, traits: Family, k: _Keys, outer: dict[str, Any]) -> 
         fields.update(_nemotron_h(k, layers))
     if model_type == "granitemoehybrid":
         fields.update(_granite_hybrid(k, hidden, layers, intermediate))
+    if model_type == "deepseek_v4":
+        fields.update(_deepseek_v4(k, layers))
     if model_type == "falcon_h1":
         fields["layer_types"] = (LayerKind.PARALLEL,) * layers
         fields["mamba"] = _mamba2(k, hidden)
@@ -258,6 +261,52 @@ def _gemma4(k: _Keys, heads: int, layers: int, intermediate: int) -> dict[str, A
             intermediate * (2 if i >= layers - shared else 1) for i in range(layers)
         )
     return fields
+
+
+_V4_TYPES = {"sliding_attention": 0, "compressed_sparse_attention": 1, "heavily_compressed_attention": 2}
+
+
+def _deepseek_v4(k: _Keys, layers: int) -> dict[str, Any]:
+    """DeepSeek-V4: each layer a window alone, or a window and a compressed history (layer_types, or the
+    checkpoints' compress_ratios of 0 / 4 / 128, one more entry for the MTP layer); hash-routed first layers."""
+    rates = k.get("compress_rates") or {}
+    if not isinstance(rates, dict):
+        raise ModelFileError("config.json: 'compress_rates' must map attention types to ratios")
+    sparse = k.int("compress_rate_csa", default=int(rates.get("compressed_sparse_attention", 4)))
+    heavy = k.int("compress_rate_hca", default=int(rates.get("heavily_compressed_attention", 128)))
+    names, legacy = k.get("layer_types"), k.get("compress_ratios")
+    if isinstance(names, list) and names:
+        if any(n not in _V4_TYPES for n in names):
+            raise ModelFileError(f"config.json: 'layer_types' entries must be one of {', '.join(_V4_TYPES)}")
+        ratios = [(0, sparse, heavy)[_V4_TYPES[n]] for n in names]
+    elif isinstance(legacy, list):
+        if any(isinstance(r, bool) or not isinstance(r, int) or r < 0 for r in legacy):
+            raise ModelFileError("config.json: 'compress_ratios' must be whole numbers (0 for a window alone)")
+        ratios = list(legacy)
+    else:  # the config class's default: two heavily compressed layers, then sparse and heavy in turn
+        ratios = [heavy] * min(layers, 2) + [sparse if i % 2 else heavy for i in range(max(layers - 2, 0))]
+    if len(ratios) < layers:
+        raise ModelFileError(f"config.json: {len(ratios)} attention types for {layers} layers")
+    ratios = ratios[:layers]
+    hashed = k.get("mlp_layer_types")
+    hash_layers = (
+        sum(1 for t in hashed if t == "hash_moe")
+        if isinstance(hashed, list)
+        else k.int("num_hash_layers", positive=False)
+    )
+    return {
+        "compressed": CompressedAttention(
+            q_lora_rank=k.int("q_lora_rank"),
+            o_groups=k.int("o_groups"),
+            o_lora_rank=k.int("o_lora_rank"),
+            ratios=tuple(ratios),
+            sparse_ratio=sparse,
+            hc_mult=k.int("hc_mult"),
+            hash_layers=hash_layers,
+        ),
+        "layer_types": tuple(LayerKind.COMPRESSED if r else LayerKind.SLIDING for r in ratios),
+        "sliding_window": k.int("sliding_window"),
+    }
 
 
 def _granite_hybrid(k: _Keys, hidden: int, layers: int, expert_width: int) -> dict[str, Any]:

@@ -159,3 +159,15 @@ def test_without_flash_attention_every_v_row_is_as_wide_as_the_widest_layer() ->
     off = estimate(model, work, llama(flash_attn=False)).engine_details
     assert off["kv_swa_bytes"] == on["kv_swa_bytes"]
     assert off["kv_full_bytes"] - on["kv_full_bytes"] == 5 * (2048 - 1024) * 8192 * 2
+
+
+def test_deepseek_v4_cache_is_a_formula_not_a_measurement_on_llamacpp() -> None:
+    from tests.sources.test_families import architecture
+    from vramscope.core.estimate import Provenance
+    from vramscope.core.scenario import ModelSpec, Source
+
+    arch = architecture("deepseek-ai/DeepSeek-V4-Flash")
+    model = ModelSpec(name="DeepSeek-V4-Flash", source=Source.CONFIG, architecture=arch, native_format="bf16")
+    est = estimate(model, Workload(context=32768), llama())
+    kv = next(s for s in est.per_gpu[0].segments if s.kind is SegmentKind.KV_CACHE)
+    assert kv.provenance is Provenance.FORMULA and "not measured on llama.cpp" in kv.note

@@ -50,4 +50,4 @@ def test_falcon_h1_keeps_a_cache_and_a_mamba_state_in_every_layer() -> None:
     assert state == 14_671_872
     assert est.kv_cache_bytes == (18_432 * 16384 + state) * 4
     kv = next(s for s in est.per_gpu[0].segments if s.kind is SegmentKind.KV_CACHE)
-    assert "+ 14.0 MiB recurrent state per sequence" in kv.note
+    assert "+ 14.0 MiB fixed per sequence" in kv.note

@@ -138,3 +138,18 @@ def test_a_draft_model_comes_out_of_the_pool() -> None:
     ratio = plain.engine_details["kv_capacity_tokens"] / spec.engine_details["kv_capacity_tokens"]
     assert ratio == pytest.approx((131_072 + 32_768) / 131_072 * 58.11 / (58.11 - 2.30), rel=0.01)
     assert any(s.title == "Draft weights" for s in spec.per_gpu[0].segments)
+
+
+def test_deepseek_v4_pages_its_compressed_history_not_the_window_width() -> None:
+    """No vLLM log of DeepSeek-V4 yet: its cache is priced as transformers holds it (a 320 B entry share per
+    token in each sparse layer, 8 B in each heavily compressed one, the windows and buffers once per
+    sequence), never at the window's 2 KB per token for every layer."""
+    from tests.sources.test_families import architecture
+    from vramscope.core.scenario import ModelSpec, Source
+
+    arch = architecture("deepseek-ai/DeepSeek-V4-Flash")
+    model = ModelSpec(name="DeepSeek-V4-Flash", source=Source.CONFIG, architecture=arch, native_format="bf16")
+    est = estimate(model, Workload(context=131072, batch=2), Deployment(engine=Engine.VLLM))
+    compressed = 21 * 320 + 20 * 8
+    fixed = 2 * (2 * 1024 * 128 + sum(arch.state_elements_per_sequence(i) for i in range(arch.num_layers)))
+    assert est.kv_cache_bytes == 2 * (131072 * compressed + fixed)

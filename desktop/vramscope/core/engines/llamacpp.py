@@ -142,6 +142,11 @@ class LlamaCppProfile:
             f"{cell.n_ctx:,} cells ({workload.context:,} x {slots} slot{'s' if slots > 1 else ''}, padded to "
             f"{N_CTX_PADDING}) in {kv.label}" + (f"; sliding layers {cell.swa:,} cells" if arch.sliding_window else "")
         )
+        # DeepSeek-V4's own cache (deepseek4.cpp) is not measured: its compressed history is priced as
+        # transformers holds it
+        kv_provenance = Provenance.FORMULA if arch.compressed is not None else Provenance.EXACT
+        if arch.compressed is not None:
+            kv_note += "; DeepSeek-V4's compressed history as transformers holds it (not measured on llama.cpp)"
         for device in range(deployment.gpu_count):
             layers = placement.layers_on(device) if device < gpus else ()
             holds_output = placement.output_device == device
@@ -164,7 +169,7 @@ class LlamaCppProfile:
                     + (" + output" if holds_output else "")
                     + f"; {request.plan.note}",
                 ),
-                segment(SegmentKind.KV_CACHE, kv_bytes, Provenance.EXACT, kv_note + state_note),
+                segment(SegmentKind.KV_CACHE, kv_bytes, kv_provenance, kv_note + state_note),
                 segment(
                     SegmentKind.ACTIVATIONS,
                     compute,

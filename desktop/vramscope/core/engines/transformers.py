@@ -59,7 +59,8 @@ class TransformersProfile:
             ssm_bytes = 4 if arch.state_fp32 else STATE_BYTES_PER_ELEMENT
             state = cache.conv * STATE_BYTES_PER_ELEMENT + cache.ssm * ssm_bytes
             kv = (per_sequence + state) * batch
-            state_note = f"; + {state / MIB:,.1f} MiB recurrent state per sequence" if state else ""
+            # recurrent states, and DeepSeek-V4's windows and compressor buffers: the same at any length
+            state_note = f"; + {state / MIB:,.1f} MiB fixed per sequence" if state else ""
             weights, experts = stage_weights(layout, layers, s == 0, s == pp - 1)
             largest_layer_kv = per_sequence * batch // max(1, cache.full_layers + cache.sliding_layers)
             segments: tuple[Segment, ...] = (

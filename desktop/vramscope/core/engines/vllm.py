@@ -89,6 +89,12 @@ class KvPages:
         self.block_size = block_size
         self.window = arch.sliding_window or 0
         self.state_bytes = cache.state * 2  # Mamba state at the model dtype, one per running sequence
+        if arch.compressed is not None:
+            # DeepSeek-V4 (no vLLM log measured): the compressed history in blocks of every layer, the windows
+            # and compressor buffers once per sequence, as transformers holds them
+            self.group_size, self.full_groups, self.sliding_groups = 1, 1, 0
+            self.page_bytes = cache_bytes(block_size * cache.full, kv)
+            self.state_bytes += cache_bytes(cache.sliding * self.window, kv)
 
     @property
     def groups(self) -> int:
