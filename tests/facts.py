@@ -77,7 +77,7 @@ MODEL_FACTS = [
     ModelFact("glm-5", 743_911_199_232, 109_824, 41_784_728_832),
     ModelFact("minimax-m2.5", 228_689_748_992, 253_952, 11_030_537_216),
     ModelFact("nemotron-h-56b", 56_324_350_464, 40_960),
-    ModelFact("nemotron-3-nano-30b-a3b", 31_577_937_344, 6_144, 3_580_073_408),
+    ModelFact("nemotron-3-nano-30b-a3b", 31_577_937_344, 6_144, 3_580_076_352),
     # Gemma 4: 25 sliding layers (8 KV heads of 256) and 5 global ones (2 KV heads of 512): 25 x 8,192 + 5 x 4,096
     ModelFact("gemma-4-26b-a4b", 25_233_141_760, 225_280, 3_822_530_560),
     ModelFact("mimo-v2-flash", 308_778_768_832, 222_720, 15_445_936_320),

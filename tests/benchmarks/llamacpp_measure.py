@@ -492,6 +492,40 @@ def arch_specs() -> dict:
 
     specs["nemotron_h"] = dict(arch="nemotron_h", h=h, kv=kv, tensors=nemotron_h_tensors)
 
+    # Nemotron 3 (nemotron_h_moe): the MLP layers become routed experts beside a shared expert, here in a
+    # latent width as Nemotron 3 Super's are
+    moe_h = dict(h, n_expert=8, n_ff_exp=128, n_ff_shexp=256, latent=128)
+
+    def nemotron_h_moe_tensors(h):
+        d, ne, fe, fs, lat = h["n_embd"], h["n_expert"], h["n_ff_exp"], h["n_ff_shexp"], h["latent"]
+        out = []
+        for name, shape, kind in nemotron_h_tensors(h):
+            if ".ffn_" not in name:
+                out.append((name, shape, kind))
+            elif name.endswith("ffn_up.weight"):
+                i = name.split(".")[1]
+                out += [
+                    (f"blk.{i}.ffn_gate_inp.weight", [d, ne], "f32"),
+                    (f"blk.{i}.exp_probs_b.bias", [ne], "norm"),
+                    (f"blk.{i}.ffn_latent_down.weight", [d, lat], "w"),
+                    (f"blk.{i}.ffn_latent_up.weight", [lat, d], "w"),
+                    (f"blk.{i}.ffn_up_exps.weight", [lat, fe, ne], "w"),
+                    (f"blk.{i}.ffn_down_exps.weight", [fe, lat, ne], "w"),
+                    (f"blk.{i}.ffn_up_shexp.weight", [d, fs], "w"),
+                    (f"blk.{i}.ffn_down_shexp.weight", [fs, d], "w"),
+                ]
+        return out
+
+    moe_kv = {
+        **kv,
+        "expert_count": 8,
+        "expert_used_count": 2,
+        "expert_feed_forward_length": 128,
+        "expert_shared_feed_forward_length": 256,
+        "moe_latent_size": 128,
+    }
+    specs["nemotron_h_moe"] = dict(arch="nemotron_h_moe", h=moe_h, kv=moe_kv, tensors=nemotron_h_moe_tensors)
+
     # DeepSeek-V2/V3-style MLA (absorbed: k_b / v_b), kv_lora 512, rope 64, nope 128, v 128
     h = dict(
         n_embd=512,

@@ -114,6 +114,7 @@ class MoE(_Frozen):
     router_score_bias: bool = False  # DeepSeek-V3 e_score_correction_bias (a buffer, one per expert)
     router_scales: bool = False  # Gemma 4: a learned scale per input channel and one per expert
     extra_norms: int = 0  # norms around the expert block beside the layer's own (Gemma 4: 3)
+    latent_size: NonNegativeInt = 0  # experts work in a smaller width, projected in and out (Nemotron 3 Super)
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -450,9 +451,10 @@ class Architecture(_Frozen):
         moe = self.moe
         if moe is None:
             return 0
-        matrices = (3 if self.gated_mlp else 2) * self.hidden_size * moe.expert_intermediate_size
+        width = moe.latent_size or self.hidden_size
+        matrices = (3 if self.gated_mlp else 2) * width * moe.expert_intermediate_size
         biases = 2 * moe.expert_intermediate_size if self.gated_mlp else moe.expert_intermediate_size
-        return matrices + (biases + self.hidden_size if moe.expert_bias else 0)
+        return matrices + (biases + width if moe.expert_bias else 0)
 
     def unused_expert_parameters(self) -> int:
         """Routed-expert parameters one token does not use, over all MoE layers."""
@@ -764,6 +766,10 @@ def _moe_tensors(arch: Architecture, i: int, add: _Add) -> None:
     moe, h = arch.moe, arch.hidden_size
     e, w = moe.num_experts, moe.expert_intermediate_size
     add("ffn_gate_inp", i, (e, h), Split.REPLICATED, Group.ROUTER)
+    if moe.latent_size:  # the experts read and write a projection of the hidden state
+        add("ffn_latent_down", i, (moe.latent_size, h), Split.REPLICATED, Group.LINEAR)
+        add("ffn_latent_up", i, (h, moe.latent_size), Split.REPLICATED, Group.LINEAR)
+        h = moe.latent_size
     if moe.router_bias:
         add("ffn_gate_inp", i, (e,), Split.REPLICATED, Group.ROUTER)
     hashed = arch.compressed is not None and i < arch.compressed.hash_layers

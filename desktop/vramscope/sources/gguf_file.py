@@ -249,7 +249,6 @@ LLAMA4_CHUNK = 8192  # llama.cpp sets n_swa to 8192 for llama4 whatever the file
 
 # Families whose GGUF keys the reader does not follow yet: refused by name rather than miscounted
 UNREAD = {
-    "nemotron_h_moe": "open the Nemotron 3 model's config.json folder instead",
     "deepseek4": "open the DeepSeek-V4 model's config.json folder instead",
 }
 
@@ -348,11 +347,11 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool, names: frozenset[
         )
     if arch == "qwen3next":
         fields.update(_qwen3next(get, whole, layers))
-    if arch == "nemotron_h":
-        fields.update(_nemotron_h(whole, kv_heads, ffn))
+    if arch in ("nemotron_h", "nemotron_h_moe"):
+        fields.update(_nemotron_h(whole, kv_heads, ffn, experts=arch == "nemotron_h_moe"))
     if arch == "falcon-h1":  # falcon-h1.cpp: every layer runs attention and Mamba-2 side by side
         fields["layer_types"] = (LayerKind.PARALLEL,) * layers
-    if arch in ("qwen3next", "nemotron_h", "falcon-h1"):
+    if arch in ("qwen3next", "nemotron_h", "nemotron_h_moe", "falcon-h1"):
         kinds = fields.pop("layer_types")  # their own rules above set the layer kinds
     elif arch == "llama4" and get("attention.sliding_window") != 0:
         # chunked attention in chunks of 8192 tokens on three layers of four, unless the file turns it off
@@ -454,17 +453,32 @@ def _qwen3next(get: Any, whole: Any, layers: int) -> dict[str, Any]:
     }
 
 
-def _nemotron_h(whole: Any, kv_heads: tuple[int, ...], ffn: tuple[int, ...]) -> dict[str, Any]:
+def _nemotron_h(whole: Any, kv_heads: tuple[int, ...], ffn: tuple[int, ...], experts: bool) -> dict[str, Any]:
     """Nemotron-H in llama.cpp's keys (nemotron-h.cpp): per layer, K/V heads mean attention, a feed-forward
-    length means an MLP (squared ReLU, no gate) and neither means Mamba-2."""
+    length means an MLP (squared ReLU, no gate) and neither means Mamba-2; in nemotron_h_moe (Nemotron 3) the
+    feed-forward layers are routed experts beside a shared one, maybe in a latent width."""
     kinds = tuple(
         LayerKind.FULL if kv else (LayerKind.NONE if ff else LayerKind.MAMBA)
         for kv, ff in zip(kv_heads, ffn, strict=True)
     )
     heads = whole("ssm.time_step_rank")
-    return {
+    routed = experts and whole("expert_count", 0) > 0
+    out: dict[str, Any] = {}
+    if routed:
+        used = whole("expert_used_count")
+        first = next((f for f in ffn if f), 0)
+        out["moe"] = MoE(
+            num_experts=whole("expert_count"),
+            experts_per_token=used,
+            expert_intermediate_size=whole("expert_feed_forward_length", first // used),
+            shared_intermediate_size=whole("expert_shared_feed_forward_length", 0),
+            router_score_bias=True,
+            latent_size=whole("moe_latent_size", 0),
+        )
+    dense = FfnKind.MOE if routed else FfnKind.DENSE
+    return out | {
         "layer_types": kinds,
-        "ffn_types": tuple(FfnKind.DENSE if ff else FfnKind.NONE for ff in ffn),
+        "ffn_types": tuple(dense if ff else FfnKind.NONE for ff in ffn),
         "gated_mlp": False,
         "norms_per_layer": 1,
         "state_fp32": True,  # llama.cpp keeps recurrent states in float32

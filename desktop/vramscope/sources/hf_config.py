@@ -381,6 +381,8 @@ def _moe(model_type: str, k: _Keys, intermediate: int, layers: int) -> MoE | Non
         fields["shared_expert_gate"] = True
     if k.get("moe_shared_expert_intermediate_size"):  # Nemotron-H
         fields["shared_intermediate_size"] = k.int("moe_shared_expert_intermediate_size") * max(1, shared)
+    if k.get("moe_latent_size"):  # Nemotron 3 Super: experts in a projected width
+        fields["latent_size"] = k.int("moe_latent_size")
     if model_type == "llama4_text":  # one shared expert of the experts' width, MoE every step-th layer
         fields["shared_intermediate_size"] = width
         step = k.int("interleave_moe_layer_step", default=1)
@@ -406,7 +408,7 @@ def _moe(model_type: str, k: _Keys, intermediate: int, layers: int) -> MoE | Non
         fields["dense_layers"] = tuple(sorted({*fields.get("dense_layers", ()), *only_dense}))
     if model_type == "gpt_oss":
         fields["router_bias"] = fields["expert_bias"] = True
-    if k.get("topk_method") == "noaux_tc":
+    if k.get("topk_method") == "noaux_tc" or model_type == "nemotron_h":  # NemotronHTopkRouter keeps one too
         fields["router_score_bias"] = True
     return MoE.model_validate(fields)
 
@@ -476,9 +478,17 @@ _NEMOTRON = {"M": (LayerKind.MAMBA, FfnKind.NONE), "*": (LayerKind.FULL, FfnKind
 _NEMOTRON |= {"-": (LayerKind.NONE, FfnKind.DENSE), "E": (LayerKind.NONE, FfnKind.MOE)}
 
 
+_NEMOTRON_NAMES = {"mamba": "M", "linear_attention": "M", "attention": "*", "full_attention": "*", "mlp": "-"}
+_NEMOTRON_NAMES |= {"moe": "E"}
+
+
 def _nemotron_h(k: _Keys, layers: int) -> dict[str, Any]:
-    """Nemotron-H: each layer one block of hybrid_override_pattern (M Mamba-2, * attention, - MLP, E MoE)."""
+    """Nemotron-H: each layer one block of hybrid_override_pattern (M Mamba-2, * attention, - MLP, E MoE), or
+    of the layer_types list newer configs give instead."""
     pattern = k.get("hybrid_override_pattern")
+    names = k.get("layer_types", "layers_block_type")
+    if not isinstance(pattern, str) and isinstance(names, list):
+        pattern = "".join(_NEMOTRON_NAMES.get(str(n), "?") for n in names)
     if not isinstance(pattern, str) or len(pattern) != layers or set(pattern) - set(_NEMOTRON):
         raise ModelFileError(
             f"config.json: 'hybrid_override_pattern' must give one of M * - E for each of {layers} layers"
