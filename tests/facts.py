@@ -8,7 +8,8 @@ class ModelFact(NamedTuple):
     preset: str
     parameters: int
     kv_bytes_per_token: int
-    active: int | None = None
+    active: int | None = None  # the text model's, router buffers included
+    vision: int = 0  # the vision encoder, counted beside the text model (transformers' vision_parameters)
 
 
 MODEL_FACTS = [
@@ -64,11 +65,11 @@ MODEL_FACTS = [
     ModelFact("smollm2-135m", 134_515_008, 23_040),
     # the 2025-26 families: parameters as transformers 5.24 counts them on the meta device, KV bytes per token
     # as measured on a shrunk copy (tests/data/configs/TRUTHS.json); active counts include router buffers
-    ModelFact("qwen3.5-27b", 26_895_998_464, 65_536),
-    ModelFact("qwen3.5-35b-a3b", 34_660_610_688, 20_480, 3_454_988_928),
-    ModelFact("qwen3.5-397b-a17b", 396_346_350_336, 30_720, 17_349_040_896),
+    ModelFact("qwen3.5-27b", 26_895_998_464, 65_536, vision=460_730_096),
+    ModelFact("qwen3.5-35b-a3b", 34_660_610_688, 20_480, 3_454_988_928, 446_571_248),
+    ModelFact("qwen3.5-397b-a17b", 396_346_350_336, 30_720, 17_349_040_896, 456_010_480),
     ModelFact("qwen3-next-80b-a3b", 79_674_391_296, 24_576, 3_874_929_408),
-    ModelFact("qwen3-vl-8b", 8_190_735_360, 147_456),
+    ModelFact("qwen3-vl-8b", 8_190_735_360, 147_456, vision=576_388_336),
     ModelFact("llama-4-scout-17b-16e", 107_769_861_120, 196_608, 17_172_894_720),
     ModelFact("llama-4-maverick-17b-128e", 400_711_848_960, 196_608, 17_184_691_200),
     ModelFact("deepseek-v3.2", 671_877_929_216, 85_888, 38_403_822_336),
@@ -79,10 +80,10 @@ MODEL_FACTS = [
     ModelFact("nemotron-h-56b", 56_324_350_464, 40_960),
     ModelFact("nemotron-3-nano-30b-a3b", 31_577_937_344, 6_144, 3_580_076_352),
     # Gemma 4: 25 sliding layers (8 KV heads of 256) and 5 global ones (2 KV heads of 512): 25 x 8,192 + 5 x 4,096
-    ModelFact("gemma-4-26b-a4b", 25_233_141_760, 225_280, 3_822_530_560),
+    ModelFact("gemma-4-26b-a4b", 25_233_141_760, 225_280, 3_822_530_560, 572_792_112),
     ModelFact("mimo-v2-flash", 308_778_768_832, 222_720, 15_445_936_320),
     # Gemma-4-31B: 50 sliding layers (16 KV heads of 256) and 10 global ones (4 KV heads of 512, key = value)
-    ModelFact("gemma-4-31b", 30_697_345_280, 901_120),
+    ModelFact("gemma-4-31b", 30_697_345_280, 901_120, vision=575_741_232),
     ModelFact("mistral-small-3.1-24b", 23_572_403_200, 163_840),
     # Falcon-H1: every layer both attends (2 KV heads of 64) and keeps a Mamba-2 state
     ModelFact("falcon-h1-0.5b", 521_411_104, 18_432),

@@ -378,3 +378,20 @@ def test_the_bar_behind_another_tab_catches_up_when_shown(window: MainWindow, sh
     assert bar_widths(window, SegmentKind.KV_CACHE) == before  # no work for a chart nobody sees
     show_tab("Memory")
     assert_chart_matches(window)
+
+
+def test_the_model_panel_lists_a_vision_encoder_apart(window: MainWindow) -> None:
+    window.model_panel.model_requested.emit("qwen3-vl-8b")
+    text = window.model_panel.facts.text()
+    assert "8,767,123,696" in text  # 8,190,735,360 text + 576,388,336 vision
+    assert "Vision encoder" in text and "576,388,336 of them" in text
+    window.model_panel.model_requested.emit("qwen2.5-7b")
+    assert "Vision encoder" not in window.model_panel.facts.text()
+
+
+def test_the_images_box_says_what_one_image_is_assumed_to_cost(window: MainWindow) -> None:
+    window.model_panel.model_requested.emit("qwen3-vl-8b")
+    tip = window.workload_panel.images_spin.toolTip()
+    assert "1024x1024 pixels, 1,024 tokens (an assumed size" in tip
+    window.model_panel.model_requested.emit("gemma-3-4b")
+    assert "896x896 pixels, 256 tokens" in window.workload_panel.images_spin.toolTip()

@@ -214,20 +214,36 @@ class CompressedAttention(_Frozen):
     hash_layers: NonNegativeInt = 0  # the first layers route tokens by id through a vocab x top-k table
 
 
+class VisionKind(StrEnum):
+    """How a vision encoder is built, which fixes its tensor list."""
+
+    SIGLIP = "siglip"  # Gemma 3: LayerNorm ViT with biases, learned positions, a linear projector
+    QWEN_VL = "qwen_vl"  # Qwen3-VL / Qwen3.5: 3-D patches, a fused QKV, a 2x2 patch merger (+ deepstack mergers)
+    GEMMA4 = "gemma4"  # Gemma 4: RMSNorm ViT with q/k norms and a gated MLP, 2-D position tables, 3x3 pooling
+
+
 class VisionTower(_Frozen):
-    """A ViT image encoder (SigLIP) and a linear projector into the language model."""
+    """A ViT image encoder and its projector into the language model."""
 
     hidden_size: PositiveInt
     intermediate_size: PositiveInt
     num_layers: PositiveInt = Field(le=MAX_LAYERS)
     patch_size: PositiveInt
-    image_size: PositiveInt
+    image_size: PositiveInt  # Qwen-VL reads any size: the reader assumes one
     num_channels: PositiveInt = 3
     num_heads: PositiveInt = 16  # SigLIP-So400m: 16 heads of 72
     tokens_per_image: PositiveInt | None = None  # what the language model sees per image (Gemma 3 pools to 256)
+    kind: VisionKind = VisionKind.SIGLIP
+    head_dim: NonNegativeInt = 0  # Gemma 4 (0: hidden_size / num_heads)
+    positions: NonNegativeInt = 0  # Qwen-VL's learned position table; Gemma 4's per axis
+    temporal_patch: PositiveInt = 1  # Qwen-VL patches span two video frames
+    merge: PositiveInt = 1  # patches pooled per side into one token (Qwen-VL 2, Gemma 4 3)
+    deepstack: NonNegativeInt = 0  # Qwen3-VL: extra mergers feeding early decoder layers
 
     @property
     def patches(self) -> int:
+        if self.merge > 1 and self.tokens_per_image:
+            return self.tokens_per_image * self.merge**2
         return (self.image_size // self.patch_size) ** 2
 
     @property
@@ -238,8 +254,9 @@ class VisionTower(_Frozen):
         """Transient 16-bit activations of one encoder layer over `images` images: QKV, attention output and
         the MLP's two intermediates per patch, plus SDPA's score matrix per head (freed layer by layer)."""
         p, c = self.patches, self.hidden_size
-        per_image = p * (4 * c + 2 * self.intermediate_size) * 2 + self.num_heads * p * p * 2
-        return images * per_image
+        # Qwen-VL's encoder attends over packed patches with a variable-length kernel: no score matrix
+        scores = 0 if self.kind is VisionKind.QWEN_VL else self.num_heads * p * p * 2
+        return images * (p * (4 * c + 2 * self.intermediate_size) * 2 + scores)
 
 
 class Architecture(_Frozen):
@@ -797,6 +814,12 @@ def _moe_tensors(arch: Architecture, i: int, add: _Add) -> None:
 
 
 def _vision_tensors(v: VisionTower, text_hidden: int, add: _Add) -> None:
+    if v.kind is VisionKind.QWEN_VL:
+        _qwen_vl_tensors(v, text_hidden, add)
+        return
+    if v.kind is VisionKind.GEMMA4:
+        _gemma4_vision_tensors(v, text_hidden, add)
+        return
     c = v.hidden_size
 
     def linear(role: str, shape: tuple[int, int]) -> None:
@@ -818,6 +841,59 @@ def _vision_tensors(v: VisionTower, text_hidden: int, add: _Add) -> None:
     add("v.post_ln", -1, (c,), Split.REPLICATED, Group.VISION)
     add("mm.input_projection", -1, (text_hidden, c), Split.COLUMN, Group.VISION)
     add("mm.soft_emb_norm", -1, (c,), Split.REPLICATED, Group.VISION)
+
+
+def _vision_matrix(add: _Add, role: str, shape: tuple[int, int], bias: bool) -> None:
+    add(role, -1, shape, Split.COLUMN, Group.VISION)
+    if bias:
+        add(role, -1, (shape[0],), Split.COLUMN, Group.VISION)
+
+
+def _vision_norm(add: _Add, role: str, size: int, bias: bool) -> None:
+    add(role, -1, (size,), Split.REPLICATED, Group.VISION)
+    if bias:
+        add(role, -1, (size,), Split.REPLICATED, Group.VISION)
+
+
+def _qwen_vl_tensors(v: VisionTower, text_hidden: int, add: _Add) -> None:
+    """Qwen3-VL / Qwen3.5's encoder: a 3-D patch convolution, learned positions, LayerNorm blocks with a fused
+    QKV, then a merger of 2x2 patches into the text width, and one more per deepstack layer."""
+    c, w = v.hidden_size, v.intermediate_size
+    _vision_matrix(add, "v.patch_embd", (c, v.num_channels * v.temporal_patch * v.patch_size**2), True)
+    add("v.position_embd", -1, (v.positions, c), Split.REPLICATED, Group.VISION)
+    for k in range(v.num_layers):
+        _vision_norm(add, f"v.blk.{k}.ln1", c, True)
+        _vision_matrix(add, f"v.blk.{k}.attn_qkv", (3 * c, c), True)
+        _vision_matrix(add, f"v.blk.{k}.attn_out", (c, c), True)
+        _vision_norm(add, f"v.blk.{k}.ln2", c, True)
+        _vision_matrix(add, f"v.blk.{k}.ffn_up", (w, c), True)
+        _vision_matrix(add, f"v.blk.{k}.ffn_down", (c, w), True)
+    merged = c * v.merge**2
+    for m in range(1 + v.deepstack):  # the main merger normalises before the shuffle, deepstack ones after
+        name = "mm" if m == 0 else f"mm.deepstack.{m - 1}"
+        _vision_norm(add, f"{name}.norm", c if m == 0 else merged, True)
+        _vision_matrix(add, f"{name}.fc1", (merged, merged), True)
+        _vision_matrix(add, f"{name}.fc2", (text_hidden, merged), True)
+
+
+def _gemma4_vision_tensors(v: VisionTower, text_hidden: int, add: _Add) -> None:
+    """Gemma 4's encoder: a patch projection, a position table per axis, RMSNorm blocks with q/k norms and a
+    gated MLP (no biases), then one projection into the text width after pooling."""
+    c, w, d = v.hidden_size, v.intermediate_size, v.head_dim or v.hidden_size // v.num_heads
+    _vision_matrix(add, "v.patch_embd", (c, v.num_channels * v.patch_size**2), False)
+    add("v.position_embd", -1, (2, v.positions, c), Split.REPLICATED, Group.VISION)
+    for k in range(v.num_layers):
+        for role in ("attn_q", "attn_k", "attn_v"):
+            _vision_matrix(add, f"v.blk.{k}.{role}", (v.num_heads * d, c), False)
+        _vision_matrix(add, f"v.blk.{k}.attn_out", (c, v.num_heads * d), False)
+        _vision_norm(add, f"v.blk.{k}.attn_q_norm", d, False)
+        _vision_norm(add, f"v.blk.{k}.attn_k_norm", d, False)
+        for role in ("ffn_gate", "ffn_up"):
+            _vision_matrix(add, f"v.blk.{k}.{role}", (w, c), False)
+        _vision_matrix(add, f"v.blk.{k}.ffn_down", (c, w), False)
+        for role in ("ln1", "ln2", "post_attention_norm", "post_ffw_norm"):
+            _vision_norm(add, f"v.blk.{k}.{role}", c, False)
+    _vision_matrix(add, "mm.input_projection", (text_hidden, c), False)
 
 
 CUSTOM_VOCAB = 128_256  # Llama-3 tokenizer: a typical vocabulary for a what-if model

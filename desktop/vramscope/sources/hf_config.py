@@ -21,6 +21,7 @@ from vramscope.core.architecture import (
     LinearAttention,
     Mamba,
     MoE,
+    VisionKind,
     VisionTower,
 )
 from vramscope.core.scenario import validation_message
@@ -220,7 +221,55 @@ def _build(model_type: str, traits: Family, k: _Keys, outer: dict[str, Any]) -> 
             num_heads=v.int("num_attention_heads", default=16),
             tokens_per_image=k_outer.int("mm_tokens_per_image", default=256),
         )
+    if isinstance(vision, dict) and model_type in _QWEN_VL and vision.get("depth") is not None:
+        fields["vision"] = _qwen_vl_vision(_Keys(vision))
+    if isinstance(vision, dict) and model_type == "gemma4_text":
+        fields["vision"] = _gemma4_vision(_Keys(vision), _Keys(outer))
     return Architecture.model_validate(fields)
+
+
+_QWEN_VL = ("qwen3_vl", "qwen3_vl_moe", "qwen3_5", "qwen3_5_moe")
+QWEN_VL_IMAGE = 1024  # Qwen-VL reads any resolution: a 1024 x 1024 image (1,024 tokens) is assumed
+
+
+def _qwen_vl_vision(v: _Keys) -> VisionTower:
+    patch, merge = v.int("patch_size", default=16), v.int("spatial_merge_size", default=2)
+    deepstack = v.get("deepstack_visual_indexes") or []
+    if not isinstance(deepstack, list):
+        raise ModelFileError("config.json: 'deepstack_visual_indexes' must be a list of layer numbers")
+    return VisionTower(
+        kind=VisionKind.QWEN_VL,
+        hidden_size=v.int("hidden_size"),
+        intermediate_size=v.int("intermediate_size"),
+        num_layers=v.int("depth"),
+        num_heads=v.int("num_heads", default=16),
+        patch_size=patch,
+        image_size=QWEN_VL_IMAGE,
+        num_channels=v.int("in_channels", default=3),
+        temporal_patch=v.int("temporal_patch_size", default=2),
+        merge=merge,
+        positions=v.int("num_position_embeddings"),
+        deepstack=len(deepstack),
+        tokens_per_image=(QWEN_VL_IMAGE // patch) ** 2 // merge**2,
+    )
+
+
+def _gemma4_vision(v: _Keys, outer: _Keys) -> VisionTower:
+    patch, pooling = v.int("patch_size", default=16), v.int("pooling_kernel_size", default=3)
+    tokens = outer.int("vision_soft_tokens_per_image", default=v.int("default_output_length", default=280))
+    return VisionTower(
+        kind=VisionKind.GEMMA4,
+        hidden_size=v.int("hidden_size"),
+        intermediate_size=v.int("intermediate_size"),
+        num_layers=v.int("num_hidden_layers"),
+        num_heads=v.int("num_attention_heads"),
+        head_dim=v.int("head_dim", default=0, positive=False),
+        patch_size=patch,
+        image_size=math.isqrt(tokens * pooling**2) * patch,
+        merge=pooling,
+        positions=v.int("position_embedding_size"),
+        tokens_per_image=tokens,
+    )
 
 
 def _gemma4(k: _Keys, heads: int, layers: int, intermediate: int) -> dict[str, Any]:

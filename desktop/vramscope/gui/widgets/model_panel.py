@@ -4,6 +4,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QComboBox, QCompleter, QFormLayout, QGroupBox, QLabel, QWidget
 
+from vramscope.core.architecture import Group
 from vramscope.core.scenario import ModelSpec
 from vramscope.gui.qt_util import fit_wrapped_height, narrow_combo, signals_blocked
 from vramscope.sources.presets import preset_documents
@@ -68,9 +69,11 @@ class ModelPanel(QGroupBox):
                 self.picker.setEditText(model.name)
         arch = model.architecture
         parameters, active = model.parameter_count(), model.active_parameter_count()
+        vision = sum(t.numel for t in arch.tensors() if t.group is Group.VISION)
         rows = [
             ("Parameters", f"{parameters:,}"),
             *([("Active / token", f"{active:,}")] if active != parameters else []),
+            *([("Vision encoder", f"{vision:,} of them")] if vision else []),
             ("Layers", f"{arch.num_layers}"),
             ("Attention", arch.attention_summary()),
             ("Head dim", f"{arch.head_dim}" if arch.mla is None else "latent"),

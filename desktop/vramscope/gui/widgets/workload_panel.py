@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QLabel, QSlider, QSpinBox, QWidget
 
 from vramscope.core.analysis import Analysis
+from vramscope.core.architecture import VisionKind
 from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS
 from vramscope.core.scenario import MAX_BATCH, MAX_CONTEXT, ModelSpec, Workload
 from vramscope.core.solve import formats_for, kv_choices
@@ -204,5 +205,12 @@ class WorkloadPanel(QGroupBox):
             self.batch_slider.setValue(value_to_log(workload.batch, 1, MAX_BATCH_SLIDER))
             self.batch_spin.setValue(workload.batch)
             self.images_spin.setValue(workload.images)
-            self.images_spin.setEnabled(model.architecture.vision is not None)
+            vision = model.architecture.vision
+            self.images_spin.setEnabled(vision is not None)
+            if vision is not None:  # what one image costs the encoder, and the size assumed where any is read
+                self.images_spin.setToolTip(
+                    f"Images per sequence: the vision encoder's peak and weights; each image is "
+                    f"{vision.image_size}x{vision.image_size} pixels, {vision.image_tokens:,} tokens"
+                    + (" (an assumed size: this encoder reads any)" if vision.kind is VisionKind.QWEN_VL else "")
+                )
             self.gpu_spin.setValue(gpu_count)
