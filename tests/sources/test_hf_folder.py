@@ -135,3 +135,26 @@ def test_config_only_folder_still_estimates(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text(__import__("json").dumps(LLAMA_3_1_8B))
     model = open_path(tmp_path)
     assert model.inventory is None and model.parameter_count() == 8_030_261_248
+
+
+def test_a_tower_the_core_does_not_build_is_named_as_left_out() -> None:
+    from vramscope.core.scenario import Source
+    from vramscope.sources.hf_folder import spec_from_config
+
+    base = {
+        "model_type": "mistral3",
+        "text_config": {
+            "model_type": "mistral",
+            "hidden_size": 64,
+            "intermediate_size": 128,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 2,
+            "vocab_size": 100,
+        },
+    }
+    plain = spec_from_config(base, "m", Source.CONFIG, "config.json")
+    assert plain.source_detail == "config.json"
+    pixtral = spec_from_config({**base, "vision_config": {"model_type": "pixtral"}}, "m", Source.CONFIG, "config.json")
+    assert pixtral.source_detail == "config.json; the vision encoder in config.json is not counted"
+    assert pixtral.parameter_count() == plain.parameter_count()

@@ -51,13 +51,18 @@ PICKLE_MESSAGE = "PyTorch pickle checkpoints are not read (they can run code) â€
 
 
 def spec_from_config(config: dict[str, Any], name: str, source: Source, detail: str) -> ModelSpec:
-    """A model known from its config.json alone (weights computed from the architecture)."""
+    """A model known from its config.json alone (weights computed from the architecture); towers beside the
+    text model that the core does not build are named as left out, never silently dropped."""
+    arch = architecture_from_config(config)
+    left_out = [
+        tower
+        for key, tower in (("vision_config", "vision encoder"), ("audio_config", "audio encoder"))
+        if isinstance(config.get(key), dict) and not (tower == "vision encoder" and arch.vision is not None)
+    ]
+    if left_out:
+        detail += f"; the {' and '.join(left_out)} in config.json {'are' if len(left_out) > 1 else 'is'} not counted"
     return ModelSpec(
-        name=name,
-        source=source,
-        source_detail=detail,
-        architecture=architecture_from_config(config),
-        native_format=native_format(config),
+        name=name, source=source, source_detail=detail, architecture=arch, native_format=native_format(config)
     )
 
 
