@@ -382,11 +382,12 @@ def app_numbers(config_path: Path) -> dict[str, Any]:
     except Exception as exc:
         return {"refused": f"{type(exc).__name__}: {exc}"}
     vision = sum(t.numel for t in arch.tensors() if "vision" in str(t.group).lower())
+    buffers = sum(t.numel for t in arch.tensors() if "buffer" in str(t.group).lower())  # router tables and biases
     state = sum(arch.state_elements_per_sequence(i) for i in range(arch.num_layers))
     return {
         "parameters": arch.parameter_count() - vision,
         "vision_parameters": vision,
-        "active_parameters": arch.active_parameter_count() - vision,
+        "active_parameters": arch.active_parameter_count() - vision - buffers,
         "kv_bytes_per_token_bf16": 2 * arch.kv_elements_per_token_total(),
         "state_bytes_per_sequence_bf16": 2 * state,
         "summary": arch.attention_summary(),
