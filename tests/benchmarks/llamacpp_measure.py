@@ -776,24 +776,16 @@ def arch_specs() -> dict:
 
     def gemma4_kv(h):
         return {
-            "context_length": 131072,
-            "embedding_length": h["n_embd"],
-            "block_count": h["n_layer"],
-            "feed_forward_length": h["n_ff"],
-            "attention.head_count": h["n_head"],
+            **std_kv(h),
             "attention.head_count_kv": [h["n_head_kv_swa"] if s else h["n_head_kv"] for s in h["swa"]],
-            "attention.key_length": h["head_dim"],
-            "attention.value_length": h["head_dim"],
             "attention.key_length_swa": h["head_dim_swa"],
             "attention.value_length_swa": h["head_dim_swa"],
             "attention.sliding_window": h["n_swa"],
             "attention.sliding_window_pattern": h["swa"],
             "attention.shared_kv_layers": h["shared"],
-            "attention.layer_norm_rms_epsilon": 1e-6,
             "embedding_length_per_layer_input": h["per_layer"],
             "rope.freq_base": 1000000.0,
             "rope.freq_base_swa": 10000.0,
-            "rope.dimension_count": h["head_dim"],
             "final_logit_softcapping": 30.0,
         }
 

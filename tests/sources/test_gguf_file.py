@@ -240,6 +240,29 @@ def test_a_qwen3next_gguf_reads_as_its_config_does() -> None:
     assert all(a == b for a, b in states) and got.state_fp32
 
 
+def hybrid_meta(arch_name: str, want: Architecture, ffn: list[int], **extra: Any) -> dict[str, Any]:
+    """llama.cpp's keys for a Mamba-2 hybrid (nemotron_h, nemotron_h_moe, falcon-h1) described by `want`."""
+    assert want.mamba is not None
+    m = want.mamba
+    keys: dict[str, Any] = {
+        "block_count": want.num_layers,
+        "embedding_length": want.hidden_size,
+        "feed_forward_length": ffn,
+        "attention.head_count": want.num_attention_heads,
+        "attention.head_count_kv": [want.kv_heads(i) for i in range(want.num_layers)],
+        "attention.key_length": want.head_dim,
+        "context_length": want.max_context,
+        "vocab_size": want.vocab_size,
+        "ssm.conv_kernel": m.d_conv,
+        "ssm.state_size": m.d_state,
+        "ssm.group_count": m.groups,
+        "ssm.time_step_rank": m.heads,
+        "ssm.inner_size": m.heads * m.head_dim,
+        **extra,
+    }
+    return {f"{arch_name}.{k}": v for k, v in keys.items()}
+
+
 def test_a_nemotron_h_gguf_reads_as_its_config_does() -> None:
     """llama.cpp's nemotron_h keys: per-layer K/V heads and feed-forward lengths say which layers attend,
     which are MLPs and which are Mamba-2."""
@@ -247,29 +270,8 @@ def test_a_nemotron_h_gguf_reads_as_its_config_does() -> None:
     from vramscope.sources.presets import load_preset
 
     want = load_preset("nemotron-h-56b").architecture
-    assert want.mamba is not None
-    m = want.mamba
-    kinds = [want.layer_kind(i) for i in range(want.num_layers)]
-    meta = {
-        f"nemotron_h.{k}": v
-        for k, v in {
-            "block_count": want.num_layers,
-            "embedding_length": want.hidden_size,
-            "feed_forward_length": [
-                want.intermediate_size if want.ffn_kind(i).value == "dense" else 0 for i in range(want.num_layers)
-            ],
-            "attention.head_count": want.num_attention_heads,
-            "attention.head_count_kv": [want.num_kv_heads if k.attends else 0 for k in kinds],
-            "attention.key_length": want.head_dim,
-            "context_length": want.max_context,
-            "vocab_size": want.vocab_size,
-            "ssm.conv_kernel": m.d_conv,
-            "ssm.state_size": m.d_state,
-            "ssm.group_count": m.groups,
-            "ssm.time_step_rank": m.heads,
-            "ssm.inner_size": m.heads * m.head_dim,
-        }.items()
-    }
+    ffn = [want.intermediate_size if want.ffn_kind(i).value == "dense" else 0 for i in range(want.num_layers)]
+    meta = hybrid_meta("nemotron_h", want, ffn)
     got = architecture_from_gguf(meta, "nemotron_h", tied=False)
     assert got.parameter_count() == want.parameter_count() == 56_324_350_464
     assert got.layer_types == want.layer_types and got.ffn_types == want.ffn_types
@@ -287,34 +289,18 @@ def test_a_nemotron_h_moe_gguf_reads_as_its_config_does(source: str) -> None:
     from vramscope.sources.gguf_file import architecture_from_gguf
 
     want = architecture(source)
-    assert want.mamba is not None and want.moe is not None
-    m, moe = want.mamba, want.moe
-    kinds = [want.layer_kind(i) for i in range(want.num_layers)]
-    meta = {
-        f"nemotron_h_moe.{k}": v
-        for k, v in {
-            "block_count": want.num_layers,
-            "embedding_length": want.hidden_size,
-            "feed_forward_length": [
-                moe.expert_intermediate_size if want.is_moe_layer(i) else 0 for i in range(want.num_layers)
-            ],
-            "attention.head_count": want.num_attention_heads,
-            "attention.head_count_kv": [want.num_kv_heads if k.attends else 0 for k in kinds],
-            "attention.key_length": want.head_dim,
-            "context_length": want.max_context,
-            "vocab_size": want.vocab_size,
-            "ssm.conv_kernel": m.d_conv,
-            "ssm.state_size": m.d_state,
-            "ssm.group_count": m.groups,
-            "ssm.time_step_rank": m.heads,
-            "ssm.inner_size": m.heads * m.head_dim,
-            "expert_count": moe.num_experts,
-            "expert_used_count": moe.experts_per_token,
-            "expert_feed_forward_length": moe.expert_intermediate_size,
-            "expert_shared_feed_forward_length": moe.shared_intermediate_size,
-            "moe_latent_size": moe.latent_size,
-        }.items()
-    }
+    moe = want.moe
+    assert moe is not None
+    meta = hybrid_meta(
+        "nemotron_h_moe",
+        want,
+        [moe.expert_intermediate_size if want.is_moe_layer(i) else 0 for i in range(want.num_layers)],
+        expert_count=moe.num_experts,
+        expert_used_count=moe.experts_per_token,
+        expert_feed_forward_length=moe.expert_intermediate_size,
+        expert_shared_feed_forward_length=moe.shared_intermediate_size,
+        moe_latent_size=moe.latent_size,
+    )
     got = architecture_from_gguf(meta, "nemotron_h_moe", tied=want.tie_word_embeddings)
     assert got.parameter_count() == want.parameter_count()
     assert got.active_parameter_count() == want.active_parameter_count()
@@ -331,24 +317,7 @@ def test_a_falcon_h1_gguf_reads_as_its_config_does() -> None:
     want = load_preset("falcon-h1-0.5b").architecture
     assert want.mamba is not None
     m = want.mamba
-    meta = {
-        f"falcon-h1.{k}": v
-        for k, v in {
-            "block_count": want.num_layers,
-            "embedding_length": want.hidden_size,
-            "feed_forward_length": want.intermediate_size,
-            "attention.head_count": want.num_attention_heads,
-            "attention.head_count_kv": want.num_kv_heads,
-            "attention.key_length": want.head_dim,
-            "context_length": want.max_context,
-            "vocab_size": want.vocab_size,
-            "ssm.conv_kernel": m.d_conv,
-            "ssm.state_size": m.d_state,
-            "ssm.group_count": m.groups,
-            "ssm.time_step_rank": m.heads,
-            "ssm.inner_size": m.heads * m.head_dim,
-        }.items()
-    }
+    meta = hybrid_meta("falcon-h1", want, [want.intermediate_size] * want.num_layers)
     got = architecture_from_gguf(meta, "falcon-h1", tied=False, names=frozenset({"blk.0.ssm_in.weight"}))
     assert got.parameter_count() == want.parameter_count() == 521_411_104
     assert got.layer_types == want.layer_types
