@@ -444,6 +444,41 @@ def arch_specs() -> dict:
 
     specs["qwen3next"] = dict(arch="qwen3next", h=h, kv=kv, tensors=qwen3next_tensors)
 
+    # Qwen3.5: the same layers with split projections (qwen35.cpp / qwen35moe.cpp): Q/K/V and the gate, beta and
+    # alpha apart; a dense MLP (qwen35) or experts beside a gated shared expert (qwen35moe)
+    def qwen35_tensors(h):
+        d, key_dim, value_dim, heads = (
+            h["n_embd"],
+            h["d_state"] * h["n_group"],
+            h["d_state"] * h["dt_rank"],
+            h["dt_rank"],
+        )
+        out = []
+        for name, shape, kind in qwen3next_tensors(h):
+            i = name.split(".")[1] if name.startswith("blk.") else ""
+            if name.endswith("ssm_in.weight"):
+                out += [
+                    (f"blk.{i}.attn_qkv.weight", [d, key_dim * 2 + value_dim], "w"),
+                    (f"blk.{i}.attn_gate.weight", [d, value_dim], "w"),
+                ]
+            elif name.endswith("ssm_ba.weight"):
+                out += [(f"blk.{i}.ssm_beta.weight", [d, heads], "w"), (f"blk.{i}.ssm_alpha.weight", [d, heads], "w")]
+            elif ".ffn_" in name and not h.get("n_expert"):
+                if name.endswith("ffn_gate_inp.weight"):
+                    out += [
+                        (f"blk.{i}.ffn_gate.weight", [d, h["n_ff"]], "w"),
+                        (f"blk.{i}.ffn_up.weight", [d, h["n_ff"]], "w"),
+                        (f"blk.{i}.ffn_down.weight", [h["n_ff"], d], "w"),
+                    ]
+            else:
+                out.append((name, shape, kind))
+        return out
+
+    kv = {**kv, "rope.dimension_sections": [11, 11, 10, 0]}  # multimodal RoPE sections over 64 rotary dims
+    dense_kv = {k: v for k, v in kv.items() if not k.startswith("expert")}
+    specs["qwen35"] = dict(arch="qwen35", h=dict(h, n_expert=0), kv=dense_kv, tensors=qwen35_tensors)
+    specs["qwen35moe"] = dict(arch="qwen35moe", h=h, kv=kv, tensors=qwen35_tensors)
+
     # Nemotron-H: per layer Mamba-2 (no K/V heads, no feed-forward), attention (K/V heads) or a squared-ReLU MLP
     # (a feed-forward length); pattern M - M * M - M - (nemotron-h.cpp's shapes)
     pattern = "M-M*M-M-"

@@ -328,7 +328,7 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool, names: frozenset[
             layer_period=step,
             layer_offset=step - 1,
         )
-    elif get("expert_count") and arch != "qwen3next":
+    elif get("expert_count") and arch not in _GATED_DELTANET:
         fields["moe"] = MoE(
             num_experts=whole("expert_count"),
             experts_per_token=whole("expert_used_count", 1),
@@ -345,13 +345,13 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool, names: frozenset[
             qk_rope_head_dim=rope,
             v_head_dim=whole("attention.value_length_mla", value_length or head_dim),
         )
-    if arch == "qwen3next":
-        fields.update(_qwen3next(get, whole, layers))
+    if arch in _GATED_DELTANET:
+        fields.update(_qwen3next(get, whole, layers, experts=arch != "qwen35"))
     if arch in ("nemotron_h", "nemotron_h_moe"):
         fields.update(_nemotron_h(whole, kv_heads, ffn, experts=arch == "nemotron_h_moe"))
     if arch == "falcon-h1":  # falcon-h1.cpp: every layer runs attention and Mamba-2 side by side
         fields["layer_types"] = (LayerKind.PARALLEL,) * layers
-    if arch in ("qwen3next", "nemotron_h", "nemotron_h_moe", "falcon-h1"):
+    if arch in (*_GATED_DELTANET, "nemotron_h", "nemotron_h_moe", "falcon-h1"):
         kinds = fields.pop("layer_types")  # their own rules above set the layer kinds
     elif arch == "llama4" and get("attention.sliding_window") != 0:
         # chunked attention in chunks of 8192 tokens on three layers of four, unless the file turns it off
@@ -422,10 +422,14 @@ def _gemma4(
     return out
 
 
-def _qwen3next(get: Any, whole: Any, layers: int) -> dict[str, Any]:
-    """Qwen3-Next in llama.cpp's keys (qwen3next.cpp): Gated DeltaNet layers sized by the ssm.* keys (groups are
-    the key heads, the time-step rank the value heads), full attention every full_attention_interval-th layer
-    with a gated query, experts beside a gated shared expert."""
+_GATED_DELTANET = ("qwen3next", "qwen35", "qwen35moe")  # Qwen3-Next and Qwen3.5 (dense and MoE)
+
+
+def _qwen3next(get: Any, whole: Any, layers: int, experts: bool) -> dict[str, Any]:
+    """Qwen3-Next and Qwen3.5 in llama.cpp's keys (qwen3next.cpp, qwen35.cpp, qwen35moe.cpp): Gated DeltaNet
+    layers sized by the ssm.* keys (groups are the key heads, the time-step rank the value heads), full
+    attention every full_attention_interval-th layer with a gated query; experts beside a gated shared expert,
+    or a dense MLP (qwen35)."""
     value_heads = whole("ssm.time_step_rank")
     recurrent = get("attention.recurrent_layers")
     if not (isinstance(recurrent, list) and len(recurrent) == layers):
@@ -449,7 +453,9 @@ def _qwen3next(get: Any, whole: Any, layers: int) -> dict[str, Any]:
             expert_intermediate_size=whole("expert_feed_forward_length"),
             shared_intermediate_size=whole("expert_shared_feed_forward_length", 0),
             shared_expert_gate=bool(get("expert_shared_feed_forward_length")),
-        ),
+        )
+        if experts
+        else None,
     }
 
 
