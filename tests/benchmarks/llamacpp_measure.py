@@ -632,6 +632,34 @@ def arch_specs() -> dict:
     }
     specs["deepseek2"] = dict(arch="deepseek2", h=h, kv=kv, tensors=ds2_tensors)
 
+    # DeepSeek-V3.2-style: the same MLA with the lightning indexer's projections; its key cache sits beside the
+    # latent one (llama-kv-cache-dsa.cpp)
+    def ds32_tensors(h):
+        d, ql, ih, ihd = h["n_embd"], h["q_lora"], h["indexer_heads"], h["indexer_dim"]
+        out = []
+        for name, shape, kind in ds2_tensors(h):
+            out.append((name, shape, kind))
+            if name.endswith("attn_output.weight"):
+                i = name.split(".")[1]
+                out += [
+                    (f"blk.{i}.indexer.k_norm.weight", [ihd], "norm"),
+                    (f"blk.{i}.indexer.k_norm.bias", [ihd], "norm"),
+                    (f"blk.{i}.indexer.proj.weight", [d, ih], "w"),
+                    (f"blk.{i}.indexer.attn_k.weight", [d, ihd], "w"),
+                    (f"blk.{i}.indexer.attn_q_b.weight", [ql, ih * ihd], "w"),
+                ]
+        return out
+
+    ds32_kv = {
+        **kv,
+        "attention.indexer.head_count": 4,
+        "attention.indexer.key_length": 128,
+        "attention.indexer.top_k": 64,
+    }
+    specs["deepseek32"] = dict(
+        arch="deepseek32", h=dict(h, indexer_heads=4, indexer_dim=128), kv=ds32_kv, tensors=ds32_tensors
+    )
+
     # Mamba2: d_inner = 2*n_embd, state 128, head_dim 64 -> n_ssm_head = d_inner/64
     h = dict(
         n_embd=512,

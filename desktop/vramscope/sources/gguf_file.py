@@ -20,6 +20,7 @@ from vramscope.core.architecture import (
     Architecture,
     AttentionShape,
     FfnKind,
+    Indexer,
     LayerKind,
     LinearAttention,
     Mamba,
@@ -349,6 +350,12 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool, names: frozenset[
         fields.update(_qwen3next(get, whole, layers, experts=arch != "qwen35"))
     if arch in ("nemotron_h", "nemotron_h_moe"):
         fields.update(_nemotron_h(whole, kv_heads, ffn, experts=arch == "nemotron_h_moe"))
+    if get("attention.indexer.head_count"):  # DeepSeek-V3.2 / GLM-5: the lightning indexer caches one more key
+        if arch == "glm-dsa" and (get("attention.indexer.types") is not None or whole("context_length", 0) >= 2**20):
+            raise ModelFileError("GGUF glm-dsa with per-layer indexer types (GLM 5.2) is not read yet")
+        fields["indexer"] = Indexer(
+            heads=whole("attention.indexer.head_count"), head_dim=whole("attention.indexer.key_length")
+        )
     if arch == "falcon-h1":  # falcon-h1.cpp: every layer runs attention and Mamba-2 side by side
         fields["layer_types"] = (LayerKind.PARALLEL,) * layers
     if arch in (*_GATED_DELTANET, "nemotron_h", "nemotron_h_moe", "falcon-h1"):
