@@ -656,6 +656,40 @@ def arch_specs() -> dict:
         "attention.indexer.key_length": 128,
         "attention.indexer.top_k": 64,
     }
+    # MiMo-V2-style: three sliding layers (2 K/V heads) to one global (1 K/V head), keys of 96 and values of 64
+    # in both (attention.key_length_swa / value_length_swa), sinks on every layer
+    swa = [True, True, True, False]
+    mimo = dict(n_embd=256, n_head=4, n_layer=4, n_ff=512, n_vocab=8000, head_dim=96, head_dim_v=64, swa=swa)
+
+    def mimo2_tensors(h):
+        d, nh, k, v = h["n_embd"], h["n_head"], h["head_dim"], h["head_dim_v"]
+        out = head(h)
+        for i, sliding in enumerate(h["swa"]):
+            nkv = 2 if sliding else 1
+            out += [
+                (f"blk.{i}.attn_norm.weight", [d], "norm"),
+                (f"blk.{i}.attn_q.weight", [d, nh * k], "w"),
+                (f"blk.{i}.attn_k.weight", [d, nkv * k], "w"),
+                (f"blk.{i}.attn_v.weight", [d, nkv * v], "w"),
+                (f"blk.{i}.attn_output.weight", [nh * v, d], "w"),
+                (f"blk.{i}.attn_sinks.weight", [nh], "norm"),
+                *ffn_dense(i, h),
+            ]
+        return out
+
+    mimo_kv = {
+        **std_kv(dict(mimo, n_head_kv=1)),
+        "attention.head_count_kv": [2 if s else 1 for s in swa],
+        "attention.value_length": 64,
+        "attention.key_length_swa": 96,
+        "attention.value_length_swa": 64,
+        "attention.sliding_window": 128,
+        "attention.sliding_window_pattern": swa,
+        "expert_feed_forward_length": 128,
+        "rope.dimension_count": 64,
+    }
+    specs["mimo2"] = dict(arch="mimo2", h=mimo, kv=mimo_kv, tensors=mimo2_tensors)
+
     specs["deepseek32"] = dict(
         arch="deepseek32", h=dict(h, indexer_heads=4, indexer_dim=128), kv=ds32_kv, tensors=ds32_tensors
     )

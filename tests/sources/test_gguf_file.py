@@ -380,7 +380,8 @@ def test_a_gemma4_gguf_reads_as_its_config_does(source: str) -> None:
     want = want.model_copy(update={"vision": None})  # the encoder ships in its own mmproj file
     assert want.full_attention is not None
     full = want.layer_types.index(LayerKind.FULL)
-    names = {f"blk.{i}.attn_v.weight" for i in range(want.num_layers) if i != full or not want.full_attention.k_eq_v}
+    names = {f"blk.{i}.attn_k.weight" for i in range(want.num_layers)}
+    names |= {f"blk.{i}.attn_v.weight" for i in range(want.num_layers) if i != full or not want.full_attention.k_eq_v}
     got = architecture_from_gguf(gemma4_meta(want), "gemma4", tied=True, names=frozenset(names))
     assert got.parameter_count() == want.parameter_count()
     assert got.active_parameter_count() == want.active_parameter_count()
@@ -442,3 +443,36 @@ def test_an_indexer_gguf_caches_its_key_beside_the_latent(arch_name: str) -> Non
             architecture_from_gguf(
                 {**meta, "glm-dsa.attention.indexer.types": [1, 0] * 30 + [1]}, arch_name, tied=False
             )
+
+
+def test_a_mimo2_gguf_gives_each_layer_kind_its_own_heads() -> None:
+    """MiMo-V2 in llama.cpp's keys: per-layer K/V heads (8 on sliding layers, 4 on global ones), keys of 192 and
+    values of 128 in both kinds (key_length / value_length and their _swa twins; measured: 64 of 64 runs exact)."""
+    from tests.sources.test_families import architecture
+    from vramscope.sources.gguf_file import architecture_from_gguf
+
+    want = architecture("XiaomiMiMo/MiMo-V2-Flash")
+    kinds = [want.layer_kind(i) for i in range(want.num_layers)]
+    meta = {
+        f"mimo2.{k}": v
+        for k, v in {
+            "block_count": want.num_layers,
+            "embedding_length": want.hidden_size,
+            "feed_forward_length": want.intermediate_size,
+            "attention.head_count": want.num_attention_heads,
+            "attention.head_count_kv": [want.kv_heads(i) for i in range(want.num_layers)],
+            "attention.key_length": 192,
+            "attention.value_length": 128,
+            "attention.key_length_swa": 192,
+            "attention.value_length_swa": 128,
+            "attention.sliding_window": want.sliding_window,
+            "attention.sliding_window_pattern": [k is LayerKind.SLIDING for k in kinds],
+            "context_length": want.max_context,
+            "vocab_size": want.vocab_size,
+        }.items()
+    }
+    got = architecture_from_gguf(meta, "mimo2", tied=False)
+    assert [got.kv_elements_per_token(i) for i in range(got.num_layers)] == [
+        want.kv_elements_per_token(i) for i in range(want.num_layers)
+    ]
+    assert got.kv_elements_per_token(kinds.index(LayerKind.SLIDING)) == 8 * (192 + 128)

@@ -366,8 +366,10 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool, names: frozenset[
         fields["sliding_window"] = LLAMA4_CHUNK
     else:
         kinds = _layer_kinds(arch, get, mixers, layers)
+    if get("attention.key_length_swa") is not None and LayerKind.SLIDING in kinds:
+        fields.update(_kind_shapes(whole, kinds, heads, kv_heads, names))
     if arch == "gemma4":
-        fields.update(_gemma4(get, whole, kinds, heads, kv_heads, ffn, names, vocab))
+        fields.update(_gemma4(get, whole, ffn, vocab))
     if kinds:
         fields["layer_types"] = kinds
         if LayerKind.SLIDING in kinds:
@@ -389,28 +391,34 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool, names: frozenset[
     return Architecture.model_validate(fields)
 
 
-def _gemma4(
-    get: Any,
-    whole: Any,
-    kinds: tuple[LayerKind, ...],
-    heads: tuple[int, ...],
-    kv_heads: tuple[int, ...],
-    ffn: tuple[int, ...],
-    names: frozenset[str],
-    vocab: int,
+def _kind_shapes(
+    whole: Any, kinds: tuple[LayerKind, ...], heads: tuple[int, ...], kv_heads: tuple[int, ...], names: frozenset[str]
 ) -> dict[str, Any]:
-    """llama.cpp's gemma4.cpp: sliding and global layers each with their own head size (key_length_swa,
-    key_length) and K/V heads; the last shared_kv_layers layers read an earlier cache; per-layer embeddings of
-    embedding_length_per_layer_input; a dense MLP (double-wide on shared layers) beside any expert block."""
-    out: dict[str, Any] = {"norms_per_layer": 4, "qk_norm": "per_head"}
-    for kind, key, field in (
-        (LayerKind.SLIDING, "attention.key_length_swa", "sliding_attention"),
-        (LayerKind.FULL, "attention.key_length", "full_attention"),
+    """Sliding and global layers each with their own head sizes (attention.key_length_swa beside key_length, as
+    llama.cpp reads for every family: Gemma 4, MiMo-V2) and K/V heads; a global layer whose file has a key but
+    no value projection uses its key as the value (Gemma 4)."""
+    out: dict[str, Any] = {}
+    for kind, suffix, field in (
+        (LayerKind.SLIDING, "_swa", "sliding_attention"),
+        (LayerKind.FULL, "", "full_attention"),
     ):
-        i = kinds.index(kind) if kind in kinds else -1
-        if i >= 0:  # a global layer whose file has no V projection uses its key as the value
-            k_eq_v = kind is LayerKind.FULL and bool(names) and f"blk.{i}.attn_v.weight" not in names
-            out[field] = AttentionShape(q_heads=heads[i], kv_heads=kv_heads[i], head_dim=whole(key), k_eq_v=k_eq_v)
+        if kind not in kinds:
+            continue
+        i = kinds.index(kind)
+        k = whole(f"attention.key_length{suffix}")
+        v = whole(f"attention.value_length{suffix}", k)
+        k_eq_v = kind is LayerKind.FULL and f"blk.{i}.attn_k.weight" in names and f"blk.{i}.attn_v.weight" not in names
+        out[field] = AttentionShape(
+            q_heads=heads[i], kv_heads=kv_heads[i], head_dim=k, v_head_dim=v if v != k else None, k_eq_v=k_eq_v
+        )
+    return out
+
+
+def _gemma4(get: Any, whole: Any, ffn: tuple[int, ...], vocab: int) -> dict[str, Any]:
+    """llama.cpp's gemma4.cpp beside the per-kind head sizes: the last shared_kv_layers layers read an earlier
+    cache; per-layer embeddings of embedding_length_per_layer_input; a dense MLP (double-wide on shared layers)
+    beside any expert block."""
+    out: dict[str, Any] = {"norms_per_layer": 4, "qk_norm": "per_head"}
     out["kv_shared_layers"] = whole("attention.shared_kv_layers", 0)
     per_layer = whole("embedding_length_per_layer_input", 0)
     if per_layer:
