@@ -236,27 +236,20 @@ def _measure_cache(text_config: Any, notes: list[str]) -> dict[str, Any]:
     stored: dict[int, list[int]] = {}
     dtypes: set[str] = set()
     shapes: dict[int, list[str]] = {}
-    for length in LENGTHS:
+    windows = [int(label.split("window=")[1].rstrip(")")) for label in small_labels if "window=" in label]
+    long = any(w <= LONG_WINDOW for w in windows) or any("compress" in label for label in small_labels)
+    for length in LENGTHS + (LONG_LENGTHS if long else ()):
         ids = torch.randint(3, VOCAB, (1, length))
         with torch.no_grad():
             out = model(input_ids=ids, use_cache=True)
         layers = _cache_layers(out.past_key_values)
         sizes[length] = [n for n, _, _ in layers]
         stored[length] = [n for _, n, _ in layers]
-        for _, _, tensors in layers:
-            dtypes.update(str(t.dtype).replace("torch.", "") for t in tensors)
+        if length in LENGTHS:
+            for _, _, tensors in layers:
+                dtypes.update(str(t.dtype).replace("torch.", "") for t in tensors)
         if length == LENGTHS[-1]:
             shapes = {i: [f"{tuple(t.shape)} {t.dtype}" for t in ts] for i, (_, _, ts) in enumerate(layers)}
-    windows = [int(label.split("window=")[1].rstrip(")")) for label in small_labels if "window=" in label]
-    long = any(w <= LONG_WINDOW for w in windows) or any("compress" in label for label in small_labels)
-    if long:
-        for length in LONG_LENGTHS:
-            ids = torch.randint(3, VOCAB, (1, length))
-            with torch.no_grad():
-                out = model(input_ids=ids, use_cache=True)
-            layers = _cache_layers(out.past_key_values)
-            sizes[length] = [n for n, _, _ in layers]
-            stored[length] = [n for _, n, _ in layers]
     a, b, c = LENGTHS
     per_type: dict[str, dict[str, Any]] = {}
     for i, label in enumerate(small_labels):

@@ -237,6 +237,9 @@ def arch_specs() -> dict:
             "rope.dimension_count": h["head_dim"],
         }
 
+    def llama_tensors(h):
+        return head(h) + [t for i in range(h["n_layer"]) for t in attn_std(i, h) + ffn_dense(i, h)]
+
     specs = {}
 
     # Llama-3-style GQA: head_dim 64, 8 q heads, 2 kv heads
@@ -245,9 +248,7 @@ def arch_specs() -> dict:
         arch="llama",
         h=h,
         kv=std_kv(h),
-        tensors=lambda h: (
-            head(h) + list(itertools.chain.from_iterable(attn_std(i, h) + ffn_dense(i, h) for i in range(h["n_layer"])))
-        ),
+        tensors=llama_tensors,
     )
 
     # second llama with different widths (to separate n_embd / n_vocab / n_ff effects)
@@ -256,9 +257,7 @@ def arch_specs() -> dict:
         arch="llama",
         h=h,
         kv=std_kv(h),
-        tensors=lambda h: (
-            head(h) + list(itertools.chain.from_iterable(attn_std(i, h) + ffn_dense(i, h) for i in range(h["n_layer"])))
-        ),
+        tensors=llama_tensors,
     )
 
     # one-factor variations of "llama" (to separate n_vocab / n_ff / n_head / head_dim / n_layer effects)
@@ -276,10 +275,7 @@ def arch_specs() -> dict:
             arch="llama",
             h=h,
             kv=std_kv(h),
-            tensors=lambda h: (
-                head(h)
-                + list(itertools.chain.from_iterable(attn_std(i, h) + ffn_dense(i, h) for i in range(h["n_layer"])))
-            ),
+            tensors=llama_tensors,
         )
 
     # Qwen2-style: qkv bias, 14->7 heads ratio scaled down, head_dim 64
