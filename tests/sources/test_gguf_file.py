@@ -167,6 +167,18 @@ def test_a_fractional_block_count_is_refused() -> None:
         architecture_from_gguf(meta, "llama", tied=True)
 
 
+def gguf_meta(arch_name: str, want: Architecture, keys: dict[str, Any]) -> dict[str, Any]:
+    """llama.cpp's `{arch}.*` keys for `want`: the sizes every family writes, then the family's own `keys`."""
+    common = {
+        "block_count": want.num_layers,
+        "embedding_length": want.hidden_size,
+        "attention.head_count": want.num_attention_heads,
+        "context_length": want.max_context,
+        "vocab_size": want.vocab_size,
+    }
+    return {f"{arch_name}.{k}": v for k, v in {**common, **keys}.items()}
+
+
 @pytest.mark.parametrize("preset", ["llama-4-scout-17b-16e", "llama-4-maverick-17b-128e"])
 def test_a_llama4_gguf_reads_as_its_config_does(preset: str) -> None:
     """llama.cpp's llama4 keys (llama4.cpp): a shared expert as wide as the experts, MoE every
@@ -176,19 +188,18 @@ def test_a_llama4_gguf_reads_as_its_config_does(preset: str) -> None:
 
     want = load_preset(preset).architecture
     assert want.moe is not None
-    meta = {
-        "llama4.block_count": want.num_layers,
-        "llama4.embedding_length": want.hidden_size,
-        "llama4.feed_forward_length": want.intermediate_size,
-        "llama4.attention.head_count": want.num_attention_heads,
-        "llama4.attention.head_count_kv": want.num_kv_heads,
-        "llama4.context_length": want.max_context,
-        "llama4.vocab_size": want.vocab_size,
-        "llama4.expert_count": want.moe.num_experts,
-        "llama4.expert_used_count": want.moe.experts_per_token,
-        "llama4.expert_feed_forward_length": want.moe.expert_intermediate_size,
-        "llama4.interleave_moe_layer_step": want.moe.layer_period,
-    }
+    meta = gguf_meta(
+        "llama4",
+        want,
+        {
+            "feed_forward_length": want.intermediate_size,
+            "attention.head_count_kv": want.num_kv_heads,
+            "expert_count": want.moe.num_experts,
+            "expert_used_count": want.moe.experts_per_token,
+            "expert_feed_forward_length": want.moe.expert_intermediate_size,
+            "interleave_moe_layer_step": want.moe.layer_period,
+        },
+    )
     got = architecture_from_gguf(meta, "llama4", tied=False)
     assert got.parameter_count() == want.parameter_count()  # 107,769,861,120 / 400,711,848,960
     assert got.active_parameter_count() == want.active_parameter_count()
@@ -222,18 +233,14 @@ def test_a_gated_deltanet_gguf_reads_as_its_config_does(arch_name: str, preset: 
         if moe is not None
         else {}
     )
-    meta = {
-        f"{arch_name}.{k}": v
-        for k, v in {
-            "block_count": want.num_layers,
-            "embedding_length": want.hidden_size,
+    meta = gguf_meta(
+        arch_name,
+        want,
+        {
             "feed_forward_length": want.intermediate_size,
-            "attention.head_count": want.num_attention_heads,
             "attention.head_count_kv": want.num_kv_heads,
             "attention.key_length": want.head_dim,
             "attention.value_length": want.head_dim,
-            "context_length": want.max_context,
-            "vocab_size": want.vocab_size,
             "ssm.conv_kernel": lin.conv_kernel,
             "ssm.state_size": lin.key_head_dim,
             "ssm.group_count": lin.key_heads,
@@ -241,8 +248,8 @@ def test_a_gated_deltanet_gguf_reads_as_its_config_does(arch_name: str, preset: 
             "ssm.inner_size": lin.value_heads * lin.value_head_dim,
             "full_attention_interval": 4,
             **experts,
-        }.items()
-    }
+        },
+    )
     got = architecture_from_gguf(meta, arch_name, tied=want.tie_word_embeddings)
     assert got.parameter_count() == want.parameter_count()
     assert got.active_parameter_count() == want.active_parameter_count()
@@ -256,23 +263,17 @@ def hybrid_meta(arch_name: str, want: Architecture, ffn: list[int], **extra: Any
     """llama.cpp's keys for a Mamba-2 hybrid (nemotron_h, nemotron_h_moe, falcon-h1) described by `want`."""
     assert want.mamba is not None
     m = want.mamba
-    keys: dict[str, Any] = {
-        "block_count": want.num_layers,
-        "embedding_length": want.hidden_size,
+    keys = {
         "feed_forward_length": ffn,
-        "attention.head_count": want.num_attention_heads,
         "attention.head_count_kv": [want.kv_heads(i) for i in range(want.num_layers)],
         "attention.key_length": want.head_dim,
-        "context_length": want.max_context,
-        "vocab_size": want.vocab_size,
         "ssm.conv_kernel": m.d_conv,
         "ssm.state_size": m.d_state,
         "ssm.group_count": m.groups,
         "ssm.time_step_rank": m.heads,
         "ssm.inner_size": m.heads * m.head_dim,
-        **extra,
     }
-    return {f"{arch_name}.{k}": v for k, v in keys.items()}
+    return gguf_meta(arch_name, want, {**keys, **extra})
 
 
 def test_a_nemotron_h_gguf_reads_as_its_config_does() -> None:
@@ -345,10 +346,7 @@ def gemma4_meta(want: Architecture) -> dict[str, Any]:
     swa = [k is LayerKind.SLIDING for k in kinds]
     sliding, full = swa.index(True), swa.index(False)
     keys: dict[str, Any] = {
-        "block_count": want.num_layers,
-        "embedding_length": want.hidden_size,
         "feed_forward_length": [want.ffn_width(i) for i in range(want.num_layers)],
-        "attention.head_count": want.num_attention_heads,
         "attention.head_count_kv": [want.kv_heads(sliding if s else full) for s in swa],
         "attention.key_length": want.head_dims(full)[0],
         "attention.key_length_swa": want.head_dims(sliding)[0],
@@ -356,8 +354,6 @@ def gemma4_meta(want: Architecture) -> dict[str, Any]:
         "attention.sliding_window_pattern": swa,
         "attention.shared_kv_layers": want.kv_shared_layers,
         "embedding_length_per_layer_input": want.per_layer_input,
-        "context_length": want.max_context,
-        "vocab_size": want.vocab_size,
     }
     if want.moe is not None:
         keys |= {
@@ -365,7 +361,7 @@ def gemma4_meta(want: Architecture) -> dict[str, Any]:
             "expert_used_count": want.moe.experts_per_token,
             "expert_feed_forward_length": want.moe.expert_intermediate_size,
         }
-    return {f"gemma4.{k}": v for k, v in keys.items()}
+    return gguf_meta("gemma4", want, keys)
 
 
 @pytest.mark.parametrize("source", ["gemma-4-26b-a4b", "gemma-4-31b", "synthetic/gemma4-ple-shared"])
@@ -408,13 +404,11 @@ def test_an_indexer_gguf_caches_its_key_beside_the_latent(arch_name: str) -> Non
     want = load_preset("deepseek-v3.2").architecture
     assert want.mla is not None and want.indexer is not None and want.moe is not None
     mla, moe = want.mla, want.moe
-    meta = {
-        f"{arch_name}.{k}": v
-        for k, v in {
-            "block_count": want.num_layers,
-            "embedding_length": want.hidden_size,
+    meta = gguf_meta(
+        arch_name,
+        want,
+        {
             "feed_forward_length": want.intermediate_size,
-            "attention.head_count": want.num_attention_heads,
             "attention.head_count_kv": 1,
             "attention.key_length": mla.kv_lora_rank + mla.qk_rope_head_dim,
             "attention.value_length": mla.kv_lora_rank,
@@ -423,8 +417,6 @@ def test_an_indexer_gguf_caches_its_key_beside_the_latent(arch_name: str) -> Non
             "attention.q_lora_rank": mla.q_lora_rank,
             "attention.kv_lora_rank": mla.kv_lora_rank,
             "rope.dimension_count": mla.qk_rope_head_dim,
-            "context_length": want.max_context,
-            "vocab_size": want.vocab_size,
             "leading_dense_block_count": moe.first_dense_layers,
             "expert_count": moe.num_experts,
             "expert_used_count": moe.experts_per_token,
@@ -432,8 +424,8 @@ def test_an_indexer_gguf_caches_its_key_beside_the_latent(arch_name: str) -> Non
             "expert_shared_count": 1,
             "attention.indexer.head_count": want.indexer.heads,
             "attention.indexer.key_length": want.indexer.head_dim,
-        }.items()
-    }
+        },
+    )
     got = architecture_from_gguf(meta, arch_name, tied=False)
     assert got.indexer == want.indexer
     assert got.kv_elements_per_token(5) == 512 + 64 + 128
@@ -453,13 +445,11 @@ def test_a_mimo2_gguf_gives_each_layer_kind_its_own_heads() -> None:
 
     want = architecture("XiaomiMiMo/MiMo-V2-Flash")
     kinds = [want.layer_kind(i) for i in range(want.num_layers)]
-    meta = {
-        f"mimo2.{k}": v
-        for k, v in {
-            "block_count": want.num_layers,
-            "embedding_length": want.hidden_size,
+    meta = gguf_meta(
+        "mimo2",
+        want,
+        {
             "feed_forward_length": want.intermediate_size,
-            "attention.head_count": want.num_attention_heads,
             "attention.head_count_kv": [want.kv_heads(i) for i in range(want.num_layers)],
             "attention.key_length": 192,
             "attention.value_length": 128,
@@ -467,10 +457,8 @@ def test_a_mimo2_gguf_gives_each_layer_kind_its_own_heads() -> None:
             "attention.value_length_swa": 128,
             "attention.sliding_window": want.sliding_window,
             "attention.sliding_window_pattern": [k is LayerKind.SLIDING for k in kinds],
-            "context_length": want.max_context,
-            "vocab_size": want.vocab_size,
-        }.items()
-    }
+        },
+    )
     got = architecture_from_gguf(meta, "mimo2", tied=False)
     assert [got.kv_elements_per_token(i) for i in range(got.num_layers)] == [
         want.kv_elements_per_token(i) for i in range(want.num_layers)
