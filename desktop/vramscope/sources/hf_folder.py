@@ -54,11 +54,8 @@ def spec_from_config(config: dict[str, Any], name: str, source: Source, detail: 
     """A model known from its config.json alone (weights computed from the architecture); towers beside the
     text model that the core does not build are named as left out, never silently dropped."""
     arch = architecture_from_config(config)
-    left_out = [
-        tower
-        for key, tower in (("vision_config", "vision encoder"), ("audio_config", "audio encoder"))
-        if isinstance(config.get(key), dict) and not (tower == "vision encoder" and arch.vision is not None)
-    ]
+    towers = (("vision_config", "vision encoder", arch.vision is not None), ("audio_config", "audio encoder", False))
+    left_out = [name for key, name, counted in towers if isinstance(config.get(key), dict) and not counted]
     if left_out:
         detail += f"; the {' and '.join(left_out)} in config.json {'are' if len(left_out) > 1 else 'is'} not counted"
     return ModelSpec(
