@@ -22,7 +22,6 @@ TRUTHS: dict[str, dict[str, Any]] = {
     **json.loads((CONFIGS / "TRUTHS.json").read_text()),
     **json.loads((SYNTHETIC / "TRUTHS.json").read_text()),
 }
-MODELLED = list(TRUTHS)
 # DeepSeek-V4's window (128 tokens) holds the shrunk copy's whole run of 32..128 tokens: its per-token cache is
 # checked past the window instead (test_deepseek_v4_caches_a_window_and_a_compressed_history)
 WINDOWED_RUN = [m for m, t in TRUTHS.items() if t["model_type"] != "deepseek_v4"]
@@ -43,7 +42,7 @@ def buffers(arch: Architecture) -> int:
     return sum(t.numel for t in arch.tensors() if t.group is Group.BUFFER)
 
 
-@pytest.mark.parametrize("model_id", MODELLED)
+@pytest.mark.parametrize("model_id", list(TRUTHS))
 def test_parameters_equal_transformers(model_id: str) -> None:
     arch = architecture(model_id)
     truth = TRUTHS[model_id]

@@ -292,7 +292,7 @@ def recurrent_elements(arch: Architecture, i: int) -> int:
 
 
 @lru_cache(maxsize=256)
-def layer_cache_elements(arch: Architecture, fa: bool = True) -> tuple[tuple[int, int, int], ...]:
+def layer_cache_elements(arch: Architecture, fa: bool) -> tuple[tuple[int, int, int], ...]:
     """Per layer: cache elements per full-attention cell, per sliding-window cell, per recurrent state.
     Without flash attention the V cache is stored transposed, and llama-kv-cache.cpp sizes every layer's V
     row at the widest layer's (TAG_V_CACHE_VARIABLE: Gemma 4's sliding layers at its global layers' width)."""
@@ -308,9 +308,7 @@ def layer_cache_elements(arch: Architecture, fa: bool = True) -> tuple[tuple[int
     return tuple(out)
 
 
-def cache_split(
-    arch: Architecture, layers: range | tuple[int, ...], cell: Cells, kv: KvDtype, fa: bool = True
-) -> CacheBytes:
+def cache_split(arch: Architecture, layers: range | tuple[int, ...], cell: Cells, kv: KvDtype, fa: bool) -> CacheBytes:
     per_layer = layer_cache_elements(arch, fa)
     full = sum(per_layer[i][0] for i in layers)
     sliding = sum(per_layer[i][1] for i in layers)
