@@ -20,6 +20,7 @@ from vramscope.core.scenario import (
     Engine,
     EngineSettings,
     GpuSpec,
+    HostSpec,
     ModelSpec,
     Workload,
     validation_message,
@@ -62,6 +63,18 @@ def _deployment_options() -> _Parser:
     opts.add_argument("--gpu-memory", type=float, metavar="GIB", help="capacity per GPU in GiB (overrides)")
     opts.add_argument("--tp", type=int, help="tensor parallel size")
     opts.add_argument("--pp", type=int, default=1, help="pipeline parallel size")
+    opts.add_argument(
+        "--ram",
+        type=float,
+        metavar="GIB",
+        help="system memory to plan against (default: this machine's available memory, with GPUs given)",
+    )
+    opts.add_argument(
+        "--ram-bandwidth",
+        type=float,
+        metavar="GB/S",
+        help="achieved system-memory bandwidth for what runs on the CPU (default 60, dual-channel DDR5)",
+    )
     vllm = opts.add_argument_group("vLLM")
     vllm.add_argument("--gpu-util", type=float, default=0.9, help="gpu_memory_utilization (default 0.9)")
     vllm.add_argument("--max-num-batched-tokens", type=int, help="default: 8192 on 70 GiB+ GPUs, else 2048")
@@ -74,6 +87,11 @@ def _deployment_options() -> _Parser:
     llama.add_argument("--ngl", type=int, help="layers on the GPUs (default: all; Ollama: as many as fit)")
     llama.add_argument("--tensor-split", metavar="A,B,…", help="proportions per GPU (default: by free memory)")
     llama.add_argument("--split-mode", choices=("layer", "none"), default="layer")
+    llama.add_argument(
+        "--n-cpu-moe", type=int, default=0, metavar="N", help="llama.cpp: the experts of the first N layers on the CPU"
+    )
+    llama.add_argument("--swa-full", action="store_true", help="llama.cpp: full-size cache for sliding-window layers")
+    llama.add_argument("--kv-unified", action="store_true", help="llama.cpp: one KV buffer shared by all slots")
     sglang = opts.add_argument_group("SGLang")
     sglang.add_argument("--mem-fraction", type=float, help="mem_fraction_static (default by tensor parallel)")
     hf = opts.add_argument_group("transformers")
@@ -248,10 +266,41 @@ def _deployment(args: argparse.Namespace) -> Deployment:
         gpus = (GpuSpec(name=f"{args.gpu_memory:g} GiB GPU", capacity_bytes=capacity, total_bytes=capacity),)
     try:
         return Deployment(
-            gpus=gpus, tensor_parallel=tp, pipeline_parallel=pp, engine=engine, settings=_engine_settings(args)
+            gpus=gpus,
+            host=_host(args, gpus),
+            tensor_parallel=tp,
+            pipeline_parallel=pp,
+            engine=engine,
+            settings=_engine_settings(args),
         )
     except ValidationError as exc:
         raise BadInput(validation_message(exc)) from None
+
+
+def _host(args: argparse.Namespace, gpus: tuple[GpuSpec, ...]) -> HostSpec | None:
+    """--ram as stated; a catalog Mac's own unified memory; else, with GPUs to fit, this machine's."""
+    from vramscope.hardware.host import detect_host, stated_host, unified_host
+
+    bandwidth = args.ram_bandwidth
+    if bandwidth is not None and not 0 < bandwidth < 1e6:
+        raise BadInput(f"--ram-bandwidth must be a positive number of GB/s, got {bandwidth}")
+    if args.ram is not None:
+        if not 0 < args.ram < 1e7:
+            raise BadInput(f"--ram must be a positive number of GiB, got {args.ram}")
+        return stated_host(args.ram, bandwidth)
+    if not gpus:
+        return None
+    found = find_gpu(args.gpu) if args.gpu and args.gpu.lower() != "auto" else None
+    host = (
+        unified_host(found.name, found.memory_bytes, found.bandwidth_gbps * 1e9)
+        if found is not None and found.unified_memory
+        else detect_host()
+    )
+    if host is not None and bandwidth is not None:
+        host = HostSpec.model_validate(
+            {**host.model_dump(), "bandwidth_bytes_per_s": bandwidth * 1e9, "bandwidth_basis": f"{bandwidth:g} GB/s"}
+        )
+    return host
 
 
 ENGINE_ALIASES = {"llamacpp": Engine.LLAMACPP, "llama-cpp": Engine.LLAMACPP, "llama-server": Engine.LLAMACPP}
@@ -283,6 +332,9 @@ def _engine_settings(args: argparse.Namespace) -> EngineSettings:
         "n_ubatch": args.ubatch,
         "flash_attn": None if args.flash_attn is None else args.flash_attn == "on",
         "n_gpu_layers": args.ngl,
+        "n_cpu_moe": args.n_cpu_moe,
+        "swa_full": args.swa_full,
+        "kv_unified": args.kv_unified,
         "split_mode": args.split_mode,
         "tensor_split": split,
         "mem_fraction_static": args.mem_fraction,
@@ -424,7 +476,14 @@ def _fit(args: argparse.Namespace) -> int:
     if args.json:
         print(
             json.dumps(
-                {"capacity_bytes": capacity, "context": args.context or DEFAULT_CONTEXT, "models": rows}, indent=2
+                {
+                    "schema_version": report.SCHEMA_VERSION,
+                    "capacity_bytes": capacity,
+                    "host_capacity_bytes": deployment.host.capacity_bytes if deployment.host else None,
+                    "context": args.context or DEFAULT_CONTEXT,
+                    "models": rows,
+                },
+                indent=2,
             )
         )
         return EXIT_FITS
@@ -495,7 +554,7 @@ def _probe(as_json: bool) -> int:
 
     snapshot = probe_with_timeout()
     if as_json:
-        print(json.dumps(snapshot.model_dump(mode="json"), indent=2))
+        print(json.dumps({"schema_version": report.SCHEMA_VERSION, **snapshot.model_dump(mode="json")}, indent=2))
         return EXIT_FITS
     print(f"status: {snapshot.status.value} — {snapshot.message}")
     for d in snapshot.devices:

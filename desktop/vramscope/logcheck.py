@@ -7,6 +7,7 @@ from vramscope.core.analysis import Analysis, analyse
 from vramscope.core.estimate import Estimate, SegmentKind
 from vramscope.core.scenario import Calibration, Deployment, EngineSettings, GpuSpec, ModelSpec, Workload
 from vramscope.core.segments import Provenance, Segment, segment
+from vramscope.report import SCHEMA_VERSION
 from vramscope.sources.engine_log import EngineLog, log_gpu_count, log_settings, log_workload, preset_for
 from vramscope.sources.presets import load_preset
 
@@ -117,6 +118,7 @@ def check_json(result: LogCheck) -> dict[str, Any]:
     log = result.log
     a = result.analysis
     return {
+        "schema_version": SCHEMA_VERSION,
         "engine": log.engine.value,
         "model": {"as_logged": log.model, "name": a.model.name if a else None},
         "settings": log.settings,

@@ -4,11 +4,15 @@ and the JSON of the command-line contract (../shared/DESIGN.md). The CLI and the
 from typing import Any
 
 from vramscope.core.analysis import Analysis
+from vramscope.core.engines import engine_profile
 from vramscope.core.estimate import Estimate, GpuEstimate
 from vramscope.core.precision import WEIGHT_FORMATS
 from vramscope.core.segments import SEGMENT_LABELS, Segment, SegmentKind
 from vramscope.core.speed import speed_note
 from vramscope.core.units import Unit, format_bytes
+
+# Raised when a key of the --json output changes meaning. 2: `fits` includes the host's memory.
+SCHEMA_VERSION = 2
 
 CONTRACT_KEYS = {  # per-GPU byte keys of the contract, by segment kind
     SegmentKind.WEIGHTS: "weights_bytes",
@@ -32,8 +36,15 @@ def verdict(a: Analysis, unit: Unit = Unit.GIB) -> tuple[str, str]:
         headline = f"✘ {engine} does not start"
     elif est.fits is None or est.headroom_bytes is None:
         headline = "No capacity to fit against"
+    elif est.gpus_fit and est.host_fits is False and est.host_capacity_bytes is not None:
+        short = -(est.host_headroom_bytes or 0)
+        share = short / est.host_capacity_bytes * 100 if est.host_capacity_bytes else 100.0
+        headline = f"✘ Does not fit in system memory — short by {format_bytes(short, unit)} ({share:.0f}%)"
     elif not est.fits and est.headroom_bytes >= 0:
         headline = f"✘ Does not fit in {engine}'s pool"
+    elif est.tight:
+        amount = format_bytes(est.slack_bytes or 0, unit)
+        headline = f"⚠ Tight — {amount} to spare, within this profile's error: {engine} may not start"
     else:
         share = abs(est.headroom_share() or 0.0) * 100
         amount = format_bytes(abs(est.headroom_bytes), unit)
@@ -68,12 +79,36 @@ def verdict(a: Analysis, unit: Unit = Unit.GIB) -> tuple[str, str]:
             ctx = f"{a.max_context:,}" if a.max_context else "none"
             batch = f"{a.max_batch:,}" if a.max_batch else "none"
             lines.append(f"Largest context that fits: {ctx} · largest batch: {batch}")
-    if est.host:
-        lines.append(f"System memory: {format_bytes(est.host_bytes, unit)} ({', '.join(s.title for s in est.host)})")
+    if est.tight:
+        lines.append(margin_line(a, unit))
+    if est.host or est.host_fits is False:
+        lines.append(host_line(a, unit))
     if a.decode_tokens_per_s:
-        lines.append(f"Decode ≈ {a.decode_tokens_per_s:,.1f} tokens/s per sequence ({speed_note()})")
+        lines.append(f"Decode ≈ {a.decode_tokens_per_s:,.1f} tokens/s per sequence ({speed_note(est, a.deployment)})")
     lines += [f"⚠ {w}" for w in est.warnings]
     return headline, "\n".join(lines)
+
+
+def margin_line(a: Analysis, unit: Unit = Unit.GIB) -> str:
+    profile = engine_profile(a.deployment.engine)
+    return (
+        f"May not start: within the {profile.measured_error:.1%} ({format_bytes(a.estimate.margin_bytes or 0, unit)}) "
+        f"this profile has missed by ({profile.error_basis})."
+    )
+
+
+def host_line(a: Analysis, unit: Unit = Unit.GIB) -> str:
+    """'System memory: 17.2 GiB of 61.3 GiB (available memory of this machine …): weights, host buffers'."""
+    est, host = a.estimate, a.deployment.host
+    parts = ", ".join(s.title for s in est.host) or "nothing"
+    unified = est.host_need_bytes - est.host_bytes
+    need = format_bytes(est.host_need_bytes, unit)
+    if unified:
+        parts += f"; {format_bytes(unified, unit)} of it is the unified-memory GPU's"
+    if host is None:
+        return f"System memory: {need} ({parts}); not compared: no system memory given (--ram)"
+    mark = "" if est.host_fits else " — does not fit"
+    return f"System memory: {need} of {format_bytes(host.capacity_bytes, unit)}{mark} ({host.basis}): {parts}"
 
 
 def scenario_line(a: Analysis) -> str:
@@ -135,6 +170,7 @@ def markdown(a: Analysis, unit: Unit = Unit.GIB) -> str:
 def to_json(a: Analysis, launch_command: bool = False) -> dict[str, Any]:
     est, model, deployment = a.estimate, a.model, a.deployment
     out: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
         "model": {
             "name": model.name,
             "source": model.source.value,
@@ -165,7 +201,13 @@ def to_json(a: Analysis, launch_command: bool = False) -> dict[str, Any]:
         "total_bytes": est.total_bytes,
         "host_bytes": est.host_bytes,
         "capacity_bytes": est.capacity_bytes,
+        "host_capacity_bytes": est.host_capacity_bytes,
+        "host_need_bytes": est.host_need_bytes,
+        "host_fits": est.host_fits,
+        "host_basis": deployment.host.basis if deployment.host else None,
         "fits": est.fits,
+        "tight": est.tight,
+        "margin_bytes": est.margin_bytes,
         "headroom_bytes": est.headroom_bytes,
         "max_context": a.max_context,
         "max_batch": a.max_batch,

@@ -368,7 +368,7 @@ def test_a_way_out_is_a_button_that_applies_it(window: MainWindow) -> None:
     button = next(b for b, a in zip(panel.buttons, panel.advice, strict=True) if a.kind == "gpus")
     button.click()
     assert window.controller.result.estimate.fits is True
-    assert window.verdict.headline.text().startswith("✔ Fits")
+    assert window.verdict.headline.text().startswith(("✔ Fits", "⚠ Tight"))  # the fewest GPUs fit just
 
 
 def test_the_bar_behind_another_tab_catches_up_when_shown(window: MainWindow, show_tab: Callable[[str], None]) -> None:

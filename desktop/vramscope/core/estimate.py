@@ -73,11 +73,16 @@ class Estimate(_Frozen):
     overhead_bytes: int
     total_bytes: int
     capacity_bytes: int | None
-    fits: bool | None
+    fits: bool | None  # every GPU and the host hold their part, and the engine starts
     headroom_bytes: int | None  # the tightest GPU's headroom
     slack_bytes: int | None  # how far the workload could still grow: the headroom, or what a pool has left
     per_gpu: tuple[GpuEstimate, ...]
     host: tuple[Segment, ...]  # what the engine keeps in system memory
+    host_capacity_bytes: int | None  # system memory the plan may use; None: not compared
+    host_need_bytes: int  # the host's part, plus what unified-memory GPUs take from the same RAM
+    host_fits: bool | None
+    margin_bytes: int | None  # the error this engine profile has been measured to make, for this scenario
+    tight: bool  # fits, but by less than the margin: the engine may not start
     engine_details: Mapping[str, Any]
     refusal: str  # the engine would not start, in its words
     shortfall: str  # it starts but cannot hold this workload
@@ -87,6 +92,15 @@ class Estimate(_Frozen):
     @property
     def host_bytes(self) -> int:
         return sum(s.bytes for s in self.host)
+
+    @property
+    def host_headroom_bytes(self) -> int | None:
+        return None if self.host_capacity_bytes is None else self.host_capacity_bytes - self.host_need_bytes
+
+    @property
+    def gpus_fit(self) -> bool | None:
+        """Every GPU holds its part (None: a capacity is unknown); the host aside."""
+        return None if self.capacity_bytes is None else all(g.fits for g in self.per_gpu)
 
     def headroom_share(self) -> float | None:
         """Headroom (negative: shortfall) as a share of the tightest GPU's capacity."""
@@ -167,6 +181,22 @@ def _summarize(
     headroom = min(g.headroom_bytes for g in gpus if g.headroom_bytes is not None) if known else None
     # A preallocated pool keeps the GPUs' use constant: within it, the workload grows into the pool.
     slack = allocation.pool_slack if allocation.pool_slack is not None and (headroom or 0) >= 0 else headroom
+    host = deployment.host
+    # A unified-memory GPU's share comes out of the same RAM as the host's part
+    host_need = sum(s.bytes for s in allocation.host) + sum(
+        g.total_bytes for i, g in enumerate(gpus) if (spec := deployment.gpu(i)) is not None and spec.unified_memory
+    )
+    host_fits = None if host is None else host_need <= host.capacity_bytes
+    if host is not None and slack is not None:
+        slack = min(slack, host.capacity_bytes - host_need)  # the host bounds the growth as well
+    gpus_fit = all(g.fits for g in gpus) if known else None
+    if refused or host_fits is False or gpus_fit is False:
+        fits: bool | None = False
+    else:
+        fits = gpus_fit
+    margin = _margin(gpus, headroom, deployment) if known else None
+    # Within the profile's own error the outcome could go either way: a plain fit, but flagged
+    tight = bool(fits) and margin is not None and slack is not None and slack < margin
     return Estimate.model_construct(
         model_name=model.name,
         engine=deployment.engine.value,
@@ -184,17 +214,28 @@ def _summarize(
         overhead_bytes=total(SegmentKind.OVERHEAD),
         total_bytes=sum(g.total_bytes for g in gpus),
         capacity_bytes=sum(c for c in capacities if c is not None) if known else None,
-        fits=(all(g.fits for g in gpus) and not refused) if known else (False if refused else None),
+        fits=fits,
         headroom_bytes=headroom,
         slack_bytes=slack,
         per_gpu=gpus,
         host=allocation.host,
+        host_capacity_bytes=None if host is None else host.capacity_bytes,
+        host_need_bytes=host_need,
+        host_fits=host_fits,
+        margin_bytes=margin,
+        tight=tight,
         engine_details=dict(allocation.details),
         refusal=allocation.refusal,
         shortfall=allocation.shortfall,
         engine_verdict=allocation.verdict,
         warnings=_warnings(model, plan, workload, deployment) + allocation.warnings,
     )
+
+
+def _margin(gpus: tuple[GpuEstimate, ...], headroom: int | None, deployment: Deployment) -> int:
+    """The profile's measured error (a share of what it predicts a GPU holds) in bytes, on the tightest GPU."""
+    tightest = next(g for g in gpus if g.headroom_bytes == headroom)
+    return round(engine_profile(deployment.engine).measured_error * tightest.total_bytes)
 
 
 def _warnings(model: ModelSpec, plan: WeightPlan, workload: Workload, deployment: Deployment) -> tuple[str, ...]:

@@ -77,6 +77,9 @@ class Workload(_Frozen):
         return "auto" if name.strip().lower() == "auto" else kv_dtype(name).name
 
 
+Backend = Literal["cuda", "rocm", "metal", "cpu"]
+
+
 class GpuSpec(_Frozen):
     name: str
     capacity_bytes: int | None = Field(default=None, ge=0)  # what the estimate may use (free or total)
@@ -85,6 +88,24 @@ class GpuSpec(_Frozen):
     held_note: str = ""  # who holds it: processes with their PIDs, the driver's reserve
     bandwidth_bytes_per_s: float | None = Field(default=None, gt=0)
     bf16_flops: float | None = Field(default=None, gt=0)
+    unified_memory: bool = False  # its memory is the host's RAM (Apple Silicon, an APU, GB10, the CPU itself)
+    backend: Backend = "cuda"  # what the engine runs on (its overheads follow)
+
+
+# A decode step on the CPU reaches about 60 GB/s of dual-channel DDR5's 80-90 GB/s peak (estimate); the
+# user states their own (--ram-bandwidth) when it differs.
+DEFAULT_HOST_BANDWIDTH_BYTES_PER_S = 60e9
+
+
+class HostSpec(_Frozen):
+    """System memory: where llama.cpp keeps the layers and experts left on the CPU and what Ollama falls
+    back to. A capacity like a GPU's: a plan fits only when the host holds its part too."""
+
+    capacity_bytes: int = Field(ge=0)  # what the plan may use: available memory, or what the user stated
+    total_bytes: int | None = Field(default=None, ge=0)
+    basis: str = ""  # why this capacity: "available memory of this machine (12.3 of 23.5 GiB)", "--ram 64"
+    bandwidth_bytes_per_s: float = Field(default=DEFAULT_HOST_BANDWIDTH_BYTES_PER_S, gt=0)  # achieved in decode
+    bandwidth_basis: str = "estimate: 60 GB/s, dual-channel DDR5 in a decode step"
 
 
 class Engine(StrEnum):
@@ -118,6 +139,8 @@ class EngineSettings(_Frozen):
     n_ubatch: int = Field(default=512, ge=1, le=65_536)
     flash_attn: bool | None = None  # None: llama.cpp's auto (on where supported), Ollama's default (off)
     n_gpu_layers: int | None = Field(default=None, ge=0, le=100_000)  # None: all (llama.cpp), as fits (Ollama)
+    n_cpu_moe: int = Field(default=0, ge=0, le=100_000)  # --n-cpu-moe: the experts of the first N layers on the CPU
+    swa_full: bool = False  # --swa-full: sliding-window layers keep the whole context
     kv_unified: bool = False  # one KV buffer shared by all slots (--kv-unified); else one stream per slot
     split_mode: Literal["layer", "none"] = "layer"
     tensor_split: tuple[float, ...] = ()  # proportions per GPU; empty: by free memory
@@ -141,6 +164,7 @@ class Deployment(_Frozen):
     one entry = that GPU for every rank; else one entry per rank."""
 
     gpus: tuple[GpuSpec, ...] = ()
+    host: HostSpec | None = None  # None: system memory not compared
     tensor_parallel: PositiveInt = Field(default=1, le=MAX_GPUS)
     pipeline_parallel: PositiveInt = Field(default=1, le=MAX_GPUS)
     engine: Engine = Engine.TRANSFORMERS

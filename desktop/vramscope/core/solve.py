@@ -65,10 +65,12 @@ def max_context(model: ModelSpec, workload: Workload, deployment: Deployment) ->
 
 
 def max_batch(model: ModelSpec, workload: Workload, deployment: Deployment) -> int | None:
-    """Largest number of concurrent sequences that fits at this context."""
+    """Largest number of concurrent sequences that fits at this context, never more than the engine runs at
+    once (llama.cpp's 256 slots, vLLM's --max-num-seqs, SGLang's request pool)."""
     if not deployment.gpus or any(g.capacity_bytes is None for g in deployment.gpus):
         return None
-    return _largest(1, MAX_BATCH, _probe(model, workload, deployment, "batch"))
+    top = engine_profile(deployment.engine).max_sequences(deployment) or MAX_BATCH
+    return _largest(1, min(top, MAX_BATCH), _probe(model, workload, deployment, "batch"))
 
 
 # --- the ways out: what to change so that it fits ----------------------------------------------------------

@@ -1,13 +1,11 @@
-"""Decode speed from memory bandwidth: each step reads the weights a token uses and the whole KV cache."""
+"""Decode speed from memory bandwidth: each step reads the weights a token uses and the whole KV cache,
+from the GPUs and, for what an engine keeps on the CPU, from system memory."""
 
 from vramscope.core.estimate import Estimate, SegmentKind
-from vramscope.core.scenario import Deployment, ModelSpec
+from vramscope.core.scenario import DEFAULT_HOST_BANDWIDTH_BYTES_PER_S, Deployment, ModelSpec
 
 # Achieved / peak bandwidth of well-optimised decode kernels is 60-85 % (formulas.md §6); 0.7 default.
 MEMORY_BANDWIDTH_UTILIZATION = 0.7
-# Layers llama.cpp leaves on the CPU are read from system memory: dual-channel DDR5 peaks at 80-90 GB/s,
-# a decode step reaches about 60 GB/s of it (estimate).
-HOST_BANDWIDTH_BYTES_PER_S = 60e9
 
 
 def expert_fraction_read(model: ModelSpec, batch: int) -> float:
@@ -19,9 +17,20 @@ def expert_fraction_read(model: ModelSpec, batch: int) -> float:
     return 1.0 - (1.0 - moe.experts_per_token / moe.num_experts) ** batch
 
 
+def host_read_bytes(est: Estimate, share: float) -> float:
+    """What one decode step reads from system memory: layers left on the CPU and their cache whole, experts
+    kept there (--n-cpu-moe) in the share a step touches."""
+    details = est.engine_details
+    dense = details.get("cpu_dense_bytes", details.get("cpu_layer_bytes")) or 0
+    experts = details.get("cpu_expert_bytes") or 0
+    cache = sum(s.bytes for s in est.host if s.kind is SegmentKind.KV_CACHE)
+    return float(dense) + share * float(experts) + cache
+
+
 def decode_tokens_per_s(model: ModelSpec, est: Estimate, deployment: Deployment) -> float | None:
     """Tokens per second each sequence sees; None when a GPU's bandwidth is unknown.
-    Ranks of a stage work in parallel, stages one after another, layers left on the CPU after them."""
+    Ranks of a stage work in parallel, stages one after another, the CPU's part after them at the host's
+    bandwidth (an achieved figure: the stated one, else a DDR5 default)."""
     share = expert_fraction_read(model, est.batch)
     stage_times: dict[int, float] = {}
     for g in est.per_gpu:
@@ -32,10 +41,14 @@ def decode_tokens_per_s(model: ModelSpec, est: Estimate, deployment: Deployment)
         read = weights - g.expert_weight_bytes * (1.0 - share) + g.bytes_of(SegmentKind.KV_CACHE)
         seconds = read / (MEMORY_BANDWIDTH_UTILIZATION * gpu.bandwidth_bytes_per_s)
         stage_times[g.stage] = max(stage_times.get(g.stage, 0.0), seconds)
-    cpu_bytes = est.engine_details.get("cpu_layer_bytes") or 0
-    step = sum(stage_times.values()) + float(cpu_bytes) / HOST_BANDWIDTH_BYTES_PER_S
+    host = deployment.host.bandwidth_bytes_per_s if deployment.host else DEFAULT_HOST_BANDWIDTH_BYTES_PER_S
+    step = sum(stage_times.values()) + host_read_bytes(est, share) / host
     return 1.0 / step if step > 0 else None
 
 
-def speed_note() -> str:
-    return f"estimate: {MEMORY_BANDWIDTH_UTILIZATION:.0%} of peak memory bandwidth"
+def speed_note(est: Estimate | None = None, deployment: Deployment | None = None) -> str:
+    note = f"estimate: {MEMORY_BANDWIDTH_UTILIZATION:.0%} of peak memory bandwidth"
+    if est is not None and deployment is not None and host_read_bytes(est, 1.0):
+        basis = deployment.host.bandwidth_basis if deployment.host else "estimate: 60 GB/s"
+        note += f"; the CPU's part at the host's {basis}"
+    return note

@@ -26,14 +26,32 @@ class CatalogGpu(BaseModel):
     unified_memory: bool = False
     source: str = ""
 
+    @property
+    def apple(self) -> bool:
+        return self.category == "apple-silicon"
+
+    @property
+    def gpu_memory_bytes(self) -> int:
+        """What the GPU may use: a Mac's GPU gets macOS's working set of the RAM, not all of it."""
+        return metal_working_set(self.memory_bytes) if self.apple else self.memory_bytes
+
     def spec(self, capacity_bytes: int | None = None) -> GpuSpec:
         return GpuSpec(
             name=self.name,
-            capacity_bytes=self.memory_bytes if capacity_bytes is None else capacity_bytes,
-            total_bytes=self.memory_bytes,
+            capacity_bytes=self.gpu_memory_bytes if capacity_bytes is None else capacity_bytes,
+            total_bytes=self.gpu_memory_bytes,
             bandwidth_bytes_per_s=self.bandwidth_gbps * 1e9,
             bf16_flops=self.bf16_tflops * 1e12 if self.bf16_tflops else None,
+            unified_memory=self.unified_memory,
+            backend="metal" if self.apple else "rocm" if self.vendor.lower() == "amd" else "cuda",
         )
+
+
+def metal_working_set(ram_bytes: int) -> int:
+    """macOS's default GPU working set (recommendedMaxWorkingSetSize): about 2/3 of RAM up to 32 GiB, 3/4
+    above (reference/probing.md, Apple Silicon: 16 GB -> 10.9 GB, 64 GB -> 48 GiB, 192 GB -> 144 GB);
+    `sudo sysctl iogpu.wired_limit_mb=N` raises it."""
+    return ram_bytes * 2 // 3 if ram_bytes <= 32 * 2**30 else ram_bytes * 3 // 4
 
 
 @lru_cache(maxsize=1)

@@ -19,12 +19,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from vramscope.core.scenario import GpuSpec
+from vramscope.core.scenario import Backend, GpuSpec
 from vramscope.core.units import format_bytes
-from vramscope.hardware.catalog import find_gpu
+from vramscope.hardware.catalog import find_gpu, metal_working_set
 
 _NOT_AVAILABLE = 2**64 - 1  # NVML_VALUE_NOT_AVAILABLE_ulonglong
 _UNIFIED_NAMES = re.compile(r"GB10|Jetson|Orin|Thor", re.IGNORECASE)
+# AMD's integrated GPUs (Strix Halo's 8060S, the 780M …): their memory is a BIOS carve-out of the RAM plus GTT
+_AMD_APU_NAMES = re.compile(r"Radeon\s*(\d{3,4}[MS]\b|Graphics|Vega)", re.IGNORECASE)
 
 
 class ProbeStatus(StrEnum):
@@ -44,6 +46,9 @@ class DeviceKind(StrEnum):
     AMD = "amd"
     APPLE = "apple"
     SYSTEM = "system"  # CPU / system memory
+
+
+_BACKENDS: dict[DeviceKind, Backend] = {DeviceKind.APPLE: "metal", DeviceKind.SYSTEM: "cpu", DeviceKind.AMD: "rocm"}
 
 
 class GpuProcess(BaseModel):
@@ -115,6 +120,8 @@ class Device(BaseModel):
     def gpu_spec(self, use_free: bool = True) -> GpuSpec:
         held = self.held_bytes() if use_free else None
         return GpuSpec(
+            unified_memory=self.unified_memory or self.kind is DeviceKind.SYSTEM,
+            backend=_BACKENDS.get(self.kind, "cuda"),
             name=self.name,
             capacity_bytes=self.capacity_bytes(use_free),
             total_bytes=self.total_bytes,
@@ -474,6 +481,15 @@ def _probe_amd(sysfs: Path) -> tuple[Device, ...]:
             continue
         name = _safe_read(dev / "product_name") or f"AMD GPU ({_safe_read(dev / 'device') or card.name})"
         known = find_gpu(name)
+        apu = bool(_AMD_APU_NAMES.search(name))
+        notes: tuple[str, ...] = ()
+        if apu:
+            gtt = _safe_read(dev / "mem_info_gtt_total")
+            gtt_note = f"; GTT {format_bytes(int(gtt))}" if gtt and gtt.isdigit() else ""
+            notes = (
+                f"Integrated GPU: planned against the BIOS carve-out of {format_bytes(total)} (what ROCm reports as "
+                f"its memory){gtt_note}. Engines that allocate from GTT can use more: set --gpu-memory to plan so.",
+            )
         devices.append(
             Device(
                 kind=DeviceKind.AMD,
@@ -485,6 +501,8 @@ def _probe_amd(sysfs: Path) -> tuple[Device, ...]:
                 catalog_id=known.id if known else None,
                 bandwidth_bytes_per_s=known.bandwidth_gbps * 1e9 if known else None,
                 bandwidth_source="catalog" if known else None,
+                unified_memory=apu,
+                notes=notes,
             )
         )
     return tuple(devices)
@@ -511,9 +529,11 @@ def _probe_apple() -> tuple[Device, ...]:
     if wired_mb:
         limit, note = wired_mb * 2**20, "GPU limit from iogpu.wired_limit_mb."
     else:
-        # macOS default working set: about 2/3 of RAM up to 32 GiB, 3/4 above (probing.md, Apple Silicon)
-        limit = total * 2 // 3 if total <= 32 * 2**30 else total * 3 // 4
-        note = "Estimate: macOS lets the GPU use about 2/3 (≤ 32 GiB) or 3/4 of RAM by default."
+        limit = metal_working_set(total)
+        note = (
+            "Estimate: macOS lets the GPU use about 2/3 (≤ 32 GiB) or 3/4 of RAM by default; "
+            "`sudo sysctl iogpu.wired_limit_mb=N` raises it."
+        )
     return (
         Device(
             kind=DeviceKind.APPLE,

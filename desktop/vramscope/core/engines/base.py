@@ -109,6 +109,15 @@ class Allocation(NamedTuple):
 class EngineProfile(Protocol):
     engine: Engine
     label: str
+    # The largest miss of this profile against the real runs it was checked on, as a share of what it
+    # predicts a GPU holds (tests/benchmarks/accuracy.py prints it per engine version): a fit by less
+    # than that is shown as tight
+    measured_error: float
+    error_basis: str
+
+    def max_sequences(self, deployment: Deployment) -> int | None:
+        """The most sequences the engine runs at once with these settings (None: no bound of its own)."""
+        ...
 
     def kv_dtypes(self) -> tuple[str, ...]:
         """The KV dtypes this engine offers, besides auto."""
@@ -197,8 +206,17 @@ def overhead(size: int, note: str, label: str = "", provenance: Provenance = Pro
     return segment(SegmentKind.OVERHEAD, size, provenance, note, label)
 
 
-def cuda_context() -> Segment:
+def cuda_context(gpu: GpuSpec | None = None) -> Segment:
+    """A PyTorch process's context on this GPU: none on Apple's GPU (MPS) or on the CPU."""
+    if gpu is not None and gpu.backend in ("metal", "cpu"):
+        return overhead(0, f"no CUDA context on {'Metal' if gpu.backend == 'metal' else 'the CPU'}", "Runtime")
     return overhead(CUDA_CONTEXT_BYTES, CUDA_CONTEXT_NOTE, "CUDA context")
+
+
+def refuse_metal(label: str, deployment: Deployment) -> None:
+    """vLLM and SGLang have CUDA and ROCm backends, none for Apple's GPU."""
+    if any(g.backend == "metal" for g in deployment.gpus):
+        raise EngineSettingsError(f"{label} does not run on Apple's GPU (no Metal backend): pick llama.cpp or Ollama")
 
 
 def mlp_width(arch: Architecture) -> int:

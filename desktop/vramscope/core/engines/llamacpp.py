@@ -23,16 +23,20 @@ from vramscope.core.engines.base import (
     stage_cache,
 )
 from vramscope.core.precision import KV_DTYPES, KvDtype
-from vramscope.core.scenario import Deployment, Engine, ModelSpec, Workload
+from vramscope.core.scenario import Deployment, Engine, GpuSpec, ModelSpec, Workload
 from vramscope.core.segments import Provenance, Segment, SegmentKind, segment
 from vramscope.core.units import MIB
 
 N_CTX_PADDING = 256  # llama-context.cpp: n_ctx = GGML_PAD(n_ctx, 256)
 N_BATCH = 2048  # common/common.h default n_batch; n_ubatch never exceeds it
+LLAMA_MAX_SEQ = 256  # src/llama-cparams.h: more parallel sequences and llama_init_from_model throws
 STATE_BYTES_PER_ELEMENT = 4  # recurrent state is always f32
 # A GPU's share besides buffers: CUDA context and cuBLAS workspace. Ollama reserves 457 MiB per GPU for it
 # (ollama ml/device.go MinimumMemory); the same process cost applies to llama-server.
 GPU_RESERVE_BYTES = 457 * MIB
+GPU_RESERVE_NOTE = "CUDA context and cuBLAS workspace (Ollama reserves 457 MiB per GPU)"
+METAL_RESERVE_BYTES = 512 * MIB  # ml/device.go: Ollama's reserve on Apple's GPU
+METAL_NOTE = "Metal runtime (Ollama reserves 512 MiB on Apple's GPU)"
 QUANTIZED_V_NEEDS_FA = "quantized V cache was requested, but this requires Flash Attention"
 
 
@@ -76,18 +80,19 @@ def pad(n: int) -> int:
     return ceil(n / N_CTX_PADDING) * N_CTX_PADDING
 
 
-def cells(arch: Architecture, context: int, slots: int, n_ubatch: int, unified: bool) -> Cells:
+def cells(arch: Architecture, context: int, slots: int, n_ubatch: int, unified: bool, swa_full: bool = False) -> Cells:
     """KV cells as llama.cpp sizes them (llama-context.cpp, llama-kv-cache-iswa.cpp), checked to the byte on
     1,244 runs of llama.cpp b11434 by tests/benchmarks/llamacpp_measure.py: n_ctx padded to 256; without
     --kv-unified every slot is its own stream of pad(n_ctx / slots) cells; each stream's sliding-window
-    cache holds the window (times the slots when unified) plus one ubatch, padded, at most a stream."""
+    cache holds the window (times the slots when unified) plus one ubatch, padded, at most a stream; with
+    --swa-full it holds the whole stream."""
     asked = context * slots
     n_ctx = pad(asked)
     streams = 1 if unified else slots
     per_stream = n_ctx if unified else pad(n_ctx // slots)
     ubatch = min(n_ubatch, asked, N_BATCH)
     swa = per_stream
-    if arch.sliding_window:
+    if arch.sliding_window and not swa_full:
         swa = min(per_stream, pad(arch.sliding_window * (slots if unified else 1) + ubatch))
     return Cells(per_stream * streams, per_stream, swa * streams, slots, ubatch)
 
@@ -95,6 +100,8 @@ def cells(arch: Architecture, context: int, slots: int, n_ubatch: int, unified: 
 class LlamaCppProfile:
     engine = Engine.LLAMACPP
     label = "llama.cpp"
+    measured_error = 0.02
+    error_basis = "compute buffers on the measured llama.cpp runs (cache bytes exact)"
     default_flash_attn = True  # -fa auto: on where the backend supports it
 
     def weight_families(self) -> tuple[str, ...]:
@@ -110,6 +117,13 @@ class LlamaCppProfile:
         split = deployment.settings.tensor_split
         if split and len(split) != deployment.gpu_count:
             raise EngineSettingsError(f"--tensor-split gives {len(split)} proportions for {deployment.gpu_count} GPUs")
+
+    def cpu_moe_layers(self, request: Request) -> int:
+        """--n-cpu-moe N: the routed experts (ffn_*_exps) of the first N layers stay in host memory."""
+        return min(request.settings.n_cpu_moe, request.arch.num_layers) if request.arch.moe is not None else 0
+
+    def max_sequences(self, deployment: Deployment) -> int | None:
+        return LLAMA_MAX_SEQ
 
     def flash_attn(self, request: Request) -> bool:
         fa = request.settings.flash_attn
@@ -127,8 +141,9 @@ class LlamaCppProfile:
         fa = self.flash_attn(request)
         slots = workload.batch
         kv = request.kv
-        cell = cells(arch, workload.context, slots, settings.n_ubatch, settings.kv_unified)
+        cell = cells(arch, workload.context, slots, settings.n_ubatch, settings.kv_unified, settings.swa_full)
         ub = cell.ubatch
+        cpu_moe = self.cpu_moe_layers(request)
         gpus = deployment.gpu_count if settings.split_mode == "layer" else 1
         proportions = settings.tensor_split or tuple(_free(deployment, i) for i in range(gpus))
         placement = place_layers(arch.num_layers, n_gpu_layers, proportions)
@@ -136,6 +151,8 @@ class LlamaCppProfile:
         refusal = ""
         if kv.name in ("q8_0", "q4_0") and not fa:
             refusal = QUANTIZED_V_NEEDS_FA
+        if slots > LLAMA_MAX_SEQ:
+            refusal = f"n_seq_max must be <= {LLAMA_MAX_SEQ}"
         parts: list[GpuPart] = []
         compute_total = 0
         kv_note = (
@@ -150,11 +167,13 @@ class LlamaCppProfile:
         for device in range(deployment.gpu_count):
             layers = placement.layers_on(device) if device < gpus else ()
             holds_output = placement.output_device == device
+            experts_out = sum(layout.expert_per_layer[i] for i in layers if i < cpu_moe)  # --n-cpu-moe
             weights = sum(layout.per_layer[i] for i in layers) + (layout.last_stage if holds_output else 0)
+            weights -= experts_out
             vision = arch.vision is not None and workload.images > 0  # --mmproj only when images come
             if device == 0 and vision:
                 weights += layout.vision  # the vision encoder (mmproj)
-            experts = sum(layout.expert_per_layer[i] for i in layers)
+            experts = sum(layout.expert_per_layer[i] for i in layers) - experts_out
             split = cache_split(arch, layers, cell, kv, fa)
             kv_bytes = split.total
             state_note = f"; recurrent states {split.recurrent / MIB:,.1f} MiB in F32" if split.recurrent else ""
@@ -167,6 +186,7 @@ class LlamaCppProfile:
                     Provenance.EXACT if request.plan.exact else Provenance.FORMULA,
                     f"{len(layers)} of {arch.num_layers} layers"
                     + (" + output" if holds_output else "")
+                    + (f", experts of {sum(i < cpu_moe for i in layers)} in host memory" if experts_out else "")
                     + f"; {request.plan.note}",
                 ),
                 segment(SegmentKind.KV_CACHE, kv_bytes, kv_provenance, kv_note + state_note),
@@ -177,13 +197,7 @@ class LlamaCppProfile:
                     f"worst-case graph of one {ub}-token ubatch, flash attention {'on' if fa else 'off'}",
                     "Compute buffer",
                 ),
-                segment(
-                    SegmentKind.OVERHEAD,
-                    GPU_RESERVE_BYTES if layers or holds_output else 0,
-                    Provenance.EMPIRICAL,
-                    "CUDA context and cuBLAS workspace (Ollama reserves 457 MiB per GPU)",
-                    "CUDA context",
-                ),
+                _reserve(deployment.gpu(device), bool(layers) or holds_output),
             )
             if device == 0 and vision and arch.vision is not None:
                 segments += (
@@ -198,7 +212,7 @@ class LlamaCppProfile:
             if device == 0 and deployment.draft is not None:  # -md: on the main GPU, its own n_ctx cells
                 segments += self.draft_on_main_gpu(request, deployment.draft, cell, fa)
             parts.append(GpuPart(device, segments, experts))  # a layer split runs the GPUs one after another
-        host = _host(request, placement, cell, ub, fa)
+        host = _host(request, placement, cell, ub, fa, cpu_moe)
         on_gpu = sum(1 for d in placement.layer_device if d >= 0) + (placement.output_device >= 0)
         caches = cache_split(arch, range(arch.num_layers), cell, kv, fa)
         details: dict[str, int | float | str | None] = {
@@ -215,10 +229,18 @@ class LlamaCppProfile:
             "host_bytes": sum(s.bytes for s in host),
             "cpu_layer_bytes": sum(layout.per_layer[i] for i in placement.layers_on(-1))
             + (layout.last_stage if placement.output_device < 0 else 0),
+            "cpu_moe_layers": cpu_moe,
+            # what a decode step reads from host memory: dense weights whole, routed experts in part
+            "cpu_dense_bytes": sum(layout.per_layer[i] - layout.expert_per_layer[i] for i in placement.layers_on(-1))
+            + (layout.last_stage if placement.output_device < 0 else 0),
+            "cpu_expert_bytes": sum(layout.expert_per_layer[i] for i in placement.layers_on(-1))
+            + _host_experts(layout.expert_per_layer, placement, cpu_moe),
         }
         verdict = f"{self.label} offloads {on_gpu}/{arch.num_layers + 1} layers"
         if on_gpu < arch.num_layers + 1:
             verdict += "; the rest run on the CPU from system memory"
+        if cpu_moe:
+            verdict += f"; the experts of {cpu_moe} layers run on the CPU"
         return Allocation(tuple(parts), host, details, refusal=refusal, verdict=verdict)
 
     def draft_on_main_gpu(self, request: Request, draft: ModelSpec, cell: Cells, fa: bool) -> tuple[Segment, ...]:
@@ -256,8 +278,12 @@ class LlamaCppProfile:
             args.append(f"-ctk {kv} -ctv {kv}")
         if deployment.gpu_count > 1 and settings.tensor_split:
             args.append("-ts " + ",".join(f"{p:g}" for p in settings.tensor_split))
+        if self.cpu_moe_layers(request):
+            args.append(f"--n-cpu-moe {self.cpu_moe_layers(request)}")
         if settings.kv_unified:
             args.append("--kv-unified")
+        if settings.swa_full and request.arch.sliding_window:
+            args.append("--swa-full")
         if request.arch.vision is not None and workload.images:
             args.append(f"--mmproj mmproj-{request.model.name}.gguf")
         if deployment.draft is not None:
@@ -265,6 +291,16 @@ class LlamaCppProfile:
         if settings.split_mode != "layer":
             args.append(f"-sm {settings.split_mode}")
         return " ".join(args)
+
+
+def _reserve(gpu: GpuSpec | None, used: bool) -> Segment:
+    """The runtime's share of a GPU besides buffers, as Ollama reserves it (ml/device.go MinimumMemory)."""
+    backend = gpu.backend if gpu is not None else "cuda"
+    if backend == "cpu" or not used:
+        return segment(SegmentKind.OVERHEAD, 0, Provenance.EMPIRICAL, "no GPU runtime", "Runtime")
+    if backend == "metal":
+        return segment(SegmentKind.OVERHEAD, METAL_RESERVE_BYTES, Provenance.EMPIRICAL, METAL_NOTE, "Metal reserve")
+    return segment(SegmentKind.OVERHEAD, GPU_RESERVE_BYTES, Provenance.EMPIRICAL, GPU_RESERVE_NOTE, "CUDA context")
 
 
 def _free(deployment: Deployment, index: int) -> float:
@@ -339,21 +375,34 @@ def compute_buffer(arch: Architecture, cell: Cells, ubatch: int, fa: bool, has_l
     return max(attention if has_layers else 0, logits)
 
 
-def _host(request: Request, placement: Placement, cell: Cells, ubatch: int, fa: bool) -> tuple[Segment, ...]:
+def _host_experts(expert_per_layer: tuple[int, ...], placement: Placement, cpu_moe: int) -> int:
+    """Routed experts in host memory because of --n-cpu-moe (layers on the CPU hold theirs anyway)."""
+    return sum(e for i, e in enumerate(expert_per_layer[:cpu_moe]) if placement.layer_device[i] >= 0)
+
+
+def _host(
+    request: Request, placement: Placement, cell: Cells, ubatch: int, fa: bool, cpu_moe: int
+) -> tuple[Segment, ...]:
     arch, layout = request.arch, request.layout(1)
     cpu_layers = placement.layers_on(-1)
     weights = layout.first_stage - layout.vision + sum(layout.per_layer[i] for i in cpu_layers)  # input layer
     if placement.output_device < 0:
         weights += layout.last_stage
+    experts = _host_experts(layout.expert_per_layer, placement, cpu_moe)
+    exact = Provenance.EXACT if request.plan.exact else Provenance.FORMULA
     out = [
         segment(
             SegmentKind.WEIGHTS,
             weights,
-            Provenance.EXACT if request.plan.exact else Provenance.FORMULA,
+            exact,
             "token embeddings, the input layer (always in host memory)"
             + (f" + {len(cpu_layers)} layers on the CPU" if cpu_layers else ""),
         )
     ]
+    if experts:
+        out.append(
+            segment(SegmentKind.WEIGHTS, experts, exact, f"--n-cpu-moe {cpu_moe}: routed experts", "CPU experts")
+        )
     if cpu_layers:
         out.append(
             segment(
@@ -368,6 +417,9 @@ def _host(request: Request, placement: Placement, cell: Cells, ubatch: int, fa: 
         compute, note = cpu_compute_buffer(arch, cell, ubatch, fa), "output buffer and the CPU's compute buffer"
     else:
         compute, note = ubatch * arch.hidden_size * 4, "output buffer (f32 logits per sequence) and host inputs"
+    if experts and arch.moe is not None:  # the experts' matmuls on the CPU: gate, up and their product (estimate)
+        compute += 4 * ubatch * arch.moe.experts_per_token * (3 * arch.moe.expert_intermediate_size)
+        note += "; the CPU experts' intermediates (estimate)"
     out.append(segment(SegmentKind.ACTIVATIONS, output + compute, Provenance.FORMULA, note, "Host buffers"))
     return tuple(out)
 
@@ -396,12 +448,21 @@ class OllamaProfile(LlamaCppProfile):
 
     engine = Engine.OLLAMA
     label = "Ollama"
+    error_basis = "compute buffers on the Ollama logs (cache bytes exact)"
     default_flash_attn = False
 
     def kv_dtypes(self) -> tuple[str, ...]:
         return ("fp16", "q8_0", "q4_0")  # OLLAMA_KV_CACHE_TYPE
 
+    def check(self, model: ModelSpec, workload: Workload, deployment: Deployment) -> None:
+        super().check(model, workload, deployment)
+        if deployment.settings.n_cpu_moe:
+            raise EngineSettingsError("Ollama has no --n-cpu-moe: it places whole layers (num_gpu)")
+
     def allocate(self, request: Request) -> Allocation:
+        return _host_check(self.place(request), request.deployment)
+
+    def place(self, request: Request) -> Allocation:
         if request.settings.n_gpu_layers is not None or not request.deployment.gpus:
             return super().allocate(request)
         best = self.allocate_with(request, 0)
@@ -428,6 +489,27 @@ class OllamaProfile(LlamaCppProfile):
         if settings.n_gpu_layers is not None:
             params += f" / PARAMETER num_gpu {settings.n_gpu_layers}"
         return f"{' '.join(env)} ollama serve   # Modelfile: {params}"
+
+
+def _host_check(allocation: Allocation, deployment: Deployment) -> Allocation:
+    """llm/server.go: Ollama refuses to load a model whose part outside the GPUs exceeds free system memory
+    (plus free swap, which the plan leaves aside), where llama-server would start and page from disk."""
+    host, need = deployment.host, sum(s.bytes for s in allocation.host)
+    if allocation.refusal or host is None or need <= host.capacity_bytes:
+        return allocation
+    refusal = (
+        f"model requires more system memory ({_human_bytes(need)}) than is available "
+        f"({_human_bytes(host.capacity_bytes)})"
+    )
+    return allocation._replace(refusal=refusal, verdict="")
+
+
+def _human_bytes(size: int) -> str:
+    """format.HumanBytes2 as Ollama prints it: '126.3 GiB', '512.0 MiB'."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
 
 
 def _fits(allocation: Allocation, deployment: Deployment) -> bool:

@@ -15,6 +15,7 @@ from vramscope.core.engines.base import (
     gpu_total,
     model_compute_dtype,
     overhead,
+    refuse_metal,
     sequences,
     smallest_rank_note,
     stage_cache,
@@ -28,6 +29,7 @@ from vramscope.core.segments import Provenance, Segment, SegmentKind, segment
 from vramscope.core.units import GIB, MIB
 from vramscope.core.weights import pipeline_stages
 
+MAX_REQUESTS = 4096  # model_runner.py: the request pool holds min(max(tokens / context x 512, 2048), 4096)
 CUDA_GRAPH_BYTES = 930 * MIB  # "cuda graph ... mem usage=0.93 GB" in the QwQ-32B log (L4, tp 4)
 
 
@@ -49,6 +51,11 @@ def chunked_prefill_size(total: int | None) -> int:
 class SGLangProfile:
     engine = Engine.SGLANG
     label = "SGLang"
+    measured_error = 0.02
+    error_basis = "the token pool's miss on the one SGLang log (QwQ-32B on 4 x L4)"
+
+    def max_sequences(self, deployment: Deployment) -> int | None:
+        return MAX_REQUESTS
 
     def weight_families(self) -> tuple[str, ...]:
         return ("float", "fp8", "fp8-block", "gptq", "awq", "mxfp4")
@@ -61,6 +68,7 @@ class SGLangProfile:
 
     def check(self, model: ModelSpec, workload: Workload, deployment: Deployment) -> None:
         check_tensor_parallel(model.architecture, deployment.tensor_parallel)
+        refuse_metal(self.label, deployment)
 
     def allocate(self, request: Request) -> Allocation:
         arch, deployment, workload = request.arch, request.deployment, request.workload
@@ -85,7 +93,7 @@ class SGLangProfile:
                 gpu = deployment.gpu(s * tp + r)
                 total = gpu_total(gpu)
                 chunk = chunked_prefill_size(total)
-                context = cuda_context()
+                context = cuda_context(gpu)
                 peak = segment(
                     SegmentKind.ACTIVATIONS,
                     chunk * forward_bytes_per_token(arch, tp),
@@ -142,6 +150,16 @@ class SGLangProfile:
                 refusal="Not enough memory. Please try to increase --mem-fraction-static.",
                 pool_slack=slack,
                 warnings=bounded,
+            )
+        requests = min(max(tokens * 512 // workload.context, 2048), MAX_REQUESTS)
+        if requests < workload.batch <= concurrent:
+            return Allocation(
+                tuple(parts),
+                details=details,
+                pool_slack=slack,
+                warnings=bounded,
+                shortfall=f"SGLang starts, but its request pool runs at most {requests:,} requests at once, "
+                f"not {workload.batch:,}",
             )
         if concurrent < workload.batch:
             return Allocation(

@@ -28,6 +28,11 @@ STATE_BYTES_PER_ELEMENT = 2  # recurrent (Mamba) state kept at the 16-bit comput
 class TransformersProfile:
     engine = Engine.TRANSFORMERS
     label = "transformers"
+    measured_error = 0.05
+    error_basis = "no transformers run measured yet: 5 % assumed"
+
+    def max_sequences(self, deployment: Deployment) -> int | None:
+        return None  # generate() takes any batch
 
     def weight_families(self) -> tuple[str, ...]:
         return ("float", "int8", "nf4", "fp8", "fp8-block", "gptq", "awq", "mxfp4")
@@ -67,7 +72,7 @@ class TransformersProfile:
                 weights_segment(request.plan, weights),
                 segment(SegmentKind.KV_CACHE, kv, Provenance.EXACT, kv_note + state_note),
                 _prefill_peak(request, tp, largest_layer_kv),
-                cuda_context(),
+                cuda_context(deployment.gpu(s * tp)),
             )
             if draft is not None and s == 0:  # assisted generation: the draft sits with the first layers
                 segments += draft_segments(draft, context * batch, request.kv)

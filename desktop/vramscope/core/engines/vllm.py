@@ -21,6 +21,7 @@ from vramscope.core.engines.base import (
     gpu_total,
     model_compute_dtype,
     overhead,
+    refuse_metal,
     sequences,
     smallest_rank_note,
     stage_cache,
@@ -42,6 +43,9 @@ SAMPLER_BYTES_PER_LOGIT = 14
 PROFILE_BASE_BYTES = 160 * MIB
 NON_TORCH_BYTES = {1: 256 * MIB, 2: 2120 * MIB}  # "non-torch forward increase": 0.25 GiB at tp 1, 2.07-2.17 GiB
 # (NCCL and custom all-reduce buffers) at tp >= 2 in the same logs
+# accuracy.py: the KV pool's largest miss over the logs, as a share of the GPU's budget
+VLLM_MEASURED_ERROR = 0.012
+VLLM_ERROR_BASIS = "the KV pool's largest miss on 12 vLLM 0.19 start-up logs (Llama-4-Scout, tp 4)"
 CUDA_GRAPH_BYTES = 930 * MIB  # captured graphs: 0.87-1.09 GiB at tp 1, 0.76-1.57 GiB beyond (same logs)
 
 
@@ -122,6 +126,12 @@ class KvPages:
 class VllmProfile:
     engine = Engine.VLLM
     label = "vLLM"
+    measured_error = VLLM_MEASURED_ERROR
+    error_basis = VLLM_ERROR_BASIS
+
+    def max_sequences(self, deployment: Deployment) -> int | None:
+        """--max-num-seqs when set; else none of its own: the launch command raises it to the batch."""
+        return deployment.settings.max_num_seqs
 
     def weight_families(self) -> tuple[str, ...]:
         return ("float", "fp8", "fp8-block", "gptq", "awq", "nf4", "mxfp4")
@@ -134,6 +144,7 @@ class VllmProfile:
 
     def check(self, model: ModelSpec, workload: Workload, deployment: Deployment) -> None:
         check_tensor_parallel(model.architecture, deployment.tensor_parallel)
+        refuse_metal(self.label, deployment)
 
     def allocate(self, request: Request) -> Allocation:
         arch, deployment, workload, settings = request.arch, request.deployment, request.workload, request.settings
@@ -182,7 +193,7 @@ class VllmProfile:
                     overhead(non_torch, non_torch_note, "Non-torch"),
                 )
                 need = pages.request_bytes(context, batched) * batch
-                after = (cuda_context(),) + (() if settings.enforce_eager else (graphs,))
+                after = (cuda_context(gpu),) + (() if settings.enforce_eager else (graphs,))
                 if total is None:
                     kv = segment(SegmentKind.KV_CACHE, need, Provenance.FORMULA, _kv_note(pages, context, batch))
                     parts.append(GpuPart(s, (*_weights_first(fixed, (kv,)), *after), experts))
@@ -208,7 +219,7 @@ class VllmProfile:
                         f"{gib(budget)}). Decrease GPU memory utilization or reduce GPU memory used by other "
                         "processes."
                     )
-        return _outcome(tuple(parts), pools, context, batch, batched, refusal)
+        return _outcome(tuple(parts), pools, context, batch, batched, refusal, settings.max_num_seqs)
 
     def launch_command(self, request: Request) -> str:
         model, deployment, settings = request.model, request.deployment, request.settings
@@ -313,6 +324,7 @@ def _outcome(
     batch: int,
     batched: int,
     refusal: str,
+    max_num_seqs: int | None,
 ) -> Allocation:
     """vLLM's verdict: the smallest rank's pool decides the blocks every rank gets."""
     if not pools:
@@ -346,7 +358,12 @@ def _outcome(
     slack = (blocks - per_request * batch) * pages.block_bytes if per_request else None
     concurrent = blocks // per_request if per_request else batch
     shortfall = verdict = ""
-    if not refusal and concurrent < batch:
+    if not refusal and max_num_seqs is not None and max_num_seqs < min(batch, concurrent):
+        shortfall = (
+            f"vLLM starts, but runs at most {max_num_seqs:,} sequences at once (--max-num-seqs), "
+            f"not {batch:,}: the rest wait in the queue"
+        )
+    elif not refusal and concurrent < batch:
         shortfall = (
             f"vLLM starts, but its KV pool holds {sequences(concurrent, context)}, "
             f"not {batch:,}: the rest wait in the queue"
