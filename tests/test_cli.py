@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -338,3 +339,89 @@ def test_without_a_display_the_window_says_why_and_a_screenshot_renders_offscree
     assert "vramscope --screenshot" in capsys.readouterr().err
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     assert app.no_display() == ""
+
+
+# --- fits means fits: the host's memory, offload to the CPU, the margin ----------------------------------
+
+
+def estimate_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+    code, out, _ = run(capsys, "estimate", *args, "--json")
+    return code, json.loads(out)
+
+
+def test_a_bf16_70b_with_five_gpu_layers_does_not_fit_64_gib_of_ram(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("llama-3.1-70b", "--engine", "llama.cpp", "--gpu", "rtx-4090", "--ngl", "5", "--ram", "64")
+    code, doc = estimate_json(capsys, *args)
+    assert code == 1 and doc["fits"] is False and doc["host_fits"] is False
+    assert doc["host_capacity_bytes"] == 64 * 2**30 and doc["per_gpu"][0]["fits"] is True
+    assert doc["schema_version"] == 2 and doc["tight"] is False and doc["margin_bytes"] > 0
+    code, out, _ = run(capsys, "estimate", *args)
+    assert "✘ Does not fit in system memory — short by" in out
+    assert "of 64.00 GiB — does not fit (64 GiB as stated)" in out
+
+
+def test_ollama_does_not_put_405b_on_a_4090_and_64_gib(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = estimate_json(
+        capsys, "llama-3.1-405b", "--engine", "ollama", "--gpu", "rtx-4090", "--ram", "64", "--weights", "q4_k_m"
+    )
+    assert code == 1 and doc["fits"] is False
+    assert doc["refusal"].startswith("model requires more system memory")
+
+
+def test_ollamas_largest_batch_is_one_ollama_can_run(capsys: pytest.CaptureFixture[str]) -> None:
+    _, doc = estimate_json(
+        capsys, "llama-3.1-8b", "--engine", "ollama", "--gpu", "h200", "--ram", "64", "--context", "512"
+    )
+    assert doc["max_batch"] == 256  # llama.cpp's LLAMA_MAX_SEQ, though the H200 would hold more
+
+
+def test_seventy_b_with_45_gpu_layers_fits_its_host_part_priced_and_slower(capsys: pytest.CaptureFixture[str]) -> None:
+    common = ("llama-3.1-70b", "--engine", "llama.cpp", "--weights", "q4_k_m", "--gpu", "rtx-4090", "--ram", "64")
+    code, split = estimate_json(capsys, *common, "--ngl", "45")
+    assert code == 0 and split["fits"] is True and split["host_fits"] is True
+    assert split["host_need_bytes"] > 17 * 2**30  # 35 layers and the output in Q4_K_M
+    _, two = estimate_json(capsys, *common, "--gpus", "2")
+    assert split["decode_tokens_per_s"] < two["decode_tokens_per_s"] / 3
+
+
+def test_moe_experts_on_the_cpu_fit_an_8_gib_gpu(capsys: pytest.CaptureFixture[str]) -> None:
+    common = ("qwen3-30b-a3b", "--engine", "llama.cpp", "--weights", "q4_k_m", "--gpu-memory", "8", "--ram", "64")
+    code, doc = estimate_json(capsys, *common)
+    assert code == 1 and doc["fits"] is False
+    code, doc = estimate_json(capsys, *common, "--n-cpu-moe", "48", "--launch-command")
+    assert code == 0 and doc["fits"] is True
+    assert "--n-cpu-moe 48" in doc["launch_command"]
+
+
+def test_fit_with_16_gib_of_ram_lists_no_400b_class_model(capsys: pytest.CaptureFixture[str]) -> None:
+    for engine in ("ollama", "llama.cpp"):
+        code, out, _ = run(capsys, "fit", "--engine", engine, "--gpu-memory", "24", "--ram", "16", "--json")
+        doc = json.loads(out)
+        assert code == 0 and doc["host_capacity_bytes"] == 16 * 2**30 and doc["models"]
+        assert all(m["parameters"] < 200e9 for m in doc["models"])
+    _, out, _ = run(capsys, "fit", "--engine", "ollama", "--gpu-memory", "0.000001", "--ram", "16", "--json")
+    models = json.loads(out)["models"]
+    assert models and all(m["host_bytes"] <= 16 * 2**30 for m in models)  # on the CPU, within the RAM
+
+
+def test_the_default_host_is_this_machines(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import TEST_HOST  # what detect_host gives in the test suite
+
+    _, doc = estimate_json(capsys, "llama-3.1-8b", "--gpu", "rtx-4090")
+    assert doc["host_capacity_bytes"] == TEST_HOST.capacity_bytes and doc["host_basis"] == TEST_HOST.basis
+    _, doc = estimate_json(capsys, "llama-3.1-8b")
+    assert doc["host_capacity_bytes"] is None and doc["fits"] is None  # no capacity given: nothing compared
+
+
+def test_a_catalog_mac_is_planned_against_its_own_unified_memory(capsys: pytest.CaptureFixture[str]) -> None:
+    _, doc = estimate_json(capsys, "llama-3.1-8b", "--engine", "llama.cpp", "--gpu", "apple-m3-max-128gb")
+    assert doc["per_gpu"][0]["capacity_bytes"] == 96 * 2**30
+    assert doc["host_capacity_bytes"] == 128 * 2**30
+    assert doc["host_need_bytes"] == doc["host_bytes"] + doc["per_gpu"][0]["total_bytes"]
+    code, _, err = run(capsys, "estimate", "llama-3.1-8b", "--engine", "vllm", "--gpu", "apple-m3-max-128gb")
+    assert code == 2 and "no Metal backend" in err
+
+
+def test_ram_must_be_a_positive_size(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "estimate", "llama-3.1-8b", "--gpu", "rtx-4090", "--ram", "-1")
+    assert code == 2 and "--ram must be a positive number of GiB" in err

@@ -468,6 +468,7 @@ def _fit(args: argparse.Namespace) -> int:
                 "weights": fmt,
                 "kv_dtype": a.estimate.kv_dtype,
                 "total_bytes": a.estimate.total_bytes,
+                "host_bytes": a.estimate.host_bytes,
                 "max_context": a.max_context,
             }
         )
@@ -487,10 +488,13 @@ def _fit(args: argparse.Namespace) -> int:
             )
         )
         return EXIT_FITS
-    print(f"{'id':<20} {'parameters':>18} {'weights':<10} {'total':>12} {'max context':>12}")
+    print(f"{'id':<20} {'parameters':>18} {'weights':<10} {'GPUs':>12} {'host':>12} {'max context':>12}")
     for r in rows:
         ctx = f"{r['max_context']:,}" if r["max_context"] else "—"
-        print(f"{r['id']:<20} {r['parameters']:>18,} {r['weights']:<10} {format_bytes(r['total_bytes']):>12} {ctx:>12}")
+        print(
+            f"{r['id']:<20} {r['parameters']:>18,} {r['weights']:<10} {format_bytes(r['total_bytes']):>12} "
+            f"{format_bytes(r['host_bytes']):>12} {ctx:>12}"
+        )
     return EXIT_FITS
 
 

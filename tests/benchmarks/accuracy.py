@@ -1,4 +1,6 @@
-"""Engine profiles against real start-up logs: reported vs predicted, relative error, median per engine.
+"""Engine profiles against real start-up logs: reported vs predicted, relative error, median per engine;
+the miss that decides a fit (the KV pool, or a GPU's buffers) as a share of the GPU, per engine version;
+and the verdicts: false fits (a fit where the engine failed) and false refusals (no fit where it started).
 
 Reads ../shared/reference/engine_logs.json when it is there (the file is not copied into the project):
 each case's setup runs through the matching profile and the figures the engine logged are compared with
@@ -13,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from vramscope.core.engines import engine_profile
 from vramscope.core.estimate import Estimate, SegmentKind, estimate
 from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, Workload
 from vramscope.core.units import GIB, MIB
@@ -32,6 +35,9 @@ class Case(NamedTuple):
     tp: int
     settings: EngineSettings
     figures: dict[str, tuple[str, float]]
+    version: str = "0.19"
+    gpu_name: str = "NVIDIA H100 80GB HBM3"
+    started: bool = True  # the run came up (False: it failed for lack of memory)
 
 
 H100 = round(79.19 * GIB)  # "total_memory=79.19GiB" in the worker init snapshot
@@ -133,6 +139,63 @@ CASES: dict[str, Case] = {
     ),
 }
 
+POOL = {"kv_cache_GiB": ("kv_pool_bytes", GIB)}
+
+
+def _vllm_other(
+    preset: str, version: str, gpu: str, total_gib: float, util: float, context: int, started: bool, **workload: Any
+) -> Case:
+    """A run of another vLLM version: its verdict counts, and its KV pool where the log gives one."""
+    settings = EngineSettings(gpu_memory_utilization=util, max_num_seqs=workload.pop("max_num_seqs", None))
+    return Case(
+        preset,
+        Engine.VLLM,
+        Workload(context=context, **workload),
+        round(total_gib * GIB),
+        1,
+        1,
+        settings,
+        POOL if started else {},
+        version,
+        gpu,
+        started,
+    )
+
+
+CASES |= {
+    "vllm-10517-llama31-8b-rtx3090-20k": _vllm_other(
+        "llama-3.1-8b", "0.6.4", "NVIDIA GeForce RTX 3090", 23.58, 0.9, 20000, True
+    ),
+    "vllm-phi4-gptq-h100-util015": _vllm_other(
+        "phi-4", "0.6.5", "NVIDIA H100 80GB HBM3", 79.25, 0.15, 2048, True, weight_format="gptq-int4"
+    ),
+    "vllm-phi4-bnb4bit-a100-unsloth": _vllm_other(
+        "phi-4", "0.8.2", "NVIDIA A100-SXM4-80GB", 79.15, 0.7, 512, True, weight_format="nf4", max_num_seqs=320
+    ),
+    "vllm-qwen25-15b-fp16-t4": _vllm_other(
+        "qwen2.5-1.5b", "0.7.2", "Tesla T4", 14.56, 0.5, 32768, True, weight_format="fp16"
+    ),
+    "vllm-13882-qwen25-7b-bnb-rtx4060-fail": _vllm_other(
+        "qwen2.5-7b", "0.7.3", "NVIDIA GeForce RTX 4060", 8.0, 0.7, 4096, False, weight_format="nf4"
+    ),
+    "vllm-23278-gpt-oss-120b-h100-fail": _vllm_other(
+        "gpt-oss-120b", "0.10.1", "NVIDIA H100 80GB HBM3", 79.19, 0.9, 131072, False
+    ),
+}
+CASES["sglang-qwq-32b-4xl4"] = CASES["sglang-qwq-32b-4xl4"]._replace(version="0.4.3", gpu_name="NVIDIA L4")
+CASES["llamacpp-11200-qwen25-coder-32b-q8kv-2x3090ti"] = CASES[
+    "llamacpp-11200-qwen25-coder-32b-q8kv-2x3090ti"
+]._replace(version="b4462", gpu_name="NVIDIA GeForce RTX 3090 Ti")
+CASES["ollama-6348-mistral-7b-ctx2048"] = CASES["ollama-6348-mistral-7b-ctx2048"]._replace(version="0.3")
+CASES["ollama-16416-gpt-oss-120b-rocm-8060s"] = CASES["ollama-16416-gpt-oss-120b-rocm-8060s"]._replace(
+    version="0.30.2", gpu_name="AMD Radeon 8060S"
+)
+CASES["vllm-21348-qwen3-235b-a22b-fp8-4xh100"] = CASES["vllm-21348-qwen3-235b-a22b-fp8-4xh100"]._replace(
+    version="0.9.2"
+)
+# Runs whose miss has a cause the profiles do not model (a setting outside them): left out of the margin
+MARGIN_EXCLUDED = {"vllm-21348-qwen3-235b-a22b-fp8-4xh100": "an LMCache connector"}
+
 OUTLIERS = {  # cases that run but miss a figure, and why
     "vllm-v019-llama4-scout-tp4": "KV pool 5 % high: the log's non-torch forward memory is 2.17 GiB at tp 4 (the "
     "profile's figure is lower) and its weights hold the vision tower the text model leaves out (-0.8 %)",
@@ -173,17 +236,36 @@ def predicted(est: Estimate, key: str) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
+def decisive_miss(case: Case, est: Estimate, log: dict[str, Any]) -> float | None:
+    """The miss that decides a fit, in bytes on GPU 0: the KV pool for vLLM and SGLang (what is left once
+    everything else is placed), else every buffer the log gives for that GPU."""
+    reported = log["reported"]
+    misses: list[float] = []
+    for reported_key, (key, unit) in case.figures.items():
+        value, logged = predicted(est, key), reported.get(reported_key)
+        if value is None or not isinstance(logged, int | float) or not logged:
+            continue
+        pool = case.engine in (Engine.VLLM, Engine.SGLANG)
+        if pool and key == "kv_pool_bytes":
+            return value - logged * unit
+        if pool and key == "kv_capacity_tokens" and est.engine_details.get("kv_pool_bytes"):
+            return (value - logged) / logged * float(est.engine_details["kv_pool_bytes"] or 0)
+        if not pool and (key.endswith("gpu0") or key in ("weights_per_gpu", "kv_total", "kv_full_bytes")):
+            misses.append(value - logged * unit)
+    return sum(misses) if misses else None
+
+
 def run(path: Path) -> int:
     logs = {c["id"]: c for c in json.loads(path.read_text(encoding="utf-8"))}
     rows: list[tuple[str, str, str, float, float, float]] = []
+    margins: dict[tuple[str, str], list[tuple[float, str]]] = {}
+    verdicts: list[tuple[str, str, bool, bool, bool]] = []  # engine, case, started, starts as planned, tight
     for case_id, case in CASES.items():
         log = logs.get(case_id)
         if log is None:
             print(f"missing from the log file: {case_id}")
             continue
-        gpu = GpuSpec(
-            name="NVIDIA H100 80GB HBM3", capacity_bytes=case.gpu_total_bytes, total_bytes=case.gpu_total_bytes
-        )
+        gpu = GpuSpec(name=case.gpu_name, capacity_bytes=case.gpu_total_bytes, total_bytes=case.gpu_total_bytes)
         deployment = Deployment(
             gpus=(gpu,),
             tensor_parallel=case.tp if case.engine not in (Engine.LLAMACPP, Engine.OLLAMA) else case.gpus,
@@ -191,6 +273,9 @@ def run(path: Path) -> int:
             settings=case.settings,
         )
         est = estimate(load_preset(case.preset), case.workload, deployment)
+        # a run that starts is what the log shows: a pool short of the workload still starts
+        starts = not est.refusal and est.gpus_fit is not False
+        verdicts.append((case.engine.value, case_id, case.started, starts, est.tight))
         for reported_key, (key, unit) in case.figures.items():
             reported = log["reported"].get(reported_key)
             value = predicted(est, key)
@@ -199,6 +284,10 @@ def run(path: Path) -> int:
             ours = value / unit
             error = (ours - reported) / reported * 100 if reported else 0.0
             rows.append((case.engine.value, case_id, reported_key, float(reported), ours, error))
+        miss = decisive_miss(case, est, log)
+        if miss is not None and case_id not in MARGIN_EXCLUDED:
+            share = abs(miss) / est.per_gpu[0].total_bytes
+            margins.setdefault((case.engine.value, case.version), []).append((share, case_id))
     print(f"{'engine':<10} {'case':<46} {'figure':<32} {'reported':>12} {'predicted':>12} {'error':>8}")
     for engine, case_id, key, reported, ours, error in rows:
         print(f"{engine:<10} {case_id:<46} {key:<32} {reported:>12,.2f} {ours:>12,.2f} {error:>+7.2f}%")
@@ -210,6 +299,28 @@ def run(path: Path) -> int:
         errors = [abs(r[5]) for r in rows if r[2] == figure]
         if errors:
             print(f"vllm {figure}: median |error| {statistics.median(errors):.2f}%, max {max(errors):.2f}%")
+    print("\nThe miss that decides a fit, as a share of GPU 0 (the profile's margin is its largest):")
+    for (engine, version), shares in sorted(margins.items()):
+        worst, where = max(shares)
+        profile = engine_profile(Engine(engine))
+        print(
+            f"  {engine:<10} {version:<8} {len(shares):>2} runs: median {statistics.median(s for s, _ in shares):.2%}, "
+            f"largest {worst:.2%} ({where}); profile margin {profile.measured_error:.1%}"
+        )
+    for case_id, why in MARGIN_EXCLUDED.items():
+        print(f"  left out: {case_id} ({why})")
+    false_fits = [v for v in verdicts if not v[2] and v[3] and not v[4]]
+    warned = [v for v in verdicts if not v[2] and v[3] and v[4]]
+    false_refusals = [v for v in verdicts if v[2] and not v[3]]
+    print(
+        f"\nVerdicts on {len(verdicts)} runs ({sum(not v[2] for v in verdicts)} failed for memory): "
+        f"{len(false_fits)} false fits, {len(warned)} shown tight where the run failed, "
+        f"{len(false_refusals)} false refusals, {sum(bool(v[2] and v[4]) for v in verdicts)} tight that started"
+    )
+    for engine, case_id, started, fits, tight in verdicts:
+        if bool(fits) != started or tight:
+            said = "tight" if tight else "starts" if fits else "does not start"
+            print(f"  {engine:<10} {case_id}: {'started' if started else 'failed'}, the profile says {said}")
     print("\nOutliers:")
     for case_id, why in OUTLIERS.items():
         print(f"  {case_id}: {why}")

@@ -2,8 +2,9 @@ import time
 
 import pytest
 
+from vramscope.core.engines import engine_profile
 from vramscope.core.estimate import Provenance, SegmentKind, estimate, pipeline_stages
-from vramscope.core.scenario import Deployment, GpuSpec, Workload
+from vramscope.core.scenario import Deployment, Engine, GpuSpec, HostSpec, Workload
 from vramscope.core.units import GIB
 from vramscope.sources.presets import load_preset
 
@@ -133,3 +134,31 @@ def test_two_trillion_parameters_do_not_overflow() -> None:
     est = estimate(model, Workload(context=10**6), Deployment())
     assert est.parameters > 2 * 10**12
     assert est.weights_bytes == 2 * est.parameters
+
+
+def _llama_cpp_on(capacity: int, host: HostSpec | None = None) -> Deployment:
+    gpu = GpuSpec(name="GPU", capacity_bytes=capacity, total_bytes=capacity)
+    return Deployment(gpus=(gpu,), host=host, engine=Engine.LLAMACPP)
+
+
+def test_a_fit_within_the_profiles_measured_error_is_tight() -> None:
+    model, workload = load_preset("llama-3.1-8b"), Workload(weight_format="q4_k_m")
+    need = estimate(model, workload, _llama_cpp_on(100 * GIB)).per_gpu[0].total_bytes
+    error = engine_profile(Engine.LLAMACPP).measured_error
+    near = estimate(model, workload, _llama_cpp_on(need + round(need * error / 2)))
+    assert near.fits is True and near.tight is True  # fits stays the plain comparison
+    assert near.margin_bytes == round(error * need)
+    clear = estimate(model, workload, _llama_cpp_on(need + round(need * error * 2)))
+    assert clear.fits is True and clear.tight is False
+    short = estimate(model, workload, _llama_cpp_on(need - 1))
+    assert short.fits is False and short.tight is False
+
+
+def test_no_host_given_is_not_compared_and_a_host_given_is() -> None:
+    model, workload = load_preset("llama-3.1-8b"), Workload(weight_format="q4_k_m")
+    free = estimate(model, workload, _llama_cpp_on(24 * GIB))
+    assert free.host_capacity_bytes is None and free.host_fits is None and free.fits is True
+    small = HostSpec(capacity_bytes=free.host_bytes - 1, basis="test")
+    short = estimate(model, workload, _llama_cpp_on(24 * GIB, small))
+    assert short.gpus_fit is True and short.host_fits is False and short.fits is False
+    assert short.host_headroom_bytes == -1

@@ -133,6 +133,21 @@ def test_amd_sysfs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     (gpu,) = snap.devices
     assert gpu.kind is DeviceKind.AMD and gpu.free_bytes == 23 * 2**30
     assert gpu.catalog_id == "amd-rx-7900-xtx" and gpu.bandwidth_bytes_per_s == 960e9
+    assert not gpu.unified_memory and gpu.gpu_spec().backend == "rocm"
+
+
+def test_an_amd_apu_says_which_of_carve_out_and_gtt_is_planned(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use(monkeypatch, make_fake_pynvml([], init_error="LibraryNotFound"))
+    card = tmp_path / "class" / "drm" / "card0" / "device"
+    card.mkdir(parents=True)
+    (card / "vendor").write_text("0x1002\n")
+    (card / "mem_info_vram_total").write_text(f"{96 * 2**30}\n")
+    (card / "mem_info_vram_used").write_text(f"{2**30}\n")
+    (card / "mem_info_gtt_total").write_text(f"{16 * 2**30}\n")
+    (card / "product_name").write_text("AMD Radeon 8060S\n")
+    (gpu, *_) = probe(sysfs=tmp_path).devices
+    assert gpu.unified_memory and gpu.gpu_spec().unified_memory
+    assert "planned against the BIOS carve-out of 96.00 GiB" in gpu.notes[0] and "GTT 16.00 GiB" in gpu.notes[0]
 
 
 def test_probe_command_always_exits_0(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

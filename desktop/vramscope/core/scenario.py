@@ -105,7 +105,7 @@ class HostSpec(_Frozen):
     total_bytes: int | None = Field(default=None, ge=0)
     basis: str = ""  # why this capacity: "available memory of this machine (12.3 of 23.5 GiB)", "--ram 64"
     bandwidth_bytes_per_s: float = Field(default=DEFAULT_HOST_BANDWIDTH_BYTES_PER_S, gt=0)  # achieved in decode
-    bandwidth_basis: str = "estimate: 60 GB/s, dual-channel DDR5 in a decode step"
+    bandwidth_basis: str = "60 GB/s (estimate: dual-channel DDR5 in a decode step)"
 
 
 class Engine(StrEnum):

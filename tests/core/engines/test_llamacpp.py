@@ -2,12 +2,17 @@
 
 import pytest
 
+from vramscope.core.analysis import launch_command
 from vramscope.core.engines.base import EngineSettingsError
 from vramscope.core.engines.llamacpp import QUANTIZED_V_NEEDS_FA, cells, place_layers
 from vramscope.core.estimate import SegmentKind, estimate
-from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, Workload
+from vramscope.core.precision import WeightLayout
+from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, HostSpec, ModelSpec, Workload
+from vramscope.core.solve import max_batch
 from vramscope.core.speed import decode_tokens_per_s
 from vramscope.core.units import GIB, MIB
+from vramscope.core.weights import rank_layout, weight_plan
+from vramscope.hardware.catalog import find_gpu
 from vramscope.sources.presets import load_preset
 
 RTX_4090 = GpuSpec(
@@ -171,3 +176,119 @@ def test_deepseek_v4_cache_is_a_formula_not_a_measurement_on_llamacpp() -> None:
     est = estimate(model, Workload(context=32768), llama())
     kv = next(s for s in est.per_gpu[0].segments if s.kind is SegmentKind.KV_CACHE)
     assert kv.provenance is Provenance.FORMULA and "not measured on llama.cpp" in kv.note
+
+
+# --- system memory and what the CPU holds (issue: fits means fits) ---------------------------------------
+
+HOST_64 = HostSpec(capacity_bytes=64 * GIB, total_bytes=64 * GIB, basis="64 GiB as stated")
+
+
+def on_host(engine: Engine = Engine.LLAMACPP, gpu: GpuSpec = RTX_4090, gpus: int = 1, **settings: object) -> Deployment:
+    return Deployment(
+        gpus=(gpu,),
+        host=HOST_64,
+        tensor_parallel=gpus,
+        engine=engine,
+        settings=EngineSettings.model_validate(settings),
+    )
+
+
+def test_a_few_gpu_layers_of_a_bf16_70b_do_not_fit_64_gib_of_ram() -> None:
+    est = estimate(load_preset("llama-3.1-70b"), Workload(context=8192), on_host(n_gpu_layers=5))
+    assert est.gpus_fit is True  # the GPU holds its five layers …
+    assert est.host_need_bytes == est.host_bytes > 120 * GIB  # … the host would need the other 75 in bf16
+    assert est.host_fits is False and est.fits is False
+    assert est.host_headroom_bytes == 64 * GIB - est.host_bytes
+
+
+def test_ollama_refuses_in_its_own_words_when_the_host_cannot_hold_the_rest() -> None:
+    est = estimate(
+        load_preset("llama-3.1-405b"), Workload(context=8192, weight_format="q4_k_m"), on_host(Engine.OLLAMA)
+    )
+    assert est.refusal.startswith("model requires more system memory (")
+    assert est.refusal.endswith("than is available (64.0 GiB)")
+    assert est.fits is False
+
+
+def test_partial_offload_of_a_70b_q4_k_m_fits_and_is_slower_than_two_gpus() -> None:
+    model, workload = load_preset("llama-3.1-70b"), Workload(context=8192, weight_format="q4_k_m")
+    split = on_host(n_gpu_layers=45)
+    part = estimate(model, workload, split)
+    assert part.fits is True and part.host_fits is True
+    layout = weight_plan_layout(model, workload)
+    cpu_layers = 80 - 45
+    host_weights = next(s for s in part.host if s.kind is SegmentKind.WEIGHTS).bytes
+    # embeddings, the first 35 layers and the output: -ngl 45 puts the last 45 repeating layers on the GPU
+    assert host_weights == layout.first_stage + sum(layout.per_layer[:cpu_layers]) + layout.last_stage
+    two = estimate(model, workload, on_host(gpus=2))
+    assert two.fits is True and two.host_fits is True
+    assert decode_tokens_per_s(model, part, split) < decode_tokens_per_s(model, two, on_host(gpus=2)) / 3
+
+
+def weight_plan_layout(model: ModelSpec, workload: Workload) -> WeightLayout:
+    return rank_layout(model, weight_plan(model, workload), 1)
+
+
+def test_n_cpu_moe_keeps_the_experts_of_the_first_layers_in_host_memory() -> None:
+    model, workload = load_preset("qwen3-30b-a3b"), Workload(context=8192, weight_format="q4_k_m")
+    small = GpuSpec(name="8 GiB GPU", capacity_bytes=8 * GIB, total_bytes=8 * GIB, bandwidth_bytes_per_s=448e9)
+    gpu_only = estimate(model, workload, on_host(gpu=small))
+    assert gpu_only.fits is False
+    moe = on_host(gpu=small, n_cpu_moe=48)
+    est = estimate(model, workload, moe)
+    assert est.fits is True and est.engine_details["cpu_moe_layers"] == 48
+    layout = weight_plan_layout(model, workload)
+    experts = sum(layout.expert_per_layer[:48])
+    assert next(s for s in est.host if s.title == "CPU experts").bytes == experts
+    assert est.weights_bytes == gpu_only.weights_bytes - experts  # the rest of each layer stays on the GPU
+    assert est.per_gpu[0].expert_weight_bytes == 0
+    assert "--n-cpu-moe 48" in launch_command(model, workload, moe)
+    # the experts are read from host memory: slower than the GPU alone, faster than whole layers on the CPU
+    layers_out = on_host(gpu=RTX_4090, n_gpu_layers=0)
+    assert decode_tokens_per_s(model, est, moe) > decode_tokens_per_s(
+        model, estimate(model, workload, layers_out), layers_out
+    )
+
+
+def test_n_cpu_moe_is_capped_at_the_layers_and_means_nothing_for_a_dense_model() -> None:
+    qwen = load_preset("qwen3-30b-a3b")
+    est = estimate(qwen, Workload(weight_format="q4_k_m"), on_host(n_cpu_moe=1000))
+    assert est.engine_details["cpu_moe_layers"] == qwen.architecture.num_layers
+    dense = estimate(load_preset("llama-3.1-8b"), Workload(weight_format="q4_k_m"), on_host(n_cpu_moe=8))
+    assert dense.engine_details["cpu_moe_layers"] == 0
+    with pytest.raises(EngineSettingsError, match="Ollama has no --n-cpu-moe"):
+        estimate(qwen, Workload(weight_format="q4_k_m"), on_host(Engine.OLLAMA, n_cpu_moe=8))
+
+
+def test_swa_full_gives_the_sliding_layers_the_whole_context() -> None:
+    gemma = load_preset("gemma-2-9b")
+    assert cells(gemma.architecture, 8192, 1, 512, False).swa == 4096 + 512
+    assert cells(gemma.architecture, 8192, 1, 512, False, swa_full=True).swa == 8192
+    est = estimate(gemma, Workload(context=8192, weight_format="q4_k_m"), on_host(swa_full=True))
+    assert est.engine_details["swa_cells"] == 8192
+    assert "--swa-full" in launch_command(gemma, Workload(context=8192, weight_format="q4_k_m"), on_host(swa_full=True))
+
+
+def test_llama_cpp_runs_at_most_256_sequences_and_the_largest_batch_stays_below() -> None:
+    model = load_preset("llama-3.1-8b")
+    est = estimate(model, Workload(context=512, batch=257, weight_format="q4_k_m"), on_host())
+    assert est.refusal == "n_seq_max must be <= 256" and est.fits is False
+    big = GpuSpec(name="H200", capacity_bytes=140 * GIB, total_bytes=140 * GIB)
+    for engine in (Engine.LLAMACPP, Engine.OLLAMA):
+        largest = max_batch(model, Workload(context=512, weight_format="q4_k_m"), on_host(engine, gpu=big))
+        assert largest == 256  # the memory would hold more sequences; the engine does not run them
+
+
+def test_a_unified_memory_gpu_takes_its_share_from_the_hosts_ram() -> None:
+    mac = find_gpu("apple-m3-max-128gb")
+    assert mac is not None
+    spec = mac.spec()
+    assert spec.capacity_bytes == 96 * GIB and spec.unified_memory and spec.backend == "metal"  # 3/4 of 128 GiB
+    host = HostSpec(capacity_bytes=128 * GIB, total_bytes=128 * GIB, basis="the Mac's RAM")
+    deployment = Deployment(gpus=(spec,), host=host, engine=Engine.LLAMACPP)
+    est = estimate(load_preset("llama-3.1-8b"), Workload(weight_format="q4_k_m"), deployment)
+    assert est.host_need_bytes == est.host_bytes + est.per_gpu[0].total_bytes
+    overhead = est.per_gpu[0].segment(SegmentKind.OVERHEAD)
+    assert overhead.bytes == 512 * MIB and "CUDA" not in overhead.note  # Ollama's Metal reserve, no CUDA context
+    with pytest.raises(EngineSettingsError, match="no Metal backend"):
+        estimate(load_preset("llama-3.1-8b"), Workload(), deployment.model_copy(update={"engine": Engine.VLLM}))

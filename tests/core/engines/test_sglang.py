@@ -5,6 +5,7 @@ import pytest
 from vramscope.core.engines.sglang import default_mem_fraction
 from vramscope.core.estimate import SegmentKind, estimate
 from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, Workload
+from vramscope.core.solve import max_batch
 from vramscope.core.units import GIB
 from vramscope.sources.presets import load_preset
 
@@ -42,3 +43,12 @@ def test_no_room_for_the_pool_is_refused_in_sglangs_words() -> None:
 
 def test_default_fraction_shrinks_with_tensor_parallel() -> None:
     assert [default_mem_fraction(tp) for tp in (1, 2, 4, 8, 16)] == [0.88, 0.87, 0.85, 0.81, 0.79]
+
+
+def test_the_request_pool_bounds_the_concurrent_requests() -> None:
+    h200 = GpuSpec(name="NVIDIA H200", capacity_bytes=round(140 * GIB), total_bytes=round(140 * GIB))
+    deployment = Deployment(gpus=(h200,), engine=Engine.SGLANG)
+    model = load_preset("qwen2.5-0.5b")
+    est = estimate(model, Workload(context=128, batch=5000), deployment)
+    assert "its request pool runs at most 4,096 requests at once, not 5,000" in est.shortfall
+    assert max_batch(model, Workload(context=128), deployment) == 4096

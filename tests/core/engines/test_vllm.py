@@ -7,6 +7,7 @@ from vramscope.core.engines.vllm import KvPages, batch_defaults
 from vramscope.core.estimate import SegmentKind, estimate
 from vramscope.core.precision import KV_DTYPES
 from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, Workload
+from vramscope.core.solve import max_batch
 from vramscope.core.units import GIB
 from vramscope.sources.presets import load_preset
 
@@ -153,3 +154,13 @@ def test_deepseek_v4_pages_its_compressed_history_not_the_window_width() -> None
     compressed = 21 * 320 + 20 * 8
     fixed = 2 * (2 * 1024 * 128 + sum(arch.state_elements_per_sequence(i) for i in range(arch.num_layers)))
     assert est.kv_cache_bytes == 2 * (131072 * compressed + fixed)
+
+
+def test_more_sequences_than_max_num_seqs_wait_in_the_queue() -> None:
+    h100 = GpuSpec(name="NVIDIA H100 80GB HBM3", capacity_bytes=round(79.19 * GIB), total_bytes=round(79.19 * GIB))
+    settings = EngineSettings(max_num_seqs=8)
+    deployment = Deployment(gpus=(h100,), engine=Engine.VLLM, settings=settings)
+    est = estimate(load_preset("llama-3.1-8b"), Workload(context=1024, batch=16), deployment)
+    assert est.shortfall.startswith("vLLM starts, but runs at most 8 sequences at once (--max-num-seqs)")
+    assert est.fits is False
+    assert max_batch(load_preset("llama-3.1-8b"), Workload(context=1024), deployment) == 8

@@ -100,8 +100,10 @@ def cells(arch: Architecture, context: int, slots: int, n_ubatch: int, unified: 
 class LlamaCppProfile:
     engine = Engine.LLAMACPP
     label = "llama.cpp"
-    measured_error = 0.02
-    error_basis = "compute buffers on the measured llama.cpp runs (cache bytes exact)"
+    # tests/benchmarks/accuracy.py: the buffers' miss on the 2 x 3090 Ti log, 0.84 % of GPU 0 (cache bytes exact
+    # there and on 1,756 measured runs; the compute buffers carry the miss)
+    measured_error = 0.01
+    error_basis = "the buffers' largest miss on the llama.cpp and Ollama logs (cache bytes exact)"
     default_flash_attn = True  # -fa auto: on where the backend supports it
 
     def weight_families(self) -> tuple[str, ...]:
@@ -448,7 +450,6 @@ class OllamaProfile(LlamaCppProfile):
 
     engine = Engine.OLLAMA
     label = "Ollama"
-    error_basis = "compute buffers on the Ollama logs (cache bytes exact)"
     default_flash_attn = False
 
     def kv_dtypes(self) -> tuple[str, ...]:
