@@ -224,6 +224,7 @@ def _screenshot(args: argparse.Namespace, model: ModelSpec) -> int:
         capacity,
         deployment.engine,
         deployment.settings,
+        deployment.host,
     )
     if not saved:
         raise BadInput(f"--screenshot: could not write {target}")
@@ -279,7 +280,7 @@ def _deployment(args: argparse.Namespace) -> Deployment:
 
 def _host(args: argparse.Namespace, gpus: tuple[GpuSpec, ...]) -> HostSpec | None:
     """--ram as stated; a catalog Mac's own unified memory; else, with GPUs to fit, this machine's."""
-    from vramscope.hardware.host import detect_host, stated_host, unified_host
+    from vramscope.hardware.host import detect_host, stated_host, unified_host, with_bandwidth
 
     bandwidth = args.ram_bandwidth
     if bandwidth is not None and not 0 < bandwidth < 1e6:
@@ -296,11 +297,7 @@ def _host(args: argparse.Namespace, gpus: tuple[GpuSpec, ...]) -> HostSpec | Non
         if found is not None and found.unified_memory
         else detect_host()
     )
-    if host is not None and bandwidth is not None:
-        host = HostSpec.model_validate(
-            {**host.model_dump(), "bandwidth_bytes_per_s": bandwidth * 1e9, "bandwidth_basis": f"{bandwidth:g} GB/s"}
-        )
-    return host
+    return host if host is None or bandwidth is None else with_bandwidth(host, bandwidth)
 
 
 ENGINE_ALIASES = {"llamacpp": Engine.LLAMACPP, "llama-cpp": Engine.LLAMACPP, "llama-server": Engine.LLAMACPP}

@@ -98,7 +98,7 @@ def margin_line(a: Analysis, unit: Unit = Unit.GIB) -> str:
 
 
 def host_line(a: Analysis, unit: Unit = Unit.GIB) -> str:
-    """'System memory: 17.2 GiB of 61.3 GiB (available memory of this machine …): weights, host buffers'."""
+    """'System memory: 17.20 GiB of 61.30 GiB — this machine's available memory (63.00 GiB in all). Holds: …'."""
     est, host = a.estimate, a.deployment.host
     parts = ", ".join(s.title for s in est.host) or "nothing"
     unified = est.host_need_bytes - est.host_bytes
@@ -107,8 +107,8 @@ def host_line(a: Analysis, unit: Unit = Unit.GIB) -> str:
         parts += f"; {format_bytes(unified, unit)} of it is the unified-memory GPU's"
     if host is None:
         return f"System memory: {need} ({parts}); not compared: no system memory given (--ram)"
-    mark = "" if est.host_fits else " — does not fit"
-    return f"System memory: {need} of {format_bytes(host.capacity_bytes, unit)}{mark} ({host.basis}): {parts}"
+    mark = ", does not fit" if est.host_fits is False else ""
+    return f"System memory: {need} of {format_bytes(host.capacity_bytes, unit)}{mark} — {host.basis}. Holds: {parts}"
 
 
 def scenario_line(a: Analysis) -> str:

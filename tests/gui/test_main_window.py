@@ -16,6 +16,7 @@ from vramscope.core.units import GIB, Unit
 from vramscope.gui.app import build_window
 from vramscope.gui.main_window import MainWindow, restore_settings
 from vramscope.gui.widgets.memory_chart import KINDS
+from vramscope.gui.widgets.verdict import TIGHT_COLOR
 from vramscope.gui.widgets.workload_panel import LOG_STEPS, MIN_CONTEXT_SLIDER, log_to_value
 from vramscope.hardware.probe import Device, DeviceKind, HardwareSnapshot, ProbeStatus
 from vramscope.sources.presets import load_preset
@@ -395,3 +396,28 @@ def test_the_images_box_says_what_one_image_is_assumed_to_cost(window: MainWindo
     assert "1024x1024 pixels, 1,024 tokens (an assumed size" in tip
     window.model_panel.model_requested.emit("gemma-3-4b")
     assert "896x896 pixels, 256 tokens" in window.workload_panel.images_spin.toolTip()
+
+
+def test_a_fit_within_the_profiles_error_is_amber_and_says_so(window: MainWindow) -> None:
+    c = window.controller
+    c.set_engine(Engine.VLLM)
+    c.set_workload(context=40_000)
+    c.finish_limits()
+    assert c.result.estimate.fits is True and c.result.estimate.tight is True
+    assert window.verdict.headline.text().startswith("⚠ Tight — ")
+    assert TIGHT_COLOR in window.verdict.headline.styleSheet()
+    assert "May not start: within the 13.1%" in window.verdict.details.text()
+
+
+def test_the_kv_cache_vllm_needs_is_drawn_over_the_pool_it_has(window: MainWindow) -> None:
+    c, chart = window.controller, window.chart
+    c.set_engine(Engine.VLLM)
+    c.set_workload(context=131_072, batch=2)
+    assert chart is not None and c.result.estimate.refusal
+    (width,) = np.asarray(chart.kv_needed.opts["width"])
+    assert width == pytest.approx(2 * 131_072 * 131_072 / GIB)  # two 128k sequences at 128 KiB a token
+    (start,) = np.asarray(chart.kv_needed.opts["x0"])
+    assert start == pytest.approx(c.result.estimate.weights_bytes / GIB)  # from where the pool begins
+    assert "KV cache needed" in [label.text for _, label in chart.legend.items]
+    c.set_workload(context=8192, batch=1)
+    assert len(np.asarray(chart.kv_needed.opts["width"])) == 0  # the pool holds it: no outline

@@ -15,14 +15,14 @@ def test_the_default_host_is_this_machines_available_memory() -> None:
     assert found is not None
     assert found.total_bytes == memory.total
     assert abs(found.capacity_bytes - memory.available) < 0.05 * memory.total  # memory moves between the calls
-    assert found.basis.startswith("available memory of this machine")
+    assert found.basis.startswith("this machine's available memory")
 
 
 def test_a_stated_host_carries_its_bandwidth() -> None:
     stated = host.stated_host(64, bandwidth_gbps=100)
     assert stated.capacity_bytes == 64 * GIB and stated.basis == "64 GiB as stated"
     assert stated.bandwidth_bytes_per_s == 100e9
-    assert host.stated_host(16).bandwidth_basis.startswith("60 GB/s (estimate")
+    assert host.stated_host(16).bandwidth_basis == "60 GB/s, an estimate for dual-channel DDR5"
 
 
 def test_macs_plan_the_gpu_against_macos_working_set() -> None:

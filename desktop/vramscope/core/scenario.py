@@ -103,9 +103,9 @@ class HostSpec(_Frozen):
 
     capacity_bytes: int = Field(ge=0)  # what the plan may use: available memory, or what the user stated
     total_bytes: int | None = Field(default=None, ge=0)
-    basis: str = ""  # why this capacity: "available memory of this machine (12.3 of 23.5 GiB)", "--ram 64"
+    basis: str = ""  # why: "this machine's available memory (23.54 GiB in all)", "64 GiB as stated"
     bandwidth_bytes_per_s: float = Field(default=DEFAULT_HOST_BANDWIDTH_BYTES_PER_S, gt=0)  # achieved in decode
-    bandwidth_basis: str = "60 GB/s (estimate: dual-channel DDR5 in a decode step)"
+    bandwidth_basis: str = "60 GB/s, an estimate for dual-channel DDR5"
 
 
 class Engine(StrEnum):

@@ -49,6 +49,6 @@ def decode_tokens_per_s(model: ModelSpec, est: Estimate, deployment: Deployment)
 def speed_note(est: Estimate | None = None, deployment: Deployment | None = None) -> str:
     note = f"estimate: {MEMORY_BANDWIDTH_UTILIZATION:.0%} of peak memory bandwidth"
     if est is not None and deployment is not None and host_read_bytes(est, 1.0):
-        basis = deployment.host.bandwidth_basis if deployment.host else "60 GB/s (estimate)"
+        basis = deployment.host.bandwidth_basis if deployment.host else "60 GB/s, an estimate"
         note += f"; the CPU's part at {basis}"
     return note

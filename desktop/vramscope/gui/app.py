@@ -13,7 +13,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from vramscope import __version__
-from vramscope.core.scenario import Engine, EngineSettings, ModelSpec, Workload
+from vramscope.core.scenario import Engine, EngineSettings, HostSpec, ModelSpec, Workload
 from vramscope.crashlog import write_crash_log
 from vramscope.gui.about import APP_ID
 from vramscope.gui.controller import Controller
@@ -151,6 +151,7 @@ def screenshot(
     capacity: int | None,
     engine: Engine = Engine.TRANSFORMERS,
     settings: EngineSettings | None = None,
+    host: HostSpec | None = None,
 ) -> bool:
     """Render the window for one scenario offscreen and save it as PNG; whether the file was written."""
     if no_display():
@@ -174,6 +175,9 @@ def screenshot(
             else c.gpu.model_copy(update={"capacity_bytes": capacity, "total_bytes": capacity, "name": "Custom"})
         )
     c.set_gpu(spec, gpu_count)
+    c.set_host(host)
+    if host is not None:
+        window.gpu_panel.host_note.setText(f"Planned against {host.basis}.")
     window.gpu_panel.status.setText("Planning for the GPU chosen on the command line (no detection).")
     c.finish_limits()
     window.resize(1280, 780)

@@ -12,6 +12,7 @@ from vramscope.core.scenario import (
     Engine,
     EngineSettings,
     GpuSpec,
+    HostSpec,
     ModelSpec,
     Workload,
     validation_message,
@@ -30,10 +31,12 @@ class Scenario(NamedTuple):
     engine: Engine
     settings: EngineSettings
     draft: ModelSpec | None = None  # speculative decoding
+    host: HostSpec | None = None  # system memory to plan against (None: not compared)
 
     def deployment(self) -> Deployment:
         return Deployment(
             gpus=self.gpus,
+            host=self.host,
             tensor_parallel=len(self.gpus),
             engine=self.engine,
             settings=self.settings,
@@ -183,6 +186,15 @@ class Controller(QObject):
             self.estimate_changed.emit(self.result)
             return
         self._change(gpus=(self.gpu,) * count)
+
+    def set_host(self, host: HostSpec | None) -> None:
+        """The system memory to plan against: this machine's, or what the user states."""
+        if host != self.scenario.host:
+            self._change(host=host)
+
+    @property
+    def host(self) -> HostSpec | None:
+        return self.scenario.host
 
     def set_engine(self, engine: Engine) -> None:
         if engine != self.engine:

@@ -289,6 +289,7 @@ class MainWindow(QMainWindow):
         self.custom_panel.custom_mode_changed.connect(self._on_custom_panel_custom_mode_changed)
         self.gpu_panel.gpu_requested.connect(c.set_gpu)
         self.gpu_panel.gpus_requested.connect(c.set_gpus)
+        self.gpu_panel.host_requested.connect(c.set_host)
         self.gpu_panel.count_follows_changed.connect(self.workload_panel.set_count_follows_gpus)
         c.error_changed.connect(self._on_controller_error_changed)
         self.opener.model_opened.connect(self._on_opener_model_opened)

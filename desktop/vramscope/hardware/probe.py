@@ -140,6 +140,7 @@ class HardwareSnapshot(BaseModel):
     devices: tuple[Device, ...] = ()
     driver_version: str | None = None
     cuda_version: str | None = None
+    host: Device | None = None  # the system memory, read whatever the GPUs (the host is a capacity too)
 
     def usable_gpus(self) -> tuple[Device, ...]:
         """Healthy accelerators with known memory (MIG slices instead of their parents)."""
@@ -222,11 +223,21 @@ def probe_with_timeout(timeout: float = PROBE_TIMEOUT_S) -> HardwareSnapshot:
         message=f"The NVIDIA driver did not answer within {timeout:g} s (a wedged driver or GPU): "
         "check nvidia-smi and the system log. Falling back to system memory.",
         devices=(ram,) if ram else (),
+        host=ram,
     )
 
 
 def probe(sysfs: Path = Path("/sys"), meminfo: Path = Path("/proc/meminfo")) -> HardwareSnapshot:
-    """Detect the devices of this machine. Never raises."""
+    """Detect the devices of this machine and its system memory. Never raises."""
+    snapshot = _probe_devices(sysfs, meminfo)
+    try:
+        host = system_memory_device(meminfo)
+    except Exception:  # an odd reading leaves the host unknown, not the GPUs
+        host = None
+    return HardwareSnapshot.model_validate({**dict(snapshot), "host": host})
+
+
+def _probe_devices(sysfs: Path, meminfo: Path) -> HardwareSnapshot:
     try:
         nvidia = _probe_nvidia()
     except Exception as exc:  # a broken binding must not take the app down

@@ -17,6 +17,7 @@ from vramscope.core.units import GIB
 from vramscope.gui.app import build_window
 from vramscope.gui.main_window import MainWindow
 from vramscope.hardware.probe import HardwareSnapshot, probe
+from vramscope.sources.presets import load_preset
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -152,3 +153,69 @@ def test_a_running_engine_is_measured_beside_the_prediction(qtbot: QtBot, monkey
     assert text.startswith("Running now on GPU 0: llama.cpp, llama-server (PID 4242) 3.00 GiB")
     predicted = w.controller.result.estimate.per_gpu[0].total_bytes
     assert f"predicts {predicted / GIB:.2f} GiB" in text
+
+
+# --- system memory: a capacity with its own bar ---------------------------------------------------------
+
+
+def seventy_b_partly_on_the_cpu(w: MainWindow, layers: int, weights: str = "q4_k_m") -> None:
+    c = w.controller
+    c.set_model(load_preset("llama-3.1-70b"))
+    choose_engine(w, Engine.LLAMACPP)
+    c.set_workload(weight_format=weights)
+    c.set_engine_settings(n_gpu_layers=layers)
+    c.finish_limits()
+
+
+def test_the_ram_bar_is_drawn_against_this_machines_available_memory(workstation: MainWindow) -> None:
+    seventy_b_partly_on_the_cpu(workstation, 45)
+    c, chart = workstation.controller, workstation.chart
+    assert chart is not None
+    ram = probe(sysfs=NO_SYSFS).host
+    assert ram is not None and c.host is not None
+    assert c.host.total_bytes == ram.total_bytes and c.host.basis.startswith("this machine's available memory")
+    row = chart.gpus[-1]
+    assert row.label == "RAM" and row.capacity_bytes == c.host.capacity_bytes
+    assert row.bytes_of(SegmentKind.WEIGHTS) == c.result.estimate.host_bytes - row.bytes_of(
+        SegmentKind.KV_CACHE
+    ) - row.bytes_of(SegmentKind.ACTIVATIONS)
+    # what other programs hold is hatched first, so the RAM bar's line stands at the machine's total
+    assert row.held_bytes + row.capacity_bytes == c.host.total_bytes
+    ends = chart.capacity_line.getData()[0]
+    assert any(e == pytest.approx(c.host.total_bytes / GIB) for e in ends)
+    assert "System memory:" in workstation.verdict.details.text()
+
+
+def test_stating_the_ram_replans_and_a_short_host_is_a_red_verdict(workstation: MainWindow) -> None:
+    seventy_b_partly_on_the_cpu(workstation, 5, weights="bf16")
+    workstation.gpu_panel.ram.setValue(64)
+    c, chart = workstation.controller, workstation.chart
+    assert c.host is not None and c.host.capacity_bytes == 64 * GIB and c.host.basis == "64 GiB as stated"
+    est = c.result.estimate
+    assert est.gpus_fit is True and est.host_fits is False and est.fits is False
+    assert workstation.verdict.headline.text().startswith("✘ Does not fit in system memory — short by")
+    assert chart is not None
+    ram_row = len(chart.gpus) - 1
+    spilled_rows = list(np.asarray(chart.overflow.opts["y"]))
+    assert spilled_rows == [ram_row]  # only the RAM bar runs past its line
+    assert workstation.gpu_panel.choice()["ram_gib"] == 64
+
+
+def test_the_ram_choice_comes_back_next_session(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = build_window(probe=lambda: snapshot(monkeypatch, WORKSTATION))
+    qtbot.addWidget(w)
+    w.gpu_panel.restore_choice({"picker": "custom", "ram_gib": 32.0, "ram_bandwidth_gbps": 200.0})
+    host = w.controller.host
+    assert host is not None and host.capacity_bytes == 32 * GIB and host.bandwidth_bytes_per_s == 200e9
+    w.gpu_panel.restore_choice({"ram_gib": "lots", "ram_bandwidth_gbps": True})  # a hand-edited file: ignored
+    assert w.gpu_panel.ram.value() == 32
+
+
+def test_a_catalog_mac_plans_its_gpu_against_the_working_set(workstation: MainWindow) -> None:
+    panel = workstation.gpu_panel
+    panel.picker.setCurrentIndex(panel.picker.findData("catalog:apple-m3-max-128gb"))
+    panel.picker.activated.emit(panel.picker.currentIndex())
+    c = workstation.controller
+    assert c.gpu.capacity_bytes == 96 * GIB and c.gpu.backend == "metal"
+    assert c.host is not None and c.host.capacity_bytes == 128 * GIB  # the Mac's RAM, not this machine's
+    assert "GPU 96.00 GiB of 128.00 GiB" in panel.picker.currentText()

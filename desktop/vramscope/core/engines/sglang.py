@@ -139,6 +139,7 @@ class SGLangProfile:
             "kv_capacity_tokens": tokens,
             "max_concurrency": round(tokens / workload.context, 2),
             "mem_fraction_static": fraction,
+            "kv_needed_bytes": max(b for _, b in pools) * workload.context * workload.batch,
         }
         concurrent = tokens // workload.context
         slack = (tokens - workload.context * workload.batch) * min(b for _, b in pools)

@@ -177,6 +177,7 @@ class VllmProfile:
                 graphs = overhead(measured.cuda_graph_bytes, where, "CUDA graphs")
         parts: list[GpuPart] = []
         pools: list[tuple[int, KvPages, int, str]] = []  # (pool, pages, rank, GPU name)
+        needed = 0  # the workload's KV cache on the rank that needs the most
         refusal = ""
         draft = request.draft(tp)
         for s, layers in enumerate(pipeline_stages(arch.num_layers, pp)):
@@ -195,6 +196,7 @@ class VllmProfile:
                     overhead(non_torch, non_torch_note, "Non-torch"),
                 )
                 need = pages.request_bytes(context, batched) * batch
+                needed = max(needed, need)
                 after = (cuda_context(gpu),) + (() if settings.enforce_eager else (graphs,))
                 if total is None:
                     kv = segment(SegmentKind.KV_CACHE, need, Provenance.FORMULA, _kv_note(pages, context, batch))
@@ -221,7 +223,8 @@ class VllmProfile:
                         f"{gib(budget)}). Decrease GPU memory utilization or reduce GPU memory used by other "
                         "processes."
                     )
-        return _outcome(tuple(parts), pools, context, batch, batched, refusal, settings.max_num_seqs)
+        outcome = _outcome(tuple(parts), pools, context, batch, batched, refusal, settings.max_num_seqs)
+        return outcome._replace(details={**outcome.details, "kv_needed_bytes": needed})
 
     def launch_command(self, request: Request) -> str:
         model, deployment, settings = request.model, request.deployment, request.settings

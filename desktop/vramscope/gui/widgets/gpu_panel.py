@@ -1,5 +1,5 @@
 """Which GPUs to plan for: the detected ones (a check box each, free or total memory), a catalog GPU, a custom
-capacity, or system memory."""
+capacity, or system memory; and the system memory beside them (this machine's, or a size the user states)."""
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -13,10 +13,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vramscope.core.scenario import GpuSpec
+from vramscope.core.scenario import DEFAULT_HOST_BANDWIDTH_BYTES_PER_S, GpuSpec, HostSpec
 from vramscope.core.units import GIB, format_bytes
 from vramscope.gui.qt_util import narrow_combo, signals_blocked
-from vramscope.hardware.catalog import catalog
+from vramscope.hardware.catalog import CatalogGpu, catalog
+from vramscope.hardware.host import host_of, stated_host, unified_host, with_bandwidth
 from vramscope.hardware.probe import Device, DeviceKind, HardwareSnapshot
 
 DETECTED = "detected"
@@ -42,11 +43,13 @@ class GpuPanel(QGroupBox):
     gpu_requested(GpuSpec): plan for GPUs of this one kind (the count stays the workload's)
     gpus_requested(tuple): plan for exactly these GPUs, one rank each (the detected GPUs ticked)
     count_follows_changed(bool): whether the GPU count follows the GPUs ticked here
+    host_requested(object): plan against this system memory (a HostSpec; None until it is known)
     """
 
     gpu_requested = Signal(object)
     gpus_requested = Signal(object)
     count_follows_changed = Signal(bool)
+    host_requested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("GPU", parent)
@@ -71,6 +74,29 @@ class GpuPanel(QGroupBox):
         self.custom.setToolTip("Capacity per GPU in GiB, for the custom choice")
         self.memory = QLabel()
         self.memory.setWordWrap(True)
+        self.ram = QDoubleSpinBox()
+        self.ram.setRange(0, 65_536)
+        self.ram.setDecimals(1)
+        self.ram.setSuffix(" GiB")
+        self.ram.setSpecialValueText("this machine's")  # 0: what the probe read
+        self.ram.setAccessibleName("System memory")
+        self.ram.setToolTip(
+            "System memory to plan against: what llama.cpp keeps on the CPU and where Ollama puts the layers the "
+            "GPUs cannot hold. At its lowest: this machine's available memory."
+        )
+        self.ram_bandwidth = QDoubleSpinBox()
+        self.ram_bandwidth.setRange(1, 5000)
+        self.ram_bandwidth.setDecimals(0)
+        self.ram_bandwidth.setSuffix(" GB/s")
+        self.ram_bandwidth.setValue(DEFAULT_HOST_BANDWIDTH_BYTES_PER_S / 1e9)
+        self.ram_bandwidth.setAccessibleName("System memory bandwidth")
+        self.ram_bandwidth.setToolTip(
+            "What a decode step reaches from system memory for the part on the CPU: 60 GB/s is dual-channel DDR5 "
+            "(an estimate); eight-channel server memory reaches 250 or more"
+        )
+        self.host_note = QLabel()
+        self.host_note.setWordWrap(True)
+        self.host_device: Device | None = None  # this machine's system memory, as the probe read it
         outer = QVBoxLayout(self)  # wrapped labels outside the form, which would clip them
         outer.addWidget(self.status)
         form = QFormLayout()
@@ -82,6 +108,11 @@ class GpuPanel(QGroupBox):
         form2.addRow("", self.use_free)
         form2.addRow("Custom", self.custom)
         outer.addWidget(self.memory)
+        form3 = QFormLayout()
+        outer.addLayout(form3)
+        form3.addRow("System memory", self.ram)
+        form3.addRow("Its bandwidth", self.ram_bandwidth)
+        outer.addWidget(self.host_note)
         self.devices: list[Device] = []  # detected accelerators, in probe order
         self.system: Device | None = None
         self.kept_choice = False  # a choice brought back from the last session outlives the first probe
@@ -93,6 +124,8 @@ class GpuPanel(QGroupBox):
         self.picker.activated.connect(lambda _: self._emit())
         self.use_free.toggled.connect(lambda _: self._emit())
         self.custom.valueChanged.connect(lambda _: self._emit() if self.picker.currentData() == CUSTOM else None)
+        self.ram.valueChanged.connect(lambda _: self._emit_host())
+        self.ram_bandwidth.valueChanged.connect(lambda _: self._emit_host())
 
     def _fill(self) -> None:
         """List the choices again; what was chosen stays chosen (the chart keeps planning for it)."""
@@ -102,7 +135,10 @@ class GpuPanel(QGroupBox):
             if self.devices:
                 self.picker.addItem(f"Detected GPUs ({len(self.devices)})", DETECTED)
             for gpu in catalog():
-                self.picker.addItem(f"{gpu.name} ({format_bytes(gpu.memory_bytes)})", f"catalog:{gpu.id}")
+                memory = format_bytes(gpu.gpu_memory_bytes)
+                if gpu.apple:  # the GPU's working set of the RAM
+                    memory = f"GPU {memory} of {format_bytes(gpu.memory_bytes)}"
+                self.picker.addItem(f"{gpu.name} ({memory})", f"catalog:{gpu.id}")
             self.picker.addItem("Custom capacity", CUSTOM)
             if self.system is not None:
                 self.picker.addItem(f"System memory ({format_bytes(self.system.total_bytes or 0)})", SYSTEM)
@@ -138,16 +174,23 @@ class GpuPanel(QGroupBox):
             "custom_gib": self.custom.value(),
             "use_free": self.use_free.isChecked(),
             "unticked": sorted(device_key(d) for box, d in self.checks if not box.isChecked()),
+            "ram_gib": self.ram.value(),
+            "ram_bandwidth_gbps": self.ram_bandwidth.value(),
         }
 
     def restore_choice(self, choice: dict[str, object]) -> None:
         """The last session's choice; a catalog GPU or custom size stays chosen when the GPUs are detected."""
         custom, use_free, unticked = choice.get("custom_gib"), choice.get("use_free"), choice.get("unticked")
-        with signals_blocked(self.custom, self.use_free):
+        ram, bandwidth = choice.get("ram_gib"), choice.get("ram_bandwidth_gbps")
+        with signals_blocked(self.custom, self.use_free, self.ram, self.ram_bandwidth):
             if isinstance(custom, int | float) and 0.5 <= custom <= 4096:
                 self.custom.setValue(float(custom))
             if isinstance(use_free, bool):
                 self.use_free.setChecked(use_free)
+            if isinstance(ram, int | float) and not isinstance(ram, bool) and 0 <= ram <= 65_536:
+                self.ram.setValue(float(ram))
+            if isinstance(bandwidth, int | float) and not isinstance(bandwidth, bool) and 1 <= bandwidth <= 5000:
+                self.ram_bandwidth.setValue(float(bandwidth))
         if isinstance(unticked, list):
             self.unticked_before = {str(k) for k in unticked}
         index = self.picker.findData(choice.get("picker"))
@@ -164,6 +207,7 @@ class GpuPanel(QGroupBox):
         was_detected = self.picker.currentData() == DETECTED
         self.devices = list(usable)
         self.system = next((d for d in snapshot.devices if d.kind is DeviceKind.SYSTEM), None)
+        self.host_device = snapshot.host or self.system
         self._fill_checks()
         self._fill()
         if usable:
@@ -172,12 +216,16 @@ class GpuPanel(QGroupBox):
                 with signals_blocked(self.picker):
                     self.picker.setCurrentIndex(self.picker.findData(DETECTED))
                 self._emit()
+            else:
+                self._emit_host()
             return
         self.status.setText(
             f"No GPU detected: {snapshot.message} Planning for the GPU chosen below; system memory is in the list."
         )
         if was_detected:  # the GPUs planned for are gone (a lost GPU, a driver reload): plan for what remains
             self._emit()
+        else:
+            self._emit_host()
 
     def _show_mode(self) -> None:
         detected = self.picker.currentData() == DETECTED
@@ -205,9 +253,16 @@ class GpuPanel(QGroupBox):
             return (GpuSpec(name=f"Custom {self.custom.value():g} GiB", capacity_bytes=capacity, total_bytes=capacity),)
         key = str(data).split(":", 1)[-1]
         gpu = next((g for g in catalog() if g.id == key), catalog()[0])
-        self.memory.setText(
-            f"Catalog: {format_bytes(gpu.memory_bytes)} as the driver reports it, {gpu.bandwidth_gbps:,.0f} GB/s"
-        )
+        if gpu.apple:
+            self.memory.setText(
+                f"Catalog: {format_bytes(gpu.gpu_memory_bytes)} of its {format_bytes(gpu.memory_bytes)} for the GPU "
+                "(macOS's default working set; `sudo sysctl iogpu.wired_limit_mb=N` raises it: then set Custom), "
+                f"{gpu.bandwidth_gbps:,.0f} GB/s"
+            )
+        else:
+            self.memory.setText(
+                f"Catalog: {format_bytes(gpu.memory_bytes)} as the driver reports it, {gpu.bandwidth_gbps:,.0f} GB/s"
+            )
         return (gpu.spec(),)
 
     def _emit(self) -> None:
@@ -220,3 +275,29 @@ class GpuPanel(QGroupBox):
             self.gpus_requested.emit(gpus)
         else:
             self.gpu_requested.emit(gpus[0])
+        self._emit_host()
+
+    def current_host(self) -> HostSpec | None:
+        """The size stated, else a catalog machine's own unified memory, else this machine's."""
+        bandwidth = self.ram_bandwidth.value()
+        stated_bandwidth = None if bandwidth * 1e9 == DEFAULT_HOST_BANDWIDTH_BYTES_PER_S else bandwidth
+        gpu = self._catalog_gpu()
+        if self.ram.value() > 0:
+            host: HostSpec | None = stated_host(self.ram.value())
+        elif gpu is not None and gpu.unified_memory:
+            host = unified_host(gpu.name, gpu.memory_bytes, gpu.bandwidth_gbps * 1e9)
+        else:
+            host = host_of(self.host_device)
+        if host is not None and stated_bandwidth is not None:
+            host = with_bandwidth(host, stated_bandwidth)
+        self.host_note.setText(f"Planned against {host.basis}." if host else "System memory: not known yet.")
+        return host
+
+    def _catalog_gpu(self) -> CatalogGpu | None:
+        data = str(self.picker.currentData())
+        if not data.startswith("catalog:"):
+            return None
+        return next((g for g in catalog() if g.id == data.split(":", 1)[1]), None)
+
+    def _emit_host(self) -> None:
+        self.host_requested.emit(self.current_host())

@@ -34,6 +34,7 @@ TOTAL_LINE_PX = 22  # the total written above a bar, and a little air
 
 HELD_COLOR = (90, 90, 110)
 OVER_COLOR = (213, 0, 0)
+KV_NEEDED_COLOR = (213, 94, 0)  # Okabe-Ito vermillion: the KV cache wanted beyond what the pool holds
 SHORT_BAR_SHARE = 0.3  # a bar shorter than this share of the axis has its total written from its start
 LABEL_MIN_SHARE = 0.06  # a segment narrower than this share of the axis carries no number: it would not fit
 
@@ -47,6 +48,7 @@ class Row(NamedTuple):
     capacity_bytes: int | None  # what the model may use
     held_bytes: int = 0  # drawn before the model: other processes and the driver's reserve
     held_note: str = ""
+    kv_needed_bytes: int = 0  # a pooled engine's KV cache for the workload, drawn as an outline over its pool
 
     def bytes_of(self, kind: SegmentKind) -> int:
         return sum(s.bytes for s in self.segments if s.kind is kind)
@@ -54,14 +56,31 @@ class Row(NamedTuple):
 
 def chart_rows(a: Analysis) -> tuple[Row, ...]:
     """One bar per GPU (what other processes hold of it drawn first), then system memory if used."""
+    est = a.estimate
+    needed = est.engine_details.get("kv_needed_bytes")
     rows = []
-    for g in a.estimate.per_gpu:
+    for g in est.per_gpu:
         spec = a.deployment.gpu(g.index)
         held = spec.held_bytes or 0 if spec is not None else 0
-        rows.append(Row(f"GPU {g.index}", g.segments, g.capacity_bytes, held, spec.held_note if spec else ""))
-    if a.estimate.host:
-        rows.append(Row("RAM", a.estimate.host, None))
+        kv = needed if isinstance(needed, int) and needed > g.bytes_of(SegmentKind.KV_CACHE) else 0
+        rows.append(Row(f"GPU {g.index}", g.segments, g.capacity_bytes, held, spec.held_note if spec else "", kv))
+    if est.host_need_bytes:  # the engine keeps a part on the host, or a unified-memory GPU takes it
+        rows.append(host_row(a))
     return tuple(rows)
+
+
+def host_row(a: Analysis) -> Row:
+    """System memory against its own capacity: what other programs hold and what a unified-memory GPU takes
+    of the same RAM first, hatched, then the engine's host part."""
+    est, host = a.estimate, a.deployment.host
+    shared = est.host_need_bytes - est.host_bytes
+    if host is None:
+        return Row("RAM", est.host, None)
+    others = host.total_bytes - host.capacity_bytes if host.total_bytes is not None else 0
+    notes = [f"other programs {format_bytes(others)}"] if others else []
+    if shared:
+        notes.append(f"the GPU's {format_bytes(shared)} of the same memory")
+    return Row("RAM", est.host, host.capacity_bytes - shared, others + shared, "; ".join(notes))
 
 
 def hit_test(rows: tuple[Row, ...], x_bytes: float, y: float) -> tuple[Row, SegmentKind | None] | None:
@@ -153,11 +172,21 @@ class MemoryChart(QWidget):
             name="Over capacity",
         )
         item.addItem(self.overflow)
+        self.kv_needed = pg.BarGraphItem(  # what the workload's KV cache needs, over the pool that is left
+            x0=[],
+            y=[],
+            width=[],
+            height=BAR_HEIGHT + 0.2,
+            brush=pg.mkBrush(None),
+            pen=pg.mkPen(KV_NEEDED_COLOR, width=2, style=Qt.PenStyle.DashLine),
+            name="KV cache needed",
+        )
+        item.addItem(self.kv_needed)
         self.capacity_line = pg.PlotDataItem(
             [], [], connect="pairs", pen=pg.mkPen((213, 0, 0), width=3), name="Capacity"
         )
         item.addItem(self.capacity_line)
-        self.legend_items = [self.held, *self.bars.values(), self.overflow, self.capacity_line]
+        self.legend_items = [self.held, *self.bars.values(), self.kv_needed, self.overflow, self.capacity_line]
         self._legend_shown: tuple[bool, ...] = ()
         self.labels: dict[tuple[int, SegmentKind | None], pg.TextItem] = {}  # numbers on the bars, made once
         self._stale = False  # a change came while another tab was in front
@@ -257,18 +286,22 @@ class MemoryChart(QWidget):
         over = np.clip(left - ends, 0, None) * (caps > 0)
         spilled = over > 0  # only bars past their capacity: a zero-width box would still draw its outline
         self.overflow.setOpts(x0=ends[spilled], y=rows[spilled], width=over[spilled])
+        needed = np.array([r.kv_needed_bytes / scale for r in rows_shown])
+        wanted = needed > 0
+        kv_start = held + np.array([r.bytes_of(SegmentKind.WEIGHTS) / scale for r in rows_shown])
+        self.kv_needed.setOpts(x0=kv_start[wanted], y=rows[wanted], width=needed[wanted])
         half = BAR_HEIGHT / 2 + 0.1
         ys = np.column_stack([rows - half, rows + half]).ravel()
         known = caps > 0
         self.capacity_line.setData(np.repeat(ends[known], 2), ys.reshape(n, 2)[known].ravel())
-        need = max(float(left.max(initial=0)), float(ends.max(initial=0)))
+        need = max(float(left.max(initial=0)), float(ends.max(initial=0)), float((kv_start + needed).max(initial=0)))
         # Axes are repainted from scratch whenever touched: only touch them when they really change.
         x_max = nice_ceiling(need * 1.08)
         if x_max != self.x_max:
             self.x_max = x_max
             self.item.setXRange(0, x_max, padding=0)
         self._write_numbers(rows_shown, held, scale)
-        self._show_legend(bool(held.any()), bool(spilled.any()), bool(known.any()), rows_shown)
+        self._show_legend(bool(held.any()), bool(wanted.any()), bool(spilled.any()), bool(known.any()), rows_shown)
         ticks = [(float(i), r.label) for i, r in enumerate(rows_shown)]
         if ticks != self._ticks:
             self._ticks = ticks
@@ -278,10 +311,10 @@ class MemoryChart(QWidget):
             self._label_unit = unit
             self.item.setLabel("bottom", f"Memory ({unit.value})")
 
-    def _show_legend(self, held: bool, spilled: bool, capacity: bool, rows: tuple[Row, ...]) -> None:
+    def _show_legend(self, held: bool, needed: bool, spilled: bool, capacity: bool, rows: tuple[Row, ...]) -> None:
         """Name only what is drawn, so the legend stays one or two lines above the bars."""
         present = {kind: any(r.bytes_of(kind) for r in rows) for kind in KINDS}
-        shown = (held, *present.values(), spilled, capacity)
+        shown = (held, *present.values(), needed, spilled, capacity)
         if shown == self._legend_shown:
             return
         self._legend_shown = shown
@@ -356,4 +389,10 @@ class MemoryChart(QWidget):
         for seg in parts:
             title = f"{seg.title} {format_bytes(seg.bytes, Unit.GIB)}, " if len(parts) > 1 else ""
             lines.append(f"{title}{seg.provenance.value}: {seg.note}")
+        if row.kv_needed_bytes and kind in (SegmentKind.KV_CACHE, SegmentKind.KV_RESERVED):
+            pool = row.bytes_of(SegmentKind.KV_CACHE) + row.bytes_of(SegmentKind.KV_RESERVED)
+            lines.append(
+                f"The workload needs {format_bytes(row.kv_needed_bytes, Unit.GIB)} of KV cache (the dashed outline); "
+                f"the pool left after weights and activations holds {format_bytes(pool, Unit.GIB)}"
+            )
         return "\n".join(lines)

@@ -10,6 +10,8 @@ from vramscope.gui.controller import Controller
 from vramscope.gui.qt_util import fit_wrapped_height
 from vramscope.report import verdict
 
+TIGHT_COLOR = "#a35200"  # amber, dark enough to read on a light window (5.6:1 on white)
+
 
 class VerdictPanel(QWidget):
     """Subscribes to the controller itself."""
@@ -46,7 +48,10 @@ class VerdictPanel(QWidget):
     def show_result(self, result: Analysis, unit: Unit) -> None:
         headline, details = verdict(result, unit)
         fits = result.estimate.fits
-        color = "#1b7f3b" if fits else "#c62828" if fits is False else "palette(text)"
+        if result.estimate.tight:
+            color = TIGHT_COLOR
+        else:
+            color = "#1b7f3b" if fits else "#c62828" if fits is False else "palette(text)"
         if color != self._color:  # a style sheet change restyles the widget: only on a new verdict
             self._color = color
             self.headline.setStyleSheet(f"color: {color};")
