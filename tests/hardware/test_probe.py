@@ -173,3 +173,18 @@ def test_real_driver() -> None:
     if snap.status is not ProbeStatus.OK:
         pytest.skip(f"no NVIDIA driver here: {snap.message}")
     assert snap.usable_gpus()
+
+
+def test_a_mac_plans_against_the_working_set_with_no_nvidia_advice(monkeypatch: pytest.MonkeyPatch) -> None:
+    import vramscope.hardware.probe as probe_module
+
+    use(monkeypatch, make_fake_pynvml([], init_error="LibraryNotFound"))
+    monkeypatch.setattr(probe_module.sys, "platform", "darwin")
+    monkeypatch.setattr(probe_module.platform, "machine", lambda: "arm64")
+    monkeypatch.setattr(probe_module, "_sysctl_int", lambda key: 64 * 2**30 if key == "hw.memsize" else None)
+    snap = probe(sysfs=Path("/nonexistent-sysfs"))
+    (mac,) = snap.devices
+    assert "NVIDIA" not in snap.message and snap.status is ProbeStatus.OK
+    assert mac.total_bytes == 48 * 2**30  # macOS's default: 3/4 of 64 GiB (reference/probing.md)
+    spec = mac.gpu_spec()
+    assert spec.backend == "metal" and spec.unified_memory

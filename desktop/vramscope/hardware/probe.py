@@ -255,6 +255,10 @@ def _probe_devices(sysfs: Path, meminfo: Path) -> HardwareSnapshot:
 def _fallbacks(nvidia: HardwareSnapshot, sysfs: Path, meminfo: Path) -> HardwareSnapshot:
     """AMD, Apple, then system RAM, when NVML found nothing usable."""
     others = _probe_amd(sysfs) or _probe_apple()
+    if others and others[0].kind is DeviceKind.APPLE:  # a Mac has no NVIDIA driver to install: no advice of it
+        return HardwareSnapshot(
+            status=ProbeStatus.OK, message="Apple Silicon GPU (unified memory) detected.", devices=others
+        )
     if others:
         return HardwareSnapshot(
             status=nvidia.status, message=f"{nvidia.message} Using the GPUs found otherwise.", devices=others
