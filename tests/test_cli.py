@@ -425,3 +425,74 @@ def test_a_catalog_mac_is_planned_against_its_own_unified_memory(capsys: pytest.
 def test_ram_must_be_a_positive_size(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "estimate", "llama-3.1-8b", "--gpu", "rtx-4090", "--ram", "-1")
     assert code == 2 and "--ram must be a positive number of GiB" in err
+
+
+# --- a well-kept Unix tool --------------------------------------------------------------------------------
+
+
+def vramscope_shell(command: str, encoding: str = "utf-8", **env: str) -> subprocess.CompletedProcess[str]:
+    """The command as a shell runs it: `vramscope` is this interpreter's `-m vramscope`."""
+    import os
+
+    line = command.replace("vramscope", f"{sys.executable} -m vramscope", 1)
+    return subprocess.run(
+        ["bash", "-c", line],
+        capture_output=True,
+        encoding=encoding,
+        env={**os.environ, **env},
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("command", ["gpus --json", "models", "fit --gpu-memory 24"])
+def test_a_closed_pipe_ends_the_command_quietly(command: str) -> None:
+    done = vramscope_shell(f"set -o pipefail; vramscope {command} | head -1")
+    assert done.returncode == 0 and done.stderr == "" and done.stdout.count("\n") == 1
+
+
+def test_a_cp1252_console_reads_plain_ascii_marks() -> None:
+    done = vramscope_shell("vramscope estimate llama-3.1-8b --gpu rtx-4090", "cp1252", PYTHONIOENCODING="cp1252")
+    assert done.returncode == 0 and "OK Fits" in done.stdout and "Decode ~ " in done.stdout
+
+
+def test_control_sequences_never_reach_the_terminal(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    log = tmp_path / "vllm.log"
+    log.write_text("INFO model='\x1b]0;owned\x07evil\x1b[2J' Available KV cache memory: 12.34 GiB\n", encoding="utf-8")
+    code, out, err = run(capsys, "check", str(log))
+    assert code == 0 and "\x1b" not in out + err and "\x07" not in out + err
+    code, out, err = run(capsys, "estimate", "no\x1b[31mmodel")
+    assert code == 2 and "\x1b" not in err and "no[31mmodel" in err
+
+
+def test_a_missing_local_file_is_not_looked_up_on_the_hub(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "estimate", "org/model.gguf")
+    assert code == 2 and "org/model.gguf: no such file or folder" in err
+
+
+def test_help_shows_examples_with_gguf_files_and_hub_ids(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "estimate", "--help")
+    assert code == 0 and "examples:" in out and ".gguf" in out and "Hub id" in out
+
+
+def test_shell_completion_completes_commands_presets_and_values(tmp_path: Path) -> None:
+    script = tmp_path / "vramscope.bash"
+    done = vramscope_shell(f"vramscope completion bash > {script}")
+    assert done.returncode == 0
+    probe = (
+        f"source {script}; "
+        "COMP_WORDS=(vramscope est); COMP_CWORD=1; _vramscope; echo ${COMPREPLY[@]}; "
+        "COMP_WORDS=(vramscope estimate llama-3.1-8); COMP_CWORD=2; _vramscope; echo ${COMPREPLY[@]}; "
+        "COMP_WORDS=(vramscope estimate x --n-cpu); COMP_CWORD=3; _vramscope; echo ${COMPREPLY[@]}; "
+        "COMP_WORDS=(vramscope estimate x --engine oll); COMP_CWORD=4; _vramscope; echo ${COMPREPLY[@]}"
+    )
+    lines = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert lines == ["estimate", "llama-3.1-8b", "--n-cpu-moe", "ollama"]
+
+
+def test_the_tests_write_their_crash_log_into_their_own_folder() -> None:
+    import tempfile
+
+    from vramscope.crashlog import log_dir
+
+    assert log_dir().is_relative_to(tempfile.gettempdir())

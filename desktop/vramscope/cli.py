@@ -5,6 +5,7 @@ Never imports Qt or pyqtgraph outside `_open_window`, so scripts and servers sta
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from vramscope import __version__, report
 from vramscope.core.analysis import analyse
 from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS
 from vramscope.core.scenario import (
+    MIN_FRACTION,
     Deployment,
     Engine,
     EngineSettings,
@@ -42,6 +44,19 @@ class BadInput(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # argparse's own errors exit 2 as well, with our wording
         raise BadInput(message)
+
+
+EXAMPLES = """examples:
+  vramscope estimate llama-3.1-8b --gpu rtx-4090 --context 32768
+  vramscope estimate qwen2.5-32b --engine vllm --gpu auto --solve context --launch-command
+  vramscope estimate ./Llama-3.1-70B-Q4_K_M.gguf --engine llama.cpp --gpu rtx-4090 --ngl 45 --ram 64
+  vramscope estimate qwen3-30b-a3b --engine llama.cpp --weights q4_k_m --gpu-memory 8 --n-cpu-moe 48
+  vramscope estimate ~/models/Qwen3-8B --json          (a Hugging Face folder: config.json + safetensors)
+  vramscope estimate mistralai/Mistral-Small-3.1-24B-Instruct-2503 --gpu h100-sxm   (a Hub id, online)
+  vramscope fit --gpu auto --context 32768
+  vramscope check vllm-startup.log
+  vramscope completion bash > ~/.local/share/bash-completion/completions/vramscope
+"""
 
 
 def _deployment_options() -> _Parser:
@@ -106,12 +121,24 @@ def _parser() -> argparse.ArgumentParser:
         prog="vramscope",
         description="Will this model fit on my GPUs? With no command, the window opens; Qt's own options "
         "(-style fusion, -platform offscreen, -reverse …) are passed to it.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"vramscope {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     shared = _deployment_options()
-    est = sub.add_parser("estimate", help="memory for one scenario", parents=[shared])
-    est.add_argument("model", help="preset id (llama-3.1-8b), org/Name, or a model folder / config.json")
+    est = sub.add_parser(
+        "estimate",
+        help="memory for one scenario",
+        parents=[shared],
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    est.add_argument(
+        "model",
+        help="a preset id (llama-3.1-8b; `vramscope models` lists them), a model folder or its config.json, "
+        "a .gguf file, or a Hugging Face Hub id (org/name, online)",
+    )
     est.add_argument("--weights", metavar="FORMAT", help=f"weight format: {', '.join(WEIGHT_FORMATS)}")
     est.add_argument("--kv-dtype", default="auto", help=f"KV-cache dtype: auto, {', '.join(KV_DTYPES)}")
     est.add_argument("--images", type=int, default=0, help="images per sequence (models with a vision encoder)")
@@ -138,23 +165,46 @@ def _parser() -> argparse.ArgumentParser:
     ):
         listing = sub.add_parser(name, help=text)
         listing.add_argument("--json", action="store_true")
+    shells = sub.add_parser("completion", help="print a shell completion script (bash, zsh)")
+    shells.add_argument("shell", choices=("bash", "zsh"))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Every outcome is an exit code: 0 fits, 1 does not fit, 2 bad input (one line), 3 a bug of ours (one
     line and where its details are), 130 interrupted."""
+    from vramscope.terminal import guard_streams
+
+    original = guard_streams()
     try:
         return _main(argv)
     except KeyboardInterrupt:
         print("vramscope: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `vramscope gpus --json | head -1`: the reader has what it wanted
+        _silence_stdout()
+        return EXIT_FITS
     except Exception as exc:
         from vramscope.crashlog import write_crash_log
 
         path = write_crash_log(exc, "vramscope " + " ".join(sys.argv[1:] if argv is None else argv))
         print(f"vramscope: internal error ({type(exc).__name__}: {exc}); details in {path}", file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        try:
+            sys.stdout.flush()
+        except (BrokenPipeError, ValueError):
+            _silence_stdout()
+        sys.stdout, sys.stderr = original
+
+
+def _silence_stdout() -> None:
+    """A closed pipe: what is still buffered goes nowhere, and Python's own flush at exit stays quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1)
+    except (OSError, ValueError):
+        pass
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -182,6 +232,11 @@ def _main(argv: Sequence[str] | None) -> int:
             return _gpus(args.json)
         if args.command == "probe":
             return _probe(args.json)
+        if args.command == "completion":
+            from vramscope.completion import script
+
+            print(script(_parser(), args.shell), end="")
+            return EXIT_FITS
         return _open_window()
     except (BadInput, ModelFileError) as exc:
         print(f"vramscope: {exc}", file=sys.stderr)
@@ -243,8 +298,8 @@ def _deployment(args: argparse.Namespace) -> Deployment:
     if args.gpus is not None and args.gpus != tp * pp:
         raise BadInput(f"--gpus {args.gpus} does not equal --tp {tp} x --pp {pp}")
     engine = _engine(args.engine)
-    if not 0 < args.gpu_util <= 1:
-        raise BadInput(f"--gpu-util must be in (0, 1], got {args.gpu_util}")
+    if not MIN_FRACTION <= args.gpu_util <= 1:
+        raise BadInput(f"--gpu-util must be between {MIN_FRACTION} and 1, got {args.gpu_util}")
     gpus: tuple[GpuSpec, ...] = ()
     capacity = None
     if args.gpu_memory is not None:

@@ -242,7 +242,7 @@ def test_fuzz_config_values(changes: dict[str, Any]) -> None:
 
 
 def test_tilde_user_that_does_not_exist() -> None:
-    with pytest.raises(ModelFileError, match="unknown model"):
+    with pytest.raises(ModelFileError, match="no such file or folder"):
         resolve_model("~nosuchuser-vramscope/model")
 
 

@@ -12,6 +12,7 @@ from vramscope.core.precision import kv_dtype, weight_format
 MAX_CONTEXT = 10**9  # far past any model; keeps arithmetic and sliders sane
 MAX_BATCH = 10**7
 MAX_GPUS = 1024  # tensor x pipeline parallel: a bound on the per-rank loops
+MIN_FRACTION = 0.01  # the smallest memory fraction planned (the window's spin boxes show two decimals)
 
 
 def validation_message(exc: ValidationError) -> str:
@@ -130,7 +131,7 @@ class EngineSettings(_Frozen):
     An engine reads only its own fields."""
 
     # vLLM (vllm/config/cache.py, scheduler.py)
-    gpu_memory_utilization: float = Field(default=0.9, gt=0, le=1)
+    gpu_memory_utilization: float = Field(default=0.9, ge=MIN_FRACTION, le=1)
     max_num_batched_tokens: int | None = Field(default=None, ge=1, le=MAX_CONTEXT)
     max_num_seqs: int | None = Field(default=None, ge=1, le=MAX_BATCH)
     block_size: int = Field(default=16, ge=1, le=65_536)

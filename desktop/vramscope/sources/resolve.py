@@ -25,9 +25,23 @@ def resolve_model(name: str, hub_endpoint: str | None = None) -> ModelSpec:
         return load_preset(preset)
     from vramscope.sources.hub import fetch_hub_model, is_hub_id
 
+    if looks_like_a_file(name):  # `org/model.gguf` is a missing file, not a Hub repository
+        raise ModelFileError(f"{name}: no such file or folder")
     if is_hub_id(name):
         return fetch_hub_model(name, endpoint=hub_endpoint)
     raise ModelFileError(unknown_model_message(name))
+
+
+MODEL_FILE_SUFFIXES = (".gguf", ".json", ".safetensors", ".bin", ".pt", ".pth", ".ckpt")
+
+
+def looks_like_a_file(name: str) -> bool:
+    """A path the user meant: a model file's suffix, or the start of a relative or absolute path."""
+    return (
+        name.lower().endswith(MODEL_FILE_SUFFIXES)
+        or name.startswith(("/", "./", "../", "~", "\\"))
+        or (len(name) > 2 and name[1] == ":" and name[2] in "/\\")
+    )
 
 
 def open_path(path: Path) -> ModelSpec:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from vramscope.core.analysis import Analysis
 from vramscope.core.engines import PROFILES
-from vramscope.core.scenario import Engine, EngineSettings
+from vramscope.core.scenario import MIN_FRACTION, Engine, EngineSettings
 from vramscope.gui.controller import Controller
 from vramscope.gui.qt_util import signals_blocked
 from vramscope.sources.presets import find_preset, load_preset, preset_documents
@@ -42,7 +42,7 @@ def _spin(low: int, high: int, tip: str, special: str = "") -> QSpinBox:
 
 def _fraction(tip: str, special: str = "") -> QDoubleSpinBox:
     spin = QDoubleSpinBox()
-    spin.setRange(0.0 if special else 0.05, 0.99 if special else 1.0)
+    spin.setRange(0.0 if special else MIN_FRACTION, 0.99 if special else 1.0)
     spin.setSingleStep(0.01)
     spin.setDecimals(2)
     spin.setKeyboardTracking(False)
