@@ -496,3 +496,17 @@ def test_the_tests_write_their_crash_log_into_their_own_folder() -> None:
     from vramscope.crashlog import log_dir
 
     assert log_dir().is_relative_to(tempfile.gettempdir())
+
+
+@pytest.mark.parametrize(("model", "fewest"), [("llama-3.1-8b", 1), ("qwen2.5-14b", 2), ("llama-3.1-70b", None)])
+def test_solving_for_gpus_among_the_detected_ones(
+    model: str, fewest: int | None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.hardware.fake_nvml import RTX3060, RTX4090, make_fake_pynvml
+
+    monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml([RTX4090, RTX3060]))
+    code, out, _ = run(capsys, "estimate", model, "--engine", "llama.cpp", "--gpu", "auto", "--solve", "gpus", "--json")
+    solution = json.loads(out)["solution"]
+    assert code in (0, 1) and solution["value"] == fewest  # of the two detected GPUs, never a third
+    if fewest:
+        assert len(solution["estimate"]["per_gpu"]) == fewest and solution["estimate"]["fits"]

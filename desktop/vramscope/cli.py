@@ -484,7 +484,7 @@ def _solve(target: str, model: ModelSpec, workload: Workload, deployment: Deploy
         at_workload = workload.model_copy(update={"weight_format": value})
     elif target == "gpus":
         value = solve.fewest_gpus(model, workload, deployment)
-        at_deployment = Deployment.model_validate({**dict(deployment), "tensor_parallel": value or 1})
+        at_deployment = solve.with_gpu_count(deployment, value or 1)
     else:
         known = {g.id: g.spec() for g in catalog()}
         found = solve.smallest_gpu(model, workload, deployment, list(known.values()))

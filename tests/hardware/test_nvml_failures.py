@@ -71,6 +71,16 @@ def test_free_memory_below_zero_is_clamped(monkeypatch: pytest.MonkeyPatch) -> N
     assert device.gpu_spec().capacity_bytes == 0
 
 
+@pytest.mark.parametrize("total", [2**64 - 1, 2**50])
+def test_nvmls_not_available_total_is_no_reading(monkeypatch: pytest.MonkeyPatch, total: int) -> None:
+    odd = {**RTX4090, "memory": (total, 0, 0)}
+    monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml([odd]))
+    snapshot = probe(sysfs=NO_SYSFS)
+    device = snapshot.devices[0]
+    assert device.total_bytes is None and "does not report this GPU's memory" in " ".join(device.notes)
+    assert not snapshot.usable_gpus()  # never planned as 16 EiB
+
+
 def test_a_driver_that_never_answers_is_abandoned(monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
     import time

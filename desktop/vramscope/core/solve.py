@@ -122,16 +122,21 @@ def best_kv_dtype(model: ModelSpec, workload: Workload, deployment: Deployment) 
     return None
 
 
+def with_gpu_count(deployment: Deployment, n: int) -> Deployment:
+    """The deployment on n GPUs: the first n of GPUs listed one by one (detected ones), else n of its one GPU."""
+    listed = len(deployment.gpus) > 1
+    gpus = deployment.gpus[:n] if listed else deployment.gpus
+    return Deployment.model_validate({**dict(deployment), "gpus": gpus, "tensor_parallel": n, "pipeline_parallel": 1})
+
+
 def fewest_gpus(model: ModelSpec, workload: Workload, deployment: Deployment, most: int = 64) -> int | None:
-    """The fewest GPUs like the first one (tensor parallel, or a layer split) that fit, up to `most`."""
+    """The fewest GPUs (tensor parallel, or a layer split) that fit: of those listed one by one (the detected
+    GPUs, in order), else like the one given, up to `most`."""
     if not deployment.gpus:
         return None
-    gpu = deployment.gpus[0]
-    for n in range(1, most + 1):
-        changed = Deployment.model_validate(
-            {**dict(deployment), "gpus": (gpu,), "tensor_parallel": n, "pipeline_parallel": 1}
-        )
-        if fits(model, workload, changed):
+    top = len(deployment.gpus) if len(deployment.gpus) > 1 else most
+    for n in range(1, top + 1):
+        if fits(model, workload, with_gpu_count(deployment, n)):
             return n
     return None
 

@@ -18,6 +18,7 @@ from vramscope.crashlog import write_crash_log
 from vramscope.gui.about import APP_ID
 from vramscope.gui.controller import Controller
 from vramscope.gui.main_window import MainWindow, restore_settings
+from vramscope.gui.settings_store import open_settings
 from vramscope.hardware.catalog import find_gpu
 from vramscope.hardware.probe import HardwareSnapshot, probe
 from vramscope.resources import resources_dir
@@ -84,11 +85,14 @@ def start() -> MainWindow:
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     present_to_desktop(app)
-    settings = QSettings()
+    settings, note = open_settings()
     window = build_window(settings=settings, defer_chart=True, probe=probe)
-    restore_settings(window, settings)
+    if settings is not None:
+        restore_settings(window, settings)
+    if note:
+        window.statusBar().showMessage(note, 10_000)
     screen = window.screen().availableGeometry()  # in device-independent pixels: right at 200 % scale too
-    if settings.value("geometry") is None or not screen.contains(window.frameGeometry()):
+    if settings is None or settings.value("geometry") is None or not screen.contains(window.frameGeometry()):
         window.resize(min(1280, round(screen.width() * 0.92)), min(780, round(screen.height() * 0.9)))
     window.show()
     window.refresh_gpus()

@@ -5,7 +5,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -563,7 +563,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("model", find_preset(c.model.name) or "")
         self.settings.setValue("workload", c.workload.model_dump_json())
-        self.settings.setValue("gpu_count", c.gpu_count)
+        self.settings.setValue("gpu_count", str(c.gpu_count))
         self.settings.setValue("engine", c.engine.value)
         self.settings.setValue("engine_settings", c.settings.model_dump_json(exclude={"calibration"}))
         self.settings.setValue("unit", c.unit.value)
@@ -580,7 +580,7 @@ def restore_settings(window: MainWindow, settings: QSettings) -> None:
     c = window.controller
     try:
         geometry = settings.value("geometry")
-        if geometry is not None:
+        if isinstance(geometry, QByteArray):
             window.restoreGeometry(geometry)
         preset = settings.value("model")
         if isinstance(preset, str) and find_preset(preset):

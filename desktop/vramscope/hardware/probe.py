@@ -24,6 +24,7 @@ from vramscope.core.units import format_bytes
 from vramscope.hardware.catalog import find_gpu, metal_working_set
 
 _NOT_AVAILABLE = 2**64 - 1  # NVML_VALUE_NOT_AVAILABLE_ulonglong
+MAX_GPU_MEMORY_BYTES = 2**44  # 16 TiB: past any GPU; NVML_VALUE_NOT_AVAILABLE_ULL and worse are no reading
 _UNIFIED_NAMES = re.compile(r"GB10|Jetson|Orin|Thor", re.IGNORECASE)
 # AMD's integrated GPUs (Strix Halo's 8060S, the 780M …): their memory is a BIOS carve-out of the RAM plus GTT
 _AMD_APU_NAMES = re.compile(r"Radeon\s*(\d{3,4}[MS]\b|Graphics|Vega)", re.IGNORECASE)
@@ -380,13 +381,13 @@ def _query_device(nvml: ModuleType, handle: Any, i: int, name: str) -> list[Devi
     notes: list[str] = []
     try:
         mem, v2 = _memory(nvml, handle)
-        if not mem.total:
+        if not mem.total or int(mem.total) > MAX_GPU_MEMORY_BYTES:  # 0, or NVML's "not available" (2^64 - 1)
             raise nvml.NVMLError_NotSupported()
         total = int(mem.total)
         free = min(max(0, int(mem.free)), total)  # a driver's odd reading must not give negative memory
-        fields.update(total_bytes=total, used_bytes=max(0, int(mem.used)), free_bytes=free)
+        fields.update(total_bytes=total, used_bytes=min(max(0, int(mem.used)), total), free_bytes=free)
         if v2:
-            fields["reserved_bytes"] = max(0, int(mem.reserved))
+            fields["reserved_bytes"] = min(max(0, int(mem.reserved)), total)
     except nvml.NVMLError_NotSupported:
         if _UNIFIED_NAMES.search(name):
             ram = system_memory_device(Path("/proc/meminfo"))

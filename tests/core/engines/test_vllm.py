@@ -164,3 +164,11 @@ def test_more_sequences_than_max_num_seqs_wait_in_the_queue() -> None:
     assert est.shortfall.startswith("vLLM starts, but runs at most 8 sequences at once (--max-num-seqs)")
     assert est.fits is False
     assert max_batch(load_preset("llama-3.1-8b"), Workload(context=1024), deployment) == 8
+
+
+def test_fewer_batched_tokens_than_sequences_is_refused_as_vllm_refuses_it() -> None:
+    h100 = GpuSpec(name="NVIDIA H100 80GB HBM3", capacity_bytes=round(79.19 * GIB), total_bytes=round(79.19 * GIB))
+    settings = EngineSettings(max_num_batched_tokens=128)  # below the default 1,024 sequences of an H100
+    deployment = Deployment(gpus=(h100,), engine=Engine.VLLM, settings=settings)
+    with pytest.raises(EngineSettingsError, match=r"max_num_batched_tokens \(128\) must be greater than or equal"):
+        estimate(load_preset("llama-3.1-8b"), Workload(), deployment)

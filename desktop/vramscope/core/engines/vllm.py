@@ -147,6 +147,13 @@ class VllmProfile:
     def check(self, model: ModelSpec, workload: Workload, deployment: Deployment) -> None:
         check_tensor_parallel(model.architecture, deployment.tensor_parallel)
         refuse_metal(self.label, deployment)
+        default_tokens, default_seqs = batch_defaults(deployment.gpu(0))
+        tokens = deployment.settings.max_num_batched_tokens or default_tokens
+        seqs = deployment.settings.max_num_seqs or default_seqs
+        if tokens < seqs:  # config/scheduler.py SchedulerConfig._verify_args
+            raise EngineSettingsError(
+                f"max_num_batched_tokens ({tokens}) must be greater than or equal to max_num_seqs ({seqs})."
+            )
 
     def allocate(self, request: Request) -> Allocation:
         arch, deployment, workload, settings = request.arch, request.deployment, request.workload, request.settings
