@@ -245,6 +245,12 @@ def _main(argv: Sequence[str] | None) -> int:
         return int(exc.code or 0)
 
 
+def gui_main() -> int:
+    """`vramscope-gui`: the window only, with Qt's own options (-style fusion …), never a sub-command."""
+    qt_args = [a for a in sys.argv[1:] if a.startswith("-")]
+    return main(qt_args) if qt_args and _qt_options(qt_args) else main([])
+
+
 QT_OPTIONS = ("-style", "-platform", "-reverse", "-qwindow", "-geometry", "-stylesheet", "-widgetcount", "-session")
 
 
