@@ -510,3 +510,12 @@ def test_solving_for_gpus_among_the_detected_ones(
     assert code in (0, 1) and solution["value"] == fewest  # of the two detected GPUs, never a third
     if fewest:
         assert len(solution["estimate"]["per_gpu"]) == fewest and solution["estimate"]["fits"]
+
+
+def test_a_log_whose_settings_cannot_be_planned_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from tests.sources.test_engine_log import VLLM_V1
+
+    log = tmp_path / "vllm.log"
+    log.write_text(VLLM_V1.replace("'gpu_memory_utilization': 0.95", "'gpu_memory_utilization': 7.5"), encoding="utf-8")
+    code, _, err = run(capsys, "check", str(log))
+    assert code == 2 and err.count("\n") == 1 and "gpu_memory_utilization: Input should be less than" in err

@@ -25,6 +25,7 @@ from vramscope.core.scenario import (
     HostSpec,
     ModelSpec,
     Workload,
+    error_message,
     validation_message,
 )
 from vramscope.core.units import GIB, format_bytes
@@ -450,7 +451,7 @@ def _estimate(args: argparse.Namespace) -> int:
     try:
         analysis = analyse(model, workload, deployment)
     except ValueError as exc:  # a setting the engine refuses (tensor parallel that does not divide the heads …)
-        raise BadInput(str(exc)) from None
+        raise BadInput(error_message(exc)) from None
     solution = _solve(args.solve, model, workload, deployment) if args.solve else None
     if args.json:
         doc = report.to_json(analysis, launch_command=args.launch_command)
@@ -576,7 +577,7 @@ def _check(args: argparse.Namespace) -> int:
     try:
         result = check(log, model, gpu)
     except ValueError as exc:
-        raise BadInput(f"the log's settings cannot be planned: {exc}") from None
+        raise BadInput(f"the log's settings cannot be planned: {error_message(exc)}") from None
     print(json.dumps(check_json(result), indent=2) if args.json else check_text(result))
     return EXIT_FITS
 

@@ -23,6 +23,11 @@ def validation_message(exc: ValidationError) -> str:
     return f"{where}: {message}" if where else message
 
 
+def error_message(exc: ValueError) -> str:
+    """One line for any refusal: a validation error's first complaint, else the error's own words."""
+    return validation_message(exc) if isinstance(exc, ValidationError) else str(exc)
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from vramscope import __version__
 from vramscope.core.architecture import custom_architecture
-from vramscope.core.scenario import Engine, EngineSettings, ModelSpec, Source
+from vramscope.core.scenario import Engine, EngineSettings, ModelSpec, Source, error_message
 from vramscope.core.sweep import Axis
 from vramscope.core.units import Unit, format_bytes
 from vramscope.gui.about import TextDialog, about_html, numbers_html
@@ -70,6 +70,7 @@ from vramscope.sources.resolve import resolve_model
 if TYPE_CHECKING:
     from vramscope.gui.widgets.curve_chart import CurveChart
     from vramscope.gui.widgets.memory_chart import MemoryChart
+    from vramscope.sources.engine_log import EngineLog
 
 
 CURVE_TABS: dict[str, Axis] = {"Against context": "context", "Against batch": "batch"}  # tab title: its axis
@@ -80,9 +81,11 @@ WATCH_ENGINES_MS = 10_000  # while an engine runs on a GPU, its use is measured 
 class MainWindow(QMainWindow):
     """Signals:
     chart_ready(): the chart replaced its placeholder (pyqtgraph is imported after the first paint)
+    log_read(object): an engine log was read and laid beside the prediction (its EngineLog), or not (None)
     """
 
     chart_ready = Signal()
+    log_read = Signal(object)
 
     def __init__(
         self,
@@ -114,6 +117,7 @@ class MainWindow(QMainWindow):
         self._chart_pending = defer_chart
         self._wanted_view = "Memory"
         self.probe_worker: Job | None = None  # held while the probe runs
+        self._log_job: Job | None = None  # held while a log is read
         self.verdict = VerdictPanel(controller)
         self.log_panel = LogPanel(controller)
         self.ways_out = WaysOutPanel(controller)
@@ -374,15 +378,34 @@ class MainWindow(QMainWindow):
         self.open_log_text(raw.decode("utf-8", errors="replace"))
 
     def open_log_text(self, text: str) -> None:
-        """Read an engine's log, set the scenario it describes, and lay its figures beside the prediction."""
-        from vramscope.logcheck import reported_segments, scenario_of
-        from vramscope.sources.engine_log import log_settings, log_workload, read_engine_log
+        """Read an engine's log off the GUI thread (a long log takes a while), then set the scenario it
+        describes and lay its figures beside the prediction; log_read follows either way."""
+        from vramscope.sources.engine_log import read_engine_log
 
+        self.statusBar().showMessage("Reading the engine log…")
+        job = Job(lambda: read_engine_log(text), "reading an engine log", self)
+        job.job_finished.connect(self._on_log_job_finished)
+        job.job_failed.connect(self._on_log_job_failed)
+        self._log_job = job.start()
+
+    def _on_log_job_failed(self, message: str) -> None:
+        self.statusBar().showMessage(message, 8000)
+        self.log_read.emit(None)
+
+    def _on_log_job_finished(self, log: "EngineLog") -> None:
         try:
-            log = read_engine_log(text)
-        except ModelFileError as exc:
-            self.statusBar().showMessage(str(exc), 8000)
+            self._show_log(log)
+        except ValueError as exc:  # settings the log states that the core refuses: what the CLI says too
+            self.statusBar().showMessage(f"The log's settings cannot be planned: {error_message(exc)}", 8000)
+            self.log_read.emit(None)
             return
+        self.log_read.emit(log)
+
+    def _show_log(self, log: "EngineLog") -> None:
+        from vramscope.logcheck import reported_segments, scenario_of
+        from vramscope.sources.engine_log import log_settings, log_workload
+
+        self.statusBar().clearMessage()
         c = self.controller
         known = scenario_of(log)  # the log names a model the app knows
         scenario = known or scenario_of(log, c.model)

@@ -3,6 +3,7 @@ and "Use this run" makes the machine's own figures the profile's."""
 
 import numpy as np
 import pytest
+from pytestqt.qtbot import QtBot
 
 from tests.sources.test_engine_log import LLAMA_SERVER, VLLM_V1
 from vramscope.core.estimate import SegmentKind
@@ -13,8 +14,14 @@ from vramscope.gui.main_window import MainWindow
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-def test_a_vllm_log_sets_the_scenario_and_sits_beside_it(window: MainWindow) -> None:
-    window.open_log_text(VLLM_V1)
+def open_log(window: MainWindow, qtbot: QtBot, text: str) -> None:
+    """Paste a log and wait for the worker that reads it: the window stays responsive meanwhile."""
+    with qtbot.waitSignal(window.log_read, timeout=10_000):
+        window.open_log_text(text)
+
+
+def test_a_vllm_log_sets_the_scenario_and_sits_beside_it(window: MainWindow, qtbot: QtBot) -> None:
+    open_log(window, qtbot, VLLM_V1)
     c = window.controller
     assert c.engine is Engine.VLLM and c.workload.context == 8192
     assert c.settings.gpu_memory_utilization == 0.95
@@ -29,8 +36,8 @@ def test_a_vllm_log_sets_the_scenario_and_sits_beside_it(window: MainWindow) -> 
     assert log_weights == pytest.approx(14.99)
 
 
-def test_use_this_run_then_reset(window: MainWindow) -> None:
-    window.open_log_text(VLLM_V1)
+def test_use_this_run_then_reset(window: MainWindow, qtbot: QtBot) -> None:
+    open_log(window, qtbot, VLLM_V1)
     window.log_panel.calibrate.click()
     c = window.controller
     assert c.settings.calibration is not None
@@ -40,8 +47,8 @@ def test_use_this_run_then_reset(window: MainWindow) -> None:
     assert c.settings.calibration is None
 
 
-def test_close_takes_the_log_bar_away(window: MainWindow) -> None:
-    window.open_log_text(LLAMA_SERVER)  # names no preset: compared with the model shown
+def test_close_takes_the_log_bar_away(window: MainWindow, qtbot: QtBot) -> None:
+    open_log(window, qtbot, LLAMA_SERVER)  # names no preset: compared with the model shown
     assert window.controller.engine is Engine.LLAMACPP
     assert window.controller.workload.kv_dtype == "q8_0" and window.controller.gpu_count == 2
     assert "names no model the app knows" in window.statusBar().currentMessage()
@@ -50,7 +57,15 @@ def test_close_takes_the_log_bar_away(window: MainWindow) -> None:
     assert window.chart is not None and "Log" not in [r.label for r in window.chart.gpus]
 
 
-def test_not_a_log_is_a_message(window: MainWindow) -> None:
-    window.open_log_text("just some text")
+def test_not_a_log_is_a_message(window: MainWindow, qtbot: QtBot) -> None:
+    open_log(window, qtbot, "just some text")
     assert "no vLLM, llama.cpp" in window.statusBar().currentMessage()
     assert not window.log_panel.isVisibleTo(window)
+
+
+def test_a_log_whose_settings_the_core_refuses_is_a_message_not_a_crash(window: MainWindow, qtbot: QtBot) -> None:
+    refused = VLLM_V1.replace("'gpu_memory_utilization': 0.95", "'gpu_memory_utilization': 7.5")
+    assert refused != VLLM_V1
+    open_log(window, qtbot, refused)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("The log's settings cannot be planned: gpu_memory_utilization: Input should be")
