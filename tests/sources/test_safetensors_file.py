@@ -37,7 +37,7 @@ def raw_file(tmp_path: Path, header: object, data: int = 1024, length: int | Non
 @pytest.mark.parametrize(
     ("header", "length", "message"),
     [
-        ({}, 10**12, "exceeds the 100 MB limit"),
+        ({}, 10**12, "exceeds 16 MiB: not a model shard"),
         ({}, 5000, "runs past the end"),
         (b"\xff\xfe{}", None, "not UTF-8"),
         (b"{not json", None, "not valid JSON"),
@@ -70,7 +70,7 @@ def test_truncated_file(tmp_path: Path) -> None:
 
 
 def test_huge_declared_header_is_refused_without_reading(tmp_path: Path) -> None:
-    path = raw_file(tmp_path, {}, length=99 * 1024 * 1024)
+    path = raw_file(tmp_path, {}, length=15 * 1024 * 1024)
     start = time.process_time()
     with pytest.raises(ModelFileError, match="runs past the end"):
         read_header(path)

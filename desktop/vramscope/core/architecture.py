@@ -103,8 +103,8 @@ class MoE(_Frozen):
     num_experts: PositiveInt
     experts_per_token: PositiveInt
     expert_intermediate_size: PositiveInt
-    shared_intermediate_size: int = 0  # total width of the always-active shared experts
-    first_dense_layers: int = 0  # DeepSeek first_k_dense_replace
+    shared_intermediate_size: NonNegativeInt = 0  # total width of the always-active shared experts
+    first_dense_layers: NonNegativeInt = 0  # DeepSeek first_k_dense_replace
     layer_period: PositiveInt = 1  # a layer is MoE when (i - layer_offset) % layer_period == 0
     layer_offset: int = 0
     dense_layers: tuple[int, ...] = ()  # explicit exceptions (Qwen mlp_only_layers)

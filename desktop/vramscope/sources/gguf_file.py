@@ -29,7 +29,7 @@ from vramscope.core.architecture import (
 from vramscope.core.inventory import StoredTensor, TensorInventory
 from vramscope.core.precision import WEIGHT_FORMATS
 from vramscope.core.scenario import ModelSpec, Source, validation_message
-from vramscope.sources.errors import ModelFileError
+from vramscope.sources.errors import ModelFileError, plausible
 from vramscope.sources.files import open_regular
 from vramscope.sources.tensor_names import classify
 
@@ -37,6 +37,8 @@ GGUF_MAGIC = b"GGUF"
 MAX_TENSORS = 100_000  # merged-expert GGUFs hold a few thousand; a million took 10 s to walk
 MAX_KEYS = 100_000
 MAX_STRING = 64 * 1024 * 1024
+MAX_ARRAYS = 100_000  # arrays inside arrays over the whole header (real files have none or a few)
+MAX_TEXT = 16 * 1024 * 1024  # string values kept over the whole header (a chat template is a few KiB)
 MAX_DIMS = 8
 MAX_LAYERS = 10_000
 MAX_KEPT = 1_000_000  # array elements kept over the whole header (per-layer arrays need a few thousand)
@@ -71,6 +73,8 @@ class _Cursor:
     def __init__(self, data: mmap.mmap | bytes, name: str) -> None:
         self.data, self.pos, self.name = data, 0, name
         self.kept = 0  # array elements held as Python values so far: bounded, whatever the file says
+        self.text = 0  # bytes of string values held so far: bounded the same way
+        self.arrays = 0  # arrays inside arrays read so far
 
     def fail(self, what: str) -> ModelFileError:
         return ModelFileError(f"{self.name}: {what} (at byte {self.pos:,})")
@@ -89,6 +93,9 @@ class _Cursor:
             raise self.fail(f"string of {length:,} bytes runs past the end")
         raw = self.data[self.pos : self.pos + length]
         self.pos += length
+        self.text += length
+        if self.text > MAX_TEXT:
+            raise self.fail(f"more than {MAX_TEXT // 2**20} MiB of metadata text: not a model's header")
         return bytes(raw).decode("utf-8", errors="replace")
 
     def skip_strings(self, count: int) -> None:
@@ -130,7 +137,15 @@ class _Cursor:
             return _Counted(count)
         if count > KEEP_ARRAY:
             raise self.fail(f"array of {count:,} arrays is beyond any real model")
-        return [self.value(_ARRAY if inner == _ARRAY else inner, depth + 1) for _ in range(count)]
+        self.arrays += count  # every inner array is read, empty or not: their number is bounded too
+        if self.arrays > MAX_ARRAYS:
+            raise self.fail(f"more than {MAX_ARRAYS:,} nested arrays: not a model's header")
+        if self.kept + count > MAX_KEPT:  # past the budget: read them, keep only their number
+            for _ in range(count):
+                self.value(inner, depth + 1)
+            return _Counted(count)
+        self.kept += count
+        return [self.value(inner, depth + 1) for _ in range(count)]
 
 
 class _Counted(int):
@@ -237,12 +252,25 @@ def _parse(cur: _Cursor) -> tuple[dict[str, Any], list[StoredTensor]]:
     return metadata, tensors
 
 
+MAX_SIZE = 2**32  # a width, a count or a context past this is no model's (and llama.cpp keeps them in 32 bits)
+
+
+def _size(value: Any, name: str) -> int:
+    """A count or size a GGUF key gives: a whole number from 0 to MAX_SIZE; 1.5 heads, a string, an array
+    read as its length or NVML-style 2^64 - 1 are refused, not rounded or clipped."""
+    if type(value) is not int and not (isinstance(value, float) and value.is_integer()):
+        raise ModelFileError(f"GGUF {name} is malformed: a whole number is needed, got {str(value)[:40]!r}")
+    if not 0 <= value <= MAX_SIZE:
+        raise ModelFileError(f"GGUF {name} of {value:,.0f} is not a real model's")
+    return int(value)
+
+
 def _per_layer(value: Any, n: int, name: str) -> tuple[int, ...]:
     if isinstance(value, list):
-        if len(value) != n or not all(isinstance(v, int) for v in value):
+        if len(value) != n:
             raise ModelFileError(f"GGUF key {name} has {len(value)} entries for {n} layers")
-        return tuple(value)
-    return (int(value),) * n
+        return tuple(_size(v, name) for v in value)
+    return (_size(value, name),) * n
 
 
 LLAMA4_CHUNK = 8192  # llama.cpp sets n_swa to 8192 for llama4 whatever the file says (but 0: no chunking)
@@ -262,7 +290,7 @@ def architecture_from_gguf(
     if arch in UNREAD:
         raise ModelFileError(f"GGUF {arch} is not read yet: {UNREAD[arch]}")
     try:
-        return _architecture(meta, arch, tied, names)
+        return plausible(_architecture(meta, arch, tied, names), "the GGUF metadata")
     except ValidationError as exc:
         raise ModelFileError(f"GGUF metadata describes an impossible model: {validation_message(exc)}") from None
     except (TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
@@ -275,10 +303,7 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool, names: frozenset[
 
     def whole(key: str, default: Any = None) -> int:
         """A count or size: a float such as 2.5 layers is refused, not rounded down."""
-        value = get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-            raise ModelFileError(f"GGUF {arch}.{key} is malformed: a whole number is needed, got {value!r}")
-        return int(value)
+        return _size(get(key, default), f"{arch}.{key}")
 
     if get("block_count") is None or get("embedding_length") is None or get("attention.head_count") is None:
         raise ModelFileError(f"GGUF lacks {arch}.block_count, embedding_length or attention.head_count")
@@ -292,7 +317,7 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool, names: frozenset[
     )
     ffn = _per_layer(get("feed_forward_length", 4 * hidden), layers, "feed_forward_length")
     tokens = meta.get("tokenizer.ggml.tokens")
-    vocab = whole("vocab_size", tokens if isinstance(tokens, int) else 0)
+    vocab = whole("vocab_size", int(tokens) if isinstance(tokens, int) else 0)  # the tokens array, counted
     n_heads = max(heads)
     mixers = kv_heads  # 0 K/V heads: a recurrent layer
     if n_heads == 0 and get("ssm.state_size"):  # a model of Mamba layers only: no attention to size
@@ -313,7 +338,7 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool, names: frozenset[
     }
     value_length = get("attention.value_length")
     if value_length and value_length != head_dim:
-        fields["v_head_dim"] = int(value_length)
+        fields["v_head_dim"] = _size(value_length, f"{arch}.attention.value_length")
     if len(set(heads)) > 1:
         fields["q_heads_per_layer"] = heads
     if len(set(kv_heads)) > 1:
@@ -340,7 +365,7 @@ def _architecture(meta: dict[str, Any], arch: str, tied: bool, names: frozenset[
     if get("attention.kv_lora_rank"):
         rope = whole("rope.dimension_count", 64)
         fields["mla"] = MLA(
-            q_lora_rank=get("attention.q_lora_rank") or None,
+            q_lora_rank=whole("attention.q_lora_rank", 0) or None,
             kv_lora_rank=whole("attention.kv_lora_rank"),
             qk_nope_head_dim=max(1, whole("attention.key_length_mla", head_dim) - rope),
             qk_rope_head_dim=rope,
@@ -515,18 +540,31 @@ def _nemotron_h(whole: Any, kv_heads: tuple[int, ...], ffn: tuple[int, ...], exp
 
 def _layer_kinds(arch: str, get: Any, kv_heads: tuple[int, ...], layers: int) -> tuple[LayerKind, ...]:
     kinds = [LayerKind.MAMBA if h == 0 and get("ssm.state_size") else LayerKind.FULL for h in kv_heads]
-    window = get("attention.sliding_window")
+    window = _size(get("attention.sliding_window", 0), f"{arch}.attention.sliding_window")
+    pattern = get("attention.sliding_window_pattern")
+    if arch == "gemma4" and not (isinstance(pattern, list) and len(pattern) == layers and window):
+        raise ModelFileError(f"GGUF {arch} needs attention.sliding_window and a sliding_window_pattern per layer")
     if window:
-        pattern = get("attention.sliding_window_pattern")
+        if isinstance(pattern, list) and (len(pattern) != layers or any(type(p) not in (bool, int) for p in pattern)):
+            raise ModelFileError(
+                f"GGUF {arch}.attention.sliding_window_pattern needs one flag for each of {layers} layers"
+            )
+        every = (
+            _size(pattern, f"{arch}.attention.sliding_window_pattern")
+            if pattern and not isinstance(pattern, list)
+            else 6
+        )
+        if every == 0:
+            raise ModelFileError(f"GGUF {arch}.attention.sliding_window_pattern of 0 is no pattern")
         for i in range(layers):
             if kinds[i] is LayerKind.MAMBA:
                 continue
-            if isinstance(pattern, list) and len(pattern) == layers:
+            if isinstance(pattern, list):
                 sliding = bool(pattern[i])
             elif arch == "gemma2" or arch == "gpt-oss":
                 sliding = i % 2 == 0
             elif arch.startswith("gemma3"):
-                sliding = (i + 1) % int(pattern or 6) != 0
+                sliding = (i + 1) % every != 0
             else:
                 sliding = arch == "mistral"
             kinds[i] = LayerKind.SLIDING if sliding else LayerKind.FULL

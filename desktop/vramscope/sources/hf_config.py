@@ -25,7 +25,7 @@ from vramscope.core.architecture import (
     VisionTower,
 )
 from vramscope.core.scenario import validation_message
-from vramscope.sources.errors import ModelFileError
+from vramscope.sources.errors import ModelFileError, plausible
 from vramscope.sources.families import UNSUPPORTED, Family, family, family_name
 from vramscope.sources.files import read_limited
 from vramscope.sources.json_object import json_object
@@ -36,6 +36,14 @@ MAX_CONFIG_BYTES = 4 * 1024 * 1024  # real configs are a few KiB; refuse anythin
 def read_config_file(path: Path) -> dict[str, Any]:
     """Load a config.json as a dict, turning every failure into one ModelFileError."""
     return json_object(read_limited(path, MAX_CONFIG_BYTES, path.name), path.name)
+
+
+def _layer_number(k: "_Keys", name: str, below: int, default: int = 0) -> int:
+    """A count or index of layers: a whole number from 0 up to (not including) `below`."""
+    value = k.int(name, default=default, positive=False)
+    if not 0 <= value < below:
+        raise ModelFileError(f"config.json: '{name}' must be from 0 to {below - 1}, got {value}")
+    return value
 
 
 class _Keys:
@@ -94,7 +102,7 @@ def architecture_from_config(config: dict[str, Any]) -> Architecture:
     traits = family(model_type)
     keys = _Keys({**traits.defaults, **config})
     try:
-        return _build(model_type, traits, keys, outer)
+        return plausible(_build(model_type, traits, keys, outer), "config.json")
     except ValidationError as exc:
         raise ModelFileError(f"config.json describes an impossible model: {validation_message(exc)}") from None
 
@@ -169,7 +177,7 @@ def _build(model_type: str, traits: Family, k: _Keys, outer: dict[str, Any]) -> 
             q_heads=k.int("swa_num_attention_heads", default=heads),
             kv_heads=k.int("swa_num_key_value_heads", default=kv_heads),
             head_dim=k.int("swa_head_dim", default=head_dim),
-            v_head_dim=k.get("swa_v_head_dim"),
+            v_head_dim=k.int("swa_v_head_dim") if k.get("swa_v_head_dim") is not None else None,
             sinks=k.flag("add_swa_attention_sink_bias"),
         )
         fields["attention_sinks"] = k.flag("add_full_attention_sink_bias")
@@ -179,7 +187,7 @@ def _build(model_type: str, traits: Family, k: _Keys, outer: dict[str, Any]) -> 
         fields.update(_gemma4(k, heads, layers, intermediate))
     if k.get("kv_lora_rank") is not None:
         fields["mla"] = MLA(
-            q_lora_rank=k.get("q_lora_rank"),
+            q_lora_rank=k.int("q_lora_rank") if k.get("q_lora_rank") is not None else None,
             kv_lora_rank=k.int("kv_lora_rank"),
             qk_nope_head_dim=k.int("qk_nope_head_dim"),
             qk_rope_head_dim=k.int("qk_rope_head_dim"),
@@ -204,7 +212,8 @@ def _build(model_type: str, traits: Family, k: _Keys, outer: dict[str, Any]) -> 
         fields["mamba"] = _mamba2(k, hidden)
     if model_type == "jamba":
         fields["mamba"] = _mamba(k, hidden)
-        period, offset = k.int("attn_layer_period", default=8), k.int("attn_layer_offset", default=4, positive=False)
+        period = k.int("attn_layer_period", default=8)
+        offset = _layer_number(k, "attn_layer_offset", period, default=4)
         fields["layer_types"] = tuple(
             LayerKind.FULL if i % period == offset else LayerKind.MAMBA for i in range(layers)
         )
@@ -235,8 +244,15 @@ QWEN_VL_IMAGE = 1024  # Qwen-VL reads any resolution: a 1024 x 1024 image (1,024
 def _qwen_vl_vision(v: _Keys) -> VisionTower:
     patch, merge = v.int("patch_size", default=16), v.int("spatial_merge_size", default=2)
     deepstack = v.get("deepstack_visual_indexes") or []
-    if not isinstance(deepstack, list):
-        raise ModelFileError("config.json: 'deepstack_visual_indexes' must be a list of layer numbers")
+    depth = v.int("depth")
+    if (
+        not isinstance(deepstack, list)
+        or len(set(map(repr, deepstack))) != len(deepstack)
+        or not all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < depth for i in deepstack)
+    ):
+        raise ModelFileError(
+            f"config.json: 'deepstack_visual_indexes' must list distinct vision layers below its depth of {depth}"
+        )
     return VisionTower(
         kind=VisionKind.QWEN_VL,
         hidden_size=v.int("hidden_size"),
@@ -321,9 +337,10 @@ def _deepseek_v4(k: _Keys, layers: int) -> dict[str, Any]:
     rates = k.get("compress_rates") or {}
     if not isinstance(rates, dict):
         raise ModelFileError("config.json: 'compress_rates' must map attention types to ratios")
-    sparse = k.int("compress_rate_csa", default=int(rates.get("compressed_sparse_attention", 4)))
-    heavy = k.int("compress_rate_hca", default=int(rates.get("heavily_compressed_attention", 128)))
-    names, legacy = k.get("layer_types"), k.get("compress_ratios")
+    rate = _Keys(rates)
+    sparse = k.int("compress_rate_csa", default=rate.int("compressed_sparse_attention", default=4))
+    heavy = k.int("compress_rate_hca", default=rate.int("heavily_compressed_attention", default=128))
+    names, legacy = _list_or_none(k, "layer_types"), _list_or_none(k, "compress_ratios")
     if isinstance(names, list) and names:
         if any(n not in _V4_TYPES for n in names):
             raise ModelFileError(f"config.json: 'layer_types' entries must be one of {', '.join(_V4_TYPES)}")
@@ -337,11 +354,13 @@ def _deepseek_v4(k: _Keys, layers: int) -> dict[str, Any]:
     if len(ratios) < layers:
         raise ModelFileError(f"config.json: {len(ratios)} attention types for {layers} layers")
     ratios = ratios[:layers]
-    hashed = k.get("mlp_layer_types")
+    hashed = _list_or_none(k, "mlp_layer_types")
+    if hashed is not None and len(hashed) != layers:
+        raise ModelFileError(f"config.json: 'mlp_layer_types' has {len(hashed)} entries for {layers} layers")
     hash_layers = (
         sum(1 for t in hashed if t == "hash_moe")
-        if isinstance(hashed, list)
-        else k.int("num_hash_layers", positive=False)
+        if hashed is not None
+        else _layer_number(k, "num_hash_layers", layers + 1)
     )
     return {
         "compressed": CompressedAttention(
@@ -423,6 +442,8 @@ def _moe(model_type: str, k: _Keys, intermediate: int, layers: int) -> MoE | Non
         "expert_intermediate_size": width,
     }
     shared = k.int("n_shared_experts", default=0, positive=False)
+    if shared < 0:
+        raise ModelFileError(f"config.json: 'n_shared_experts' must not be negative, got {shared}")
     if shared:
         fields["shared_intermediate_size"] = shared * width
     if k.get("shared_expert_intermediate_size"):
@@ -440,9 +461,11 @@ def _moe(model_type: str, k: _Keys, intermediate: int, layers: int) -> MoE | Non
     if isinstance(frequency, list):  # MiMo-V2: one flag per layer
         if len(frequency) != layers:
             raise ModelFileError(f"config.json: 'moe_layer_freq' has {len(frequency)} entries for {layers} layers")
+        if any(f not in (0, 1) or isinstance(f, float) for f in frequency):
+            raise ModelFileError("config.json: 'moe_layer_freq' entries must be 0 (dense) or 1 (MoE)")
         fields["dense_layers"] = tuple(i for i, f in enumerate(frequency) if not f)
     elif k.get("first_k_dense_replace") is not None:
-        fields["first_dense_layers"] = k.int("first_k_dense_replace", positive=False)
+        fields["first_dense_layers"] = _layer_number(k, "first_k_dense_replace", layers)
         fields["layer_period"] = k.int("moe_layer_freq", default=1)
     if model_type == "jamba":
         fields["layer_period"] = k.int("expert_layer_period", default=2)
@@ -451,8 +474,10 @@ def _moe(model_type: str, k: _Keys, intermediate: int, layers: int) -> MoE | Non
     if step > 1:
         fields["layer_period"], fields["layer_offset"] = step, step - 1
     only_dense = k.get("mlp_only_layers") or []
-    if not isinstance(only_dense, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in only_dense):
-        raise ModelFileError("config.json: 'mlp_only_layers' must be a list of layer numbers")
+    if not isinstance(only_dense, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) and 0 <= i < layers for i in only_dense
+    ):
+        raise ModelFileError(f"config.json: 'mlp_only_layers' must be a list of layer numbers below {layers}")
     if only_dense:
         fields["dense_layers"] = tuple(sorted({*fields.get("dense_layers", ()), *only_dense}))
     if model_type == "gpt_oss":
@@ -463,11 +488,15 @@ def _moe(model_type: str, k: _Keys, intermediate: int, layers: int) -> MoE | Non
 
 
 def _layer_types(model_type: str, k: _Keys, layers: int, max_context: int) -> tuple[tuple[LayerKind, ...], int]:
-    window = k.get("sliding_window")
-    explicit = k.get("layer_types")
+    window = k.int("sliding_window", default=0, positive=False)  # null and 0: no window; "4", 1.5: refused
+    if window < 0:
+        raise ModelFileError(f"config.json: 'sliding_window' must not be negative, got {window}")
+    explicit = _list_or_none(k, "layer_types")
+    for name in ("hybrid_layer_pattern",):
+        _list_or_none(k, name)
     if model_type in ("qwen3_next", "qwen3_5", "qwen3_5_moe"):
         if isinstance(explicit, list) and explicit:
-            kinds = tuple(_kind(str(t)) for t in explicit)
+            kinds = tuple(_kind(t) for t in explicit)
         else:
             interval = k.int("full_attention_interval")
             kinds = tuple(LayerKind.FULL if (i + 1) % interval == 0 else LayerKind.LINEAR for i in range(layers))
@@ -482,12 +511,14 @@ def _layer_types(model_type: str, k: _Keys, layers: int, max_context: int) -> tu
     if model_type == "mimo_v2_flash" and isinstance(pattern, list):  # 1 = sliding, 0 = full
         if len(pattern) != layers:
             raise ModelFileError(f"config.json: 'hybrid_layer_pattern' has {len(pattern)} entries for {layers} layers")
+        if any(p not in (0, 1) or isinstance(p, float) for p in pattern):
+            raise ModelFileError("config.json: 'hybrid_layer_pattern' entries must be 0 (full) or 1 (sliding)")
         kinds = tuple(LayerKind.SLIDING if p else LayerKind.FULL for p in pattern)
     elif isinstance(explicit, list) and explicit:
         if len(explicit) != layers:
             raise ModelFileError(f"config.json: 'layer_types' has {len(explicit)} entries for {layers} layers")
-        kinds = tuple(_kind(str(t)) for t in explicit)
-    elif not window or not isinstance(window, int) or window <= 0:
+        kinds = tuple(_kind(t) for t in explicit)
+    elif not window:
         return (), 0
     elif model_type == "gemma2":
         kinds = tuple(LayerKind.SLIDING if i % 2 == 0 else LayerKind.FULL for i in range(layers))
@@ -504,10 +535,12 @@ def _layer_types(model_type: str, k: _Keys, layers: int, max_context: int) -> tu
     if model_type == "gemma4_text":  # its config class makes the last layer global whatever the list says
         kinds = (*kinds[:-1], LayerKind.FULL)
     if any(kind is not LayerKind.FULL and not kind.windowed for kind in kinds):
-        return kinds, int(window) if isinstance(window, int) and window > 0 else 0
-    if LayerKind.SLIDING not in kinds or not window or window >= max_context:
+        return kinds, window
+    if LayerKind.SLIDING in kinds and not window:
+        raise ModelFileError("config.json: 'layer_types' has sliding layers but 'sliding_window' gives no window")
+    if LayerKind.SLIDING not in kinds or window >= max_context:
         return (), 0
-    return kinds, int(window)
+    return kinds, window
 
 
 _KINDS = {
@@ -518,9 +551,35 @@ _KINDS = {
 }
 
 
-def _kind(name: str) -> LayerKind:
+# every name transformers writes in a layer_types list, and what it is; anything else is refused, not guessed
+_KIND_NAMES = {
+    "full_attention": LayerKind.FULL,
+    "attention": LayerKind.FULL,
+    "global_attention": LayerKind.FULL,
+    "sliding_attention": LayerKind.SLIDING,
+    "sliding_window_attention": LayerKind.SLIDING,
+    "chunked_attention": LayerKind.CHUNKED,
+    "linear_attention": LayerKind.LINEAR,
+    "mamba": LayerKind.MAMBA,
+}
+
+
+def _kind(name: object) -> LayerKind:
     """A `layer_types` entry ("full_attention", "sliding_attention", "linear_attention" …) as a layer kind."""
-    return next((kind for key, kind in _KINDS.items() if key in name), LayerKind.FULL)
+    kind = _KIND_NAMES.get(name) if isinstance(name, str) else None
+    if kind is None:
+        raise ModelFileError(
+            f"config.json: unknown layer type {str(name)[:40]!r} in 'layer_types' (known: {', '.join(_KIND_NAMES)})"
+        )
+    return kind
+
+
+def _list_or_none(k: _Keys, name: str) -> list[Any] | None:
+    """A per-layer list, or None when absent: any other type is refused rather than read as absent."""
+    value = k.get(name)
+    if value is not None and not isinstance(value, list):
+        raise ModelFileError(f"config.json: '{name}' must be a list, got {type(value).__name__}")
+    return value
 
 
 _NEMOTRON = {"M": (LayerKind.MAMBA, FfnKind.NONE), "*": (LayerKind.FULL, FfnKind.NONE)}

@@ -14,8 +14,11 @@ from vramscope.sources.errors import ModelFileError
 from vramscope.sources.files import exists, inside, open_regular, read_limited
 from vramscope.sources.json_object import json_object
 
-MAX_HEADER_BYTES = 100 * 1024 * 1024  # the reference implementation's own limit
-MAX_TENSORS = 1_000_000
+# The reference implementation allows 100 MB; a real shard's header is well under 1 MB (about 100 bytes a
+# tensor), and reading 100 MB of JSON takes seconds and a gigabyte: 16 MiB holds 150,000 tensors
+MAX_HEADER_BYTES = 16 * 1024 * 1024
+MAX_TENSORS = 200_000
+MAX_METADATA = 10_000  # __metadata__ entries (a checkpoint writes a handful)
 MAX_DIMS = 8
 MAX_INDEX_BYTES = 64 * 1024 * 1024  # a 100,000-tensor index is about 10 MB
 MAX_DIM = 2**40  # no real dimension comes near; bounds every product of them
@@ -56,7 +59,8 @@ def read_header(path: Path) -> tuple[list[RawTensor], dict[str, str]]:
                 raise ModelFileError(f"{path.name} is truncated: {size} bytes, not even a header length")
             (length,) = struct.unpack("<Q", f.read(8))
             if length > MAX_HEADER_BYTES:
-                raise ModelFileError(f"{path.name}: header of {length:,} bytes exceeds the 100 MB limit")
+                limit = MAX_HEADER_BYTES // 2**20
+                raise ModelFileError(f"{path.name}: header of {length:,} bytes exceeds {limit} MiB: not a model shard")
             if 8 + length > size:
                 raise ModelFileError(f"{path.name} is truncated: header of {length:,} bytes runs past the end")
             raw = f.read(length)
@@ -68,8 +72,10 @@ def read_header(path: Path) -> tuple[list[RawTensor], dict[str, str]]:
 
 def _tensors(file: str, header: dict[str, Any], data_size: int) -> tuple[list[RawTensor], dict[str, str]]:
     metadata = header.pop("__metadata__", None) or {}
-    if not isinstance(metadata, dict):
-        raise ModelFileError(f"{file}: __metadata__ must be an object")
+    if not isinstance(metadata, dict) or len(metadata) > MAX_METADATA:
+        raise ModelFileError(f"{file}: __metadata__ must be an object of at most {MAX_METADATA:,} strings")
+    if not all(isinstance(v, str) for v in metadata.values()):  # the format stores strings only
+        raise ModelFileError(f"{file}: __metadata__ values must be strings")
     if len(header) > MAX_TENSORS:
         raise ModelFileError(f"{file}: {len(header):,} tensors is beyond any real model")
     tensors, spans = [], []

@@ -46,7 +46,7 @@ _SPLIT = {
 def classify(name: str, shape: tuple[int, ...]) -> Tensor:
     """A tensor named as in a Hugging Face checkpoint or a GGUF file, with its logical shape."""
     match = _LAYER.search(name)
-    layer = int(match.group(1)) if match else -1
+    layer = int(match.group(1)) if match and len(match.group(1)) <= 6 else -1  # a 5,000-digit index is none
     lower = name.lower()
     if lower.startswith(("vision", "visual", "multi_modal_projector", "v.", "mm.", "model.vision", "model.visual")):
         return Tensor(name, "vision", -1, shape, Split.COLUMN, Group.VISION)

@@ -1,0 +1,176 @@
+"""Hostile input, round two: every value a 2025-26 family reader takes from config.json or a GGUF file, the
+NVML readings and the remembered settings. Each ends in a clear message (ModelFileError) or a correct
+answer, quickly; never another exception, a hang, or a number no model could have."""
+
+import copy
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.tiny_config import TINY_LLAMA
+from vramscope.sources.errors import MAX_PARAMETERS, ModelFileError
+from vramscope.sources.gguf_file import architecture_from_gguf
+from vramscope.sources.hf_config import architecture_from_config
+
+CONFIGS = Path(__file__).parent / "data" / "configs"
+
+
+def config(name: str) -> dict[str, Any]:
+    return json.loads((CONFIGS / name / "config.json").read_text(encoding="utf-8"))
+
+
+def text(doc: dict[str, Any]) -> dict[str, Any]:
+    """Where a multimodal config keeps the text model's keys."""
+    return doc["text_config"] if isinstance(doc.get("text_config"), dict) else doc
+
+
+GEMMA4, MIMO, V4, QWEN_VL = (
+    "google__gemma-4-26B-A4B",
+    "XiaomiMiMo__MiMo-V2-Flash",
+    "deepseek-ai__DeepSeek-V4-Flash",
+    "Qwen__Qwen3-VL-8B-Instruct",
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "value", "message"),
+    [
+        (GEMMA4, "sliding_window", "4", "'sliding_window' must be a whole number"),
+        (MIMO, "sliding_window", "4", "'sliding_window' must be a whole number"),
+        (MIMO, "sliding_window", 1.5, "'sliding_window' must be a whole number"),
+        (MIMO, "sliding_window", True, "'sliding_window' must be a whole number"),
+        (GEMMA4, "sliding_window", 0, "sliding layers but 'sliding_window' gives no window"),
+        (GEMMA4, "layer_types", ["foo_attention"] * 30, "unknown layer type 'foo_attention'"),
+        (GEMMA4, "layer_types", "abc", "'layer_types' must be a list"),
+        (MIMO, "hybrid_layer_pattern", "abc", "'hybrid_layer_pattern' must be a list"),
+        (MIMO, "hybrid_layer_pattern", [2] * 48, "entries must be 0 (full) or 1 (sliding)"),
+        (MIMO, "moe_layer_freq", ["0"] * 48, "entries must be 0 (dense) or 1 (MoE)"),
+        (MIMO, "swa_v_head_dim", "4", "'swa_v_head_dim' must be a whole number"),
+        (MIMO, "n_shared_experts", -1, "'n_shared_experts' must not be negative"),
+        (V4, "compress_rates", {"compressed_sparse_attention": "a"}, "must be a whole number"),
+        (V4, "compress_rates", {"heavily_compressed_attention": None, "compressed_sparse_attention": [1]}, "whole"),
+        (V4, "compress_ratios", "abc", "'compress_ratios' must be a list"),
+        (V4, "num_hash_layers", 10**6, "'num_hash_layers' must be from 0 to"),
+        (V4, "mlp_layer_types", ["hash_moe"] * 1000, "'mlp_layer_types' has 1000 entries"),
+    ],
+)
+def test_a_family_key_of_the_wrong_kind_is_refused_by_name(name: str, key: str, value: Any, message: str) -> None:
+    doc = config(name)
+    target = text(doc) if key in text(doc) or key != "compress_rates" else doc
+    target[key] = value
+    if name == V4 and key in ("num_hash_layers",):
+        target.pop("mlp_layer_types", None)
+    if name == V4 and key == "compress_ratios":
+        target.pop("layer_types", None)
+    with pytest.raises(ModelFileError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        architecture_from_config(doc)
+
+
+def test_deepstack_indexes_must_name_vision_layers() -> None:
+    doc = config(QWEN_VL)
+    doc["vision_config"]["deepstack_visual_indexes"] = list(range(300_000))
+    start = time.monotonic()
+    with pytest.raises(ModelFileError, match="distinct vision layers below its depth"):
+        architecture_from_config(doc)
+    assert time.monotonic() - start < 2  # not a 12-trillion-parameter model built first
+    doc["vision_config"]["deepstack_visual_indexes"] = ["a"]
+    with pytest.raises(ModelFileError, match="deepstack_visual_indexes"):
+        architecture_from_config(doc)
+
+
+def test_sizes_no_model_could_have_are_refused() -> None:
+    doc = {**TINY_LLAMA, "hidden_size": 2**40, "head_dim": 128}
+    with pytest.raises(ModelFileError, match="beyond any real model"):
+        architecture_from_config(doc)
+
+
+LLAMA_GGUF = {
+    "llama.block_count": 32,
+    "llama.embedding_length": 4096,
+    "llama.attention.head_count": 32,
+    "llama.attention.head_count_kv": 8,
+    "llama.vocab_size": 128256,
+    "llama.feed_forward_length": 14336,
+}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("llama.embedding_length", 2**64 - 1, "is not a real model's"),
+        ("llama.attention.head_count_kv", 1.5, "a whole number is needed"),
+        ("llama.attention.head_count_kv", True, "a whole number is needed"),
+        ("llama.attention.head_count_kv", "32", "a whole number is needed"),
+        ("llama.feed_forward_length", [14336] * 31 + ["x"], "a whole number is needed"),
+        ("llama.attention.value_length", 1.5, "a whole number is needed"),
+        ("llama.context_length", -5, "is not a real model's"),
+    ],
+)
+def test_a_gguf_size_that_is_no_size_is_refused(key: str, value: Any, message: str) -> None:
+    with pytest.raises(ModelFileError, match=message):
+        architecture_from_gguf({**LLAMA_GGUF, key: value}, "llama", tied=False)
+
+
+def test_an_array_is_not_read_as_its_length() -> None:
+    from vramscope.sources.gguf_file import _Counted
+
+    with pytest.raises(ModelFileError, match="a whole number is needed"):
+        architecture_from_gguf({**LLAMA_GGUF, "llama.embedding_length": _Counted(70_000)}, "llama", tied=False)
+
+
+def test_negative_shared_experts_in_a_gguf_are_refused() -> None:
+    meta = {k.replace("llama.", "deepseek2."): v for k, v in LLAMA_GGUF.items()}
+    meta |= {"deepseek2.expert_count": 256, "deepseek2.expert_used_count": 8}
+    meta |= {"deepseek2.expert_feed_forward_length": 2048, "deepseek2.expert_shared_count": -100_000}
+    with pytest.raises(ModelFileError, match="is not a real model's"):
+        architecture_from_gguf(meta, "deepseek2", tied=False)
+
+
+def test_a_tensor_index_of_thousands_of_digits_is_no_layer() -> None:
+    from vramscope.sources.tensor_names import classify
+
+    assert classify(f"blk.{'9' * 5000}.attn_q.weight", (4, 4)).layer == -1
+
+
+# --- the property: anything a family key can hold ends in an answer or a clear refusal ------------------
+
+ODD = st.one_of(
+    st.integers(min_value=-3, max_value=3),
+    st.sampled_from([2**31, 2**40, 2**64 - 1, 10**300]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=4),
+    st.booleans(),
+    st.none(),
+    st.lists(st.integers(min_value=-1, max_value=3), max_size=5),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+FAMILIES = (GEMMA4, MIMO, V4, QWEN_VL, "Qwen__Qwen3.5-35B-A3B", "deepseek-ai__DeepSeek-V3.2", "zai-org__GLM-5")
+BASES = {name: config(name) for name in FAMILIES}
+
+
+@st.composite
+def mutated(draw: Any) -> dict[str, Any]:
+    doc = copy.deepcopy(BASES[draw(st.sampled_from(FAMILIES))])
+    keys = text(doc)
+    names = sorted(k for k, v in keys.items() if isinstance(v, int | float | list | dict) and not isinstance(v, bool))
+    for key in draw(st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True)):
+        keys[key] = draw(ODD)
+    return doc
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated())
+def test_any_value_of_any_family_key_is_an_answer_or_a_clear_refusal(doc: dict[str, Any]) -> None:
+    start = time.monotonic()
+    try:
+        arch = architecture_from_config(doc)
+    except ModelFileError:
+        return
+    finally:
+        assert time.monotonic() - start < 2
+    assert 0 < arch.parameter_count() <= MAX_PARAMETERS
