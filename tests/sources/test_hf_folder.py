@@ -158,3 +158,21 @@ def test_a_tower_the_core_does_not_build_is_named_as_left_out() -> None:
     pixtral = spec_from_config({**base, "vision_config": {"model_type": "pixtral"}}, "m", Source.CONFIG, "config.json")
     assert pixtral.source_detail == "config.json; the vision encoder in config.json is not counted"
     assert pixtral.parameter_count() == plain.parameter_count()
+
+
+def test_a_folder_missing_most_of_its_weights_is_not_called_exact(tmp_path: Path) -> None:
+    tensors = hf_tensors(tiny_arch())
+    few = dict(list(tensors.items())[:2])  # the embeddings and one norm: a shard or more missing
+    with pytest.raises(ModelFileError, match=r"under half of the .* config.json describes"):
+        open_path(write_folder(tmp_path / "tiny", TINY, few))
+
+
+def test_a_tensor_in_two_shards_is_refused(tmp_path: Path) -> None:
+    tensors = hf_tensors(tiny_arch())
+    folder = write_folder(tmp_path / "tiny", TINY, tensors, shards=2)
+    first = sorted(folder.glob("model-*.safetensors"))[0]
+    name = next(iter(tensors))
+    write_safetensors(folder / "model-00002-of-00002.safetensors", tensors)  # the second shard holds all of them
+    with pytest.raises(ModelFileError, match=f"'{name}' is stored in both"):
+        open_path(folder)
+    assert first.exists()

@@ -77,9 +77,20 @@ def read_model_folder(folder: Path) -> ModelSpec:
     if not files:
         return spec
     layout = CheckpointLayout.of(config, spec.architecture)
-    stored = [stored_tensor(raw, layout) for path in files for raw in read_header(path)[0]]
+    raws = [(path, raw) for path in files for raw in read_header(path)[0]]
+    seen: dict[str, Path] = {}
+    for path, raw in raws:  # the same tensor in two shards would be counted twice
+        if seen.setdefault(raw.name, path) != path:
+            raise ModelFileError(f"tensor {raw.name[:80]!r} is stored in both {seen[raw.name].name} and {path.name}")
+    stored = [stored_tensor(raw, layout) for _, raw in raws]
     check_shapes(stored, spec.architecture)
     inventory = TensorInventory(tuple(stored), len(files), "safetensors", spec.native_format)
+    held, described = inventory.parameter_count(), spec.architecture.parameter_count()
+    if held < described // 2:  # a shard missing, or a file of another model: not "exact" weights
+        raise ModelFileError(
+            f"{folder}: the safetensors hold {held:,} parameters, under half of the {described:,} config.json "
+            "describes: a shard is missing or the files are another model's"
+        )
     return spec.model_copy(
         update={
             "source": Source.SAFETENSORS,
