@@ -174,3 +174,58 @@ def test_any_value_of_any_family_key_is_an_answer_or_a_clear_refusal(doc: dict[s
     finally:
         assert time.monotonic() - start < 2
     assert 0 < arch.parameter_count() <= MAX_PARAMETERS
+
+
+# --- NVML readings and remembered settings -----------------------------------------------------------------
+
+READINGS = st.one_of(
+    st.integers(min_value=-(2**63), max_value=2**64 - 1), st.sampled_from([0, 2**64 - 1, 2**63, 24 * 2**30])
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(READINGS, READINGS, READINGS)
+def test_any_nvml_memory_reading_is_a_gpu_or_a_reason(
+    monkeypatch: pytest.MonkeyPatch, total: int, used: int, reserved: int
+) -> None:
+    from tests.hardware.fake_nvml import RTX4090, make_fake_pynvml
+    from vramscope.hardware.probe import MAX_GPU_MEMORY_BYTES, probe
+
+    monkeypatch.setitem(
+        __import__("sys").modules, "pynvml", make_fake_pynvml([{**RTX4090, "memory": (total, used, reserved)}])
+    )
+    snapshot = probe(sysfs=Path("/nonexistent-sysfs"))
+    for gpu in snapshot.usable_gpus():
+        assert gpu.total_bytes is not None and 0 < gpu.total_bytes <= MAX_GPU_MEMORY_BYTES
+        assert gpu.free_bytes is not None and 0 <= gpu.free_bytes <= gpu.total_bytes
+
+
+SETTING_VALUES = st.one_of(
+    st.text(max_size=30),
+    st.integers(min_value=-(2**62), max_value=2**62),  # what Qt can store; an INI edited by hand reads as text
+    st.lists(st.text(max_size=5), max_size=3),
+    st.sampled_from(["{}", "[]", "null"]),
+)
+SETTING_KEYS = ("geometry", "model", "workload", "gpu_count", "engine", "engine_settings", "unit", "gpu_choice", "view")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.sampled_from(SETTING_KEYS), SETTING_VALUES, min_size=1))
+def test_any_remembered_setting_leaves_a_working_window(
+    qtbot: Any, tmp_path_factory: Any, values: dict[str, Any]
+) -> None:
+    from PySide6.QtCore import QSettings
+
+    from vramscope.gui.app import build_window
+    from vramscope.gui.main_window import restore_settings
+
+    path = tmp_path_factory.mktemp("settings") / "settings.ini"
+    written = QSettings(str(path), QSettings.Format.IniFormat)
+    for key, value in values.items():
+        written.setValue(key, value)
+    written.sync()
+    w = build_window(settings=QSettings(str(path), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    restore_settings(w, w.settings)
+    result = w.controller.result  # a scenario the window can show
+    assert result.estimate.per_gpu and 1 <= w.controller.gpu_count <= 64

@@ -381,7 +381,7 @@ def _query_device(nvml: ModuleType, handle: Any, i: int, name: str) -> list[Devi
     notes: list[str] = []
     try:
         mem, v2 = _memory(nvml, handle)
-        if not mem.total or int(mem.total) > MAX_GPU_MEMORY_BYTES:  # 0, or NVML's "not available" (2^64 - 1)
+        if not 0 < int(mem.total or 0) <= MAX_GPU_MEMORY_BYTES:  # 0, or NVML's "not available" (2^64 - 1)
             raise nvml.NVMLError_NotSupported()
         total = int(mem.total)
         free = min(max(0, int(mem.free)), total)  # a driver's odd reading must not give negative memory
