@@ -519,3 +519,37 @@ def test_a_log_whose_settings_cannot_be_planned_is_one_line(capsys: pytest.Captu
     log.write_text(VLLM_V1.replace("'gpu_memory_utilization': 0.95", "'gpu_memory_utilization': 7.5"), encoding="utf-8")
     code, _, err = run(capsys, "check", str(log))
     assert code == 2 and err.count("\n") == 1 and "gpu_memory_utilization: Input should be less than" in err
+
+
+@pytest.mark.parametrize("figure", ["1.2.3", ".", "9" * 400, "1" * 5000])
+def test_check_drops_a_figure_no_engine_prints(figure: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from tests.sources.test_engine_log import LLAMA_SERVER, VLLM_V1
+
+    for text in (VLLM_V1.replace("58.11 GiB", f"{figure} GiB"), LLAMA_SERVER.replace("-c 32768", f"-c {figure}")):
+        log = tmp_path / "engine.log"
+        log.write_text(text, encoding="utf-8")
+        code, _, err = run(capsys, "check", str(log))
+        assert code in (0, 1, 2) and "internal error" not in err
+
+
+def test_check_json_never_copies_a_token(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from tests.sources.test_engine_log import VLLM_V1
+
+    log = tmp_path / "vllm.log"
+    log.write_text(VLLM_V1.replace("'model_tag'", "'hf_token': 'hf_SeCrEtToKeN12345', 'model_tag'"), encoding="utf-8")
+    code, out, _ = run(capsys, "check", str(log), "--json")
+    assert code in (0, 1) and "hf_SeCrEtToKeN12345" not in out and json.loads(out)["engine"] == "vllm"
+
+
+def test_check_reads_only_the_head_of_a_huge_log(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from tests.sources.test_engine_log import VLLM_V1
+    from vramscope.sources.engine_log import MAX_LOG_BYTES
+    from vramscope.sources.files import read_head
+
+    log = tmp_path / "huge.log"
+    with log.open("wb") as file:
+        file.write(VLLM_V1.encode())
+        file.truncate(1024**3)  # a sparse GiB of zeros after the start-up lines
+    assert len(read_head(log, MAX_LOG_BYTES)) == MAX_LOG_BYTES
+    code, out, _ = run(capsys, "check", str(log), "--json")
+    assert code in (0, 1) and json.loads(out)["engine"] == "vllm"

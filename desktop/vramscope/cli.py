@@ -560,12 +560,12 @@ def _fit(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from vramscope.logcheck import check, check_json, check_text
     from vramscope.sources.engine_log import MAX_LOG_BYTES, read_engine_log
-    from vramscope.sources.files import read_limited
+    from vramscope.sources.files import read_head
 
     if args.logfile == "-":
         raw: bytes = sys.stdin.buffer.read(MAX_LOG_BYTES)
-    else:
-        raw = read_limited(Path(args.logfile), 64 * MAX_LOG_BYTES, args.logfile)
+    else:  # a start-up log is its first megabytes: what follows is request traffic
+        raw = read_head(Path(args.logfile), MAX_LOG_BYTES)
     log = read_engine_log(raw)
     model = resolve_model(args.model) if args.model else None
     gpu = None

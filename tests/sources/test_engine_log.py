@@ -2,6 +2,7 @@
 into the figures they report; garbled or foreign text gives one clear message."""
 
 import contextlib
+import time
 
 import pytest
 from hypothesis import given
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 
 from vramscope.core.scenario import Engine
 from vramscope.core.units import GIB, MIB
-from vramscope.sources.engine_log import log_settings, log_workload, preset_for, read_engine_log
+from vramscope.sources.engine_log import log_settings, log_workload, preset_for, read_engine_log, redact
 from vramscope.sources.errors import ModelFileError
 
 VLLM_V1 = """\
@@ -140,3 +141,54 @@ def test_a_text_that_is_no_engine_log() -> None:
 def test_truncated_and_garbled_logs_never_crash(log: str, cut: int, noise: str) -> None:
     with contextlib.suppress(ModelFileError):
         read_engine_log(log[:cut] + noise)
+
+
+# --- hostile logs: each is read in well under a second, or refused in one line -------------------------
+
+
+@pytest.mark.parametrize("line", ["1" * 65536, "Available KV cache memory: " + "9" * 65536, " -c " * 20000])
+def test_a_line_of_64_kib_is_read_at_once(line: str) -> None:
+    started = time.perf_counter()
+    with contextlib.suppress(ModelFileError):
+        read_engine_log(VLLM_V1 + line + "\n")
+    assert time.perf_counter() - started < 2  # was 88 s: every pattern backtracked over the line
+
+
+@pytest.mark.parametrize("figure", ["1.2.3", ".", "9" * 400, "1" * 5000, "²", "-", "1e400", "12,,,,3", "٣"])
+def test_a_figure_no_engine_prints_is_dropped_not_a_crash(figure: str) -> None:
+    log = read_engine_log(VLLM_V1.replace("58.11 GiB", f"{figure} GiB"))
+    assert "kv_pool_bytes" not in log.reported and log.reported["weights_bytes"] == round(14.99 * GIB)
+    llama = read_engine_log(LLAMA_SERVER.replace("-c 32768", f"-c {figure}"))
+    assert "n_ctx" not in llama.settings or llama.settings["n_ctx"] != figure
+
+
+def test_a_vllm_log_that_names_ollama_and_sglang_in_a_path_is_vllm() -> None:
+    path = "(APIServer pid=1) INFO downloading to /root/.ollama/sglang/models and launch_server.py\n"
+    assert read_engine_log(path + VLLM_V1).engine is Engine.VLLM
+
+
+def test_two_runs_in_one_log_are_the_last_run() -> None:
+    first = VLLM_V1.replace("'max_model_len': 8192", "'max_model_len': 4096").replace("58.11 GiB", "60.00 GiB")
+    log = read_engine_log(first + "INFO request traffic\n" * 50 + VLLM_V1)
+    assert log.settings["max_model_len"] == 8192 and log.reported["kv_pool_bytes"] == round(58.11 * GIB)
+
+
+def test_secrets_in_a_log_never_leave_it() -> None:
+    line = (
+        "(APIServer pid=1) INFO non-default args: {'model': 'meta-llama/Llama-3.1-8B-Instruct', "
+        "'hf_token': 'hf_abcdefghijklmnop', 'api_key': 'sk-live-123456789', 'max_model_len': 8192}\n"
+    )
+    log = read_engine_log(VLLM_V1.splitlines(keepends=True)[1] + line + "".join(VLLM_V1.splitlines(True)[2:]))
+    shown = repr(log)
+    assert "hf_abcdefghijklmnop" not in shown and "sk-live-123456789" not in shown
+    assert log.settings["hf_token"] == "***" and log.settings["max_model_len"] == 8192
+    assert redact("pulling https://user:pa55@example.org/x with token=abc") == (
+        "pulling https://***@example.org/x with token=***"
+    )
+
+
+def test_millions_of_request_lines_cost_one_pass() -> None:
+    traffic = 'INFO:     127.0.0.1:52814 - "POST /v1/completions HTTP/1.1" 200 OK\n' * 200_000
+    started = time.perf_counter()
+    log = read_engine_log(VLLM_V1 + traffic)
+    assert log.reported["kv_pool_bytes"] == round(58.11 * GIB) and time.perf_counter() - started < 5

@@ -368,10 +368,10 @@ class MainWindow(QMainWindow):
         from pathlib import Path
 
         from vramscope.sources.engine_log import MAX_LOG_BYTES
-        from vramscope.sources.files import read_limited
+        from vramscope.sources.files import read_head
 
         try:
-            raw = read_limited(Path(path), 64 * MAX_LOG_BYTES, Path(path).name)
+            raw = read_head(Path(path), MAX_LOG_BYTES)
         except ModelFileError as exc:
             self.statusBar().showMessage(str(exc), 8000)
             return

@@ -16,8 +16,10 @@ from vramscope.core.units import GIB, MIB
 from vramscope.sources.errors import ModelFileError
 
 MAX_LOG_BYTES = 16 * 1024 * 1024  # a start-up log is a few hundred KB; the rest is request traffic
-MAX_LINE = 64 * 1024
+MAX_LINE = 4 * 1024  # the longest real line (vLLM's args) is about 2 KiB; a longer one is cut, never backtracked
+MAX_DIGITS = 30  # a figure of more digits is no engine's (and Python refuses ints past 4,300)
 _NUMBER = r"([0-9][0-9,]*(?:\.[0-9]+)?)"
+_FIGURE = re.compile(r"-?[0-9]{1,30}(?:\.[0-9]{1,30})?", re.ASCII)
 
 
 class EngineLog(NamedTuple):
@@ -30,8 +32,23 @@ class EngineLog(NamedTuple):
     gpu_free_bytes: int | None = None  # free on one GPU when the engine started, where it says
 
 
+class BadFigure(ValueError):
+    """A number a pattern matched that is no figure ("1.2.3", 400 digits): the figure is left out."""
+
+
 def number(text: str) -> float:
-    return float(text.replace(",", ""))
+    """The one parser of every figure read from a log: ASCII digits, one decimal point, at most 30 digits."""
+    plain = text.replace(",", "")
+    if not _FIGURE.fullmatch(plain):
+        raise BadFigure(f"{text[:40]!r} is not a figure")
+    return float(plain)
+
+
+def whole(text: str) -> int:
+    value = number(text)
+    if not value.is_integer():
+        raise BadFigure(f"{text[:40]!r} is not a whole number")
+    return int(value)
 
 
 def size(value: str, unit: str) -> int:
@@ -42,15 +59,135 @@ def size(value: str, unit: str) -> int:
 
 def read_engine_log(raw: bytes | str) -> EngineLog:
     """The figures of a vLLM, llama.cpp, Ollama or SGLang log; ModelFileError when it is none of them."""
-    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
-    text = text[:MAX_LOG_BYTES]
-    lines = [line[:MAX_LINE] for line in text.splitlines()]
-    for detect, parse in _PARSERS:
-        if detect(text):
-            return parse(lines)
-    raise ModelFileError(
-        "no vLLM, llama.cpp, Ollama or SGLang start-up lines found: paste the log from the engine's start"
-    )
+    text = raw[:MAX_LOG_BYTES].decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw[:MAX_LOG_BYTES]
+    lines = relevant_lines(text)
+    engine = detect_engine(lines)
+    if engine is None:
+        raise ModelFileError(
+            "no vLLM, llama.cpp, Ollama or SGLang start-up lines found: paste the log from the engine's start"
+        )
+    log = _PARSE[engine](last_run(lines, engine))
+    return log._replace(model=redact(log.model), settings=redacted(log.settings), refusal=redact(log.refusal))
+
+
+# --- the lines that matter --------------------------------------------------------------------------------
+
+# Every text a parser or the engine detection looks for: a log's other lines (request traffic, progress
+# bars) are skipped by one scan of the text, so that a log of millions of lines costs one pass, not millions
+# of pattern searches. A parser that looks for a new text lists it here.
+_ANCHORS = (
+    # vLLM
+    "took", "torch peak memory", "non-torch forward", "Available KV cache memory", "kv_cache_size=",
+    "total_memory=", "total_gpu_memory=", "free_memory=", "GPU KV cache size", "GPU blocks",
+    "Maximum concurrency", "gpu_memory_utilization=", "To serve at least one request", "No available memory",
+    "non-default args:", "Initializing a", "vllm.engine", "gpu_worker.py", "kv_cache_utils.py",
+    # llama.cpp and Ollama
+    "llama-server", "llama_server", "--ctx-size", " -c ", "llama_context:", "llama_model_loader:",
+    "llama_kv_cache", "kv_size = ", "KV self size", "buffer size", "memory.required", "memory.graph",
+    "memory.weights", "layers.offload=", "memory_breakdown", "source=", "ollama serve", "main: build", "build: ",
+    # SGLang
+    "launch_server", "Load weight", "#tokens:", "Capture cuda graph end", "context_len=", "KV Cache is allocated",
+    "server_args=",
+)  # fmt: skip
+_ANCHOR = re.compile("|".join(re.escape(a) for a in _ANCHORS))
+MAX_RELEVANT_LINES = 20_000  # a start-up has a few hundred such lines; the last are kept (the last run's)
+
+
+def relevant_lines(text: str) -> list[str]:
+    """The lines holding an anchor, each cut at MAX_LINE, found in one pass of the regex engine."""
+    lines: list[str] = []
+    end = -1
+    for match in _ANCHOR.finditer(text):
+        if match.start() <= end:  # another anchor on a line already taken
+            continue
+        start = text.rfind("\n", 0, match.start()) + 1
+        end = text.find("\n", match.end())
+        end = len(text) if end < 0 else end
+        lines.append(text[start : min(end, start + MAX_LINE)])
+    return lines[-MAX_RELEVANT_LINES:]
+
+
+# --- which engine, which run ----------------------------------------------------------------------------
+
+# Lines only one engine prints: the engine is the one with the most of them, not the first word seen (a
+# vLLM log downloading into ~/.ollama is still vLLM's)
+_EVIDENCE: dict[Engine, tuple[str, ...]] = {
+    Engine.VLLM: (
+        "Model loading took",
+        "Loading model weights took",
+        "Available KV cache memory",
+        "GPU KV cache size",
+        "GPU blocks:",
+        "non-default args:",
+        "Maximum concurrency for",
+        "vllm.engine",
+        "[gpu_worker.py",
+        "[kv_cache_utils.py",
+    ),
+    Engine.SGLANG: ("KV Cache is allocated", "server_args=ServerArgs", "sglang.launch_server", "Load weight end."),
+    Engine.OLLAMA: (
+        "source=memory.go",
+        "source=server.go",
+        "source=sched.go",
+        'msg="starting runner"',
+        "ollama serve",
+    ),
+    Engine.LLAMACPP: ("llama_context:", "llama_model_loader:", "buffer size =", "llama_kv_cache", "memory_breakdown"),
+}
+# Where a run starts: a log holding two starts is read from the last (settings and figures of one run)
+_RUN_START: dict[Engine, tuple[str, ...]] = {
+    Engine.VLLM: ("non-default args:", "Initializing a V1 LLM engine", "Initializing an LLM engine"),
+    Engine.SGLANG: ("server_args=ServerArgs",),
+    Engine.OLLAMA: ('msg="offload to',),  # each model load begins with its placement
+    Engine.LLAMACPP: ("main: build", "build: ", "llama_model_loader: loaded meta data"),
+}
+
+
+def detect_engine(lines: list[str]) -> Engine | None:
+    score = dict.fromkeys(_EVIDENCE, 0)
+    for line in lines:
+        for engine, marks in _EVIDENCE.items():
+            score[engine] += any(mark in line for mark in marks)
+    if score[Engine.OLLAMA] and score[Engine.LLAMACPP]:  # Ollama passes llama.cpp's own lines on
+        score[Engine.OLLAMA] += score[Engine.LLAMACPP]
+    engine, best = max(score.items(), key=lambda item: item[1])
+    return engine if best else None
+
+
+def last_run(lines: list[str], engine: Engine) -> list[str]:
+    starts = [i for i, line in enumerate(lines) if any(mark in line for mark in _RUN_START[engine])]
+    if not starts:
+        return lines
+    first_of_last = starts[-1]  # a run's first lines can repeat its start mark (vLLM's args, then its config)
+    while len(starts) > 1 and starts[-2] >= first_of_last - 5:
+        starts.pop()
+        first_of_last = starts[-1]
+    return lines[first_of_last:]
+
+
+# --- what must not leave the machine --------------------------------------------------------------------
+
+_SECRET_KEY = re.compile(r"token|key|secret|password|passwd|credential|auth", re.IGNORECASE)
+_SECRETS = (
+    (re.compile(r"(://)[^/@\s]{1,200}@"), r"\1***@"),  # a URL's user:password
+    (re.compile(r"\bhf_[A-Za-z0-9]{6,}"), "hf_***"),  # Hugging Face tokens
+    (re.compile(r"\bsk-[A-Za-z0-9_-]{6,}"), "sk-***"),  # API keys in the OpenAI style
+    (re.compile(r"((?:token|key|secret|password)\s*[=:]\s*)\S+", re.IGNORECASE), r"\1***"),
+)
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def redacted(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings without secrets: a key that names one is masked, a value that holds one is cut out."""
+    return {
+        key: "***" if _SECRET_KEY.search(key) else redact(value) if isinstance(value, str) else value
+        for key, value in settings.items()
+    }
 
 
 # --- vLLM ----------------------------------------------------------------------------------------------
@@ -60,9 +197,9 @@ _VLLM = (
     ("weights_bytes", re.compile(r"(?:Model loading|Loading model weights) took ([0-9.]+) ?(GiB|GB)")),
     ("activation_bytes", re.compile(r"torch peak memory increase: ([0-9.]+) ?(GiB|GB)")),
     ("non_torch_bytes", re.compile(r"non-torch forward increase memory: ([0-9.]+) ?(GiB|GB)")),
-    ("kv_pool_bytes", re.compile(r"Available KV cache memory: ([0-9.]+) ?(GiB|GB)")),
+    ("kv_pool_bytes", re.compile(r"Available KV cache memory: (-?[0-9.]+) ?(GiB|GB)")),
     ("kv_pool_bytes", re.compile(r"kv_cache_size=([0-9.]+)(GiB|GB)")),
-    ("cuda_graph_bytes", re.compile(r"Graph capturing finished in .*?took ([0-9.]+) ?(GiB|GB)")),
+    ("cuda_graph_bytes", re.compile(r"Graph capturing finished in .{0,80}?took ([0-9.]+) ?(GiB|GB)")),
 )
 
 
@@ -72,30 +209,46 @@ def _vllm(lines: list[str]) -> EngineLog:
     total = free = refusal = None
     model = ""
     for line in lines:
-        if "non-default args:" in line:
-            for key, value in _VLLM_ARG.findall(line):
-                settings[key] = _literal(value)
-            model = str(settings.get("model") or settings.get("model_tag") or model)
-        for key, pattern in _VLLM:
-            found = pattern.search(line)
-            if found:
-                reported[key] = size(*found.groups())
-        if m := re.search(r"total_(?:gpu_)?memory=([0-9.]+)(GiB|GB)", line):
-            total = size(*m.groups())
-        if m := re.search(r"free_memory=([0-9.]+)(GiB|GB)", line):
-            free = size(*m.groups())
-        if m := re.search(r"GPU KV cache size: " + _NUMBER + " tokens", line):
-            reported["kv_capacity_tokens"] = int(number(m.group(1)))
-        if m := re.search(r"#? ?GPU blocks: " + _NUMBER, line):
-            reported["num_gpu_blocks"] = int(number(m.group(1)))
-        if m := re.search(r"Maximum concurrency for " + _NUMBER + r" tokens per request: ([0-9.]+)x", line):
-            settings.setdefault("max_model_len", int(number(m.group(1))))
-            reported["max_concurrency"] = number(m.group(2))
-        if m := re.search(r"gpu_memory_utilization=([0-9.]+)", line):
-            settings.setdefault("gpu_memory_utilization", number(m.group(1)))
-        if "To serve at least one request" in line or "No available memory for the cache blocks" in line:
-            refusal = line[line.find("ValueError:") + 12 :].strip() if "ValueError:" in line else line.strip()
+        try:
+            model, total, free, refusal = _vllm_line(line, settings, reported, model, total, free, refusal)
+        except (BadFigure, OverflowError):  # a figure no engine prints: that line's figures are left out
+            continue
     return EngineLog(Engine.VLLM, model, settings, reported, total, refusal or "", free)
+
+
+def _vllm_line(
+    line: str,
+    settings: dict[str, Any],
+    reported: dict[str, Any],
+    model: str,
+    total: int | None,
+    free: int | None,
+    refusal: str | None,
+) -> tuple[str, int | None, int | None, str | None]:
+    if "non-default args:" in line:
+        for key, value in _VLLM_ARG.findall(line):
+            settings[key] = _literal(value)
+        model = str(settings.get("model") or settings.get("model_tag") or model)
+    for key, pattern in _VLLM:
+        found = pattern.search(line)
+        if found:
+            reported[key] = size(*found.groups())
+    if m := re.search(r"total_(?:gpu_)?memory=([0-9.]+)(GiB|GB)", line):
+        total = size(*m.groups())
+    if m := re.search(r"free_memory=([0-9.]+)(GiB|GB)", line):
+        free = size(*m.groups())
+    if m := re.search(r"GPU KV cache size: " + _NUMBER + " tokens", line):
+        reported["kv_capacity_tokens"] = whole(m.group(1))
+    if m := re.search(r"#? ?GPU blocks: " + _NUMBER, line):
+        reported["num_gpu_blocks"] = whole(m.group(1))
+    if m := re.search(r"Maximum concurrency for " + _NUMBER + r" tokens per request: ([0-9.]+)x", line):
+        settings.setdefault("max_model_len", whole(m.group(1)))
+        reported["max_concurrency"] = number(m.group(2))
+    if m := re.search(r"gpu_memory_utilization=([0-9.]+)", line):
+        settings.setdefault("gpu_memory_utilization", number(m.group(1)))
+    if "To serve at least one request" in line or "No available memory for the cache blocks" in line:
+        refusal = line[line.find("ValueError:") + 12 :].strip() if "ValueError:" in line else line.strip()
+    return model, total, free, refusal
 
 
 def _literal(value: str) -> Any:
@@ -104,15 +257,18 @@ def _literal(value: str) -> Any:
         return value.strip("'")
     if value in ("True", "False", "None"):
         return {"True": True, "False": False, "None": None}[value]
-    return number(value) if "." in value else int(value)
+    return number(value) if "." in value else whole(value)
 
 
 # --- llama.cpp and Ollama --------------------------------------------------------------------------------
 
-_DEVICE_BUFFER = re.compile(r"(\w[\w-]*?)\s+(model|KV|compute|output) buffer size\s*=\s*([0-9.]+) (MiB|KiB|B)")
+_DEVICE_BUFFER = re.compile(
+    r"(?<![\w-])([\w-]{1,64}?)\s+(model|KV|compute|output) buffer size\s*=\s*([0-9.]{1,40}) (MiB|KiB|B)", re.ASCII
+)
 # common_memory_breakdown_print: | - ROCm0 (…) | total = free + (self = model + context + compute) + unaccounted |
 _BREAKDOWN = re.compile(
-    r"\|\s+-\s+(\S+).*\|\s+(\d+)\s+=\s+(\d+)\s+\+\s+\((\d+)\s+=\s+(\d+)\s+\+\s+(\d+)\s+\+\s+(\d+)\)"
+    r"\|\s+-\s+(\S+)[^|]*\|\s+(\d+)\s+=\s+(\d+)\s+\+\s+\((\d+)\s+=\s+(\d+)\s+\+\s+(\d+)\s+\+\s+(\d+)\)",
+    re.ASCII,
 )
 _LLAMA_FLAGS = {
     "-c": "n_ctx",
@@ -141,42 +297,67 @@ def _llamacpp(lines: list[str], engine: Engine = Engine.LLAMACPP) -> EngineLog:
     breakdown: dict[str, dict[str, int]] = {}  # the memory breakdown table, exact where it is printed
     model = ""
     for line in lines:
-        if "llama-server" in line or "llama_server" in line or "--ctx-size" in line or " -c " in line:
-            _command_flags(line, settings)
-        if m := re.search(r"llama_context:\s+(n_ctx|n_ctx_seq|n_seq_max|n_ubatch|n_batch)\s*=\s*(\d+)", line):
-            settings[m.group(1)] = int(m.group(2))
-        if m := re.search(r"llama_context:\s+flash_attn\s*=\s*(\w+)", line):
-            settings["flash_attn"] = m.group(1) in ("enabled", "1", "true", "on")
-        if m := re.search(r"llama_context:\s+kv_unified\s*=\s*(\w+)", line):
-            settings["kv_unified"] = m.group(1) == "true"
-        if m := re.search(r"kv_size = (\d+).*type_k = '(\w+)'", line):
-            settings.setdefault("n_ctx", int(m.group(1)))
-            settings.setdefault("type_k", m.group(2))
-        if m := re.search(r"KV self size\s*=\s*([0-9.]+) MiB", line):
-            reported["kv_cache_bytes"] = size(m.group(1), "MiB")
-        for device, kind, value, unit in _DEVICE_BUFFER.findall(line):
-            key = {"model": "weights_bytes", "KV": "kv_cache_bytes", "compute": "compute_buffer_bytes"}.get(kind)
-            if key is None:
-                continue
-            slot = per_device.setdefault(device, {})
-            slot[key] = slot.get(key, 0) + size(value, unit)
-        if m := re.search(r"memory\.required\.kv=\"([0-9.]+) (GiB|MiB)\"", line):
-            reported["kv_cache_bytes"] = size(*m.groups())
-        if m := re.search(r"memory\.graph\.full=\"([0-9.]+) (GiB|MiB)\"", line):
-            reported["compute_buffer_bytes"] = size(*m.groups())
-        if m := re.search(r"memory\.weights\.total=\"([0-9.]+) (GiB|MiB)\"", line):
-            reported["weights_bytes"] = size(*m.groups())
-        if m := re.search(r"layers\.offload=(\d+)", line):
-            reported["n_gpu_layers"] = int(m.group(1))
-        if m := _BREAKDOWN.search(line):
-            device = m.group(1)
-            slot = breakdown.setdefault(device, {})
-            slot.update(
-                weights_bytes=size(m.group(5), "MiB"),
-                kv_cache_bytes=size(m.group(6), "MiB"),
-                compute_buffer_bytes=size(m.group(7), "MiB"),
-            )
-            settings.setdefault("gpu_total_bytes", size(m.group(2), "MiB"))
+        try:
+            _llamacpp_line(line, settings, reported, per_device, breakdown)
+        except (BadFigure, OverflowError):  # a figure no engine prints: that line's figures are left out
+            continue
+    return _llamacpp_log(engine, settings, reported, per_device, breakdown, model)
+
+
+def _llamacpp_line(
+    line: str,
+    settings: dict[str, Any],
+    reported: dict[str, Any],
+    per_device: dict[str, dict[str, int]],
+    breakdown: dict[str, dict[str, int]],
+) -> None:
+    if "llama-server" in line or "llama_server" in line or "--ctx-size" in line or " -c " in line:
+        _command_flags(line, settings)
+    if m := re.search(r"llama_context:\s+(n_ctx|n_ctx_seq|n_seq_max|n_ubatch|n_batch)\s*=\s*(\d+)", line, re.ASCII):
+        settings[m.group(1)] = whole(m.group(2))
+    if m := re.search(r"llama_context:\s+flash_attn\s*=\s*(\w+)", line):
+        settings["flash_attn"] = m.group(1) in ("enabled", "1", "true", "on")
+    if m := re.search(r"llama_context:\s+kv_unified\s*=\s*(\w+)", line):
+        settings["kv_unified"] = m.group(1) == "true"
+    kv_size = re.compile(r"kv_size = (\d{1,30})[^']{0,200}type_k = '(\w+)'", re.ASCII)
+    if "kv_size = " in line and (m := kv_size.search(line)):
+        settings.setdefault("n_ctx", whole(m.group(1)))
+        settings.setdefault("type_k", m.group(2))
+    if m := re.search(r"KV self size\s*=\s*([0-9.]+) MiB", line):
+        reported["kv_cache_bytes"] = size(m.group(1), "MiB")
+    for device, kind, value, unit in _DEVICE_BUFFER.findall(line) if "buffer size" in line else ():
+        key = {"model": "weights_bytes", "KV": "kv_cache_bytes", "compute": "compute_buffer_bytes"}.get(kind)
+        if key is None:
+            continue
+        slot = per_device.setdefault(device, {})
+        slot[key] = slot.get(key, 0) + size(value, unit)
+    if m := re.search(r"memory\.required\.kv=\"([0-9.]+) (GiB|MiB)\"", line):
+        reported["kv_cache_bytes"] = size(*m.groups())
+    if m := re.search(r"memory\.graph\.full=\"([0-9.]+) (GiB|MiB)\"", line):
+        reported["compute_buffer_bytes"] = size(*m.groups())
+    if m := re.search(r"memory\.weights\.total=\"([0-9.]+) (GiB|MiB)\"", line):
+        reported["weights_bytes"] = size(*m.groups())
+    if m := re.search(r"layers\.offload=(\d+)", line, re.ASCII):
+        reported["n_gpu_layers"] = whole(m.group(1))
+    if "|" in line and " - " in line and (m := _BREAKDOWN.search(line)):
+        device = m.group(1)
+        slot = breakdown.setdefault(device, {})
+        slot.update(
+            weights_bytes=size(m.group(5), "MiB"),
+            kv_cache_bytes=size(m.group(6), "MiB"),
+            compute_buffer_bytes=size(m.group(7), "MiB"),
+        )
+        settings.setdefault("gpu_total_bytes", size(m.group(2), "MiB"))
+
+
+def _llamacpp_log(
+    engine: Engine,
+    settings: dict[str, Any],
+    reported: dict[str, Any],
+    per_device: dict[str, dict[str, int]],
+    breakdown: dict[str, dict[str, int]],
+    model: str,
+) -> EngineLog:
     per_device.update(breakdown)  # the table sums what the buffer lines say: take it, not both
     model = str(settings.pop("model", model))
     gpus = [d for d in per_device if not _is_host(d)]
@@ -208,7 +389,7 @@ def _command_flags(line: str, settings: dict[str, Any]) -> None:
         value = words[i + 1]
         if key in ("model", "tensor_split", "type_k", "type_v"):
             settings.setdefault(key, value)
-        elif value.lstrip("-").isdigit():
+        elif re.fullmatch(r"-?[0-9]{1,9}", value, re.ASCII):  # not "²", "---5" or 5,000 digits
             settings.setdefault(key, int(value))
     if "--flash-attn" in words or "-fa" in words:
         settings.setdefault("flash_attn", True)
@@ -227,42 +408,45 @@ def _sglang(lines: list[str]) -> EngineLog:
     model = ""
     free = None
     for line in lines:
-        if "launch_server" in line:
-            for flag in ("--model-path", "--model"):
-                if m := re.search(re.escape(flag) + r"\s+(\S+)", line):
-                    model = model or m.group(1)
-            for flag, key in (("--tensor-parallel-size", "tp"), ("--tp", "tp"), ("--context-length", "context")):
-                if m := re.search(re.escape(flag) + r"\s+(\d+)", line):
-                    settings[key] = int(m.group(1))
-            if m := re.search(r"--mem-fraction-static\s+([0-9.]+)", line):
-                settings["mem_fraction_static"] = number(m.group(1))
-        if m := re.search(r"Load weight begin\. avail mem=([0-9.]+) (GB|GiB)", line):
-            free = size(*m.groups())
-        if m := re.search(r"Load weight end\..*mem usage=([0-9.]+) (GB|GiB)", line):
-            reported["weights_bytes"] = size(*m.groups())
-        if m := re.search(r"#tokens: (\d+), K size: ([0-9.]+) (GB|GiB), V size: ([0-9.]+) (GB|GiB)", line):
-            reported["kv_capacity_tokens"] = int(m.group(1))
-            reported["kv_pool_bytes"] = size(m.group(2), m.group(3)) + size(m.group(4), m.group(5))
-        if m := re.search(r"Capture cuda graph end\..*mem usage=([0-9.]+) (GB|GiB)", line):
-            reported["cuda_graph_bytes"] = size(*m.groups())
-        if m := re.search(r"context_len=(\d+)", line):
-            settings.setdefault("context", int(m.group(1)))
+        try:
+            model, free = _sglang_line(line, settings, reported, model, free)
+        except (BadFigure, OverflowError):  # a figure no engine prints: that line's figures are left out
+            continue
     return EngineLog(Engine.SGLANG, model, settings, reported, None, "", free)
 
 
-_PARSERS: tuple[tuple[Callable[[str], bool], Callable[[list[str]], EngineLog]], ...] = (
-    (lambda t: "KV Cache is allocated" in t or "sglang" in t.lower(), _sglang),
-    (lambda t: "source=memory.go" in t or "ollama" in t.lower(), _ollama),
-    (
-        lambda t: (
-            any(s in t for s in ("Model loading took", "Available KV cache memory", "GPU KV cache size"))
-            or "Loading model weights took" in t
-            or "GPU blocks:" in t
-        ),
-        _vllm,
-    ),
-    (lambda t: ("llama_" in t and ("buffer size" in t or "n_ctx" in t)) or "memory_breakdown" in t, _llamacpp),
-)
+def _sglang_line(
+    line: str, settings: dict[str, Any], reported: dict[str, Any], model: str, free: int | None
+) -> tuple[str, int | None]:
+    if "launch_server" in line:
+        for flag in ("--model-path", "--model"):
+            if m := re.search(re.escape(flag) + r"\s+(\S+)", line):
+                model = model or m.group(1)
+        for flag, key in (("--tensor-parallel-size", "tp"), ("--tp", "tp"), ("--context-length", "context")):
+            if m := re.search(re.escape(flag) + r"\s+(\d+)", line, re.ASCII):
+                settings[key] = whole(m.group(1))
+        if m := re.search(r"--mem-fraction-static\s+([0-9.]+)", line):
+            settings["mem_fraction_static"] = number(m.group(1))
+    if m := re.search(r"Load weight begin\. avail mem=([0-9.]+) (GB|GiB)", line):
+        free = size(*m.groups())
+    if m := re.search(r"Load weight end\.[^=]{0,200}(?:=[^=]{0,200})*?mem usage=([0-9.]+) (GB|GiB)", line):
+        reported["weights_bytes"] = size(*m.groups())
+    if m := re.search(r"#tokens: (\d+), K size: ([0-9.]+) (GB|GiB), V size: ([0-9.]+) (GB|GiB)", line, re.ASCII):
+        reported["kv_capacity_tokens"] = whole(m.group(1))
+        reported["kv_pool_bytes"] = size(m.group(2), m.group(3)) + size(m.group(4), m.group(5))
+    if m := re.search(r"Capture cuda graph end\.[^=]{0,200}(?:=[^=]{0,200})*?mem usage=([0-9.]+) (GB|GiB)", line):
+        reported["cuda_graph_bytes"] = size(*m.groups())
+    if m := re.search(r"context_len=(\d+)", line, re.ASCII):
+        settings.setdefault("context", whole(m.group(1)))
+    return model, free
+
+
+_PARSE: dict[Engine, Callable[[list[str]], EngineLog]] = {
+    Engine.VLLM: _vllm,
+    Engine.SGLANG: _sglang,
+    Engine.OLLAMA: _ollama,
+    Engine.LLAMACPP: _llamacpp,
+}
 
 
 # --- the scenario a log describes ------------------------------------------------------------------------
@@ -278,8 +462,8 @@ def preset_for(model: str) -> str | None:
     -Instruct, -Chat or -v0.1 one by one ("Mixtral-8x7B-Instruct-v0.1" -> mixtral-8x7b)."""
     from vramscope.sources.presets import find_preset
 
-    name = model.strip().rsplit("/", 1)[-1].removesuffix(".gguf").replace(":", "-").lower()
-    words = name.split("-")
+    name = model.strip()[:200].rsplit("/", 1)[-1].removesuffix(".gguf").replace(":", "-").lower()
+    words = name.split("-")[:12]  # a preset id has a few words; a log's name of thousands is none
     for end in range(len(words), 0, -1):
         found = find_preset("-".join(words[:end]))
         if found is not None:

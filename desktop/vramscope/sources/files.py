@@ -58,6 +58,15 @@ def read_limited(path: Path, limit: int, what: str) -> bytes:
     return data
 
 
+def read_head(path: Path, limit: int) -> bytes:
+    """The first `limit` bytes of a file that may be far longer (a log whose start is what matters)."""
+    with open_regular(path) as file:
+        try:
+            return file.read(limit)
+        except OSError as exc:
+            raise ModelFileError(f"cannot read {path}: {reason(exc)}") from None
+
+
 def inside(folder: Path, path: Path) -> bool:
     """Whether `path`, links followed, stays inside `folder` (a shard linked from elsewhere is refused)."""
     try:
