@@ -229,3 +229,102 @@ def test_any_remembered_setting_leaves_a_working_window(
     restore_settings(w, w.settings)
     result = w.controller.result  # a scenario the window can show
     assert result.estimate.per_gpu and 1 <= w.controller.gpu_count <= 64
+
+
+# --- GGUF per-family keys and engine logs: the same property, with the 2 s and 200 MB bounds ----------------
+
+
+def gguf_bases() -> dict[str, dict[str, Any]]:
+    from tests.sources.test_gguf_file import gemma4_meta, hybrid_meta
+    from vramscope.sources.presets import load_preset
+
+    gemma = load_preset("gemma-4-26b-a4b").architecture.model_copy(update={"vision": None})
+    nemotron = load_preset("nemotron-h-56b").architecture
+    ffn = [nemotron.intermediate_size if nemotron.ffn_kind(i).value == "dense" else 0 for i in range(52)]
+    deepseek = {k.replace("llama.", "deepseek2."): v for k, v in LLAMA_GGUF.items()}
+    deepseek |= {"deepseek2.expert_count": 256, "deepseek2.expert_used_count": 8}
+    deepseek |= {"deepseek2.expert_feed_forward_length": 2048, "deepseek2.attention.kv_lora_rank": 512}
+    return {
+        "llama": LLAMA_GGUF,
+        "gemma4": gemma4_meta(gemma),
+        "nemotron_h": hybrid_meta("nemotron_h", nemotron, ffn[: nemotron.num_layers]),
+        "deepseek2": deepseek,
+    }
+
+
+GGUF_BASES = gguf_bases()
+
+
+@st.composite
+def mutated_gguf(draw: Any) -> tuple[str, dict[str, Any]]:
+    family = draw(st.sampled_from(sorted(GGUF_BASES)))
+    meta = dict(GGUF_BASES[family])
+    for key in draw(st.lists(st.sampled_from(sorted(meta)), min_size=1, max_size=3, unique=True)):
+        meta[key] = draw(ODD)
+    return family, meta
+
+
+def bounded(read: Any) -> Any:
+    """read() within 2 s and 200 MB of Python memory, or its clear refusal (None)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    start = time.monotonic()
+    try:
+        return read()
+    except ModelFileError:
+        return None
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert time.monotonic() - start < 2 and peak < 200 * 2**20
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_gguf())
+def test_any_value_of_any_gguf_family_key_is_an_answer_or_a_clear_refusal(case: tuple[str, dict[str, Any]]) -> None:
+    family, meta = case
+    arch = bounded(lambda: architecture_from_gguf(meta, family, tied=False))
+    assert arch is None or 0 < arch.parameter_count() <= MAX_PARAMETERS
+
+
+def log_lines() -> list[str]:
+    from tests.sources import test_engine_log as logs
+
+    return [
+        line
+        for text in (logs.VLLM_V1, logs.VLLM_V0, logs.SGLANG, logs.LLAMA_SERVER, logs.BREAKDOWN, logs.OLLAMA)
+        for line in text.splitlines()
+    ]
+
+
+LOG_LINES = log_lines()
+HOSTILE_TEXT = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["1.2.3", ".", "9" * 400, "²", "\x1b[2J", "ollama", "sglang", "hf_abcdefgh123", "-c ", "\n"]),
+    st.integers(1, 70_000).map(lambda n: "1" * n),
+)
+
+
+@st.composite
+def hostile_log(draw: Any) -> str:
+    lines = draw(st.lists(st.sampled_from(LOG_LINES), min_size=1, max_size=30))
+    for _ in range(draw(st.integers(0, 4))):  # a figure or a word swapped for hostile text, or a line inserted
+        i = draw(st.integers(0, len(lines) - 1))
+        words = lines[i].split(" ")
+        words[draw(st.integers(0, len(words) - 1))] = draw(HOSTILE_TEXT)
+        lines[i] = " ".join(words)
+    return "\n".join(lines) * draw(st.sampled_from([1, 1, 2, 1000]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hostile_log())
+def test_any_engine_log_is_read_or_refused_within_bounds(text: str) -> None:
+    from vramscope.logcheck import check, check_json
+    from vramscope.sources.engine_log import read_engine_log
+
+    log = bounded(lambda: read_engine_log(text))
+    if log is not None:
+        assert "hf_abcdefgh123" not in repr(log)
+        with __import__("contextlib").suppress(ModelFileError, ValueError):
+            json.dumps(check_json(check(log)))
