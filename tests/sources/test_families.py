@@ -174,3 +174,91 @@ def test_an_unknown_family_missing_a_key_is_refused_naming_it() -> None:
                 "vocab_size": 100,
             }
         )
+
+
+# --- never a silent miscount -------------------------------------------------------------------------------
+
+REAL_CONFIGS = sorted(p.parent.name for p in [*CONFIGS.glob("*/config.json"), *SYNTHETIC.glob("*/config.json")])
+
+
+@pytest.mark.parametrize("folder", REAL_CONFIGS)
+def test_every_key_of_a_real_config_is_read_by_a_rule(folder: str) -> None:
+    """A key no rule reads (StarCoder2's use_bias, a new gate) would be a silent miscount: each family module
+    reads, or names as understood, every key of its real configs that may shape the network."""
+    from vramscope.sources import hf_config
+    from vramscope.sources.config_keys import ConfigKeys, unread_keys
+
+    base = SYNTHETIC if folder.startswith("synthetic__") else CONFIGS
+    config = json.loads((base / folder / "config.json").read_text())
+    asked: set[str] = set()
+    original = ConfigKeys.__init__
+
+    def recording(self: ConfigKeys, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.asked = asked  # every reader's lookups into one set
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ConfigKeys, "__init__", recording)
+        hf_config.architecture_from_config(config)
+    text = config.get("text_config") if isinstance(config.get("text_config"), dict) else {}
+    assert unread_keys({**config, **text}, asked) == []
+
+
+UNKNOWN_FAMILY = {
+    "model_type": "step3p7",  # Step-3.7-Flash's keys, as an unknown family would bring them
+    "hidden_size": 4096,
+    "num_hidden_layers": 4,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 8,
+    "intermediate_size": 11008,
+    "vocab_size": 128_000,
+    "use_head_wise_attn_gate": True,
+    "use_qk_norm": True,
+    "rms_norm_eps": 1e-5,
+    "rope_theta": 10_000.0,
+    "bos_token_id": 1,
+}
+
+
+def test_an_unknown_family_with_keys_the_shared_rules_do_not_read_is_refused_naming_them() -> None:
+    with pytest.raises(ModelFileError, match=r"'step3p7' is not known .* use_head_wise_attn_gate, use_qk_norm"):
+        architecture_from_config(UNKNOWN_FAMILY)
+
+
+def test_an_unknown_family_the_shared_rules_understand_is_read_by_them() -> None:
+    plain = {k: v for k, v in UNKNOWN_FAMILY.items() if not k.startswith("use_")}
+    arch = architecture_from_config(plain)
+    assert arch.model_type == "step3p7" and arch.num_kv_heads == 8
+    assert arch.parameter_count() == 2 * 128_000 * 4096 + 4096 + 4 * (
+        2 * 4096 * 4096 + 2 * 4096 * 1024 + 3 * 4096 * 11008 + 2 * 4096
+    )
+
+
+STARCODER2_7B = {  # bigcode/starcoder2-7b's sizes
+    "model_type": "starcoder2",
+    "hidden_size": 4608,
+    "num_hidden_layers": 32,
+    "num_attention_heads": 36,
+    "num_key_value_heads": 4,
+    "intermediate_size": 18432,
+    "vocab_size": 49152,
+    "max_position_embeddings": 16384,
+    "sliding_window": None,
+    "use_bias": True,
+    "norm_type": "layer_norm",
+}
+
+
+def test_starcoder2_biases_follow_use_bias() -> None:
+    """Starcoder2Config.use_bias puts biases on q, k, v, o, c_fc and c_proj: 33,280 a layer at 7B."""
+    with_bias = architecture_from_config(STARCODER2_7B).parameter_count()
+    without = architecture_from_config({**STARCODER2_7B, "use_bias": False}).parameter_count()
+    assert with_bias - without == 32 * (4608 + 512 + 512 + 4608 + 18432 + 4608) == 32 * 33_280
+
+
+def test_glm4_moe_biases_q_k_v_but_not_the_output_and_norms_q_k_per_head() -> None:
+    config = json.loads((CONFIGS / "zai-org__GLM-4.7-FP8" / "config.json").read_text())
+    plain = architecture_from_config(config)
+    biased = architecture_from_config({**config, "attention_bias": True, "use_qk_norm": True})
+    heads, kv, d = plain.num_attention_heads, plain.num_kv_heads, plain.head_dim
+    assert biased.parameter_count() - plain.parameter_count() == plain.num_layers * ((heads + 2 * kv) * d + 2 * d)

@@ -15,22 +15,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from vramscope.core.architecture import (
-    MLA,
-    Architecture,
-    AttentionShape,
-    FfnKind,
-    Indexer,
-    LayerKind,
-    LinearAttention,
-    Mamba,
-    MoE,
-)
+from vramscope.core.architecture import MLA, Architecture, AttentionShape, Indexer, LayerKind, Mamba, MoE
 from vramscope.core.inventory import StoredTensor, TensorInventory
 from vramscope.core.precision import WEIGHT_FORMATS
 from vramscope.core.scenario import ModelSpec, Source, validation_message
 from vramscope.sources.errors import ModelFileError, plausible
+from vramscope.sources.families import Family, Kinds, gguf_family
 from vramscope.sources.files import open_regular
+from vramscope.sources.gguf_keys import GgufKeys, GgufShape, per_layer, size
 from vramscope.sources.tensor_names import classify
 
 GGUF_MAGIC = b"GGUF"
@@ -252,168 +244,126 @@ def _parse(cur: _Cursor) -> tuple[dict[str, Any], list[StoredTensor]]:
     return metadata, tensors
 
 
-MAX_SIZE = 2**32  # a width, a count or a context past this is no model's (and llama.cpp keeps them in 32 bits)
-
-
-def _size(value: Any, name: str) -> int:
-    """A count or size a GGUF key gives: a whole number from 0 to MAX_SIZE; 1.5 heads, a string, an array
-    read as its length or NVML-style 2^64 - 1 are refused, not rounded or clipped."""
-    if type(value) is not int and not (isinstance(value, float) and value.is_integer()):
-        raise ModelFileError(f"GGUF {name} is malformed: a whole number is needed, got {str(value)[:40]!r}")
-    if not 0 <= value <= MAX_SIZE:
-        raise ModelFileError(f"GGUF {name} of {value:,.0f} is not a real model's")
-    return int(value)
-
-
-def _per_layer(value: Any, n: int, name: str) -> tuple[int, ...]:
-    if isinstance(value, list):
-        if len(value) != n:
-            raise ModelFileError(f"GGUF key {name} has {len(value)} entries for {n} layers")
-        return tuple(_size(v, name) for v in value)
-    return (_size(value, name),) * n
-
-
-LLAMA4_CHUNK = 8192  # llama.cpp sets n_swa to 8192 for llama4 whatever the file says (but 0: no chunking)
-
-
-# Families whose GGUF keys the reader does not follow yet: refused by name rather than miscounted
-UNREAD = {
-    "deepseek4": "open the DeepSeek-V4 model's config.json folder instead",
-}
-
-
 def architecture_from_gguf(
     meta: dict[str, Any], arch: str, tied: bool, names: frozenset[str] = frozenset()
 ) -> Architecture:
-    """The Architecture `{arch}.*` keys describe (llama.cpp's names). `tied` (no output matrix) and the file's
-    tensor `names`, where known, say what no key states: Mamba-2's gated norm, Gemma 4's value projections."""
-    if arch in UNREAD:
-        raise ModelFileError(f"GGUF {arch} is not read yet: {UNREAD[arch]}")
+    """The Architecture `{arch}.*` keys describe (llama.cpp's names): the rules every family shares, then the
+    family's own (`sources/families/`). `tied` (no output matrix) and the file's tensor `names`, where known,
+    say what no key states: Mamba-2's gated norm, Gemma 4's value projections."""
+    fam = gguf_family(arch)
+    if fam.gguf_refused:
+        raise ModelFileError(f"GGUF {arch} is not read yet: {fam.gguf_refused}")
     try:
-        return plausible(_architecture(meta, arch, tied, names), "the GGUF metadata")
+        return plausible(_architecture(fam, GgufKeys(meta, arch), meta, tied, names), "the GGUF metadata")
     except ValidationError as exc:
         raise ModelFileError(f"GGUF metadata describes an impossible model: {validation_message(exc)}") from None
     except (TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
         raise ModelFileError(f"GGUF metadata under '{arch}.' is missing or malformed: {exc}") from None
 
 
-def _architecture(meta: dict[str, Any], arch: str, tied: bool, names: frozenset[str]) -> Architecture:
-    def get(key: str, default: Any = None) -> Any:
-        return meta.get(f"{arch}.{key}", default)
-
-    def whole(key: str, default: Any = None) -> int:
-        """A count or size: a float such as 2.5 layers is refused, not rounded down."""
-        return _size(get(key, default), f"{arch}.{key}")
-
-    if get("block_count") is None or get("embedding_length") is None or get("attention.head_count") is None:
-        raise ModelFileError(f"GGUF lacks {arch}.block_count, embedding_length or attention.head_count")
-    layers = whole("block_count")
+def _shape(g: GgufKeys, meta: dict[str, Any], names: frozenset[str]) -> GgufShape:
+    if g.get("block_count") is None or g.get("embedding_length") is None or g.get("attention.head_count") is None:
+        raise ModelFileError(f"GGUF lacks {g.arch}.block_count, embedding_length or attention.head_count")
+    layers = g.whole("block_count")
     if not 1 <= layers <= MAX_LAYERS:
-        raise ModelFileError(f"GGUF {arch}.block_count of {layers:,} is not a real model's")
-    hidden = whole("embedding_length")
-    heads = _per_layer(get("attention.head_count"), layers, "attention.head_count")
-    kv_heads = _per_layer(
-        get("attention.head_count_kv", get("attention.head_count")), layers, "attention.head_count_kv"
+        raise ModelFileError(f"GGUF {g.arch}.block_count of {layers:,} is not a real model's")
+    hidden = g.whole("embedding_length")
+    heads = per_layer(g.get("attention.head_count"), layers, "attention.head_count")
+    kv_heads = per_layer(
+        g.get("attention.head_count_kv", g.get("attention.head_count")), layers, "attention.head_count_kv"
     )
-    ffn = _per_layer(get("feed_forward_length", 4 * hidden), layers, "feed_forward_length")
+    ffn = per_layer(g.get("feed_forward_length", 4 * hidden), layers, "feed_forward_length")
     tokens = meta.get("tokenizer.ggml.tokens")
-    vocab = whole("vocab_size", int(tokens) if isinstance(tokens, int) else 0)  # the tokens array, counted
+    vocab = g.whole("vocab_size", int(tokens) if isinstance(tokens, int) else 0)  # the tokens array, counted
+    return GgufShape(layers, hidden, heads, kv_heads, ffn, vocab, names)
+
+
+def _architecture(fam: Family, g: GgufKeys, meta: dict[str, Any], tied: bool, names: frozenset[str]) -> Architecture:
+    shape = _shape(g, meta, names)
+    heads, kv_heads = shape.heads, shape.kv_heads
     n_heads = max(heads)
-    mixers = kv_heads  # 0 K/V heads: a recurrent layer
-    if n_heads == 0 and get("ssm.state_size"):  # a model of Mamba layers only: no attention to size
-        heads = kv_heads = (1,) * layers
+    if n_heads == 0 and g.get("ssm.state_size"):  # a model of Mamba layers only: no attention to size
+        heads = kv_heads = (1,) * shape.layers
         n_heads = 1
-    head_dim = whole("attention.key_length", hidden // n_heads if n_heads else 0)
+    head_dim = g.whole("attention.key_length", shape.hidden // n_heads if n_heads else 0)
     fields: dict[str, Any] = {
-        "model_type": arch,
-        "vocab_size": vocab,
-        "hidden_size": hidden,
-        "num_layers": layers,
+        "model_type": g.arch,
+        "vocab_size": shape.vocab,
+        "hidden_size": shape.hidden,
+        "num_layers": shape.layers,
         "num_attention_heads": n_heads,
         "num_kv_heads": max(kv_heads) or 1,
         "head_dim": head_dim,
-        "intermediate_size": max(ffn) or 1,
-        "max_context": whole("context_length", 2048),
+        "intermediate_size": max(shape.ffn) or 1,
+        "max_context": g.whole("context_length", 2048),
         "tie_word_embeddings": tied,
     }
-    value_length = get("attention.value_length")
+    value_length = g.get("attention.value_length")
     if value_length and value_length != head_dim:
-        fields["v_head_dim"] = _size(value_length, f"{arch}.attention.value_length")
+        fields["v_head_dim"] = size(value_length, f"{g.arch}.attention.value_length")
     if len(set(heads)) > 1:
         fields["q_heads_per_layer"] = heads
     if len(set(kv_heads)) > 1:
         fields["kv_heads_per_layer"] = kv_heads
-    if arch == "llama4":  # llama.cpp's llama4.cpp: a shared expert of the expert width, MoE every step-th layer
-        step = whole("interleave_moe_layer_step", 1)
-        width = whole("expert_feed_forward_length")
-        fields["moe"] = MoE(
-            num_experts=whole("expert_count"),
-            experts_per_token=whole("expert_used_count", 1),
-            expert_intermediate_size=width,
-            shared_intermediate_size=width,
-            layer_period=step,
-            layer_offset=step - 1,
-        )
-    elif get("expert_count") and arch not in _GATED_DELTANET:
-        fields["moe"] = MoE(
-            num_experts=whole("expert_count"),
-            experts_per_token=whole("expert_used_count", 1),
-            expert_intermediate_size=whole("expert_feed_forward_length", max(ffn)),
-            shared_intermediate_size=whole("expert_shared_count", 0) * whole("expert_feed_forward_length", 0),
-            first_dense_layers=whole("leading_dense_block_count", 0),
-        )
-    if get("attention.kv_lora_rank"):
-        rope = whole("rope.dimension_count", 64)
-        fields["mla"] = MLA(
-            q_lora_rank=whole("attention.q_lora_rank", 0) or None,
-            kv_lora_rank=whole("attention.kv_lora_rank"),
-            qk_nope_head_dim=max(1, whole("attention.key_length_mla", head_dim) - rope),
-            qk_rope_head_dim=rope,
-            v_head_dim=whole("attention.value_length_mla", value_length or head_dim),
-        )
-    if arch in _GATED_DELTANET:
-        fields.update(_qwen3next(get, whole, layers, experts=arch != "qwen35"))
-    if arch in ("nemotron_h", "nemotron_h_moe"):
-        fields.update(_nemotron_h(whole, kv_heads, ffn, experts=arch == "nemotron_h_moe"))
-    if get("attention.indexer.head_count"):  # DeepSeek-V3.2 / GLM-5: the lightning indexer caches one more key
-        if arch == "glm-dsa" and (get("attention.indexer.types") is not None or whole("context_length", 0) >= 2**20):
-            raise ModelFileError("GGUF glm-dsa with per-layer indexer types (GLM 5.2) is not read yet")
-        fields["indexer"] = Indexer(
-            heads=whole("attention.indexer.head_count"), head_dim=whole("attention.indexer.key_length")
-        )
-    if arch == "falcon-h1":  # falcon-h1.cpp: every layer runs attention and Mamba-2 side by side
-        fields["layer_types"] = (LayerKind.PARALLEL,) * layers
-    if arch in (*_GATED_DELTANET, "nemotron_h", "nemotron_h_moe", "falcon-h1"):
-        kinds = fields.pop("layer_types")  # their own rules above set the layer kinds
-    elif arch == "llama4" and get("attention.sliding_window") != 0:
-        # chunked attention in chunks of 8192 tokens on three layers of four, unless the file turns it off
-        kinds = tuple(LayerKind.CHUNKED if i % 4 < 3 else LayerKind.FULL for i in range(layers))
-        fields["sliding_window"] = LLAMA4_CHUNK
-    else:
-        kinds = _layer_kinds(arch, get, mixers, layers)
-    if get("attention.key_length_swa") is not None and LayerKind.SLIDING in kinds:
-        fields.update(_kind_shapes(whole, kinds, heads, kv_heads, names))
-    if arch == "gemma4":
-        fields.update(_gemma4(get, whole, ffn, vocab))
+    fields.update(_attention_and_experts(g, shape, head_dim, value_length))
+    kinds = fam.gguf_kinds(g, shape) if fam.gguf_kinds is not None else None
+    if kinds is None:
+        kinds = _layer_kinds(fam, g, shape)
+    if g.get("attention.key_length_swa") is not None and LayerKind.SLIDING in kinds:
+        fields.update(_kind_shapes(g.whole, kinds, heads, kv_heads, names))
     if kinds:
         fields["layer_types"] = kinds
         if LayerKind.SLIDING in kinds:
-            fields["sliding_window"] = whole("attention.sliding_window")
-        if any(k.has_mamba for k in kinds) and "mamba" not in fields:
-            inner = whole("ssm.inner_size", 2 * hidden)
-            mamba2 = get("ssm.group_count") is not None  # Mamba-2: dt_rank is the number of heads
-            ssm_heads = whole("ssm.time_step_rank", 1)
-            fields["mamba"] = Mamba(
-                d_state=whole("ssm.state_size", 16),
-                d_conv=whole("ssm.conv_kernel", 4),
-                expand=max(1, inner // hidden),
-                dt_rank=ssm_heads,
-                heads=ssm_heads if mamba2 else 0,
-                head_dim=inner // ssm_heads if mamba2 else 0,
-                groups=whole("ssm.group_count", 1) if mamba2 else 1,
-                gated_norm=not names or "blk.0.ssm_norm.weight" in names,
-            )
+            fields["sliding_window"] = g.whole("attention.sliding_window")
+        if any(k.has_mamba for k in kinds):
+            fields["mamba"] = _mamba(g, shape)
+    if fam.gguf_fields is not None:
+        fields.update(fam.gguf_fields(g, shape, fields))
     return Architecture.model_validate(fields)
+
+
+def _attention_and_experts(g: GgufKeys, shape: GgufShape, head_dim: int, value_length: Any) -> dict[str, Any]:
+    """What the shared keys say of experts, latent attention (MLA) and the lightning indexer."""
+    fields: dict[str, Any] = {}
+    if g.get("expert_count"):
+        fields["moe"] = MoE(
+            num_experts=g.whole("expert_count"),
+            experts_per_token=g.whole("expert_used_count", 1),
+            expert_intermediate_size=g.whole("expert_feed_forward_length", max(shape.ffn)),
+            shared_intermediate_size=g.whole("expert_shared_count", 0) * g.whole("expert_feed_forward_length", 0),
+            first_dense_layers=g.whole("leading_dense_block_count", 0),
+        )
+    if g.get("attention.kv_lora_rank"):
+        rope = g.whole("rope.dimension_count", 64)
+        fields["mla"] = MLA(
+            q_lora_rank=g.whole("attention.q_lora_rank", 0) or None,
+            kv_lora_rank=g.whole("attention.kv_lora_rank"),
+            qk_nope_head_dim=max(1, g.whole("attention.key_length_mla", head_dim) - rope),
+            qk_rope_head_dim=rope,
+            v_head_dim=g.whole("attention.value_length_mla", value_length or head_dim),
+        )
+    if g.get("attention.indexer.head_count"):  # DeepSeek-V3.2 / GLM-5: the lightning indexer caches one more key
+        fields["indexer"] = Indexer(
+            heads=g.whole("attention.indexer.head_count"), head_dim=g.whole("attention.indexer.key_length")
+        )
+    return fields
+
+
+def _mamba(g: GgufKeys, shape: GgufShape) -> Mamba:
+    """Mamba (1 or 2) in the ssm.* keys; Mamba-2 when ssm.group_count is given (dt_rank is then the heads)."""
+    inner = g.whole("ssm.inner_size", 2 * shape.hidden)
+    mamba2 = g.get("ssm.group_count") is not None
+    ssm_heads = g.whole("ssm.time_step_rank", 1)
+    return Mamba(
+        d_state=g.whole("ssm.state_size", 16),
+        d_conv=g.whole("ssm.conv_kernel", 4),
+        expand=max(1, inner // shape.hidden),
+        dt_rank=ssm_heads,
+        heads=ssm_heads if mamba2 else 0,
+        head_dim=inner // ssm_heads if mamba2 else 0,
+        groups=g.whole("ssm.group_count", 1) if mamba2 else 1,
+        gated_norm=not shape.names or "blk.0.ssm_norm.weight" in shape.names,
+    )
 
 
 def _kind_shapes(
@@ -439,133 +389,34 @@ def _kind_shapes(
     return out
 
 
-def _gemma4(get: Any, whole: Any, ffn: tuple[int, ...], vocab: int) -> dict[str, Any]:
-    """llama.cpp's gemma4.cpp beside the per-kind head sizes: the last shared_kv_layers layers read an earlier
-    cache; per-layer embeddings of embedding_length_per_layer_input; a dense MLP (double-wide on shared layers)
-    beside any expert block."""
-    out: dict[str, Any] = {"norms_per_layer": 4, "qk_norm": "per_head"}
-    out["kv_shared_layers"] = whole("attention.shared_kv_layers", 0)
-    per_layer = whole("embedding_length_per_layer_input", 0)
-    if per_layer:
-        out["per_layer_input"], out["per_layer_vocab"] = per_layer, vocab
-    if len(set(ffn)) > 1:
-        out["intermediate_per_layer"], out["intermediate_size"] = ffn, min(ffn)
-    if get("expert_count"):
-        out["moe"] = MoE(
-            num_experts=whole("expert_count"),
-            experts_per_token=whole("expert_used_count", 1),
-            expert_intermediate_size=whole("expert_feed_forward_length"),
-            shared_intermediate_size=max(ffn),  # the dense MLP runs beside the experts
-            router_scales=True,
-            extra_norms=3,
-        )
-    return out
-
-
-_GATED_DELTANET = ("qwen3next", "qwen35", "qwen35moe")  # Qwen3-Next and Qwen3.5 (dense and MoE)
-
-
-def _qwen3next(get: Any, whole: Any, layers: int, experts: bool) -> dict[str, Any]:
-    """Qwen3-Next and Qwen3.5 in llama.cpp's keys (qwen3next.cpp, qwen35.cpp, qwen35moe.cpp): Gated DeltaNet
-    layers sized by the ssm.* keys (groups are the key heads, the time-step rank the value heads), full
-    attention every full_attention_interval-th layer with a gated query; experts beside a gated shared expert,
-    or a dense MLP (qwen35)."""
-    value_heads = whole("ssm.time_step_rank")
-    recurrent = get("attention.recurrent_layers")
-    if not (isinstance(recurrent, list) and len(recurrent) == layers):
-        interval = whole("full_attention_interval", 4)
-        recurrent = [(i + 1) % interval != 0 for i in range(layers)]
-    return {
-        "layer_types": tuple(LayerKind.LINEAR if r else LayerKind.FULL for r in recurrent),
-        "linear": LinearAttention(
-            key_heads=whole("ssm.group_count"),
-            value_heads=value_heads,
-            key_head_dim=whole("ssm.state_size"),
-            value_head_dim=whole("ssm.inner_size") // value_heads,
-            conv_kernel=whole("ssm.conv_kernel"),
-        ),
-        "attn_output_gate": True,
-        "qk_norm": "per_head",
-        "state_fp32": True,  # llama.cpp keeps recurrent states in float32
-        "moe": MoE(
-            num_experts=whole("expert_count"),
-            experts_per_token=whole("expert_used_count"),
-            expert_intermediate_size=whole("expert_feed_forward_length"),
-            shared_intermediate_size=whole("expert_shared_feed_forward_length", 0),
-            shared_expert_gate=bool(get("expert_shared_feed_forward_length")),
-        )
-        if experts
-        else None,
-    }
-
-
-def _nemotron_h(whole: Any, kv_heads: tuple[int, ...], ffn: tuple[int, ...], experts: bool) -> dict[str, Any]:
-    """Nemotron-H in llama.cpp's keys (nemotron-h.cpp): per layer, K/V heads mean attention, a feed-forward
-    length means an MLP (squared ReLU, no gate) and neither means Mamba-2; in nemotron_h_moe (Nemotron 3) the
-    feed-forward layers are routed experts beside a shared one, maybe in a latent width."""
-    kinds = tuple(
-        LayerKind.FULL if kv else (LayerKind.NONE if ff else LayerKind.MAMBA)
-        for kv, ff in zip(kv_heads, ffn, strict=True)
-    )
-    heads = whole("ssm.time_step_rank")
-    routed = experts and whole("expert_count", 0) > 0
-    out: dict[str, Any] = {}
-    if routed:
-        used = whole("expert_used_count")
-        first = next((f for f in ffn if f), 0)
-        out["moe"] = MoE(
-            num_experts=whole("expert_count"),
-            experts_per_token=used,
-            expert_intermediate_size=whole("expert_feed_forward_length", first // used),
-            shared_intermediate_size=whole("expert_shared_feed_forward_length", 0),
-            router_score_bias=True,
-            latent_size=whole("moe_latent_size", 0),
-        )
-    dense = FfnKind.MOE if routed else FfnKind.DENSE
-    return out | {
-        "layer_types": kinds,
-        "ffn_types": tuple(dense if ff else FfnKind.NONE for ff in ffn),
-        "gated_mlp": False,
-        "norms_per_layer": 1,
-        "state_fp32": True,  # llama.cpp keeps recurrent states in float32
-        "mamba": Mamba(
-            d_state=whole("ssm.state_size"),
-            d_conv=whole("ssm.conv_kernel"),
-            heads=heads,
-            head_dim=whole("ssm.inner_size") // heads,
-            groups=whole("ssm.group_count", 1),
-        ),
-    }
-
-
-def _layer_kinds(arch: str, get: Any, kv_heads: tuple[int, ...], layers: int) -> tuple[LayerKind, ...]:
-    kinds = [LayerKind.MAMBA if h == 0 and get("ssm.state_size") else LayerKind.FULL for h in kv_heads]
-    window = _size(get("attention.sliding_window", 0), f"{arch}.attention.sliding_window")
-    pattern = get("attention.sliding_window_pattern")
-    if arch == "gemma4" and not (isinstance(pattern, list) and len(pattern) == layers and window):
-        raise ModelFileError(f"GGUF {arch} needs attention.sliding_window and a sliding_window_pattern per layer")
-    if window:
-        if isinstance(pattern, list) and (len(pattern) != layers or any(type(p) not in (bool, int) for p in pattern)):
+def _layer_kinds(fam: Family, g: GgufKeys, shape: GgufShape) -> Kinds:
+    """Sliding layers where the file gives a window: by its per-layer pattern, else by the family's rhythm;
+    layers of no K/V heads but a state size are Mamba."""
+    recurrent = [h == 0 and bool(g.get("ssm.state_size")) for h in shape.kv_heads]
+    window = size(g.get("attention.sliding_window", 0), f"{g.arch}.attention.sliding_window")
+    pattern = g.get("attention.sliding_window_pattern")
+    if window and isinstance(pattern, list):
+        if len(pattern) != shape.layers or any(type(p) not in (bool, int) for p in pattern):
             raise ModelFileError(
-                f"GGUF {arch}.attention.sliding_window_pattern needs one flag for each of {layers} layers"
+                f"GGUF {g.arch}.attention.sliding_window_pattern needs one flag for each of {shape.layers} layers"
             )
-        every = (
-            _size(pattern, f"{arch}.attention.sliding_window_pattern")
-            if pattern and not isinstance(pattern, list)
-            else 6
-        )
-        if every == 0:
-            raise ModelFileError(f"GGUF {arch}.attention.sliding_window_pattern of 0 is no pattern")
-        for i in range(layers):
-            if kinds[i] is LayerKind.MAMBA:
-                continue
-            if isinstance(pattern, list):
-                sliding = bool(pattern[i])
-            elif arch == "gemma2" or arch == "gpt-oss":
-                sliding = i % 2 == 0
-            elif arch.startswith("gemma3"):
-                sliding = (i + 1) % every != 0
-            else:
-                sliding = arch == "mistral"
-            kinds[i] = LayerKind.SLIDING if sliding else LayerKind.FULL
-    return tuple(kinds) if any(k is not LayerKind.FULL for k in kinds) else ()
+        sliding = [bool(p) for p in pattern]
+    elif window:
+        sliding = _rhythm(fam.gguf_sliding, g, shape.layers)
+    else:
+        sliding = [False] * shape.layers
+    kinds = tuple(
+        LayerKind.MAMBA if r else (LayerKind.SLIDING if s else LayerKind.FULL)
+        for r, s in zip(recurrent, sliding, strict=True)
+    )
+    return kinds if any(k is not LayerKind.FULL for k in kinds) else ()
+
+
+def _rhythm(rule: str, g: GgufKeys, layers: int) -> list[bool]:
+    if rule == "alternate":
+        return [i % 2 == 0 for i in range(layers)]
+    if rule == "every":
+        pattern = g.get("attention.sliding_window_pattern")
+        every = size(pattern, f"{g.arch}.attention.sliding_window_pattern") if pattern else 6
+        return [(i + 1) % every != 0 for i in range(layers)]
+    return [rule == "all"] * layers

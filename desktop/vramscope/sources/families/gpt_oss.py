@@ -1,0 +1,17 @@
+"""gpt-oss: attention sinks on every layer, sliding and full layers in turn, experts with biases and a
+biased router."""
+
+from vramscope.core.architecture import MoE
+from vramscope.sources.config_keys import ConfigKeys
+from vramscope.sources.families.family import Family, Fields, Shape
+
+
+def _config(k: ConfigKeys, shape: Shape, fields: Fields, outer: ConfigKeys) -> Fields:
+    out: Fields = {"attention_sinks": True}
+    if fields.get("moe") is not None:
+        biased = {**fields["moe"].model_dump(), "router_bias": True, "expert_bias": True}
+        out["moe"] = MoE.model_validate(biased)
+    return out
+
+
+FAMILIES = (Family(("gpt_oss",), ("gpt-oss",), config_fields=_config, gguf_sliding="alternate"),)
