@@ -6,10 +6,15 @@ the weights, splits them across GPUs and feeds the GGUF file-type rules.
 
 from enum import StrEnum
 from functools import lru_cache
-from math import ceil, prod
-from typing import NamedTuple, Protocol, Self
+from math import ceil
+from typing import Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, model_validator
+
+from vramscope.core.roles import Group as Group
+from vramscope.core.roles import Split as Split
+from vramscope.core.roles import Tensor as Tensor
+from vramscope.core.roles import placement
 
 MAX_LAYERS = 10_000  # the deepest real models have a few hundred; the tensor list is built layer by layer
 
@@ -52,47 +57,6 @@ class FfnKind(StrEnum):
     DENSE = "dense"
     MOE = "moe"
     NONE = "none"
-
-
-class Split(StrEnum):
-    """How tensor parallelism divides a tensor across GPUs."""
-
-    COLUMN = "column"  # output rows split
-    ROW = "row"  # input columns split
-    REPLICATED = "replicated"
-    VOCAB = "vocab"  # vocabulary rows split
-    KV = "kv"  # K/V heads split, replicated once tp exceeds the KV heads
-    QKV = "qkv"  # fused Q/K/V: Q heads split, K/V heads as KV
-
-
-class Group(StrEnum):
-    """What a tensor is, for the rules that decide its precision."""
-
-    EMBEDDING = "embedding"
-    HEAD = "head"
-    LINEAR = "linear"  # a decoder-block matrix: what quantizers quantize
-    EXPERT = "expert"  # a routed-expert matrix (3-D: experts x out x in)
-    ROUTER = "router"
-    BUFFER = "buffer"  # stored and used by every token, but not a trainable parameter
-    NORM = "norm"
-    BIAS = "bias"
-    STATE = "state"  # recurrent-layer parameters (conv kernels, A, D)
-    VISION = "vision"
-
-
-class Tensor(NamedTuple):
-    """One tensor; `shape` is (out, in) for matrices and (experts, out, in) for expert stacks."""
-
-    name: str
-    role: str  # GGUF-style role: attn_q, attn_v, ffn_down, token_embd, output …
-    layer: int  # -1 outside the decoder blocks
-    shape: tuple[int, ...]
-    split: Split
-    group: Group
-
-    @property
-    def numel(self) -> int:
-        return prod(self.shape)
 
 
 class _Frozen(BaseModel):
@@ -542,19 +506,20 @@ def _tensors(arch: Architecture) -> tuple[Tensor, ...]:
     h = arch.hidden_size
     out: list[Tensor] = []
 
-    def add(role: str, layer: int, shape: tuple[int, ...], split: Split, group: Group) -> None:
+    def add(role: str, layer: int, shape: tuple[int, ...], bias: bool = False, vision: Split | None = None) -> None:
+        """One tensor, placed by the role table (core/roles.py); the vision tower's by `vision`."""
         prefix = f"blk.{layer}." if layer >= 0 else ""
-        suffix = ".weight" if len(shape) > 1 or group is Group.NORM else ".bias"
-        out.append(Tensor(prefix + role + suffix, role, layer, shape, split, group))
+        split, group = (vision, Group.VISION) if vision is not None else placement(role, shape, bias)
+        out.append(Tensor(prefix + role + (".bias" if bias else ".weight"), role, layer, shape, split, group))
 
     def add_norm(role: str, layer: int, size: int) -> None:
-        add(role, layer, (size,), Split.REPLICATED, Group.NORM)
+        add(role, layer, (size,))
         if arch.norm_bias:  # a LayerNorm's bias is priced like its weight
-            add(role, layer, (size,), Split.REPLICATED, Group.BIAS)
+            add(role, layer, (size,), bias=True)
 
-    add("token_embd", -1, (arch.vocab_size, h), Split.VOCAB, Group.EMBEDDING)
+    add("token_embd", -1, (arch.vocab_size, h))
     if arch.learned_positions:
-        add("position_embd", -1, (arch.learned_positions, h), Split.REPLICATED, Group.EMBEDDING)
+        add("position_embd", -1, (arch.learned_positions, h))
     if arch.per_layer_input:
         _per_layer_input_tensors(arch, -1, add)
     if arch.vision is not None:
@@ -583,17 +548,19 @@ def _tensors(arch: Architecture) -> tuple[Tensor, ...]:
             _mlp_tensors(arch, i, arch.ffn_width(i), "", add)
     if arch.compressed is not None and arch.compressed.hc_mult > 1:  # the head's collapse of the streams
         hc = arch.compressed.hc_mult
-        add("hc_head_fn", -1, (hc, hc * h), Split.REPLICATED, Group.ROUTER)
-        add("hc_head_base", -1, (hc,), Split.REPLICATED, Group.ROUTER)
-        add("hc_head_scale", -1, (1,), Split.REPLICATED, Group.ROUTER)
+        add("hc_head_fn", -1, (hc, hc * h))
+        add("hc_head_base", -1, (hc,))
+        add("hc_head_scale", -1, (1,))
     add_norm("output_norm", -1, h)
     if not arch.tie_word_embeddings:
-        add("output", -1, (arch.vocab_size, h), Split.VOCAB, Group.HEAD)
+        add("output", -1, (arch.vocab_size, h))
     return tuple(out)
 
 
 class _Add(Protocol):
-    def __call__(self, role: str, layer: int, shape: tuple[int, ...], split: Split, group: Group) -> None: ...
+    def __call__(
+        self, role: str, layer: int, shape: tuple[int, ...], bias: bool = False, vision: Split | None = None
+    ) -> None: ...
 
 
 def _attention_tensors(arch: Architecture, i: int, add: _Add) -> None:
@@ -601,33 +568,33 @@ def _attention_tensors(arch: Architecture, i: int, add: _Add) -> None:
     nq, nkv = arch.q_heads(i), arch.kv_heads(i)
     gate = 2 if arch.attn_output_gate else 1  # the query projection also yields the output gate
     if arch.fused_qkv:
-        add("attn_qkv", i, ((nq + nkv) * d + nkv * dv, h), Split.QKV, Group.LINEAR)
+        add("attn_qkv", i, ((nq + nkv) * d + nkv * dv, h))
         if arch.qkv_bias:
-            add("attn_qkv", i, ((nq + nkv) * d + nkv * dv,), Split.QKV, Group.BIAS)
+            add("attn_qkv", i, ((nq + nkv) * d + nkv * dv,), bias=True)
     else:
         own, shared = arch.own_shape(i), arch.shares_kv(i)
-        add("attn_q", i, (gate * nq * d, h), Split.COLUMN, Group.LINEAR)
+        add("attn_q", i, (gate * nq * d, h))
         if not shared:
-            add("attn_k", i, (nkv * d, h), Split.KV, Group.LINEAR)
+            add("attn_k", i, (nkv * d, h))
         if not shared and (own is None or not own.k_eq_v):
-            add("attn_v", i, (nkv * dv, h), Split.KV, Group.LINEAR)
+            add("attn_v", i, (nkv * dv, h))
         if arch.qkv_bias:
-            add("attn_q", i, (nq * d,), Split.COLUMN, Group.BIAS)
-            add("attn_k", i, (nkv * d,), Split.KV, Group.BIAS)
-            add("attn_v", i, (nkv * dv,), Split.KV, Group.BIAS)
-    add("attn_output", i, (h, nq * dv), Split.ROW, Group.LINEAR)
+            add("attn_q", i, (nq * d,), bias=True)
+            add("attn_k", i, (nkv * d,), bias=True)
+            add("attn_v", i, (nkv * dv,), bias=True)
+    add("attn_output", i, (h, nq * dv))
     if arch.o_bias:
-        add("attn_output", i, (h,), Split.REPLICATED, Group.BIAS)
+        add("attn_output", i, (h,), bias=True)
     if arch.qk_norm == "per_head":
-        add("attn_q_norm", i, (d,), Split.REPLICATED, Group.NORM)
+        add("attn_q_norm", i, (d,))
         if not arch.shares_kv(i):
-            add("attn_k_norm", i, (d,), Split.REPLICATED, Group.NORM)
+            add("attn_k_norm", i, (d,))
     elif arch.qk_norm == "full":
-        add("attn_q_norm", i, (nq * d,), Split.COLUMN, Group.NORM)
-        add("attn_k_norm", i, (nkv * d,), Split.KV, Group.NORM)
+        add("attn_q_norm", i, (nq * d,))
+        add("attn_k_norm", i, (nkv * d,))
     own = arch.own_shape(i)
     if arch.attention_sinks or (own is not None and own.sinks):
-        add("attn_sinks", i, (nq,), Split.COLUMN, Group.BIAS)
+        add("attn_sinks", i, (nq,))
 
 
 def _linear_attention_tensors(arch: Architecture, i: int, add: _Add) -> None:
@@ -636,13 +603,13 @@ def _linear_attention_tensors(arch: Architecture, i: int, add: _Add) -> None:
     assert arch.linear is not None
     lin, h = arch.linear, arch.hidden_size
     keys, values = lin.key_heads * lin.key_head_dim, lin.value_heads * lin.value_head_dim
-    add("ssm_in", i, (2 * keys + 2 * values, h), Split.COLUMN, Group.LINEAR)  # q, k, v, z
-    add("ssm_ba", i, (2 * lin.value_heads, h), Split.COLUMN, Group.LINEAR)
-    add("ssm_conv1d", i, (lin.conv_channels, lin.conv_kernel), Split.COLUMN, Group.STATE)
-    add("ssm_dt", i, (lin.value_heads,), Split.COLUMN, Group.BIAS)
-    add("ssm_a", i, (lin.value_heads,), Split.COLUMN, Group.STATE)
-    add("ssm_norm", i, (lin.value_head_dim,), Split.REPLICATED, Group.NORM)
-    add("ssm_out", i, (h, values), Split.ROW, Group.LINEAR)
+    add("ssm_in", i, (2 * keys + 2 * values, h))  # q, k, v, z
+    add("ssm_ba", i, (2 * lin.value_heads, h))
+    add("ssm_conv1d", i, (lin.conv_channels, lin.conv_kernel))
+    add("ssm_dt", i, (lin.value_heads,), bias=True)
+    add("ssm_a", i, (lin.value_heads,))
+    add("ssm_norm", i, (lin.value_head_dim,))
+    add("ssm_out", i, (h, values))
 
 
 def _compressed_attention_tensors(arch: Architecture, c: CompressedAttention, i: int, add: _Add) -> None:
@@ -650,58 +617,58 @@ def _compressed_attention_tensors(arch: Architecture, c: CompressedAttention, i:
     compressor (keys and gates, twice as wide when its windows overlap) with the indexer's own at the sparse
     ratio; and the hyper-connections' mixing weights before attention and before the MLP."""
     h, nq, d = arch.hidden_size, arch.num_attention_heads, arch.head_dim
-    add("attn_q_a", i, (c.q_lora_rank, h), Split.REPLICATED, Group.LINEAR)
-    add("attn_q_a_norm", i, (c.q_lora_rank,), Split.REPLICATED, Group.NORM)
-    add("attn_q_b", i, (nq * d, c.q_lora_rank), Split.COLUMN, Group.LINEAR)
-    add("attn_kv", i, (d, h), Split.REPLICATED, Group.LINEAR)
-    add("attn_kv_norm", i, (d,), Split.REPLICATED, Group.NORM)
-    add("attn_output_a", i, (c.o_groups * c.o_lora_rank, nq * d // c.o_groups), Split.COLUMN, Group.LINEAR)
-    add("attn_output_b", i, (h, c.o_groups * c.o_lora_rank), Split.ROW, Group.LINEAR)
-    add("attn_sinks", i, (nq,), Split.COLUMN, Group.BIAS)
+    add("attn_q_a", i, (c.q_lora_rank, h))
+    add("attn_q_a_norm", i, (c.q_lora_rank,))
+    add("attn_q_b", i, (nq * d, c.q_lora_rank))
+    add("attn_kv", i, (d, h))
+    add("attn_kv_norm", i, (d,))
+    add("attn_output_a", i, (c.o_groups * c.o_lora_rank, nq * d // c.o_groups))
+    add("attn_output_b", i, (h, c.o_groups * c.o_lora_rank))
+    add("attn_sinks", i, (nq,))
     ratio = c.ratios[i]
     if ratio:
         _compressor_tensors("compressor", d, ratio, arch.is_sparse(i), i, h, add)
     if ratio and arch.is_sparse(i) and arch.indexer is not None:
         ix = arch.indexer
         _compressor_tensors("indexer", ix.head_dim, ratio, True, i, h, add)
-        add("indexer_q", i, (ix.heads * ix.head_dim, c.q_lora_rank), Split.REPLICATED, Group.LINEAR)
-        add("indexer_weights", i, (ix.heads, h), Split.REPLICATED, Group.LINEAR)
+        add("indexer_q", i, (ix.heads * ix.head_dim, c.q_lora_rank))
+        add("indexer_weights", i, (ix.heads, h))
     if c.hc_mult > 1:
         width = (2 + c.hc_mult) * c.hc_mult  # pre, post and the n x n mixing matrix
         for part in ("hc_attn", "hc_ffn"):
-            add(f"{part}_fn", i, (width, c.hc_mult * h), Split.REPLICATED, Group.ROUTER)
-            add(f"{part}_base", i, (width,), Split.REPLICATED, Group.ROUTER)
-            add(f"{part}_scale", i, (3,), Split.REPLICATED, Group.ROUTER)
+            add(f"{part}_fn", i, (width, c.hc_mult * h))
+            add(f"{part}_base", i, (width,))
+            add(f"{part}_scale", i, (3,))
 
 
 def _compressor_tensors(name: str, width: int, ratio: int, overlap: bool, i: int, h: int, add: _Add) -> None:
     wide = 2 * width if overlap else width  # overlapping windows keep two series per token
-    add(f"{name}_kv", i, (wide, h), Split.REPLICATED, Group.LINEAR)
-    add(f"{name}_gate", i, (wide, h), Split.REPLICATED, Group.LINEAR)
-    add(f"{name}_position_bias", i, (ratio, wide), Split.REPLICATED, Group.BIAS)
-    add(f"{name}_norm", i, (width,), Split.REPLICATED, Group.NORM)
+    add(f"{name}_kv", i, (wide, h))
+    add(f"{name}_gate", i, (wide, h))
+    add(f"{name}_position_bias", i, (ratio, wide))
+    add(f"{name}_norm", i, (width,))
 
 
 def _mla_tensors(arch: Architecture, mla: MLA, i: int, add: _Add) -> None:
     h, nq = arch.hidden_size, arch.q_heads(i)
     q_head = mla.qk_nope_head_dim + mla.qk_rope_head_dim
     if mla.q_lora_rank is None:
-        add("attn_q", i, (nq * q_head, h), Split.COLUMN, Group.LINEAR)
+        add("attn_q", i, (nq * q_head, h))
     else:
-        add("attn_q_a", i, (mla.q_lora_rank, h), Split.REPLICATED, Group.LINEAR)
-        add("attn_q_a_norm", i, (mla.q_lora_rank,), Split.REPLICATED, Group.NORM)
-        add("attn_q_b", i, (nq * q_head, mla.q_lora_rank), Split.COLUMN, Group.LINEAR)
-    add("attn_kv_a_mqa", i, (mla.kv_lora_rank + mla.qk_rope_head_dim, h), Split.REPLICATED, Group.LINEAR)
-    add("attn_kv_a_norm", i, (mla.kv_lora_rank,), Split.REPLICATED, Group.NORM)
-    add("attn_kv_b", i, (nq * (mla.qk_nope_head_dim + mla.v_head_dim), mla.kv_lora_rank), Split.COLUMN, Group.LINEAR)
-    add("attn_output", i, (h, nq * mla.v_head_dim), Split.ROW, Group.LINEAR)
+        add("attn_q_a", i, (mla.q_lora_rank, h))
+        add("attn_q_a_norm", i, (mla.q_lora_rank,))
+        add("attn_q_b", i, (nq * q_head, mla.q_lora_rank))
+    add("attn_kv_a_mqa", i, (mla.kv_lora_rank + mla.qk_rope_head_dim, h))
+    add("attn_kv_a_norm", i, (mla.kv_lora_rank,))
+    add("attn_kv_b", i, (nq * (mla.qk_nope_head_dim + mla.v_head_dim), mla.kv_lora_rank))
+    add("attn_output", i, (h, nq * mla.v_head_dim))
     if arch.indexer is not None:  # DeepSeek-V3.2 lightning indexer: scores which tokens each query reads
         ix = arch.indexer
-        add("indexer_q", i, (ix.heads * ix.head_dim, mla.q_lora_rank or h), Split.REPLICATED, Group.LINEAR)
-        add("indexer_k", i, (ix.head_dim, h), Split.REPLICATED, Group.LINEAR)
-        add("indexer_k_norm", i, (ix.head_dim,), Split.REPLICATED, Group.NORM)
-        add("indexer_k_norm", i, (ix.head_dim,), Split.REPLICATED, Group.BIAS)
-        add("indexer_weights", i, (ix.heads, h), Split.REPLICATED, Group.LINEAR)
+        add("indexer_q", i, (ix.heads * ix.head_dim, mla.q_lora_rank or h))
+        add("indexer_k", i, (ix.head_dim, h))
+        add("indexer_k_norm", i, (ix.head_dim,))
+        add("indexer_k_norm", i, (ix.head_dim,), bias=True)
+        add("indexer_weights", i, (ix.heads, h))
 
 
 def _mamba_tensors(arch: Architecture, i: int, add: _Add) -> None:
@@ -711,24 +678,24 @@ def _mamba_tensors(arch: Architecture, i: int, add: _Add) -> None:
         _mamba2_tensors(arch, m, i, add)
         return
     inner = m.expand * h
-    add("ssm_in", i, (2 * inner, h), Split.COLUMN, Group.LINEAR)
+    add("ssm_in", i, (2 * inner, h))
     if m.proj_bias:
-        add("ssm_in", i, (2 * inner,), Split.COLUMN, Group.BIAS)
-    add("ssm_conv1d", i, (inner, m.d_conv), Split.COLUMN, Group.STATE)
+        add("ssm_in", i, (2 * inner,), bias=True)
+    add("ssm_conv1d", i, (inner, m.d_conv))
     if m.conv_bias:
-        add("ssm_conv1d", i, (inner,), Split.COLUMN, Group.BIAS)
-    add("ssm_x", i, (m.dt_rank + 2 * m.d_state, inner), Split.ROW, Group.LINEAR)
-    add("ssm_dt", i, (inner, m.dt_rank), Split.COLUMN, Group.LINEAR)
-    add("ssm_dt", i, (inner,), Split.COLUMN, Group.BIAS)
-    add("ssm_a", i, (inner, m.d_state), Split.COLUMN, Group.STATE)
-    add("ssm_d", i, (inner,), Split.COLUMN, Group.STATE)
-    add("ssm_out", i, (h, inner), Split.ROW, Group.LINEAR)
+        add("ssm_conv1d", i, (inner,), bias=True)
+    add("ssm_x", i, (m.dt_rank + 2 * m.d_state, inner))
+    add("ssm_dt", i, (inner, m.dt_rank))
+    add("ssm_dt", i, (inner,), bias=True)
+    add("ssm_a", i, (inner, m.d_state))
+    add("ssm_d", i, (inner,))
+    add("ssm_out", i, (h, inner))
     if m.proj_bias:
-        add("ssm_out", i, (h,), Split.REPLICATED, Group.BIAS)
+        add("ssm_out", i, (h,), bias=True)
     if m.inner_norms:
-        add("ssm_dt_norm", i, (m.dt_rank,), Split.REPLICATED, Group.NORM)
-        add("ssm_b_norm", i, (m.d_state,), Split.REPLICATED, Group.NORM)
-        add("ssm_c_norm", i, (m.d_state,), Split.REPLICATED, Group.NORM)
+        add("ssm_dt_norm", i, (m.dt_rank,))
+        add("ssm_b_norm", i, (m.d_state,))
+        add("ssm_c_norm", i, (m.d_state,))
 
 
 def _mamba2_tensors(arch: Architecture, m: Mamba, i: int, add: _Add) -> None:
@@ -736,20 +703,20 @@ def _mamba2_tensors(arch: Architecture, m: Mamba, i: int, add: _Add) -> None:
     A, D and dt bias; a gated norm; the output projection."""
     h, inner = arch.hidden_size, m.inner(arch.hidden_size)
     conv = m.conv_channels(h)
-    add("ssm_in", i, (inner + conv + m.heads, h), Split.COLUMN, Group.LINEAR)
+    add("ssm_in", i, (inner + conv + m.heads, h))
     if m.proj_bias:
-        add("ssm_in", i, (inner + conv + m.heads,), Split.COLUMN, Group.BIAS)
-    add("ssm_conv1d", i, (conv, m.d_conv), Split.COLUMN, Group.STATE)
+        add("ssm_in", i, (inner + conv + m.heads,), bias=True)
+    add("ssm_conv1d", i, (conv, m.d_conv))
     if m.conv_bias:
-        add("ssm_conv1d", i, (conv,), Split.COLUMN, Group.BIAS)
-    add("ssm_dt", i, (m.heads,), Split.COLUMN, Group.BIAS)
-    add("ssm_a", i, (m.heads,), Split.COLUMN, Group.STATE)
-    add("ssm_d", i, (m.heads,), Split.COLUMN, Group.STATE)
+        add("ssm_conv1d", i, (conv,), bias=True)
+    add("ssm_dt", i, (m.heads,), bias=True)
+    add("ssm_a", i, (m.heads,))
+    add("ssm_d", i, (m.heads,))
     if m.gated_norm:
-        add("ssm_norm", i, (inner,), Split.COLUMN, Group.NORM)
-    add("ssm_out", i, (h, inner), Split.ROW, Group.LINEAR)
+        add("ssm_norm", i, (inner,))
+    add("ssm_out", i, (h, inner))
     if m.proj_bias if m.out_bias is None else m.out_bias:
-        add("ssm_out", i, (h,), Split.REPLICATED, Group.BIAS)
+        add("ssm_out", i, (h,), bias=True)
 
 
 def _per_layer_input_tensors(arch: Architecture, i: int, add: _Add) -> None:
@@ -757,60 +724,60 @@ def _per_layer_input_tensors(arch: Architecture, i: int, add: _Add) -> None:
     mixed with a projection of the token's embedding; each layer gates its slice in and projects it back."""
     h, width = arch.hidden_size, arch.per_layer_input
     if i < 0:
-        add("per_layer_token_embd", -1, (arch.per_layer_vocab, arch.num_layers * width), Split.VOCAB, Group.EMBEDDING)
-        add("per_layer_model_proj", -1, (arch.num_layers * width, h), Split.COLUMN, Group.LINEAR)
-        add("per_layer_proj_norm", -1, (width,), Split.REPLICATED, Group.NORM)
+        add("per_layer_token_embd", -1, (arch.per_layer_vocab, arch.num_layers * width))
+        add("per_layer_model_proj", -1, (arch.num_layers * width, h))
+        add("per_layer_proj_norm", -1, (width,))
         return
-    add("inp_gate", i, (width, h), Split.REPLICATED, Group.LINEAR)
-    add("proj", i, (h, width), Split.REPLICATED, Group.LINEAR)
-    add("post_norm", i, (h,), Split.REPLICATED, Group.NORM)
+    add("inp_gate", i, (width, h))
+    add("proj", i, (h, width))
+    add("post_norm", i, (h,))
 
 
 def _mlp_tensors(arch: Architecture, i: int, width: int, suffix: str, add: _Add) -> None:
     h = arch.hidden_size
     up_roles = ("ffn_gate", "ffn_up") if arch.gated_mlp else ("ffn_up",)
     for role in up_roles:
-        add(role + suffix, i, (width, h), Split.COLUMN, Group.LINEAR)
+        add(role + suffix, i, (width, h))
         if arch.mlp_bias:
-            add(role + suffix, i, (width,), Split.COLUMN, Group.BIAS)
-    add("ffn_down" + suffix, i, (h, width), Split.ROW, Group.LINEAR)
+            add(role + suffix, i, (width,), bias=True)
+    add("ffn_down" + suffix, i, (h, width))
     if arch.mlp_bias:
-        add("ffn_down" + suffix, i, (h,), Split.REPLICATED, Group.BIAS)
+        add("ffn_down" + suffix, i, (h,), bias=True)
 
 
 def _moe_tensors(arch: Architecture, i: int, add: _Add) -> None:
     assert arch.moe is not None
     moe, h = arch.moe, arch.hidden_size
     e, w = moe.num_experts, moe.expert_intermediate_size
-    add("ffn_gate_inp", i, (e, h), Split.REPLICATED, Group.ROUTER)
+    add("ffn_gate_inp", i, (e, h))
     if moe.latent_size:  # the experts read and write a projection of the hidden state
-        add("ffn_latent_down", i, (moe.latent_size, h), Split.REPLICATED, Group.LINEAR)
-        add("ffn_latent_up", i, (h, moe.latent_size), Split.REPLICATED, Group.LINEAR)
+        add("ffn_latent_down", i, (moe.latent_size, h))
+        add("ffn_latent_up", i, (h, moe.latent_size))
         h = moe.latent_size
     if moe.router_bias:
-        add("ffn_gate_inp", i, (e,), Split.REPLICATED, Group.ROUTER)
+        add("ffn_gate_inp", i, (e,))
     hashed = arch.compressed is not None and i < arch.compressed.hash_layers
     if hashed:  # DeepSeek-V4's first layers pick experts by token id: a vocab x top-k table
-        add("ffn_gate_tid2eid", i, (arch.vocab_size, moe.experts_per_token), Split.REPLICATED, Group.BUFFER)
+        add("ffn_gate_tid2eid", i, (arch.vocab_size, moe.experts_per_token))
     elif moe.router_score_bias:
-        add("exp_probs_b", i, (e,), Split.REPLICATED, Group.BUFFER)
+        add("exp_probs_b", i, (e,))
     if moe.router_scales:
-        add("ffn_gate_inp_scale", i, (h,), Split.REPLICATED, Group.ROUTER)
-        add("ffn_gate_exps_scale", i, (e,), Split.REPLICATED, Group.ROUTER)
+        add("ffn_gate_inp_scale", i, (h,))
+        add("ffn_gate_exps_scale", i, (e,))
     for role in ("pre_ffw_norm_2", "post_ffw_norm_1", "post_ffw_norm_2")[: moe.extra_norms]:
-        add(role, i, (h,), Split.REPLICATED, Group.NORM)
+        add(role, i, (h,))
     up_roles = ("ffn_gate_exps", "ffn_up_exps") if arch.gated_mlp else ("ffn_up_exps",)
     for role in up_roles:
-        add(role, i, (e, w, h), Split.COLUMN, Group.EXPERT)
+        add(role, i, (e, w, h))
         if moe.expert_bias:
-            add(role, i, (e, w), Split.COLUMN, Group.BIAS)
-    add("ffn_down_exps", i, (e, h, w), Split.ROW, Group.EXPERT)
+            add(role, i, (e, w), bias=True)
+    add("ffn_down_exps", i, (e, h, w))
     if moe.expert_bias:
-        add("ffn_down_exps", i, (e, h), Split.REPLICATED, Group.BIAS)
+        add("ffn_down_exps", i, (e, h), bias=True)
     if moe.shared_intermediate_size:
         _mlp_tensors(arch, i, moe.shared_intermediate_size, "_shexp", add)
         if moe.shared_expert_gate:
-            add("ffn_gate_inp_shexp", i, (1, h), Split.REPLICATED, Group.ROUTER)
+            add("ffn_gate_inp_shexp", i, (1, h))
 
 
 def _vision_tensors(v: VisionTower, text_hidden: int, add: _Add) -> None:
@@ -823,36 +790,36 @@ def _vision_tensors(v: VisionTower, text_hidden: int, add: _Add) -> None:
     c = v.hidden_size
 
     def linear(role: str, shape: tuple[int, int]) -> None:
-        add(role, -1, shape, Split.COLUMN, Group.VISION)
-        add(role, -1, (shape[0],), Split.COLUMN, Group.VISION)
+        add(role, -1, shape, vision=Split.COLUMN)
+        add(role, -1, (shape[0],), bias=True, vision=Split.COLUMN)
 
     linear("v.patch_embd", (c, v.num_channels * v.patch_size**2))
-    add("v.position_embd", -1, ((v.image_size // v.patch_size) ** 2, c), Split.REPLICATED, Group.VISION)
+    add("v.position_embd", -1, ((v.image_size // v.patch_size) ** 2, c), vision=Split.REPLICATED)
     for k in range(v.num_layers):
         for role in ("ln1", "attn_q", "attn_k", "attn_v", "attn_out", "ln2"):
             if role.startswith("ln"):
-                add(f"v.blk.{k}.{role}", -1, (c,), Split.REPLICATED, Group.VISION)
-                add(f"v.blk.{k}.{role}", -1, (c,), Split.REPLICATED, Group.VISION)
+                add(f"v.blk.{k}.{role}", -1, (c,), vision=Split.REPLICATED)
+                add(f"v.blk.{k}.{role}", -1, (c,), bias=True, vision=Split.REPLICATED)
             else:
                 linear(f"v.blk.{k}.{role}", (c, c))
         linear(f"v.blk.{k}.ffn_up", (v.intermediate_size, c))
         linear(f"v.blk.{k}.ffn_down", (c, v.intermediate_size))
-    add("v.post_ln", -1, (c,), Split.REPLICATED, Group.VISION)
-    add("v.post_ln", -1, (c,), Split.REPLICATED, Group.VISION)
-    add("mm.input_projection", -1, (text_hidden, c), Split.COLUMN, Group.VISION)
-    add("mm.soft_emb_norm", -1, (c,), Split.REPLICATED, Group.VISION)
+    add("v.post_ln", -1, (c,), vision=Split.REPLICATED)
+    add("v.post_ln", -1, (c,), bias=True, vision=Split.REPLICATED)
+    add("mm.input_projection", -1, (text_hidden, c), vision=Split.COLUMN)
+    add("mm.soft_emb_norm", -1, (c,), vision=Split.REPLICATED)
 
 
 def _vision_matrix(add: _Add, role: str, shape: tuple[int, int], bias: bool) -> None:
-    add(role, -1, shape, Split.COLUMN, Group.VISION)
+    add(role, -1, shape, vision=Split.COLUMN)
     if bias:
-        add(role, -1, (shape[0],), Split.COLUMN, Group.VISION)
+        add(role, -1, (shape[0],), bias=True, vision=Split.COLUMN)
 
 
 def _vision_norm(add: _Add, role: str, size: int, bias: bool) -> None:
-    add(role, -1, (size,), Split.REPLICATED, Group.VISION)
+    add(role, -1, (size,), vision=Split.REPLICATED)
     if bias:
-        add(role, -1, (size,), Split.REPLICATED, Group.VISION)
+        add(role, -1, (size,), bias=True, vision=Split.REPLICATED)
 
 
 def _qwen_vl_tensors(v: VisionTower, text_hidden: int, add: _Add) -> None:
@@ -860,7 +827,7 @@ def _qwen_vl_tensors(v: VisionTower, text_hidden: int, add: _Add) -> None:
     QKV, then a merger of 2x2 patches into the text width, and one more per deepstack layer."""
     c, w = v.hidden_size, v.intermediate_size
     _vision_matrix(add, "v.patch_embd", (c, v.num_channels * v.temporal_patch * v.patch_size**2), True)
-    add("v.position_embd", -1, (v.positions, c), Split.REPLICATED, Group.VISION)
+    add("v.position_embd", -1, (v.positions, c), vision=Split.REPLICATED)
     for k in range(v.num_layers):
         _vision_norm(add, f"v.blk.{k}.ln1", c, True)
         _vision_matrix(add, f"v.blk.{k}.attn_qkv", (3 * c, c), True)
@@ -881,7 +848,7 @@ def _gemma4_vision_tensors(v: VisionTower, text_hidden: int, add: _Add) -> None:
     gated MLP (no biases), then one projection into the text width after pooling."""
     c, w, d = v.hidden_size, v.intermediate_size, v.head_dim or v.hidden_size // v.num_heads
     _vision_matrix(add, "v.patch_embd", (c, v.num_channels * v.patch_size**2), False)
-    add("v.position_embd", -1, (2, v.positions, c), Split.REPLICATED, Group.VISION)
+    add("v.position_embd", -1, (2, v.positions, c), vision=Split.REPLICATED)
     for k in range(v.num_layers):
         for role in ("attn_q", "attn_k", "attn_v"):
             _vision_matrix(add, f"v.blk.{k}.{role}", (v.num_heads * d, c), False)

@@ -304,6 +304,20 @@ def _llamacpp(lines: list[str], engine: Engine = Engine.LLAMACPP) -> EngineLog:
     return _llamacpp_log(engine, settings, reported, per_device, breakdown, model)
 
 
+# Ollama's placement line ("offload to cuda"): the figures it planned with
+_OLLAMA_FIGURES = (
+    ("kv_cache_bytes", re.compile(r"memory\.required\.kv=\"([0-9.]+) (GiB|MiB)\"")),
+    ("compute_buffer_bytes", re.compile(r"memory\.graph\.full=\"([0-9.]+) (GiB|MiB)\"")),
+    ("weights_bytes", re.compile(r"memory\.weights\.total=\"([0-9.]+) (GiB|MiB)\"")),
+)
+
+
+def _ollama_figures(line: str, reported: dict[str, Any]) -> None:
+    for key, pattern in _OLLAMA_FIGURES:
+        if m := pattern.search(line):
+            reported[key] = size(*m.groups())
+
+
 def _llamacpp_line(
     line: str,
     settings: dict[str, Any],
@@ -331,12 +345,8 @@ def _llamacpp_line(
             continue
         slot = per_device.setdefault(device, {})
         slot[key] = slot.get(key, 0) + size(value, unit)
-    if m := re.search(r"memory\.required\.kv=\"([0-9.]+) (GiB|MiB)\"", line):
-        reported["kv_cache_bytes"] = size(*m.groups())
-    if m := re.search(r"memory\.graph\.full=\"([0-9.]+) (GiB|MiB)\"", line):
-        reported["compute_buffer_bytes"] = size(*m.groups())
-    if m := re.search(r"memory\.weights\.total=\"([0-9.]+) (GiB|MiB)\"", line):
-        reported["weights_bytes"] = size(*m.groups())
+    if "memory." in line:
+        _ollama_figures(line, reported)
     if m := re.search(r"layers\.offload=(\d+)", line, re.ASCII):
         reported["n_gpu_layers"] = whole(m.group(1))
     if "|" in line and " - " in line and (m := _BREAKDOWN.search(line)):

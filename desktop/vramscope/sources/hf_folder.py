@@ -140,22 +140,13 @@ class CheckpointLayout(NamedTuple):
 
 def stored_tensor(raw: RawTensor, layout: CheckpointLayout) -> StoredTensor:
     """A header entry as a tensor of the model: packed and scaled layouts unpacked to their logical shape."""
-    name, shape = raw.name, raw.shape
-    stem, _, suffix = name.rpartition(".")
-    is_parameter = suffix not in _NOT_PARAMETERS and ".quant_state." not in name and not name.endswith("_scales")
-    if name.endswith(".attn.bias") and len(shape) == 4:  # GPT-2's saved causal mask
+    suffix = raw.name.rpartition(".")[2]
+    is_parameter = (
+        suffix not in _NOT_PARAMETERS and ".quant_state." not in raw.name and not raw.name.endswith("_scales")
+    )
+    if raw.name.endswith(".attn.bias") and len(raw.shape) == 4:  # GPT-2's saved causal mask
         is_parameter = False
-    if suffix == "qweight" and len(shape) == 2:
-        # AWQ packs along the output ([in, out/pack]); GPTQ along the input ([in/pack, out])
-        pack = layout.pack
-        shape = (shape[1] * pack, shape[0]) if layout.method == "awq" else (shape[1], shape[0] * pack)
-        name = f"{stem}.weight"
-    elif suffix == "weight_packed" and len(shape) == 2:  # compressed-tensors: [out, in/pack]
-        shape, name = (shape[0], shape[1] * layout.pack), f"{stem}.weight"
-    elif name.endswith("_blocks") and len(shape) >= 2:  # MXFP4: [..., blocks, 16 bytes] of 32 values
-        shape, name = (*shape[:-2], shape[-2] * shape[-1] * 2), name.removesuffix("_blocks")
-    elif layout.conv1d and suffix == "weight" and len(shape) == 2 and (".attn.c_" in name or ".mlp.c_" in name):
-        shape = (shape[1], shape[0])
+    name, shape = _logical(raw.name, raw.shape, layout)
     tensor = classify(name, shape)
     if layout.method == "bitsandbytes" and raw.dtype == "U8" and suffix == "weight" and shape[-1:] == (1,):
         # 4-bit pairs packed in bytes, the matrix shape kept in quant_state: take the architecture's
@@ -163,3 +154,20 @@ def stored_tensor(raw: RawTensor, layout: CheckpointLayout) -> StoredTensor:
         unpacked = shape[0] * 2
         tensor = classify(name, matrix if matrix and matrix[0] * matrix[1] == unpacked else (1, unpacked))
     return StoredTensor(tensor, raw.dtype, raw.nbytes, is_parameter)
+
+
+def _logical(name: str, shape: tuple[int, ...], layout: CheckpointLayout) -> tuple[str, tuple[int, ...]]:
+    """The name and (out, in) shape of the matrix a packed or transposed entry stores."""
+    stem, _, suffix = name.rpartition(".")
+    if suffix == "qweight" and len(shape) == 2:
+        # AWQ packs along the output ([in, out/pack]); GPTQ along the input ([in/pack, out])
+        pack = layout.pack
+        unpacked = (shape[1] * pack, shape[0]) if layout.method == "awq" else (shape[1], shape[0] * pack)
+        return f"{stem}.weight", unpacked
+    if suffix == "weight_packed" and len(shape) == 2:  # compressed-tensors: [out, in/pack]
+        return f"{stem}.weight", (shape[0], shape[1] * layout.pack)
+    if name.endswith("_blocks") and len(shape) >= 2:  # MXFP4: [..., blocks, 16 bytes] of 32 values
+        return name.removesuffix("_blocks"), (*shape[:-2], shape[-2] * shape[-1] * 2)
+    if layout.conv1d and suffix == "weight" and len(shape) == 2 and (".attn.c_" in name or ".mlp.c_" in name):
+        return name, (shape[1], shape[0])  # GPT-2's Conv1D stores (in, out)
+    return name, shape
