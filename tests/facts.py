@@ -64,7 +64,7 @@ MODEL_FACTS = [
     ModelFact("olmo-2-13b", 13_716_198_400, 819_200),
     ModelFact("smollm2-135m", 134_515_008, 23_040),
     # the 2025-26 families: parameters as transformers 5.24 counts them on the meta device, KV bytes per token
-    # as measured on a shrunk copy (tests/data/configs/TRUTHS.json); active counts include router buffers
+    # as measured on a shrunk copy (tests/fixtures/configs/TRUTHS.json); active counts include router buffers
     ModelFact("qwen3.5-27b", 26_895_998_464, 65_536, vision=460_730_096),
     ModelFact("qwen3.5-35b-a3b", 34_660_610_688, 20_480, 3_454_988_928, 446_571_248),
     ModelFact("qwen3.5-397b-a17b", 396_346_350_336, 30_720, 17_349_040_896, 456_010_480),

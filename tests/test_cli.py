@@ -149,7 +149,7 @@ def test_command_line_never_imports_qt_or_nvml() -> None:
 
 
 def test_estimate_a_gguf_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from tests.sources.model_files import write_gguf
+    from tests.fixtures.model_files import write_gguf
     from tests.sources.test_hf_folder import tiny_arch
 
     path = tmp_path / "tiny.gguf"
@@ -502,7 +502,7 @@ def test_the_tests_write_their_crash_log_into_their_own_folder() -> None:
 def test_solving_for_gpus_among_the_detected_ones(
     model: str, fewest: int | None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.hardware.fake_nvml import RTX3060, RTX4090, make_fake_pynvml
+    from tests.fixtures.fake_nvml import RTX3060, RTX4090, make_fake_pynvml
 
     monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml([RTX4090, RTX3060]))
     code, out, _ = run(capsys, "estimate", model, "--engine", "llama.cpp", "--gpu", "auto", "--solve", "gpus", "--json")

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.tiny_config import TINY_LLAMA
+from tests.fixtures.tiny_config import TINY_LLAMA
 from vramscope.sources.errors import MAX_PARAMETERS, ModelFileError
 from vramscope.sources.gguf_file import architecture_from_gguf
 from vramscope.sources.hf_config import architecture_from_config
 
-CONFIGS = Path(__file__).parent / "data" / "configs"
+CONFIGS = Path(__file__).parent / "fixtures" / "configs"
 
 
 def config(name: str) -> dict[str, Any]:
@@ -188,7 +188,7 @@ READINGS = st.one_of(
 def test_any_nvml_memory_reading_is_a_gpu_or_a_reason(
     monkeypatch: pytest.MonkeyPatch, total: int, used: int, reserved: int
 ) -> None:
-    from tests.hardware.fake_nvml import RTX4090, make_fake_pynvml
+    from tests.fixtures.fake_nvml import RTX4090, make_fake_pynvml
     from vramscope.hardware.probe import MAX_GPU_MEMORY_BYTES, probe
 
     monkeypatch.setitem(
@@ -235,7 +235,7 @@ def test_any_remembered_setting_leaves_a_working_window(
 
 
 def gguf_bases() -> dict[str, dict[str, Any]]:
-    from tests.sources.test_gguf_file import gemma4_meta, hybrid_meta
+    from tests.fixtures.families import gemma4_meta, hybrid_meta
     from vramscope.sources.presets import load_preset
 
     gemma = load_preset("gemma-4-26b-a4b").architecture.model_copy(update={"vision": None})

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.tiny_config import TINY_LLAMA
+from tests.fixtures.tiny_config import TINY_LLAMA
 from vramscope.core.analysis import analyse
 from vramscope.core.precision import WEIGHT_FORMATS
 from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, ModelSpec, Source, Workload

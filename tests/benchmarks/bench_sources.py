@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.sources.model_files import hf_tensors, write_folder, write_gguf
+from tests.fixtures.model_files import hf_tensors, write_folder, write_gguf
 
 from vramscope.sources.gguf_file import read_gguf
 from vramscope.sources.hf_config import architecture_from_config

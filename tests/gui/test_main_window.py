@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
-from tests.hardware.fake_nvml import RTX4090
+from tests.fixtures.fake_nvml import RTX4090
 from vramscope.core.estimate import SegmentKind, estimate
 from vramscope.core.precision import WEIGHT_FORMATS
 from vramscope.core.scenario import Engine

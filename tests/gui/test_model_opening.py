@@ -8,7 +8,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from pytestqt.qtbot import QtBot
 
-from tests.sources.model_files import write_gguf
+from tests.fixtures.model_files import write_gguf
 from tests.sources.test_hf_folder import TINY, tiny_arch
 from vramscope.core.estimate import SegmentKind
 from vramscope.core.scenario import ModelSpec

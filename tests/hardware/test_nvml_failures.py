@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hardware.fake_nvml import ERRORS, H100, RTX4090, make_fake_pynvml
+from tests.fixtures.fake_nvml import ERRORS, H100, RTX4090, make_fake_pynvml
 from vramscope.hardware.probe import ProbeStatus, probe
 
 PER_DEVICE_CALLS = (

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hardware.fake_nvml import H100, RTX4090, make_fake_pynvml
+from tests.fixtures.fake_nvml import H100, RTX4090, make_fake_pynvml
 from vramscope.cli import main
 from vramscope.hardware.probe import DeviceKind, ProbeStatus, probe
 

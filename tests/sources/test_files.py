@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.sources.model_files import write_folder
-from tests.tiny_config import TINY_LLAMA
+from tests.fixtures.model_files import write_folder
+from tests.fixtures.tiny_config import TINY_LLAMA
 from vramscope.sources.errors import ModelFileError
 from vramscope.sources.files import read_limited
 from vramscope.sources.resolve import resolve_model

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.tiny_config import TINY_LLAMA
+from tests.fixtures.tiny_config import TINY_LLAMA
 from vramscope.core.estimate import kv_bytes_per_token
 from vramscope.core.precision import KV_DTYPES
 from vramscope.sources.errors import ModelFileError

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from tests.sources.model_files import hf_tensors, write_folder, write_safetensors
+from tests.fixtures.model_files import hf_tensors, write_folder, write_safetensors
 from tests.sources.test_hf_config import LLAMA_3_1_8B
 from vramscope.core.architecture import Architecture
 from vramscope.core.estimate import Provenance, SegmentKind, estimate

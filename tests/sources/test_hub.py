@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.sources.fake_hub import fake_hub
-from tests.sources.model_files import hf_tensors, write_safetensors
+from tests.fixtures.fake_hub import fake_hub
+from tests.fixtures.model_files import hf_tensors, write_safetensors
 from tests.sources.test_hf_folder import TINY, tiny_arch
 from vramscope.core.scenario import Source
 from vramscope.sources.errors import ModelFileError

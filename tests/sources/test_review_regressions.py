@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.sources.model_files import hf_tensors, write_folder, write_safetensors
+from tests.fixtures.model_files import hf_tensors, write_folder, write_safetensors
 from tests.sources.test_hf_config import LLAMA_3_1_8B
 from tests.sources.test_hf_folder import TINY, tiny_arch
 from vramscope.core.estimate import estimate
@@ -166,7 +166,7 @@ def test_invalid_hub_ids(repo: str) -> None:
 
 
 def test_unwritable_cache_still_answers(tmp_path: Path) -> None:
-    from tests.sources.fake_hub import fake_hub
+    from tests.fixtures.fake_hub import fake_hub
 
     repo = tmp_path / "hub" / "acme" / "tiny"
     repo.mkdir(parents=True)
@@ -247,7 +247,7 @@ def test_tilde_user_that_does_not_exist() -> None:
 
 
 def test_probe_survives_broken_fallbacks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.hardware.fake_nvml import make_fake_pynvml
+    from tests.fixtures.fake_nvml import make_fake_pynvml
     from vramscope.hardware.probe import probe
 
     class BrokenPsutil:

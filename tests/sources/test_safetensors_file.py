@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.sources.model_files import header_bytes, write_safetensors
+from tests.fixtures.model_files import header_bytes, write_safetensors
 from vramscope.sources.errors import ModelFileError
 from vramscope.sources.safetensors_file import read_header, shard_files
 

@@ -167,7 +167,7 @@ def test_without_flash_attention_every_v_row_is_as_wide_as_the_widest_layer() ->
 
 
 def test_deepseek_v4_cache_is_a_formula_not_a_measurement_on_llamacpp() -> None:
-    from tests.sources.test_families import architecture
+    from tests.fixtures.families import architecture
     from vramscope.core.estimate import Provenance
     from vramscope.core.scenario import ModelSpec, Source
 

@@ -145,7 +145,7 @@ def test_deepseek_v4_pages_its_compressed_history_not_the_window_width() -> None
     """No vLLM log of DeepSeek-V4 yet: its cache is priced as transformers holds it (a 320 B entry share per
     token in each sparse layer, 8 B in each heavily compressed one, the windows and buffers once per
     sequence), never at the window's 2 KB per token for every layer."""
-    from tests.sources.test_families import architecture
+    from tests.fixtures.families import architecture
     from vramscope.core.scenario import ModelSpec, Source
 
     arch = architecture("deepseek-ai/DeepSeek-V4-Flash")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 
-from tests.hardware.fake_nvml import H100, RTX3060, RTX4090, make_fake_pynvml
+from tests.fixtures.fake_nvml import H100, RTX3060, RTX4090, make_fake_pynvml
 from vramscope.cli import main
 from vramscope.core.estimate import SegmentKind
 from vramscope.core.scenario import Engine

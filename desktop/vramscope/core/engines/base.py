@@ -110,7 +110,7 @@ class EngineProfile(Protocol):
     engine: Engine
     label: str
     # The largest miss of this profile against the real runs it was checked on, as a share of what it
-    # predicts a GPU holds (tests/benchmarks/accuracy.py prints it per engine version): a fit by less
+    # predicts a GPU holds (tests/truths/accuracy.py prints it per engine version): a fit by less
     # than that is shown as tight
     measured_error: float
     error_basis: str

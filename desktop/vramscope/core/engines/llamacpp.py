@@ -82,7 +82,7 @@ def pad(n: int) -> int:
 
 def cells(arch: Architecture, context: int, slots: int, n_ubatch: int, unified: bool, swa_full: bool = False) -> Cells:
     """KV cells as llama.cpp sizes them (llama-context.cpp, llama-kv-cache-iswa.cpp), checked to the byte on
-    1,244 runs of llama.cpp b11434 by tests/benchmarks/llamacpp_measure.py: n_ctx padded to 256; without
+    1,244 runs of llama.cpp b11434 by tests/truths/llamacpp_measure.py: n_ctx padded to 256; without
     --kv-unified every slot is its own stream of pad(n_ctx / slots) cells; each stream's sliding-window
     cache holds the window (times the slots when unified) plus one ubatch, padded, at most a stream; with
     --swa-full it holds the whole stream."""
@@ -100,7 +100,7 @@ def cells(arch: Architecture, context: int, slots: int, n_ubatch: int, unified: 
 class LlamaCppProfile:
     engine = Engine.LLAMACPP
     label = "llama.cpp"
-    # tests/benchmarks/accuracy.py: the buffers' miss on the 2 x 3090 Ti log, 0.84 % of GPU 0 (cache bytes exact
+    # tests/truths/accuracy.py: the buffers' miss on the 2 x 3090 Ti log, 0.84 % of GPU 0 (cache bytes exact
     # there and on 1,756 measured runs; the compute buffers carry the miss)
     measured_error = 0.01
     error_basis = "the buffers' largest miss on the llama.cpp and Ollama logs (cache bytes exact)"
@@ -428,7 +428,7 @@ def _host(
 
 def cpu_compute_buffer(arch: Architecture, cell: Cells, ubatch: int, fa: bool) -> int:
     """The CPU backend's compute buffer, fitted to llama.cpp b11434 on 1,244 runs over llama, qwen2, gemma,
-    MoE and hybrid layouts (tests/benchmarks/llamacpp_measure.py): within 2-6 % for llama-family models;
+    MoE and hybrid layouts (tests/truths/llamacpp_measure.py): within 2-6 % for llama-family models;
     the coefficients are bytes per ubatch token."""
     h, heads, n_kv = arch.hidden_size, arch.num_attention_heads, cell.per_stream
     peak = max(4 * arch.vocab_size, 0 if fa else 4 * (heads + 1) * n_kv)

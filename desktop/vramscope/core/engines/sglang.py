@@ -51,7 +51,7 @@ def chunked_prefill_size(total: int | None) -> int:
 class SGLangProfile:
     engine = Engine.SGLANG
     label = "SGLang"
-    measured_error = 0.01  # tests/benchmarks/accuracy.py: 0.99 % of the GPU, the token pool's miss
+    measured_error = 0.01  # tests/truths/accuracy.py: 0.99 % of the GPU, the token pool's miss
     error_basis = "the token pool's miss on the one SGLang log (QwQ-32B on 4 x L4, 0.4.3)"
 
     def max_sequences(self, deployment: Deployment) -> int | None:

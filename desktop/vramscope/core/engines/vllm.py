@@ -43,7 +43,7 @@ SAMPLER_BYTES_PER_LOGIT = 14
 PROFILE_BASE_BYTES = 160 * MIB
 NON_TORCH_BYTES = {1: 256 * MIB, 2: 2120 * MIB}  # "non-torch forward increase": 0.25 GiB at tp 1, 2.07-2.17 GiB
 # (NCCL and custom all-reduce buffers) at tp >= 2 in the same logs
-# tests/benchmarks/accuracy.py: the KV pool's largest miss over every vLLM log, as a share of the GPU. The
+# tests/truths/accuracy.py: the KV pool's largest miss over every vLLM log, as a share of the GPU. The
 # profile is vLLM 0.19's (largest miss 1.1 %, Llama-4-Scout tp 4); earlier versions profile differently
 # (0.6.4: 7.0 %, 0.7.2: 13.0 %, prefill without chunking), and a user's version is not known
 VLLM_MEASURED_ERROR = 0.131

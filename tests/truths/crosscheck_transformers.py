@@ -1,6 +1,6 @@
 """Cross-check the app's parameter and cache counting against Hugging Face transformers itself.
 
-For every tests/data/configs/<org>__<Model>/config.json this script asks transformers (in a throwaway venv of its
+For every tests/fixtures/configs/<org>__<Model>/config.json this script asks transformers (in a throwaway venv of its
 own, so the project never depends on torch) for the ground truth:
 
 * parameters: the whole model built on the meta device, `sum(p.numel() for p in model.parameters())` (shared
@@ -12,10 +12,10 @@ own, so the project never depends on torch) for the ground truth:
   and 128 tokens; every tensor the returned cache holds is measured per layer.  The growth between T = 32 and 64
   is the per-token cache, what stays at T = 0 is the fixed state.  Bytes are given at bf16 (2 per element).
 
-Then, when `vramscope` is importable (`uv run python tests/benchmarks/crosscheck_transformers.py`), it reads the
+Then, when `vramscope` is importable (`uv run python tests/truths/crosscheck_transformers.py`), it reads the
 same configs with `vramscope.sources.hf_config` and prints both side by side.
 
-    uv run python tests/benchmarks/crosscheck_transformers.py [--only NAME] [--truths PATH] [--reuse]
+    uv run python tests/truths/crosscheck_transformers.py [--only NAME] [--truths PATH] [--reuse]
 
 `--reuse` skips transformers and compares against an existing TRUTHS.json.  Not a pytest module on purpose.
 """
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIGS = ROOT / "tests" / "data" / "configs"
+CONFIGS = ROOT / "tests" / "fixtures" / "configs"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vramscope-crosscheck"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 LENGTHS = (32, 64, 128)

