@@ -38,3 +38,29 @@ def test_names_resolve_offline(typed: str, expected: str) -> None:
 def test_unknown_model_suggests() -> None:
     with pytest.raises(ModelFileError, match=r"unknown model 'lama-3\.1-8b' — did you mean llama-3\.1-8b"):
         resolve_model("lama-3.1-8b")
+
+
+def _from_fixture() -> list[tuple[str, str]]:
+    """Presets written from a config.json kept in tests/fixtures/configs, by the model id their source names."""
+    import re
+
+    from vramscope.sources.presets import preset_documents
+
+    found = []
+    for preset_id, doc in preset_documents().items():
+        if m := re.match(r"config\.json of (\S+) \(a copy in", doc["source"]):
+            found.append((preset_id, m.group(1)))
+    return found
+
+
+@pytest.mark.parametrize(("preset_id", "model_id"), _from_fixture())
+def test_a_preset_from_a_real_config_is_what_the_reader_makes_of_it(preset_id: str, model_id: str) -> None:
+    import json
+    from pathlib import Path
+
+    from vramscope.sources.hf_config import architecture_from_config
+    from vramscope.sources.presets import load_preset
+
+    folder = Path(__file__).resolve().parents[1] / "fixtures" / "configs" / model_id.replace("/", "__")
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    assert load_preset(preset_id).architecture == architecture_from_config(config)

@@ -40,7 +40,7 @@ LONG_LENGTHS = (1024, 2048)  # only for models with a window or compression at o
 LONG_WINDOW = 1024
 VOCAB = 1000
 # model_type values transformers does not register but whose checkpoints name a class it has
-TYPE_ALIASES = {"kimi_k2": "deepseek_v3"}
+TYPE_ALIASES = {"kimi_k2": "deepseek_v3", "deepseek_ref": "deepseek_v4"}
 EXPERT_COUNT_KEYS = ("num_experts", "n_routed_experts", "num_local_experts", "moe_num_experts")
 TOP_K_KEYS = ("num_experts_per_tok", "num_experts_per_token", "top_k_experts", "moe_topk", "n_activated_experts")
 VISION_MARKERS = ("visual", "vision", "multi_modal_projector", "mm_projector", "embed_vision", "image_newline")
@@ -138,6 +138,20 @@ def _build_config(raw: dict[str, Any], notes: list[str]) -> Any:
     return AutoConfig.for_model(**data)
 
 
+def _base_model(config: Any, **kwargs: Any) -> Any:
+    """The base model of a config: AutoModel's, or the class named after the config (Step3p7TextConfig ->
+    Step3p7TextModel) where none is registered."""
+    import transformers
+    from transformers import AutoModel
+
+    try:
+        return AutoModel.from_config(config, **kwargs)
+    except ValueError:
+        cls = getattr(transformers, type(config).__name__.removesuffix("Config") + "Model")
+        model = cls(config)
+        return model.to(kwargs["dtype"]) if "dtype" in kwargs else model
+
+
 def _full_model(raw: dict[str, Any], config: Any, notes: list[str]) -> Any:
     import torch
     import transformers
@@ -154,7 +168,12 @@ def _full_model(raw: dict[str, Any], config: Any, notes: list[str]) -> Any:
             return cls(config)
         if "text_config" in raw:
             notes.append("config has text_config but no vision_config: language model built alone")
-            return AutoModelForCausalLM.from_config(config.get_text_config(decoder=True))
+            text = config.get_text_config(decoder=True)
+            try:
+                return AutoModelForCausalLM.from_config(text)
+            except ValueError:  # a text config no causal-LM class is registered for (Step-3.7): the base model
+                notes.append("no causal-LM class for the text config: the base model, plus its untied lm_head")
+                return _base_model(text)
         return AutoModelForCausalLM.from_config(config)
 
 
@@ -162,10 +181,13 @@ def _labels(text_config: Any) -> list[str]:
     from transformers.cache_utils import get_layer_types_and_kwargs
 
     types, kwargs = get_layer_types_and_kwargs(text_config)
+    # GLM-5.2: a layer that reuses the previous full layer's indexer caches less: a type of its own
+    indexers = getattr(text_config, "indexer_types", None) or [None] * len(types)
     out = []
-    for kind, kw in zip(types, kwargs, strict=True):  # "dummy": a layer that reads another's cache (Gemma 4)
+    for kind, kw, indexer in zip(types, kwargs, indexers, strict=True):  # "dummy": reads another's cache (Gemma 4)
         window = kw.get("sliding_window")
-        out.append(f"{kind}(window={window})" if window else kind)
+        label = f"{kind}(window={window})" if window else kind
+        out.append(f"{label}/indexer={indexer}" if indexer else label)
     return out
 
 
@@ -200,8 +222,8 @@ def _shrunk(text_config: Any, indices: list[int]) -> Any:
         if key in data:
             data[key] = VOCAB
     for key in ("pad_token_id", "bos_token_id", "eos_token_id"):
-        if key in data:
-            data[key] = None
+        if key in data:  # inside the shrunk vocabulary (a strict config class wants a number: Step-3.7)
+            data[key] = 0 if isinstance(data[key], int) else None
     for key, value in list(data.items()):
         if "intermediate_size" in key and isinstance(value, int) and value > 64:
             data[key] = 64
@@ -221,7 +243,6 @@ def _shrunk(text_config: Any, indices: list[int]) -> Any:
 
 def _measure_cache(text_config: Any, notes: list[str]) -> dict[str, Any]:
     import torch
-    from transformers import AutoModel
 
     labels = _labels(text_config)
     indices = _kept_layers(text_config, labels)
@@ -231,7 +252,7 @@ def _measure_cache(text_config: Any, notes: list[str]) -> dict[str, Any]:
     if small_labels != [labels[i] for i in indices]:
         notes.append(f"shrunk layer pattern {small_labels} differs from the full one {[labels[i] for i in indices]}")
     torch.manual_seed(0)
-    model = AutoModel.from_config(small, dtype=torch.bfloat16).eval()
+    model = _base_model(small, dtype=torch.bfloat16).eval()
     sizes: dict[int, list[int]] = {}
     stored: dict[int, list[int]] = {}
     dtypes: set[str] = set()
@@ -282,11 +303,30 @@ def _measure_cache(text_config: Any, notes: list[str]) -> dict[str, Any]:
     }
 
 
+def _nested(raw: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    """A flat config of a model whose config class is composite (Step-3.7-Flash's copies): its keys are the
+    text model's, so they go under text_config, as the class would read a hub file."""
+    from transformers import AutoConfig
+
+    if "text_config" in raw or not raw.get("model_type"):
+        return raw
+    try:
+        sub = AutoConfig.for_model(raw["model_type"]).sub_configs
+    except (KeyError, ValueError):
+        return raw
+    if "text_config" not in sub:
+        return raw
+    notes.append("flat config of a composite config class: its keys read as the text_config")
+    text = {k: v for k, v in raw.items() if k not in ("model_type", "architectures", "quantization_config")}
+    return {"model_type": raw["model_type"], "text_config": text}
+
+
 def measure(raw: dict[str, Any]) -> dict[str, Any]:
     import transformers
 
     notes: list[str] = []
     result: dict[str, Any] = {"model_type": raw.get("model_type"), "transformers_version": transformers.__version__}
+    raw = _nested(raw, notes)
     config = _build_config(raw, notes)
     text_config = config.get_text_config(decoder=True)
     model = _full_model(raw, config, notes)
@@ -304,6 +344,8 @@ def measure(raw: dict[str, Any]) -> dict[str, Any]:
     embed = model.get_input_embeddings()
     head = model.get_output_embeddings()
     tied = head is not None and embed is not None and head.weight is embed.weight
+    if head is None and not getattr(text_config, "tie_word_embeddings", False):  # the base model: its lm_head
+        groups["text"] += text_config.vocab_size * text_config.hidden_size
     top_k = _first(text_config, TOP_K_KEYS)
     experts = _experts(model, top_k)
     result.update(

@@ -155,10 +155,15 @@ class AttentionShape(_Frozen):
 
 
 class Indexer(_Frozen):
-    """The lightning indexer of DeepSeek-V3.2 / GLM-5 sparse attention: one more key per token is cached."""
+    """The lightning indexer of DeepSeek-V3.2 / GLM-5 sparse attention: one more key per token is cached.
+    GLM-5.2's shared layers reuse the previous layer's selection: no indexer of their own, no key cached."""
 
     heads: PositiveInt
     head_dim: PositiveInt
+    shared_layers: tuple[NonNegativeInt, ...] = ()
+
+    def runs_in(self, i: int) -> bool:
+        return i not in self.shared_layers
 
 
 class CompressedAttention(_Frozen):
@@ -260,6 +265,7 @@ class Architecture(_Frozen):
     compressed: CompressedAttention | None = None  # DeepSeek-V4's attention in every layer
     ffn_types: tuple[FfnKind, ...] = ()  # empty: MoE where the MoE rules say, dense elsewhere
     attn_output_gate: bool = False  # Qwen3-Next/3.5: q_proj also yields a gate for the attention output
+    head_gate_width: NonNegativeInt = 0  # Step-3.7: a separate gate projection, this many values per head
     state_fp32: bool = False  # the reference implementation keeps recurrent states in float32
     kv_shared_layers: NonNegativeInt = 0  # the last n layers read an earlier layer's cache (Gemma 4 E2B/E4B)
     per_layer_input: NonNegativeInt = 0  # Gemma 4's per-layer embeddings: width per layer (0: none)
@@ -372,7 +378,8 @@ class Architecture(_Frozen):
         if not self.layer_kind(i).attends or self.shares_kv(i):
             return 0
         if self.mla is not None:  # one latent (and the indexer's key), never split by tensor parallelism
-            return self.mla.kv_lora_rank + self.mla.qk_rope_head_dim + (self.indexer.head_dim if self.indexer else 0)
+            key = self.indexer.head_dim if self.indexer is not None and self.indexer.runs_in(i) else 0
+            return self.mla.kv_lora_rank + self.mla.qk_rope_head_dim + key
         if self.layer_kind(i) is LayerKind.COMPRESSED:  # one entry (and an indexer key) per `ratio` tokens
             ratio = self.compression_ratio(i)
             return ceil((self.head_dim + (self.indexer.head_dim if self.is_sparse(i) and self.indexer else 0)) / ratio)
@@ -582,6 +589,8 @@ def _attention_tensors(arch: Architecture, i: int, add: _Add) -> None:
             add("attn_q", i, (nq * d,), bias=True)
             add("attn_k", i, (nkv * d,), bias=True)
             add("attn_v", i, (nkv * dv,), bias=True)
+    if arch.head_gate_width:
+        add("attn_gate", i, (nq * arch.head_gate_width, h))
     add("attn_output", i, (h, nq * dv))
     if arch.o_bias:
         add("attn_output", i, (h,), bias=True)
@@ -662,7 +671,7 @@ def _mla_tensors(arch: Architecture, mla: MLA, i: int, add: _Add) -> None:
     add("attn_kv_a_norm", i, (mla.kv_lora_rank,))
     add("attn_kv_b", i, (nq * (mla.qk_nope_head_dim + mla.v_head_dim), mla.kv_lora_rank))
     add("attn_output", i, (h, nq * mla.v_head_dim))
-    if arch.indexer is not None:  # DeepSeek-V3.2 lightning indexer: scores which tokens each query reads
+    if arch.indexer is not None and arch.indexer.runs_in(i):  # DeepSeek-V3.2's: scores the tokens a query reads
         ix = arch.indexer
         add("indexer_q", i, (ix.heads * ix.head_dim, mla.q_lora_rank or h))
         add("indexer_k", i, (ix.head_dim, h))

@@ -72,6 +72,7 @@ ROLES: dict[str, Placement] = {
     "attn_qkv": Placement(Split.QKV, _LIN),
     "attn_output": Placement(_R, _LIN),
     "attn_sinks": Placement(_C, Group.BIAS),  # one learned logit per head
+    "attn_gate": Placement(_C, _LIN),  # Step-3.7's output gate (g_proj), per query head
     "attn_q_a": Placement(_REP, _LIN),
     "attn_q_b": Placement(_C, _LIN),
     "attn_kv_a_mqa": Placement(_REP, _LIN),
@@ -162,6 +163,7 @@ HF_NAMES: dict[str, str] = {
     "x_proj": "ssm_x",
     "dt_proj": "ssm_dt",
     "conv1d": "ssm_conv1d",
+    "g_proj": "attn_gate",
 }
 # names that are one role wherever they appear
 HF_LEAVES: dict[str, str] = {

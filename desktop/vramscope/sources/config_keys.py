@@ -125,8 +125,20 @@ _NEUTRAL = {
     "task_specific_params", "id2label", "label2id", "problem_type", "keys_to_ignore_at_inference",
     "time_step_limit", "router_jitter_noise", "moe_router_topk_scaling",
 }  # fmt: skip
+# PretrainedConfig's generation and legacy attributes, which old saves write into every nested config
+_NEUTRAL |= {
+    "add_cross_attention", "bad_words_ids", "begin_suppress_tokens", "chunk_size_feed_forward",
+    "cross_attention_hidden_size", "diversity_penalty", "do_sample", "early_stopping",
+    "encoder_no_repeat_ngram_size", "exponential_decay_length_penalty", "finetuning_task", "ignore_index",
+    "is_decoder", "length_penalty", "max_length", "min_length", "no_repeat_ngram_size", "num_beam_groups",
+    "num_beams", "num_return_sequences", "output_attentions", "output_hidden_states", "output_scores", "prefix",
+    "pruned_heads", "remove_invalid_values", "repetition_penalty", "return_dict", "return_dict_in_generate",
+    "suppress_tokens", "temperature", "tf_legacy_loss", "tie_encoder_decoder", "tokenizer_class", "top_k",
+    "top_p", "torchscript", "typical_p", "use_bfloat16",
+}  # fmt: skip
 _NEUTRAL_PARTS = (
     "dropout", "_eps", "epsilon", "rope", "initializer", "init_std", "_token_id", "_token_index", "aux_loss",
+    "_placeholder",
     "time_step_", "softcapping", "_multiplier", "_scale_factor", "router_z_loss", "attn_temperature",
 )  # fmt: skip
 

@@ -35,20 +35,49 @@ def architecture_from_config(config: dict[str, Any]) -> Architecture:
         config = {**{k: v for k, v in outer.items() if k not in ("text_config", "vision_config")}, **text}
     model_type = str(config.get("model_type") or outer.get("model_type") or "unknown")[:80]
     fam = family(model_type)
+    if fam.refused:
+        raise ModelFileError(f"config.json ({model_type}): {fam.refused}")
+    if fam.prepare is not None:
+        config = fam.prepare(config)
     keys, outer_keys = ConfigKeys({**fam.defaults, **config}), ConfigKeys(outer)
     try:
         arch = _build(fam, keys, outer_keys)
     except ValidationError as exc:
+        _refuse_if_unknown(model_type, config, keys.asked | outer_keys.asked | _SHARED_KEYS)
         raise ModelFileError(f"config.json describes an impossible model: {validation_message(exc)}") from None
-    if not is_known(model_type):
-        unread = unread_keys(config, keys.asked | outer_keys.asked)
-        if unread:
-            raise ModelFileError(
-                f"config.json: model type {model_type!r} is not known to VRAM Scope, and the shared rules do not "
-                f"understand its keys {', '.join(unread[:12])}{' …' if len(unread) > 12 else ''}: "
-                "it would be miscounted, so it is not read"
-            )
+    except ModelFileError:  # where a family is unknown, the keys no rule reads say more than the first miss
+        _refuse_if_unknown(model_type, config, keys.asked | outer_keys.asked | _SHARED_KEYS)
+        raise
+    _refuse_if_unknown(model_type, config, keys.asked | outer_keys.asked)
     return plausible(arch, "config.json")
+
+
+# every key the shared rules below may ask for (a build that stopped early has not asked for them all yet)
+_SHARED_KEYS = frozenset({
+    "hidden_size", "n_embd", "d_model", "num_hidden_layers", "n_layer", "num_layers", "n_layers",
+    "num_attention_heads", "n_head", "num_heads", "head_dim", "attention_head_dim", "num_key_value_heads",
+    "n_head_kv", "num_kv_heads", "multi_query_group_num", "moe_intermediate_size", "intermediate_size", "n_inner",
+    "ffn_hidden_size", "ffn_dim", "max_position_embeddings", "n_positions", "max_sequence_length", "seq_length",
+    "n_ctx", "vocab_size", "padded_vocab_size", "tie_word_embeddings", "attention_bias", "bias", "mlp_bias",
+    "mamba_ssm_dtype", "mamba_ssm_cache_dtype", "index_n_heads", "index_head_dim", "kv_lora_rank", "q_lora_rank",
+    "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "num_local_experts", "num_experts", "n_routed_experts",
+    "num_experts_per_tok", "experts_per_token", "moe_topk", "n_shared_experts", "shared_expert_intermediate_size",
+    "first_k_dense_replace", "moe_layer_freq", "decoder_sparse_step", "mlp_only_layers", "topk_method",
+    "sliding_window", "layer_types",
+})  # fmt: skip
+
+
+def _refuse_if_unknown(model_type: str, config: dict[str, Any], asked: set[str]) -> None:
+    """A model_type no family module knows is read only when the shared rules asked for all its keys."""
+    if is_known(model_type):
+        return
+    unread = unread_keys(config, asked)
+    if unread:
+        raise ModelFileError(
+            f"config.json: model type {model_type!r} is not known to VRAM Scope, and the shared rules do not "
+            f"understand its keys {', '.join(unread[:12])}{' …' if len(unread) > 12 else ''}: "
+            "it would be miscounted, so it is not read"
+        )
 
 
 def _shape(fam: Family, k: ConfigKeys) -> Shape:

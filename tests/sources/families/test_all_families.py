@@ -3,6 +3,7 @@ checked against transformers itself: parameters counted on the meta device, acti
 per token and fixed state per sequence measured on a shrunk copy run on CPU (TRUTHS.json, written by
 tests/truths/crosscheck_transformers.py with transformers 5.24)."""
 
+import contextlib
 import json
 from typing import Any
 
@@ -29,6 +30,10 @@ def buffers(arch: Architecture) -> int:
     return sum(t.numel for t in arch.tensors() if t.group is Group.BUFFER)
 
 
+# encoders the core does not build: the model panel names them as not counted (test below)
+UNBUILT_ENCODERS = {"moonshotai/Kimi-K2.5": "MoonViT"}
+
+
 @pytest.mark.parametrize("model_id", list(TRUTHS))
 def test_parameters_equal_transformers(model_id: str) -> None:
     arch = architecture(model_id)
@@ -36,7 +41,18 @@ def test_parameters_equal_transformers(model_id: str) -> None:
     assert text_parameters(arch) == truth["parameters"]
     vision = arch.parameter_count() - text_parameters(arch)
     assert arch.active_parameter_count() - buffers(arch) - vision == truth["active_parameters"]
-    assert vision == truth["vision_parameters"]  # SigLIP, Qwen-VL and Gemma 4 encoders, counted apart
+    expected = 0 if model_id in UNBUILT_ENCODERS else truth["vision_parameters"]
+    assert vision == expected  # SigLIP, Qwen-VL and Gemma 4 encoders, counted apart
+
+
+@pytest.mark.parametrize("model_id", list(UNBUILT_ENCODERS))
+def test_an_encoder_the_core_does_not_build_is_named_as_not_counted(model_id: str) -> None:
+    from vramscope.core.scenario import Source
+    from vramscope.sources.hf_folder import spec_from_config
+
+    config = json.loads((CONFIGS / model_id.replace("/", "__") / "config.json").read_text())
+    spec = spec_from_config(config, model_id, Source.CONFIG, "config.json")
+    assert "the vision encoder in config.json is not counted" in spec.source_detail
 
 
 @pytest.mark.parametrize("model_id", WINDOWED_RUN)
@@ -120,7 +136,7 @@ def test_every_key_of_a_real_config_is_read_by_a_rule(folder: str) -> None:
 
 
 UNKNOWN_FAMILY = {
-    "model_type": "step3p7",  # Step-3.7-Flash's keys, as an unknown family would bring them
+    "model_type": "brand_new_2027",  # keys of a family not seen yet (a head-wise gate, q/k norms)
     "hidden_size": 4096,
     "num_hidden_layers": 4,
     "num_attention_heads": 32,
@@ -136,14 +152,36 @@ UNKNOWN_FAMILY = {
 
 
 def test_an_unknown_family_with_keys_the_shared_rules_do_not_read_is_refused_naming_them() -> None:
-    with pytest.raises(ModelFileError, match=r"'step3p7' is not known .* use_head_wise_attn_gate, use_qk_norm"):
+    with pytest.raises(ModelFileError, match=r"'brand_new_2027' is not known .* use_head_wise_attn_gate, use_qk_norm"):
         architecture_from_config(UNKNOWN_FAMILY)
 
 
 def test_an_unknown_family_the_shared_rules_understand_is_read_by_them() -> None:
     plain = {k: v for k, v in UNKNOWN_FAMILY.items() if not k.startswith("use_")}
     arch = architecture_from_config(plain)
-    assert arch.model_type == "step3p7" and arch.num_kv_heads == 8
+    assert arch.model_type == "brand_new_2027" and arch.num_kv_heads == 8
     assert arch.parameter_count() == 2 * 128_000 * 4096 + 4096 + 4 * (
         2 * 4096 * 4096 + 2 * 4096 * 1024 + 3 * 4096 * 11008 + 2 * 4096
     )
+
+
+@pytest.mark.parametrize(
+    "folder", ["zai-org__GLM-4.7-FP8", "moonshotai__Kimi-K2-Instruct", "deepseek-ai__DeepSeek-V3.2"]
+)
+def test_the_shared_rules_name_every_key_they_ask_for(folder: str) -> None:
+    """_SHARED_KEYS (what an unknown family's refusal leaves out) holds every key the shared rules ask for."""
+    from vramscope.sources import hf_config
+    from vramscope.sources.config_keys import ConfigKeys
+
+    config = {**json.loads((CONFIGS / folder / "config.json").read_text()), "model_type": "unknown_to_us"}
+    asked: set[str] = set()
+    original = ConfigKeys.__init__
+
+    def recording(self: ConfigKeys, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.asked = asked
+
+    with pytest.MonkeyPatch.context() as patch, contextlib.suppress(ModelFileError):
+        patch.setattr(ConfigKeys, "__init__", recording)
+        hf_config.architecture_from_config(config)
+    assert asked - hf_config._SHARED_KEYS == set()

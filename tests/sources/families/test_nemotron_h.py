@@ -48,3 +48,11 @@ def test_a_nemotron_h_moe_gguf_reads_as_its_config_does(source: str) -> None:
     assert got.active_parameter_count() == want.active_parameter_count()
     assert got.ffn_types == want.ffn_types
     assert got.kv_elements_per_token_total() == want.kv_elements_per_token_total()
+
+
+def test_nemotron3_ultra_counts_its_layers_in_the_block_list() -> None:
+    """NemotronHConfig takes the layer count from layers_block_type (Ultra's config has no num_hidden_layers)."""
+    from tests.fixtures.families import architecture
+
+    arch = architecture("nvidia/NVIDIA-Nemotron-3-Ultra-550B-A55B-BF16")
+    assert arch.num_layers == 108 and arch.moe is not None and arch.moe.latent_size == 2048

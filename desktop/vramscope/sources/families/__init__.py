@@ -14,6 +14,7 @@ from vramscope.sources.families import (
     gpt_oss,
     granite_hybrid,
     jamba,
+    kimi_linear,
     llama,
     llama4,
     mimo,
@@ -21,12 +22,13 @@ from vramscope.sources.families import (
     nemotron_h,
     qwen,
     qwen_hybrid,
+    step,
 )
 from vramscope.sources.families.family import Family, Fields, Kinds, Shape
 
 _MODULES = (
     classic, llama, qwen, qwen_hybrid, gemma, gemma4, llama4, gpt_oss, minimax, mimo, deepseek, deepseek_v4,
-    glm, nemotron_h, granite_hybrid, falcon_h1, jamba,
+    glm, nemotron_h, granite_hybrid, falcon_h1, jamba, kimi_linear, step,
 )  # fmt: skip
 ALL: tuple[Family, ...] = tuple(f for module in _MODULES for f in module.FAMILIES)
 _BY_NAME = {name: f for f in ALL for name in f.names}

@@ -9,6 +9,7 @@ from vramscope.sources.families.family import Family, Fields, Shape
 
 def _config(k: ConfigKeys, shape: Shape, fields: Fields, outer: ConfigKeys) -> Fields:
     k.know("num_nextn_predict_layers")
+    k.know("use_unified_vision_chunk")  # Kimi-K2.5's image preprocessing (its encoder is named as not counted)
     return {}
 
 

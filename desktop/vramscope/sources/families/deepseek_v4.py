@@ -67,7 +67,7 @@ def _config(k: ConfigKeys, shape: Shape, fields: Fields, outer: ConfigKeys) -> F
 
 FAMILIES = (
     Family(
-        ("deepseek_v4",),
+        ("deepseek_v4", "deepseek_ref"),  # deepseek_ref: SGLang's FP8 copies name the same build so
         ("deepseek4",),
         defaults={  # DeepseekV4Config's defaults (V4-Flash's sizes)
             "vocab_size": 129_280,

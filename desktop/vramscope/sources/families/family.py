@@ -56,6 +56,8 @@ class Family:
     gguf_kinds: Callable[[GgufKeys, GgufShape], Kinds | None] | None = None
     gguf_fields: Callable[[GgufKeys, GgufShape, Fields], Fields] | None = None
     gguf_refused: str = ""  # a GGUF dialect not read yet, refused by name: what to open instead
+    refused: str = ""  # a config.json dialect whose layers the core cannot describe yet: why, by name
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # keys its config class derives
 
     @property
     def name(self) -> str:

@@ -7,6 +7,7 @@ from vramscope.sources.families.family import Family, Fields, Shape
 
 
 def _config(k: ConfigKeys, shape: Shape, fields: Fields, outer: ConfigKeys) -> Fields:
+    k.know("initial_context_length")  # YaRN's original length: a rotary setting
     out: Fields = {"attention_sinks": True}
     if fields.get("moe") is not None:
         biased = {**fields["moe"].model_dump(), "router_bias": True, "expert_bias": True}

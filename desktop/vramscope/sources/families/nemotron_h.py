@@ -4,6 +4,8 @@ block, states in float32; Nemotron 3's experts beside a shared one, in a latent 
 score-bias router. In llama.cpp's keys (nemotron-h.cpp) K/V heads per layer mean attention, a feed-forward
 length an MLP (or experts in nemotron_h_moe), and neither Mamba-2."""
 
+from typing import Any
+
 from vramscope.core.architecture import FfnKind, LayerKind, Mamba, MoE
 from vramscope.sources.config_keys import ConfigKeys
 from vramscope.sources.errors import ModelFileError
@@ -27,6 +29,15 @@ def _pattern(k: ConfigKeys, layers: int) -> str:
     return pattern
 
 
+def _prepare(config: dict[str, Any]) -> dict[str, Any]:
+    """NemotronHConfig counts the layers in the block list (num_hidden_layers is deprecated: Nemotron 3 Ultra
+    leaves it out)."""
+    blocks = config.get("layers_block_type", config.get("layer_types", config.get("hybrid_override_pattern")))
+    if config.get("num_hidden_layers") is None and isinstance(blocks, list | str):
+        return {**config, "num_hidden_layers": len(blocks)}
+    return config
+
+
 def _experts(k: ConfigKeys, moe: MoE) -> MoE:
     update: Fields = {"router_score_bias": True}  # NemotronHTopkRouter keeps a score-correction bias
     if k.get("moe_shared_expert_intermediate_size"):
@@ -41,6 +52,9 @@ def _config(k: ConfigKeys, shape: Shape, fields: Fields, outer: ConfigKeys) -> F
     # expand and time_step_rank restate mamba_num_heads x mamba_head_dim; the rest are kernel settings
     k.know("expand", "time_step_rank", "mamba_d_conv", "mamba_n_groups", "moe_latent_size")
     k.know("sliding_window")  # NemotronHAttention attends over everything whatever the key says
+    # the MTP layers, which transformers does not build; a kernel switch
+    k.know("num_nextn_predict_layers", "mtp_hybrid_override_pattern", "mtp_layers_block_type")
+    k.know("moe_shared_expert_overlap")
     pattern = _pattern(k, shape.layers)
     out: Fields = {
         "layer_types": tuple(_BLOCKS[c][0] for c in pattern),
@@ -107,6 +121,7 @@ FAMILIES = (
         state_fp32=True,
         config_kinds=lambda k, shape: ((), 0),  # its block pattern is read with its mixers
         config_fields=_config,
+        prepare=_prepare,
         gguf_kinds=_gguf_kinds,
         gguf_fields=_gguf,
     ),

@@ -16,10 +16,19 @@ def _sliding_from(k: ConfigKeys, shape: Shape) -> Kinds | None:
     return tuple(LayerKind.SLIDING if i >= first else LayerKind.FULL for i in range(shape.layers))
 
 
+def _qwen(k: ConfigKeys, shape: Shape, fields: Fields, outer: ConfigKeys) -> Fields:
+    k.know("use_sliding_window", "max_window_layers")  # read by the window rule when there is a window
+    # Qwen3-Coder's qkv_bias / use_qk_norm restate what Qwen3MoeConfig builds (and transformers ignores them)
+    k.know("qkv_bias", "use_qk_norm")
+    return {}
+
+
 def qwen_vl_vision(k: ConfigKeys, shape: Shape, fields: Fields, outer: ConfigKeys) -> Fields:
-    """Qwen3-VL / Qwen3.5's encoder: 3-D patches, learned positions, a patch merger and deepstack mergers."""
+    """Qwen3-VL / Qwen3.5's encoder: 3-D patches, learned positions, a patch merger and deepstack mergers;
+    none where the checkpoint holds the language model alone (language_model_only)."""
+    _qwen(k, shape, fields, outer)
     vision = outer.get("vision_config")
-    if not isinstance(vision, dict) or vision.get("depth") is None:
+    if outer.flag("language_model_only") or not isinstance(vision, dict) or vision.get("depth") is None:
         return {}
     v = ConfigKeys(vision)
     patch, merge = v.int("patch_size", default=16), v.int("spatial_merge_size", default=2)
@@ -52,11 +61,11 @@ def qwen_vl_vision(k: ConfigKeys, shape: Shape, fields: Fields, outer: ConfigKey
 
 
 FAMILIES = (
-    Family(("qwen2",), ("qwen2",), qkv_bias=True, sliding_kinds=_sliding_from),
-    Family(("qwen2_moe",), ("qwen2moe",), qkv_bias=True, sliding_kinds=_sliding_from),
-    Family(("qwen2_vl",), ("qwen2vl",), qkv_bias=True, sliding_kinds=_sliding_from),
-    Family(("qwen3",), ("qwen3",), qk_norm="per_head", sliding_kinds=_sliding_from),
-    Family(("qwen3_moe",), ("qwen3moe",), qk_norm="per_head", sliding_kinds=_sliding_from),
+    Family(("qwen2",), ("qwen2",), qkv_bias=True, sliding_kinds=_sliding_from, config_fields=_qwen),
+    Family(("qwen2_moe",), ("qwen2moe",), qkv_bias=True, sliding_kinds=_sliding_from, config_fields=_qwen),
+    Family(("qwen2_vl",), ("qwen2vl",), qkv_bias=True, sliding_kinds=_sliding_from, config_fields=_qwen),
+    Family(("qwen3",), ("qwen3",), qk_norm="per_head", sliding_kinds=_sliding_from, config_fields=_qwen),
+    Family(("qwen3_moe",), ("qwen3moe",), qk_norm="per_head", sliding_kinds=_sliding_from, config_fields=_qwen),
     Family(
         ("qwen3_vl", "qwen3_vl_text"),
         ("qwen3vl",),

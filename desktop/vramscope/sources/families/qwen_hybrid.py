@@ -29,6 +29,7 @@ def _kinds(k: ConfigKeys, shape: Shape) -> tuple[Kinds, int]:
 
 def _config(k: ConfigKeys, shape: Shape, fields: Fields, outer: ConfigKeys) -> Fields:
     k.know(*_MTP, "mlp_only_layers")  # the shared MoE rules read it where there are experts
+    k.know("output_gate_type")  # Qwen3.6: the gate's activation, not its size
     out = {
         "attn_output_gate": k.flag("attn_output_gate", default=True),
         "linear": LinearAttention(
