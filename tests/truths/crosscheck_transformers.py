@@ -40,7 +40,7 @@ LONG_LENGTHS = (1024, 2048)  # only for models with a window or compression at o
 LONG_WINDOW = 1024
 VOCAB = 1000
 # model_type values transformers does not register but whose checkpoints name a class it has
-TYPE_ALIASES = {"kimi_k2": "deepseek_v3", "deepseek_ref": "deepseek_v4"}
+TYPE_ALIASES = {"kimi_k2": "deepseek_v3", "deepseek_ref": "deepseek_v4", "minimax_m3": "minimax_m3_vl_text"}
 EXPERT_COUNT_KEYS = ("num_experts", "n_routed_experts", "num_local_experts", "moe_num_experts")
 TOP_K_KEYS = ("num_experts_per_tok", "num_experts_per_token", "top_k_experts", "moe_topk", "n_activated_experts")
 VISION_MARKERS = ("visual", "vision", "multi_modal_projector", "mm_projector", "embed_vision", "image_newline")

@@ -7,7 +7,7 @@ the weights, splits them across GPUs and feeds the GGUF file-type rules.
 from enum import StrEnum
 from functools import lru_cache
 from math import ceil
-from typing import Protocol, Self
+from typing import Literal, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, model_validator
 
@@ -155,15 +155,18 @@ class AttentionShape(_Frozen):
 
 
 class Indexer(_Frozen):
-    """The lightning indexer of DeepSeek-V3.2 / GLM-5 sparse attention: one more key per token is cached.
-    GLM-5.2's shared layers reuse the previous layer's selection: no indexer of their own, no key cached."""
+    """A lightning indexer (sparse attention): one more key per token is cached, which picks the tokens each
+    query reads. DeepSeek-V3.2 / GLM-5 score from the latent query ("dsa"); MiniMax-M3 from the hidden state
+    with normed queries and keys ("minimax"). skip_layers run none of their own: GLM-5.2's shared layers reuse
+    the previous selection, MiniMax-M3's first layers attend densely."""
 
     heads: PositiveInt
     head_dim: PositiveInt
-    shared_layers: tuple[NonNegativeInt, ...] = ()
+    skip_layers: tuple[NonNegativeInt, ...] = ()
+    style: Literal["dsa", "minimax"] = "dsa"
 
     def runs_in(self, i: int) -> bool:
-        return i not in self.shared_layers
+        return i not in self.skip_layers
 
 
 class CompressedAttention(_Frozen):
@@ -384,7 +387,9 @@ class Architecture(_Frozen):
             ratio = self.compression_ratio(i)
             return ceil((self.head_dim + (self.indexer.head_dim if self.is_sparse(i) and self.indexer else 0)) / ratio)
         k, v = self.head_dims(i)
-        return self.kv_heads_per_rank(i, tp) * (k + v)
+        ix = self.indexer
+        key = ix.head_dim if ix is not None and ix.style == "minimax" and ix.runs_in(i) else 0
+        return self.kv_heads_per_rank(i, tp) * (k + v) + key  # the indexer's one key is on every rank
 
     def state_parts(self, i: int, tp: int = 1) -> tuple[int, int]:
         """(convolution window, recurrent state) elements one sequence holds in layer i whatever its length,
@@ -604,6 +609,12 @@ def _attention_tensors(arch: Architecture, i: int, add: _Add) -> None:
     own = arch.own_shape(i)
     if arch.attention_sinks or (own is not None and own.sinks):
         add("attn_sinks", i, (nq,))
+    ix = arch.indexer
+    if ix is not None and ix.style == "minimax" and ix.runs_in(i):  # MiniMax-M3's: queries, a key from the input
+        add("indexer_q", i, (ix.heads * ix.head_dim, h))
+        add("indexer_k", i, (ix.head_dim, h))
+        add("indexer_q_norm", i, (ix.head_dim,))
+        add("indexer_k_norm", i, (ix.head_dim,))
 
 
 def _linear_attention_tensors(arch: Architecture, i: int, add: _Add) -> None:

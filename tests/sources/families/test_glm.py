@@ -24,8 +24,8 @@ def test_glm52_shared_indexer_layers_cache_the_latent_alone() -> None:
     from tests.fixtures.families import architecture
 
     arch = architecture("zai-org/GLM-5.2")
-    assert arch.indexer is not None and len(arch.indexer.shared_layers) == 57
-    full, shared = 0, arch.indexer.shared_layers[0]
+    assert arch.indexer is not None and len(arch.indexer.skip_layers) == 57
+    full, shared = 0, arch.indexer.skip_layers[0]
     assert arch.kv_elements_per_token(full) - arch.kv_elements_per_token(shared) == arch.indexer.head_dim
     roles = {t.role for t in arch.tensors() if t.layer == shared}
     assert "indexer_k" not in roles and "attn_kv_a_mqa" in roles

@@ -19,6 +19,7 @@ from vramscope.sources.families import (
     llama4,
     mimo,
     minimax,
+    minimax_m3,
     nemotron_h,
     qwen,
     qwen_hybrid,
@@ -27,7 +28,7 @@ from vramscope.sources.families import (
 from vramscope.sources.families.family import Family, Fields, Kinds, Shape
 
 _MODULES = (
-    classic, llama, qwen, qwen_hybrid, gemma, gemma4, llama4, gpt_oss, minimax, mimo, deepseek, deepseek_v4,
+    classic, llama, qwen, qwen_hybrid, gemma, gemma4, llama4, gpt_oss, minimax, minimax_m3, mimo, deepseek, deepseek_v4,
     glm, nemotron_h, granite_hybrid, falcon_h1, jamba, kimi_linear, step,
 )  # fmt: skip
 ALL: tuple[Family, ...] = tuple(f for module in _MODULES for f in module.FAMILIES)

@@ -27,7 +27,7 @@ def _glm5(k: ConfigKeys, shape: Shape, fields: Fields, outer: ConfigKeys) -> Fie
     out: Fields = {}
     shared = _shared_indexer_layers(k, shape.layers)
     if shared and fields.get("indexer") is not None:
-        out["indexer"] = Indexer.model_validate({**fields["indexer"].model_dump(), "shared_layers": shared})
+        out["indexer"] = Indexer.model_validate({**fields["indexer"].model_dump(), "skip_layers": shared})
     dense = _dense_layers(k, shape.layers)
     if dense is not None and fields.get("moe") is not None:
         update = {"first_dense_layers": 0, "layer_period": 1, "dense_layers": dense}
