@@ -43,3 +43,11 @@ def test_legacy_hub_names_and_an_elementwise_gate() -> None:
     assert wide.head_gate_width == 128
     with pytest.raises(ModelFileError, match="'gating' must be"):
         architecture_from_config({**doc, "gating": "sometimes"})
+
+
+@pytest.mark.parametrize("arch_name", ["step35", "minimax-m3"])
+def test_a_gguf_of_a_family_whose_keys_are_not_read_is_refused_by_name(arch_name: str) -> None:
+    from vramscope.sources.gguf_file import architecture_from_gguf
+
+    with pytest.raises(ModelFileError, match=r"GGUF .* not read yet: open the model's config\.json folder"):
+        architecture_from_gguf({f"{arch_name}.block_count": 45}, arch_name, tied=False)

@@ -77,6 +77,8 @@ def _config(k: ConfigKeys, shape: Shape, fields: Fields, outer: ConfigKeys) -> F
 FAMILIES = (
     Family(
         ("minimax_m3", "minimax_m3_vl_text", "minimax_m3_vl"),
+        ("minimax-m3",),
+        gguf_refused="its GGUF keys (llama.cpp's minimax-m3) are not read yet: open the model's config.json folder",
         defaults={  # MiniMaxM3VLTextConfig's
             "vocab_size": 200_064,
             "hidden_size": 6144,

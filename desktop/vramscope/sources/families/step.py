@@ -98,6 +98,8 @@ def _config(k: ConfigKeys, shape: Shape, fields: Fields, outer: ConfigKeys) -> F
 FAMILIES = (
     Family(
         ("step3p7",),
+        ("step35",),
+        gguf_refused="its GGUF keys (llama.cpp's step35) are not read yet: open the model's config.json folder",
         defaults={  # Step3p7TextConfig's
             "vocab_size": 128_815,
             "hidden_size": 4096,
