@@ -73,6 +73,15 @@ class ConfigKeys:
             raise ModelFileError(f"{self.where}: '{name}' must be a list, got {type(value).__name__}")
         return value
 
+    def layer_kinds(self, layers: builtins.int) -> "tuple[LayerKind, ...] | None":
+        """The config's layer_types list, one known name per layer, or None."""
+        names = self.list_or_none("layer_types")
+        if not names:
+            return None
+        if len(names) != layers:
+            raise ModelFileError(f"{self.where}: 'layer_types' has {len(names)} entries for {layers} layers")
+        return tuple(layer_kind(t) for t in names)
+
     def per_layer_flags(self, name: str, layers: builtins.int, meaning: str) -> list[bool] | None:
         """A list of one 0/1 flag per layer (MiMo's hybrid_layer_pattern, moe_layer_freq), or None."""
         flags = self.list_or_none(name)

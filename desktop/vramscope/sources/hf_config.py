@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from vramscope.core.architecture import MAX_LAYERS, MLA, Architecture, Indexer, LayerKind, MoE
 from vramscope.core.scenario import validation_message
-from vramscope.sources.config_keys import ConfigKeys, layer_kind, unread_keys
+from vramscope.sources.config_keys import ConfigKeys, unread_keys
 from vramscope.sources.errors import ModelFileError, plausible
 from vramscope.sources.families import Family, Kinds, Shape, family, is_known
 from vramscope.sources.files import read_limited
@@ -189,7 +189,7 @@ def _layer_types(fam: Family, k: ConfigKeys, shape: Shape) -> tuple[Kinds, int]:
     window = k.int("sliding_window", default=0, positive=False)  # null and 0: no window; "4", 1.5: refused
     if window < 0:
         raise ModelFileError(f"config.json: 'sliding_window' must not be negative, got {window}")
-    kinds = (fam.listed_kinds(k, shape) if fam.listed_kinds is not None else None) or _listed(k, shape.layers)
+    kinds = (fam.listed_kinds(k, shape) if fam.listed_kinds is not None else None) or k.layer_kinds(shape.layers)
     if kinds is None and window and fam.sliding_kinds is not None:
         kinds = fam.sliding_kinds(k, shape)
     if not kinds:
@@ -201,16 +201,6 @@ def _layer_types(fam: Family, k: ConfigKeys, shape: Shape) -> tuple[Kinds, int]:
     if LayerKind.SLIDING not in kinds or window >= shape.max_context:
         return (), 0
     return kinds, window
-
-
-def _listed(k: ConfigKeys, layers: int) -> Kinds | None:
-    """The config's own layer_types list, one known name per layer, or None."""
-    names = k.list_or_none("layer_types")
-    if not names:
-        return None
-    if len(names) != layers:
-        raise ModelFileError(f"config.json: 'layer_types' has {len(names)} entries for {layers} layers")
-    return tuple(layer_kind(t) for t in names)
 
 
 def quantization_config(config: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,9 @@ few closely related ones) built from this."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
+
+from pydantic import BaseModel
 
 from vramscope.core.architecture import LayerKind
 from vramscope.sources.config_keys import ConfigKeys
@@ -26,6 +28,12 @@ class Shape(NamedTuple):
 
 
 Fields = dict[str, Any]
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def revised(model: _Model, **changes: Any) -> _Model:
+    """A copy of a core model (MoE, Indexer) with `changes`, validated again (model_copy would not check them)."""
+    return type(model).model_validate({**model.model_dump(), **changes})
 
 
 @dataclass(frozen=True)

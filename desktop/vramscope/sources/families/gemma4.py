@@ -7,7 +7,7 @@ with per-kind head sizes (key_length_swa) and the missing value projections seen
 import math
 
 from vramscope.core.architecture import AttentionShape, LayerKind, MoE, VisionKind, VisionTower
-from vramscope.sources.config_keys import ConfigKeys, layer_kind
+from vramscope.sources.config_keys import ConfigKeys
 from vramscope.sources.errors import ModelFileError
 from vramscope.sources.families.family import Family, Fields, Kinds, Shape
 from vramscope.sources.families.gemma import every_nth_global
@@ -19,12 +19,8 @@ def _last_global(kinds: Kinds) -> Kinds:
 
 
 def _listed(k: ConfigKeys, shape: Shape) -> Kinds | None:
-    names = k.list_or_none("layer_types")
-    if not names:
-        return None
-    if len(names) != shape.layers:
-        raise ModelFileError(f"config.json: 'layer_types' has {len(names)} entries for {shape.layers} layers")
-    return _last_global(tuple(layer_kind(t) for t in names))
+    kinds = k.layer_kinds(shape.layers)
+    return _last_global(kinds) if kinds else None
 
 
 def _sliding(k: ConfigKeys, shape: Shape) -> Kinds:

@@ -2,10 +2,9 @@
 output projection, per-head q/k norms when use_qk_norm; GLM-5: DeepSeek-V3.2's latent attention and indexer.
 In llama.cpp's keys (glm-dsa) GLM 5.2 gives indexers to some layers only, which is not read yet."""
 
-from vramscope.core.architecture import Indexer, MoE
 from vramscope.sources.config_keys import ConfigKeys
 from vramscope.sources.errors import ModelFileError
-from vramscope.sources.families.family import Family, Fields, Shape
+from vramscope.sources.families.family import Family, Fields, Shape, revised
 from vramscope.sources.gguf_keys import GgufKeys, GgufShape
 
 
@@ -27,11 +26,10 @@ def _glm5(k: ConfigKeys, shape: Shape, fields: Fields, outer: ConfigKeys) -> Fie
     out: Fields = {}
     shared = _shared_indexer_layers(k, shape.layers)
     if shared and fields.get("indexer") is not None:
-        out["indexer"] = Indexer.model_validate({**fields["indexer"].model_dump(), "skip_layers": shared})
+        out["indexer"] = revised(fields["indexer"], skip_layers=shared)
     dense = _dense_layers(k, shape.layers)
     if dense is not None and fields.get("moe") is not None:
-        update = {"first_dense_layers": 0, "layer_period": 1, "dense_layers": dense}
-        out["moe"] = MoE.model_validate({**fields["moe"].model_dump(), **update})
+        out["moe"] = revised(fields["moe"], first_dense_layers=0, layer_period=1, dense_layers=dense)
     return out
 
 

@@ -1,17 +1,15 @@
 """gpt-oss: attention sinks on every layer, sliding and full layers in turn, experts with biases and a
 biased router."""
 
-from vramscope.core.architecture import MoE
 from vramscope.sources.config_keys import ConfigKeys
-from vramscope.sources.families.family import Family, Fields, Shape
+from vramscope.sources.families.family import Family, Fields, Shape, revised
 
 
 def _config(k: ConfigKeys, shape: Shape, fields: Fields, outer: ConfigKeys) -> Fields:
     k.know("initial_context_length")  # YaRN's original length: a rotary setting
     out: Fields = {"attention_sinks": True}
     if fields.get("moe") is not None:
-        biased = {**fields["moe"].model_dump(), "router_bias": True, "expert_bias": True}
-        out["moe"] = MoE.model_validate(biased)
+        out["moe"] = revised(fields["moe"], router_bias=True, expert_bias=True)
     return out
 
 

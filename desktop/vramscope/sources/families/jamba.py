@@ -3,9 +3,9 @@ every expert_layer_period-th layer."""
 
 import math
 
-from vramscope.core.architecture import LayerKind, Mamba, MoE
+from vramscope.core.architecture import LayerKind, Mamba
 from vramscope.sources.config_keys import ConfigKeys
-from vramscope.sources.families.family import Family, Fields, Shape
+from vramscope.sources.families.family import Family, Fields, Shape, revised
 
 
 def _config(k: ConfigKeys, shape: Shape, fields: Fields, outer: ConfigKeys) -> Fields:
@@ -25,11 +25,11 @@ def _config(k: ConfigKeys, shape: Shape, fields: Fields, outer: ConfigKeys) -> F
         "layer_types": tuple(LayerKind.FULL if i % period == offset else LayerKind.MAMBA for i in range(shape.layers)),
     }
     if fields.get("moe") is not None:
-        placement = {
-            "layer_period": k.int("expert_layer_period", default=2),
-            "layer_offset": k.int("expert_layer_offset", default=1, positive=False),
-        }
-        out["moe"] = MoE.model_validate({**fields["moe"].model_dump(), **placement})
+        out["moe"] = revised(
+            fields["moe"],
+            layer_period=k.int("expert_layer_period", default=2),
+            layer_offset=k.int("expert_layer_offset", default=1, positive=False),
+        )
     return out
 
 

@@ -4,7 +4,7 @@ layers of intermediate_size_mlp. llama.cpp (llama4.cpp) chunks by 8192 tokens wh
 
 from vramscope.core.architecture import LayerKind, MoE
 from vramscope.sources.config_keys import ConfigKeys
-from vramscope.sources.families.family import Family, Fields, Kinds, Shape
+from vramscope.sources.families.family import Family, Fields, Kinds, Shape, revised
 from vramscope.sources.gguf_keys import GgufKeys, GgufShape
 
 LLAMA4_CHUNK = 8192  # llama.cpp sets n_swa to 8192 for llama4 whatever the file says (but 0: no chunking)
@@ -18,8 +18,7 @@ def _kinds(k: ConfigKeys, shape: Shape) -> tuple[Kinds, int]:
 
 
 def _interleaved(moe: MoE, step: int) -> MoE:
-    update = {"shared_intermediate_size": moe.expert_intermediate_size, "layer_period": step, "layer_offset": step - 1}
-    return MoE.model_validate({**moe.model_dump(), **update})
+    return revised(moe, shared_intermediate_size=moe.expert_intermediate_size, layer_period=step, layer_offset=step - 1)
 
 
 def _config(k: ConfigKeys, shape: Shape, fields: Fields, outer: ConfigKeys) -> Fields:

@@ -2,9 +2,9 @@
 hybrid_layer_pattern and moe_layer_freq give one flag per layer. llama.cpp's mimo2 gives per-layer K/V heads
 and the _swa twins of the key and value lengths, which the shared GGUF rules read."""
 
-from vramscope.core.architecture import AttentionShape, LayerKind, MoE
+from vramscope.core.architecture import AttentionShape, LayerKind
 from vramscope.sources.config_keys import ConfigKeys
-from vramscope.sources.families.family import Family, Fields, Kinds, Shape
+from vramscope.sources.families.family import Family, Fields, Kinds, Shape, revised
 
 
 def _listed(k: ConfigKeys, shape: Shape) -> Kinds | None:
@@ -33,7 +33,7 @@ def _config(k: ConfigKeys, shape: Shape, fields: Fields, outer: ConfigKeys) -> F
     if moe_layers is not None and fields.get("moe") is not None:
         moe = fields["moe"]
         dense = {*moe.dense_layers, *(i for i, m in enumerate(moe_layers) if not m)}
-        out["moe"] = MoE.model_validate({**moe.model_dump(), "dense_layers": tuple(sorted(dense))})
+        out["moe"] = revised(moe, dense_layers=tuple(sorted(dense)))
     return out
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from vramscope.core.architecture import FfnKind, LayerKind, Mamba, MoE
 from vramscope.sources.config_keys import ConfigKeys
 from vramscope.sources.errors import ModelFileError
-from vramscope.sources.families.family import Family, Fields, Kinds, Shape
+from vramscope.sources.families.family import Family, Fields, Kinds, Shape, revised
 from vramscope.sources.gguf_keys import GgufKeys, GgufShape
 
 _BLOCKS = {"M": (LayerKind.MAMBA, FfnKind.NONE), "*": (LayerKind.FULL, FfnKind.NONE)}
@@ -45,7 +45,7 @@ def _experts(k: ConfigKeys, moe: MoE) -> MoE:
         update["shared_intermediate_size"] = k.int("moe_shared_expert_intermediate_size") * max(1, shared)
     if k.get("moe_latent_size"):  # Nemotron 3 Super: experts in a projected width
         update["latent_size"] = k.int("moe_latent_size")
-    return MoE.model_validate({**moe.model_dump(), **update})
+    return revised(moe, **update)
 
 
 def _config(k: ConfigKeys, shape: Shape, fields: Fields, outer: ConfigKeys) -> Fields:

@@ -6,10 +6,10 @@ it, its attribute_map's legacy names included."""
 
 from typing import Any
 
-from vramscope.core.architecture import AttentionShape, MoE
+from vramscope.core.architecture import AttentionShape
 from vramscope.sources.config_keys import ConfigKeys, layer_kind
 from vramscope.sources.errors import ModelFileError
-from vramscope.sources.families.family import Family, Fields, Kinds, Shape
+from vramscope.sources.families.family import Family, Fields, Kinds, Shape, revised
 
 # Step3p7TextConfig.attribute_map: legacy hub names for the same settings
 _LEGACY = {
@@ -85,13 +85,13 @@ def _config(k: ConfigKeys, shape: Shape, fields: Fields, outer: ConfigKeys) -> F
         )
     moe = fields.get("moe")
     if moe is not None:
-        update = {
-            "shared_intermediate_size": k.int("share_expert_dim"),
-            "router_score_bias": True,  # Step3p7TopKRouter keeps e_score_correction_bias
-            "first_dense_layers": 0,
-            "dense_layers": _dense_layers(k, shape.layers),
-        }
-        out["moe"] = MoE.model_validate({**moe.model_dump(), **update})
+        out["moe"] = revised(
+            moe,
+            shared_intermediate_size=k.int("share_expert_dim"),
+            router_score_bias=True,  # Step3p7TopKRouter keeps e_score_correction_bias
+            first_dense_layers=0,
+            dense_layers=_dense_layers(k, shape.layers),
+        )
     return out
 
 
