@@ -192,3 +192,60 @@ def test_millions_of_request_lines_cost_one_pass() -> None:
     started = time.perf_counter()
     log = read_engine_log(VLLM_V1 + traffic)
     assert log.reported["kv_pool_bytes"] == round(58.11 * GIB) and time.perf_counter() - started < 5
+
+
+# vLLM V0 logs of public issues (reference/engine_logs.json): the 0.6.5+ profile lines and the 0.8 config line
+VLLM_V0_065 = """\
+INFO 12-22 10:55:34 model_runner.py:1097] Loading model weights took 8.5107 GB
+INFO 12-22 10:55:34 worker.py:241] the current vLLM instance can use total_gpu_memory (79.25GiB) x gpu_memory_utilization (0.15) = 11.89GiB
+INFO 12-22 10:55:34 worker.py:241] model weights take 8.51GiB; non_torch_memory takes 0.26GiB; PyTorch activation peak memory takes 0.94GiB; the rest of the memory reserved for KV Cache is 2.18GiB.
+INFO 12-22 10:55:35 gpu_executor.py:76] # GPU blocks: 715, # CPU blocks: 1310
+INFO 12-22 10:55:35 gpu_executor.py:80] Maximum concurrency for 2048 tokens per request: 5.59x
+INFO 12-22 10:55:51 model_runner.py:1527] Graph capturing finished in 13 secs, took 0.27 GiB
+"""  # noqa: E501
+VLLM_V0_082 = """\
+INFO 07-02 17:07:52 [llm_engine.py:241] Initializing a V0 LLM engine (v0.8.2) with config: model='/opt/tiger/test0/Phi-4', dtype=torch.bfloat16, max_seq_len=512, tensor_parallel_size=1, quantization=bitsandbytes, enforce_eager=False, kv_cache_dtype=auto, enable_prefix_caching=True
+INFO 07-02 17:08:01 [model_runner.py:1146] Model loading took 8.6253 GB and 7.670299 seconds
+INFO 07-02 17:08:07 [worker.py:267] model weights take 8.63GiB; non_torch_memory takes 0.09GiB; PyTorch activation peak memory takes 1.16GiB; the rest of the memory reserved for KV Cache is -1.05GiB.
+INFO 07-02 17:08:07 [executor_base.py:111] # cuda blocks: 0, # CPU blocks: 1966
+ERROR 07-02 17:08:07 [engine.py:400] ValueError: The model's max seq len (512) is larger than the maximum number of tokens that can be stored in KV cache (0). Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when initializing the engine.
+"""  # noqa: E501
+
+
+def test_vllm_v0_profile_lines() -> None:
+    log = read_engine_log(VLLM_V0_065)
+    assert log.gpu_total_bytes == round(79.25 * GIB) and log.settings["gpu_memory_utilization"] == 0.15
+    assert log.reported["weights_bytes"] == round(8.51 * GIB)  # the profile's figure, after the loader's
+    assert log.reported["non_torch_bytes"] == round(0.26 * GIB)
+    assert log.reported["activation_bytes"] == round(0.94 * GIB)
+    assert log.reported["kv_pool_bytes"] == round(2.18 * GIB) and log.reported["num_gpu_blocks"] == 715
+    assert log.reported["cuda_graph_bytes"] == round(0.27 * GIB)
+
+
+def test_vllm_v0_064_peak_holds_the_weights() -> None:
+    log = read_engine_log(VLLM_V0)  # peak_torch_memory=17.06GiB of which the weights are 14.9888 GB
+    assert log.reported["activation_bytes"] == round(17.06 * GIB) - round(14.9888 * GIB)
+    assert log.reported["non_torch_bytes"] == round(0.35 * GIB)
+
+
+def test_vllm_v0_config_line_and_refusal() -> None:
+    log = read_engine_log(VLLM_V0_082)
+    assert log.settings["engine_version"] == "0.8.2-v0" and log.model == "/opt/tiger/test0/Phi-4"
+    assert log.settings["max_model_len"] == 512 and log.settings["quantization"] == "bitsandbytes"
+    assert log.settings["enforce_eager"] is False and log.settings["tensor_parallel_size"] == 1
+    assert log.reported["kv_pool_bytes"] == round(-1.05 * GIB) and log.reported["num_gpu_blocks"] == 0
+    assert log.refusal.startswith("The model's max seq len (512) is larger than the maximum number of tokens")
+
+
+def test_vllm_version_of_a_v1_log() -> None:
+    v1 = "INFO 04-02 12:32:04 [core.py:61] Initializing a V1 LLM engine (v0.8.3.dev172+g2b) with config: model='x'"
+    old = "INFO 11-02 10:00:00 llm_engine.py:237] Initializing an LLM engine (v0.6.4.post1) with config: model='y'"
+    api = "(APIServer pid=1) INFO 04-22 00:03:34 [api_server.py:1900] vLLM API server version 0.19.0"
+    assert read_engine_log(v1 + "\nGPU KV cache size: 100 tokens").settings["engine_version"] == "0.8.3.dev172+g2b"
+    assert read_engine_log(old + "\n# GPU blocks: 10").settings["engine_version"] == "0.6.4.post1-v0"
+    assert read_engine_log(api + "\nGPU KV cache size: 100 tokens").settings["engine_version"] == "0.19.0"
+
+
+def test_a_token_in_a_device_name_is_masked() -> None:
+    log = read_engine_log("llama_kv_cache:      hf_abcdefgh123 KV buffer size =  9216.00 MiB")
+    assert "hf_abcdefgh123" not in repr(log) and log.reported["per_gpu"][0]["kv_cache_bytes"] == 9216 * MIB

@@ -67,7 +67,12 @@ def read_engine_log(raw: bytes | str) -> EngineLog:
             "no vLLM, llama.cpp, Ollama or SGLang start-up lines found: paste the log from the engine's start"
         )
     log = _PARSE[engine](last_run(lines, engine))
-    return log._replace(model=redact(log.model), settings=redacted(log.settings), refusal=redact(log.refusal))
+    reported = dict(log.reported)
+    if isinstance(reported.get("per_gpu"), list):  # a device name is text of the log like any other
+        reported["per_gpu"] = [{**gpu, "name": redact(str(gpu.get("name", "")))} for gpu in reported["per_gpu"]]
+    return log._replace(
+        model=redact(log.model), settings=redacted(log.settings), refusal=redact(log.refusal), reported=reported
+    )
 
 
 # --- the lines that matter --------------------------------------------------------------------------------
@@ -81,6 +86,8 @@ _ANCHORS = (
     "total_memory=", "total_gpu_memory=", "free_memory=", "GPU KV cache size", "GPU blocks",
     "Maximum concurrency", "gpu_memory_utilization=", "To serve at least one request", "No available memory",
     "non-default args:", "Initializing a", "vllm.engine", "gpu_worker.py", "kv_cache_utils.py",
+    "total_gpu_memory (", "model weights take", "peak_torch_memory=", "blocks: ", "API server version",
+    "maximum number of tokens that can be stored in KV cache",
     # llama.cpp and Ollama
     "llama-server", "llama_server", "--ctx-size", " -c ", "llama_context:", "llama_model_loader:",
     "llama_kv_cache", "kv_size = ", "KV self size", "buffer size", "memory.required", "memory.graph",
@@ -198,7 +205,15 @@ _VLLM = (
     ("activation_bytes", re.compile(r"torch peak memory increase: ([0-9.]+) ?(GiB|GB)")),
     ("non_torch_bytes", re.compile(r"non-torch forward increase memory: ([0-9.]+) ?(GiB|GB)")),
     ("kv_pool_bytes", re.compile(r"Available KV cache memory: (-?[0-9.]+) ?(GiB|GB)")),
-    ("kv_pool_bytes", re.compile(r"kv_cache_size=([0-9.]+)(GiB|GB)")),
+    ("kv_pool_bytes", re.compile(r"kv_cache_size=(-?[0-9.]+)(GiB|GB)")),
+    # V0 (0.6.5 - 0.10): "model weights take 8.51GiB; non_torch_memory takes 0.26GiB; PyTorch activation peak
+    # memory takes 0.94GiB; the rest of the memory reserved for KV Cache is 2.18GiB."
+    ("weights_bytes", re.compile(r"model weights take ([0-9.]+) ?(GiB|GB)")),
+    ("non_torch_bytes", re.compile(r"non_torch_memory takes ([0-9.]+) ?(GiB|GB)")),
+    ("non_torch_bytes", re.compile(r"Memory profiling results:.*?non_torch_memory=([0-9.]+)(GiB|GB)")),  # 0.6.4
+    ("activation_bytes", re.compile(r"PyTorch activation peak memory takes ([0-9.]+) ?(GiB|GB)")),
+    ("kv_pool_bytes", re.compile(r"reserved for KV Cache is (-?[0-9.]+) ?(GiB|GB)")),
+    ("peak_torch_bytes", re.compile(r"peak_torch_memory=([0-9.]+)(GiB|GB)")),  # 0.6.4: weights included
     ("cuda_graph_bytes", re.compile(r"Graph capturing finished in .{0,80}?took ([0-9.]+) ?(GiB|GB)")),
 )
 
@@ -213,6 +228,9 @@ def _vllm(lines: list[str]) -> EngineLog:
             model, total, free, refusal = _vllm_line(line, settings, reported, model, total, free, refusal)
         except (BadFigure, OverflowError):  # a figure no engine prints: that line's figures are left out
             continue
+    peak = reported.pop("peak_torch_bytes", None)
+    if peak is not None and "activation_bytes" not in reported and "weights_bytes" in reported:
+        reported["activation_bytes"] = max(0, peak - reported["weights_bytes"])  # V0 0.6.4's peak holds weights
     return EngineLog(Engine.VLLM, model, settings, reported, total, refusal or "", free)
 
 
@@ -229,26 +247,64 @@ def _vllm_line(
         for key, value in _VLLM_ARG.findall(line):
             settings[key] = _literal(value)
         model = str(settings.get("model") or settings.get("model_tag") or model)
+    if m := _VLLM_ENGINE.search(line):  # "Initializing a V0 LLM engine (v0.8.2) with config: model='…', …"
+        # before 0.8 every engine was V0 and said no more; from 0.8 the line names V0 or V1
+        v0 = m.group(1) == "V0" or (m.group(1) is None and not _version_at_least(m.group(2), (0, 8)))
+        settings["engine_version"] = m.group(2) + ("-v0" if v0 else "")
+        for key, value in _VLLM_CONFIG.findall(line[m.end() :]):
+            key = _VLLM_CONFIG_KEYS.get(key, key)
+            if key not in settings:
+                settings[key] = _config_value(value)
+        model = model or str(settings.get("model") or "")
+    elif m := re.search(r"API server version ([0-9][0-9A-Za-z.+-]{0,40})", line):
+        settings.setdefault("engine_version", m.group(1))
     for key, pattern in _VLLM:
         found = pattern.search(line)
         if found:
             reported[key] = size(*found.groups())
-    if m := re.search(r"total_(?:gpu_)?memory=([0-9.]+)(GiB|GB)", line):
+    if m := re.search(r"total_(?:gpu_)?memory(?:=| \()([0-9.]+) ?(GiB|GB)", line):
         total = size(*m.groups())
     if m := re.search(r"free_memory=([0-9.]+)(GiB|GB)", line):
         free = size(*m.groups())
     if m := re.search(r"GPU KV cache size: " + _NUMBER + " tokens", line):
         reported["kv_capacity_tokens"] = whole(m.group(1))
-    if m := re.search(r"#? ?GPU blocks: " + _NUMBER, line):
+    if m := re.search(r"(?:GPU|CUDA|cuda) blocks: " + _NUMBER, line):
         reported["num_gpu_blocks"] = whole(m.group(1))
     if m := re.search(r"Maximum concurrency for " + _NUMBER + r" tokens per request: ([0-9.]+)x", line):
         settings.setdefault("max_model_len", whole(m.group(1)))
         reported["max_concurrency"] = number(m.group(2))
-    if m := re.search(r"gpu_memory_utilization=([0-9.]+)", line):
+    if m := re.search(r"gpu_memory_utilization(?:=| \()([0-9.]+)", line):
         settings.setdefault("gpu_memory_utilization", number(m.group(1)))
-    if "To serve at least one request" in line or "No available memory for the cache blocks" in line:
+    if any(text in line for text in _VLLM_REFUSALS):
         refusal = line[line.find("ValueError:") + 12 :].strip() if "ValueError:" in line else line.strip()
     return model, total, free, refusal
+
+
+_VLLM_REFUSALS = (
+    "To serve at least one request",
+    "No available memory for the cache blocks",
+    "maximum number of tokens that can be stored in KV cache",  # V0
+)
+_VLLM_ENGINE = re.compile(r"Initializing an? (?:(V[01]) )?LLM engine \(v([0-9][0-9A-Za-z.+-]{0,40})\) with config:")
+_VLLM_CONFIG = re.compile(r"(\w+)=('[^']*'|[^,\s]+)")
+_VLLM_CONFIG_KEYS = {"max_seq_len": "max_model_len"}  # the config line's names for the args'
+
+
+def _config_value(value: str) -> Any:
+    """A value of vLLM's config line: a quoted string, a number, True/False/None or a bare word."""
+    if value.startswith("'"):
+        return value.strip("'")
+    if value in ("True", "False", "None"):
+        return {"True": True, "False": False, "None": None}[value]
+    try:
+        return number(value) if "." in value else whole(value)
+    except BadFigure:
+        return value.removeprefix("torch.")
+
+
+def _version_at_least(version: str, at_least: tuple[int, ...]) -> bool:
+    parts = re.findall(r"[0-9]+", version)[: len(at_least)]
+    return tuple(int(p) for p in parts) >= at_least
 
 
 def _literal(value: str) -> Any:
