@@ -6,7 +6,7 @@ from typing import Any
 from vramscope.core.analysis import Analysis
 from vramscope.core.engines import engine_profile
 from vramscope.core.estimate import Estimate, GpuEstimate
-from vramscope.core.precision import WEIGHT_FORMATS
+from vramscope.core.precision import known_format
 from vramscope.core.segments import SEGMENT_LABELS, Segment, SegmentKind
 from vramscope.core.speed import speed_note
 from vramscope.core.units import Unit, format_bytes
@@ -113,7 +113,7 @@ def host_line(a: Analysis, unit: Unit = Unit.GIB) -> str:
 
 def scenario_line(a: Analysis) -> str:
     est = a.estimate
-    fmt = WEIGHT_FORMATS.get(est.weight_format)
+    fmt = known_format(est.weight_format)
     return (
         f"{fmt.label if fmt else est.weight_format} weights · {est.kv_dtype} KV cache · context {est.context:,}"
         f" · batch {est.batch:,} · KV {est.kv_bytes_per_token:,} B/token · {a.engine_label}"

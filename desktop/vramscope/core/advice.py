@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from vramscope.core.estimate import estimate
-from vramscope.core.precision import WEIGHT_FORMATS
+from vramscope.core.precision import known_format
 from vramscope.core.scenario import Deployment, GpuSpec, ModelSpec, Workload
 from vramscope.core.solve import (
     best_format,
@@ -59,7 +59,7 @@ def ways_out(
         )
     fmt = best_format(model, workload, deployment)
     if fmt is not None and fmt != (workload.weight_format or model.native_format):
-        label = WEIGHT_FORMATS[fmt].label if fmt in WEIGHT_FORMATS else fmt
+        label = known.label if (known := known_format(fmt)) else fmt
         spare = _spare(model, _with(workload, weight_format=fmt), deployment)
         out.append(Advice("format", f"{label} fits with {spare} to spare", {"weight_format": fmt}))
     context = max_context(model, workload, deployment)

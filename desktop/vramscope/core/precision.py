@@ -60,6 +60,9 @@ class Family(StrEnum):
     AWQ = "awq"
     GPTQ = "gptq"
     MXFP4 = "mxfp4"  # experts only, 32 FP4 values + one E8M0 scale
+    NVFP4 = "nvfp4"  # 16 FP4 values + one FP8 e4m3 scale, two fp32 scales per tensor (ModelOpt, compressed-tensors)
+    MXFP8 = "mxfp8"  # 32 FP8 values + one E8M0 scale (ModelOpt)
+    INT4 = "int4"  # compressed-tensors pack-quantized, symmetric: int4 packed in int32 + one 16-bit scale per group
     GGUF = "gguf"
 
 
@@ -72,8 +75,11 @@ class WeightFormat:
     family: Family
     bits: float  # nominal bits per quantized weight, scales included (for people; bytes come from rules)
     element_bytes: int = 2  # FLOAT width; also the width of what other families keep high precision
-    group_size: int = 128  # AWQ / GPTQ
+    group_size: int = 128  # AWQ / GPTQ / INT4
     gguf_default: str = ""  # the ftype's default ggml type
+    # A checkpoint's mix ("nvfp4@ffn+fp8@mixer"): (scope, format) pairs, the last that covers a tensor prices
+    # it; a matrix no part covers stays at 16 bits. Empty for a plain format.
+    parts: tuple[tuple[str, "WeightFormat"], ...] = ()
 
 
 def _q(name: str, label: str, family: Family, bits: float, **kw: Any) -> WeightFormat:
@@ -100,9 +106,11 @@ WEIGHT_FORMATS: dict[str, WeightFormat] = {
         _q("iq4_nl", "GGUF IQ4_NL", Family.GGUF, 4.5, gguf_default="IQ4_NL"),
         _q("nf4", "NF4 (bitsandbytes)", Family.NF4, 4.5),
         _q("mxfp4", "MXFP4 (experts)", Family.MXFP4, 4.25),
+        _q("nvfp4", "NVFP4 (16-value FP8 scales)", Family.NVFP4, 4.5),
         _q("iq4_xs", "GGUF IQ4_XS", Family.GGUF, 4.25, gguf_default="IQ4_XS"),
         _q("gptq-int4", "GPTQ 4-bit g128", Family.GPTQ, 4.16, group_size=128),
         _q("awq-int4", "AWQ 4-bit g128", Family.AWQ, 4.156, group_size=128),
+        _q("int4", "INT4 g128 (compressed-tensors)", Family.INT4, 4.125, group_size=128),
         _q("q3_k_l", "GGUF Q3_K_L", Family.GGUF, 3.4375, gguf_default="Q3_K"),
         _q("q3_k_m", "GGUF Q3_K_M", Family.GGUF, 3.4375, gguf_default="Q3_K"),
         _q("q3_k_s", "GGUF Q3_K_S", Family.GGUF, 3.4375, gguf_default="Q3_K"),
@@ -112,21 +120,92 @@ WEIGHT_FORMATS: dict[str, WeightFormat] = {
     )
 }
 
+# Formats checkpoints use for some of their tensors only (named in a mix), not offered on their own
+PART_FORMATS = {"mxfp8": _q("mxfp8", "MXFP8", Family.MXFP8, 8.25)}
+
 _GROUP_SUFFIX = "-g"
+_GROUPED = ("awq-int4", "gptq-int4", "int4")
+# Where a part of a mix applies, by the tensor's role (core/roles.py)
+SCOPES = ("all", "attn", "mixer", "dense", "shexp", "experts", "ffn", "head")
 
 
 def weight_format(name: str) -> WeightFormat:
-    """A format by name; 'awq-int4-g64' / 'gptq-int4-g32' pick another group size."""
+    """A format by name; 'awq-int4-g64' / 'int4-g32' pick another group size; 'int4-g32@experts' or
+    'nvfp4@ffn+fp8@attn' name a checkpoint's mix (parts apply to the tensors of their scope)."""
     key = name.strip().lower()
     if key in WEIGHT_FORMATS:
         return WEIGHT_FORMATS[key]
+    if "@" in key or "+" in key:
+        return _mix(key)
+    if key in PART_FORMATS:
+        return PART_FORMATS[key]
     base, _, group = key.rpartition(_GROUP_SUFFIX)
-    if base in ("awq-int4", "gptq-int4") and group.isdigit() and int(group) >= 8:
+    if base in _GROUPED and group.isdigit() and 8 <= int(group) <= 4096:
         g = int(group)
         fmt = WEIGHT_FORMATS[base]
-        return replace(fmt, name=key, label=f"{fmt.label[:-4]}g{g}", group_size=g)
+        return replace(fmt, name=key, label=fmt.label.replace("g128", f"g{g}"), group_size=g)
     known = ", ".join(WEIGHT_FORMATS)
-    raise ValueError(f"unknown weight format {name!r}; known: {known} (awq-int4-g64 etc. for other groups)")
+    raise ValueError(
+        f"unknown weight format {name!r}; known: {known} (awq-int4-g64 etc. for other groups; "
+        "int4-g32@experts, nvfp4@ffn+fp8@attn for a checkpoint's mix)"
+    )
+
+
+def known_format(name: str | None) -> WeightFormat | None:
+    """The format of that name, or None for a name no rule prices (a GGUF's own mix of types)."""
+    try:
+        return weight_format(name) if name else None
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=256)
+def _mix(key: str) -> WeightFormat:
+    parts: list[tuple[str, WeightFormat]] = []
+    for piece in key.split("+")[:8]:
+        fmt_name, _, scope = piece.partition("@")
+        scope = scope or "all"
+        if scope not in SCOPES:
+            raise ValueError(f"unknown scope {scope!r} in weight format {key!r}; known: {', '.join(SCOPES)}")
+        fmt = weight_format(fmt_name)
+        if fmt.parts or fmt.family is Family.GGUF:
+            raise ValueError(f"{fmt_name!r} cannot be part of a mix ({key!r})")
+        parts.append((scope, fmt))
+    main = next((f for s, f in parts if s in ("all", "ffn", "experts")), parts[0][1])  # its bulk
+    label = " + ".join(f.label.split(" (")[0] + ("" if s == "all" else f" ({s})") for s, f in parts)
+    keep = next((f.element_bytes for s, f in parts if f.family is Family.FLOAT), 2)
+    return replace(main, name=key, label=label, element_bytes=keep, parts=tuple(parts))
+
+
+def scope_of(t: Tensor) -> str:
+    """Which part of a checkpoint's mix a tensor belongs to, by its role."""
+    role = t.role
+    if role == "output":
+        return "head"
+    if t.group is Group.EXPERT:
+        return "experts"
+    if role.endswith("_shexp"):
+        return "shexp"
+    if role.startswith("ssm_"):
+        return "mixer"
+    if role.startswith("ffn_"):
+        return "dense"
+    return "attn"
+
+
+@lru_cache(maxsize=256)
+def matrix_scopes(arch: Architecture) -> frozenset[str]:
+    """The scopes a model has matrices in, the head included."""
+    return frozenset(scope_of(t) for t in arch.tensors() if t.group in (Group.LINEAR, Group.EXPERT)) | {"head"}
+
+
+def _covers(scope: str, t: Tensor) -> bool:
+    if t.group not in (Group.LINEAR, Group.EXPERT, Group.HEAD) or (t.group is Group.HEAD) != (scope == "head"):
+        return False
+    if scope == "all":
+        return True
+    own = scope_of(t)
+    return own == scope or (scope == "ffn" and own in ("dense", "shexp", "experts"))
 
 
 class KvDtype(NamedTuple):
@@ -176,6 +255,11 @@ def tensor_bytes(fmt: WeightFormat, t: Tensor, ctx: TensorContext) -> int:
     n = t.numel
     if n == 0:  # a zero-size dimension is valid in a file and holds nothing
         return 0
+    if fmt.parts:
+        scope, part = next(((s, f) for s, f in reversed(fmt.parts) if _covers(s, t)), ("", None))
+        if part is None:
+            return n * fmt.element_bytes  # kept at the checkpoint's own 16 bits
+        return tensor_bytes(part, t._replace(group=Group.LINEAR) if scope == "head" else t, ctx)
     keep = fmt.element_bytes if fmt.family is Family.FLOAT else 2
     family = fmt.family
     if family is Family.FLOAT:
@@ -187,10 +271,10 @@ def tensor_bytes(fmt: WeightFormat, t: Tensor, ctx: TensorContext) -> int:
         return n * keep
     rows = n // t.shape[-1]  # output rows, times experts for 3-D stacks
     cols = t.shape[-1]
+    experts = n // (cols * t.shape[-2]) if len(t.shape) >= 2 else 1  # matrices in a 3-D expert stack
     if family is Family.FP8:
         return n + rows * 2
     if family is Family.FP8_BLOCK:
-        experts = n // (t.shape[-1] * t.shape[-2])
         return n + experts * ceil(t.shape[-2] / 128) * ceil(cols / 128) * 4
     if family is Family.INT8:
         return n + rows * 4
@@ -198,8 +282,13 @@ def tensor_bytes(fmt: WeightFormat, t: Tensor, ctx: TensorContext) -> int:
         return n // 2 + ceil(n / 64) * 4
     if family is Family.MXFP4:
         return ceil(n / 32) * 17
+    if family is Family.NVFP4:  # packed values, an e4m3 scale per 16, weight and input fp32 scales per matrix
+        return n // 2 + rows * ceil(cols / 16) + experts * 8
+    if family is Family.MXFP8:
+        return n + rows * ceil(cols / 32)
+    if family is Family.INT4:  # weight_packed int32, weight_scale per group, weight_shape int64 [2] per matrix
+        return rows * ceil(cols / 8) * 4 + rows * ceil(cols / fmt.group_size) * 2 + experts * 16
     # AWQ/GPTQ per (out, in) matrix: int4 qweight, int4 zeros per group, fp16 scales per group
-    experts = rows // t.shape[-2]
     out_features, groups = t.shape[-2], ceil(cols / fmt.group_size)
     per_matrix = cols * out_features // 2 + groups * ceil(out_features / 8) * 4 + groups * out_features * 2
     if family is Family.GPTQ:

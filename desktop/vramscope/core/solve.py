@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 
 from vramscope.core.engines import engine_profile
 from vramscope.core.estimate import estimate
-from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS
+from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS, WeightFormat, weight_format
 from vramscope.core.scenario import MAX_BATCH, MAX_CONTEXT, Deployment, GpuSpec, ModelSpec, Workload
 
 Probe = Callable[[int], tuple[bool, float | None]]  # n -> (fits, slack: room left, in any unit)
@@ -88,7 +88,10 @@ def formats_for(model: ModelSpec, deployment: Deployment) -> list[str]:
     """The weight formats the engine runs, the model's own first, then from the most bits to the fewest
     (never above the model's own precision: fp32 is no way out)."""
     families = set(engine_profile(deployment.engine).weight_families())
-    own = WEIGHT_FORMATS.get(model.native_format)
+    try:
+        own: WeightFormat | None = weight_format(model.native_format)
+    except ValueError:
+        own = None  # a GGUF's own mix of types, priced from its file
     ceiling = own.bits if own is not None else 16
     names = [
         n

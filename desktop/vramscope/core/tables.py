@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from vramscope.core.estimate import estimate
-from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS
+from vramscope.core.precision import KV_DTYPES, WeightFormat, weight_format
 from vramscope.core.scenario import Deployment, ModelSpec, Workload
 from vramscope.core.solve import best_format, formats_for, kv_choices, max_context
 from vramscope.core.speed import decode_tokens_per_s
@@ -39,9 +39,9 @@ def format_table(
     most bits to the fewest; a pair the engine refuses is left out, and so is a repeat (fp16 beside bf16)
     and a KV dtype no narrower than the engine's default (fp32 saves nothing)."""
     rows = []
-    seen_formats: set[tuple[str, float]] = set()
+    seen_formats: set[tuple[str, float, tuple[tuple[str, WeightFormat], ...]]] = set()
     for fmt in formats_for(model, deployment):
-        kind = (WEIGHT_FORMATS[fmt].family.value, WEIGHT_FORMATS[fmt].bits)
+        kind = (weight_format(fmt).family.value, weight_format(fmt).bits, weight_format(fmt).parts)
         if kind in seen_formats:
             continue  # fp16 beside bf16: the same bytes under another name
         seen_formats.add(kind)
@@ -61,7 +61,7 @@ def format_table(
                 FormatRow(
                     fmt,
                     kv,
-                    WEIGHT_FORMATS[fmt].bits,
+                    weight_format(fmt).bits,
                     est.total_bytes,
                     est.slack_bytes,
                     est.fits,

@@ -247,17 +247,9 @@ def _vllm_line(
         for key, value in _VLLM_ARG.findall(line):
             settings[key] = _literal(value)
         model = str(settings.get("model") or settings.get("model_tag") or model)
-    if m := _VLLM_ENGINE.search(line):  # "Initializing a V0 LLM engine (v0.8.2) with config: model='…', …"
-        # before 0.8 every engine was V0 and said no more; from 0.8 the line names V0 or V1
-        v0 = m.group(1) == "V0" or (m.group(1) is None and not _version_at_least(m.group(2), (0, 8)))
-        settings["engine_version"] = m.group(2) + ("-v0" if v0 else "")
-        for key, value in _VLLM_CONFIG.findall(line[m.end() :]):
-            key = _VLLM_CONFIG_KEYS.get(key, key)
-            if key not in settings:
-                settings[key] = _config_value(value)
+    if "LLM engine (v" in line or "API server version" in line:
+        _vllm_engine_line(line, settings)
         model = model or str(settings.get("model") or "")
-    elif m := re.search(r"API server version ([0-9][0-9A-Za-z.+-]{0,40})", line):
-        settings.setdefault("engine_version", m.group(1))
     for key, pattern in _VLLM:
         found = pattern.search(line)
         if found:
@@ -288,6 +280,20 @@ _VLLM_REFUSALS = (
 _VLLM_ENGINE = re.compile(r"Initializing an? (?:(V[01]) )?LLM engine \(v([0-9][0-9A-Za-z.+-]{0,40})\) with config:")
 _VLLM_CONFIG = re.compile(r"(\w+)=('[^']*'|[^,\s]+)")
 _VLLM_CONFIG_KEYS = {"max_seq_len": "max_model_len"}  # the config line's names for the args'
+
+
+def _vllm_engine_line(line: str, settings: dict[str, Any]) -> None:
+    """The version, and the config of "Initializing a V0 LLM engine (v0.8.2) with config: model='…', …"."""
+    if m := _VLLM_ENGINE.search(line):
+        # before 0.8 every engine was V0 and said no more; from 0.8 the line names V0 or V1
+        v0 = m.group(1) == "V0" or (m.group(1) is None and not _version_at_least(m.group(2), (0, 8)))
+        settings["engine_version"] = m.group(2) + ("-v0" if v0 else "")
+        for key, value in _VLLM_CONFIG.findall(line[m.end() :]):
+            key = _VLLM_CONFIG_KEYS.get(key, key)
+            if key not in settings:
+                settings[key] = _config_value(value)
+    elif m := re.search(r"API server version ([0-9][0-9A-Za-z.+-]{0,40})", line):
+        settings.setdefault("engine_version", m.group(1))
 
 
 def _config_value(value: str) -> Any:

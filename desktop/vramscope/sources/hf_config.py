@@ -9,12 +9,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from vramscope.core.architecture import MAX_LAYERS, MLA, Architecture, Indexer, LayerKind, MoE
+from vramscope.core.precision import matrix_scopes
 from vramscope.core.scenario import validation_message
 from vramscope.sources.config_keys import ConfigKeys, unread_keys
 from vramscope.sources.errors import ModelFileError, plausible
 from vramscope.sources.families import Family, Kinds, Shape, family, is_known
 from vramscope.sources.files import read_limited
 from vramscope.sources.json_object import json_object
+from vramscope.sources.quantization import ALL_SCOPES, checkpoint_format
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024  # real configs are a few KiB; refuse anything huge
 
@@ -222,22 +224,13 @@ def quantized_bits(quant: dict[str, Any]) -> int:
     return bits if isinstance(bits, int) and bits in (2, 3, 4, 8) else 4
 
 
-def native_format(config: dict[str, Any]) -> str:
-    """The weight format the checkpoint is stored in, as one of the known formats."""
-    quant = quantization_config(config)
-    if quant:
-        method = str(quant.get("quant_method", "")).lower()
-        group = quant.get("group_size", 128)
-        if method == "fp8":
-            return "fp8-block" if quant.get("weight_block_size") else "fp8"
-        if method == "mxfp4":
-            return "mxfp4"
-        if method in ("awq", "gptq"):
-            grouped = isinstance(group, int) and not isinstance(group, bool) and group >= 8 and group != 128
-            return f"{method}-int4" + (f"-g{group}" if grouped else "")
-        if method == "bitsandbytes":
-            return "nf4" if quant.get("load_in_4bit") else "int8"
+def native_format(config: dict[str, Any], arch: Architecture | None = None) -> str:
+    """The weight format the checkpoint is stored in: its quantization_config's (sources/quantization.py),
+    else its dtype. With the architecture, a mix names only the scopes the model has."""
     nested = config.get("text_config")
     text: dict[str, Any] = nested if isinstance(nested, dict) else {}
+    quant = quantization_config(config) or quantization_config(text)
+    if quant:
+        return checkpoint_format(config, quant, ALL_SCOPES if arch is None else matrix_scopes(arch))
     dtype = str(config.get("torch_dtype") or config.get("dtype") or text.get("torch_dtype") or "bfloat16")
     return {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}.get(dtype, "bf16")

@@ -59,7 +59,7 @@ def spec_from_config(config: dict[str, Any], name: str, source: Source, detail: 
     if left_out:
         detail += f"; the {' and '.join(left_out)} in config.json {'are' if len(left_out) > 1 else 'is'} not counted"
     return ModelSpec(
-        name=name, source=source, source_detail=detail, architecture=arch, native_format=native_format(config)
+        name=name, source=source, source_detail=detail, architecture=arch, native_format=native_format(config, arch)
     )
 
 

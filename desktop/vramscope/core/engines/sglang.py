@@ -58,7 +58,7 @@ class SGLangProfile:
         return MAX_REQUESTS
 
     def weight_families(self) -> tuple[str, ...]:
-        return ("float", "fp8", "fp8-block", "gptq", "awq", "mxfp4")
+        return ("float", "fp8", "fp8-block", "gptq", "awq", "mxfp4", "nvfp4", "int4")
 
     def kv_dtypes(self) -> tuple[str, ...]:
         return ("bf16", "fp16", "fp8")  # --kv-cache-dtype auto | fp8_e4m3 | fp8_e5m2

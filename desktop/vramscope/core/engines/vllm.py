@@ -136,7 +136,7 @@ class VllmProfile:
         return deployment.settings.max_num_seqs
 
     def weight_families(self) -> tuple[str, ...]:
-        return ("float", "fp8", "fp8-block", "gptq", "awq", "nf4", "mxfp4")
+        return ("float", "fp8", "fp8-block", "gptq", "awq", "nf4", "mxfp4", "nvfp4", "int4")
 
     def kv_dtypes(self) -> tuple[str, ...]:
         return ("bf16", "fp16", "fp8")  # CacheDType: auto, fp8 (= e4m3), fp8_e5m2 …

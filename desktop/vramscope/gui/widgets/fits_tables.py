@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from vramscope.core.analysis import Analysis
-from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS
+from vramscope.core.precision import KV_DTYPES, weight_format
 from vramscope.core.speed import speed_note
 from vramscope.core.tables import FormatRow, ModelRow, format_table, model_table
 from vramscope.core.units import Unit, format_bytes
@@ -168,7 +168,7 @@ class FormatsTable(_Table):
             f"{fitting} of {len(rows)} format pairs fit. Decode: {speed_note()}."
         )
         for i, r in enumerate(rows):
-            fmt = WEIGHT_FORMATS[r.weight_format]
+            fmt = weight_format(r.weight_format)
             kv = "engine default" if r.kv_dtype == "auto" else KV_DTYPES[r.kv_dtype].label
             room, color = _room(r.room_bytes, r.fits, unit)
             cells = [
@@ -216,7 +216,7 @@ class ModelsTable(_Table):
             "Click one to look at it."
         )
         for i, r in enumerate(rows):
-            fmt = WEIGHT_FORMATS[r.weight_format]
+            fmt = weight_format(r.weight_format)
             own = " (its own)" if r.weight_format == r.model.native_format else ""
             room, color = _room(r.room_bytes, True, unit)  # only models that fit are listed
             billions = r.model.parameter_count() / 1e9

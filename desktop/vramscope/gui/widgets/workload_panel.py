@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QLabel, QSlider
 
 from vramscope.core.analysis import Analysis
 from vramscope.core.architecture import VisionKind
-from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS
+from vramscope.core.precision import KV_DTYPES, known_format
 from vramscope.core.scenario import MAX_BATCH, MAX_CONTEXT, ModelSpec, Workload
 from vramscope.core.solve import formats_for, kv_choices
 from vramscope.gui.controller import Controller
@@ -158,7 +158,7 @@ class WorkloadPanel(QGroupBox):
             self.formats = wanted
             self.weight_combo.clear()
             for name in wanted:
-                fmt = WEIGHT_FORMATS.get(name or own)
+                fmt = known_format(name or own)
                 label = f"{fmt.label} · {fmt.bits:.3g} bit" if fmt else (name or own)
                 self.weight_combo.addItem(f"Model's own: {label}" if name is None else label, name)
                 self.weight_combo.setItemData(self.weight_combo.count() - 1, label, Qt.ItemDataRole.ToolTipRole)
