@@ -92,7 +92,12 @@ def _deployment_options() -> _Parser:
         help="achieved system-memory bandwidth for what runs on the CPU (default 60, dual-channel DDR5)",
     )
     vllm = opts.add_argument_group("vLLM")
-    vllm.add_argument("--gpu-util", type=float, default=0.9, help="gpu_memory_utilization (default 0.9)")
+    opts.add_argument(
+        "--engine-version",
+        metavar="V",
+        help="the engine release to plan for, e.g. 0.11, 0.19 or 0.10-v0 for vLLM (default: the newest modelled)",
+    )
+    vllm.add_argument("--gpu-util", type=float, help="gpu_memory_utilization (default: 0.9; 0.92 from vLLM 0.20)")
     vllm.add_argument("--max-num-batched-tokens", type=int, help="default: 8192 on 70 GiB+ GPUs, else 2048")
     vllm.add_argument("--max-num-seqs", type=int, help="default: 1024 on 70 GiB+ GPUs, else 256")
     vllm.add_argument("--block-size", type=int, default=16, help="KV block size in tokens (default 16)")
@@ -305,7 +310,7 @@ def _deployment(args: argparse.Namespace) -> Deployment:
     if args.gpus is not None and args.gpus != tp * pp:
         raise BadInput(f"--gpus {args.gpus} does not equal --tp {tp} x --pp {pp}")
     engine = _engine(args.engine)
-    if not MIN_FRACTION <= args.gpu_util <= 1:
+    if args.gpu_util is not None and not MIN_FRACTION <= args.gpu_util <= 1:
         raise BadInput(f"--gpu-util must be between {MIN_FRACTION} and 1, got {args.gpu_util}")
     gpus: tuple[GpuSpec, ...] = ()
     capacity = None
@@ -383,6 +388,7 @@ def _engine_settings(args: argparse.Namespace) -> EngineSettings:
         except ValueError:
             raise BadInput(f"--tensor-split takes numbers separated by commas, got '{args.tensor_split}'") from None
     fields = {
+        "engine_version": args.engine_version,
         "gpu_memory_utilization": args.gpu_util,
         "max_num_batched_tokens": args.max_num_batched_tokens,
         "max_num_seqs": args.max_num_seqs,

@@ -356,7 +356,7 @@ def test_absurd_values_in_the_controls_are_refused_with_a_message(window: MainWi
     c.set_workload(context=10**12)
     assert c.workload.context == 8192 and "context" in window.statusBar().currentMessage()
     c.set_engine_settings(gpu_memory_utilization=7)
-    assert c.settings.gpu_memory_utilization == 0.9
+    assert c.settings.gpu_memory_utilization is None  # still the version's default
     c.set_gpu_count(10**6)
     assert c.gpu_count == 1 and "GPUs" in window.statusBar().currentMessage()
 

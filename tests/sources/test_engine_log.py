@@ -14,6 +14,7 @@ from vramscope.sources.engine_log import log_settings, log_workload, preset_for,
 from vramscope.sources.errors import ModelFileError
 
 VLLM_V1 = """\
+(APIServer pid=1) INFO 04-22 15:12:00 [entrypoints/utils.py:299]  ▄▄ ▄█ █     █     █ ▀▄▀ █  version 0.19.0
 (APIServer pid=1) INFO 04-22 00:03:35 [entrypoints/utils.py:233] non-default args: {'model_tag': 'meta-llama/Llama-3.1-8B-Instruct', 'model': 'meta-llama/Llama-3.1-8B-Instruct', 'max_model_len': 8192, 'gpu_memory_utilization': 0.95, 'enable_prefix_caching': False}
 (EngineCore pid=242) DEBUG 04-22 00:03:47 [v1/worker/gpu_worker.py:284] worker init memory snapshot: torch_peak=0.0GiB, free_memory=78.68GiB, total_memory=79.19GiB, cuda_memory=0.51GiB
 (EngineCore pid=242) INFO 04-22 00:04:02 [v1/worker/gpu_model_runner.py:4820] Model loading took 14.99 GiB memory and 14.429680 seconds
@@ -67,6 +68,7 @@ time=2024-08-12T20:24:12.353-06:00 level=INFO source=server.go:392 msg="starting
 
 def test_vllm_v1() -> None:
     log = read_engine_log(VLLM_V1)
+    assert log.settings["engine_version"] == "0.19.0"  # from its start-up banner
     assert log.engine is Engine.VLLM and log.model == "meta-llama/Llama-3.1-8B-Instruct"
     assert log.reported["weights_bytes"] == round(14.99 * GIB)
     assert log.reported["kv_pool_bytes"] == round(58.11 * GIB)
@@ -76,7 +78,7 @@ def test_vllm_v1() -> None:
     assert log.gpu_total_bytes == round(79.19 * GIB) and log.gpu_free_bytes == round(78.68 * GIB)
     assert preset_for(log.model) == "llama-3.1-8b"
     assert log_workload(log, 131072) == {"context": 8192}
-    assert log_settings(log) == {"gpu_memory_utilization": 0.95}
+    assert log_settings(log) == {"gpu_memory_utilization": 0.95, "engine_version": "0.19.0"}
 
 
 def test_vllm_v0() -> None:

@@ -2,9 +2,11 @@
 the miss that decides a fit (the KV pool, or a GPU's buffers) as a share of the GPU, per engine version;
 and the verdicts: false fits (a fit where the engine failed) and false refusals (no fit where it started).
 
-Reads ../shared/reference/engine_logs.json when it is there (the file is not copied into the project):
-each case's setup runs through the matching profile and the figures the engine logged are compared with
-what the profile predicts. Cases the profiles cannot model are listed with the reason.
+Reads ../shared/reference/engine_logs.json when it is there (the file is not copied into the project)
+and tests/truths/engine_runs.json (the figures of further public start-up logs, each with its source:
+llm-d-planner's vLLM 0.15-0.19 sweep on H100, vLLM issues and PRs of V0 and early V1): each run's setup
+goes through the matching profile at the engine version it ran, and the figures the engine logged are
+compared with what the profile predicts. Cases the profiles cannot model are listed with the reason.
 
 Run: uv run python tests/truths/accuracy.py [path/to/engine_logs.json]
 """
@@ -38,6 +40,8 @@ class Case(NamedTuple):
     version: str = "0.19"
     gpu_name: str = "NVIDIA H100 80GB HBM3"
     started: bool = True  # the run came up (False: it failed for lack of memory)
+    pp: int = 1
+    gpu_free_bytes: int | None = None  # free when the engine started, where the log says
 
 
 H100 = round(79.19 * GIB)  # "total_memory=79.19GiB" in the worker init snapshot
@@ -58,7 +62,7 @@ def _vllm(preset: str, tp: int = 1, util: float = 0.95, **workload: Any) -> Case
         H100,
         tp,
         tp,
-        EngineSettings(gpu_memory_utilization=util),
+        EngineSettings(gpu_memory_utilization=util, engine_version="0.19.0"),
         VLLM_V1,
     )
 
@@ -146,7 +150,9 @@ def _vllm_other(
     preset: str, version: str, gpu: str, total_gib: float, util: float, context: int, started: bool, **workload: Any
 ) -> Case:
     """A run of another vLLM version: its verdict counts, and its KV pool where the log gives one."""
-    settings = EngineSettings(gpu_memory_utilization=util, max_num_seqs=workload.pop("max_num_seqs", None))
+    settings = EngineSettings(
+        gpu_memory_utilization=util, max_num_seqs=workload.pop("max_num_seqs", None), engine_version=version
+    )
     return Case(
         preset,
         Engine.VLLM,
@@ -164,19 +170,19 @@ def _vllm_other(
 
 CASES |= {
     "vllm-10517-llama31-8b-rtx3090-20k": _vllm_other(
-        "llama-3.1-8b", "0.6.4", "NVIDIA GeForce RTX 3090", 23.58, 0.9, 20000, True
+        "llama-3.1-8b", "0.6.4-v0", "NVIDIA GeForce RTX 3090", 23.58, 0.9, 20000, True
     ),
     "vllm-phi4-gptq-h100-util015": _vllm_other(
-        "phi-4", "0.6.5", "NVIDIA H100 80GB HBM3", 79.25, 0.15, 2048, True, weight_format="gptq-int4"
+        "phi-4", "0.6.5-v0", "NVIDIA H100 80GB HBM3", 79.25, 0.15, 2048, True, weight_format="gptq-int4"
     ),
     "vllm-phi4-bnb4bit-a100-unsloth": _vllm_other(
-        "phi-4", "0.8.2", "NVIDIA A100-SXM4-80GB", 79.15, 0.7, 512, True, weight_format="nf4", max_num_seqs=320
+        "phi-4", "0.8.2-v0", "NVIDIA A100-SXM4-80GB", 79.15, 0.7, 512, True, weight_format="nf4", max_num_seqs=320
     ),
     "vllm-qwen25-15b-fp16-t4": _vllm_other(
-        "qwen2.5-1.5b", "0.7.2", "Tesla T4", 14.56, 0.5, 32768, True, weight_format="fp16"
+        "qwen2.5-1.5b", "0.7.2-v0", "Tesla T4", 14.56, 0.5, 32768, True, weight_format="fp16"
     ),
     "vllm-13882-qwen25-7b-bnb-rtx4060-fail": _vllm_other(
-        "qwen2.5-7b", "0.7.3", "NVIDIA GeForce RTX 4060", 8.0, 0.7, 4096, False, weight_format="nf4"
+        "qwen2.5-7b", "0.7.3-v0", "NVIDIA GeForce RTX 4060", 8.0, 0.7, 4096, False, weight_format="nf4"
     ),
     "vllm-23278-gpt-oss-120b-h100-fail": _vllm_other(
         "gpt-oss-120b", "0.10.1", "NVIDIA H100 80GB HBM3", 79.19, 0.9, 131072, False
@@ -191,7 +197,7 @@ CASES["ollama-16416-gpt-oss-120b-rocm-8060s"] = CASES["ollama-16416-gpt-oss-120b
     version="0.30.2", gpu_name="AMD Radeon 8060S"
 )
 CASES["vllm-21348-qwen3-235b-a22b-fp8-4xh100"] = CASES["vllm-21348-qwen3-235b-a22b-fp8-4xh100"]._replace(
-    version="0.9.2"
+    version="0.9.2", settings=EngineSettings(gpu_memory_utilization=0.9, engine_version="0.9.2")
 )
 # Runs whose miss has a cause the profiles do not model (a setting outside them): left out of the margin
 MARGIN_EXCLUDED = {"vllm-21348-qwen3-235b-a22b-fp8-4xh100": "an LMCache connector"}
@@ -255,27 +261,79 @@ def decisive_miss(case: Case, est: Estimate, log: dict[str, Any]) -> float | Non
     return sum(misses) if misses else None
 
 
+RUNS = Path(__file__).with_name("engine_runs.json")
+RUN_FIGURES = {
+    "weights_gib": ("weights_per_gpu", GIB),
+    "activation_gib": ("activation_per_gpu", GIB),
+    "kv_pool_gib": ("kv_pool_bytes", GIB),
+    "kv_tokens": ("kv_capacity_tokens", 1),
+    "max_concurrency": ("max_concurrency", 1),
+}
+KV_FIGURES = ("available_kv_cache_GiB_per_gpu", "kv_pool_gib", "kv_cache_GiB")
+TOKEN_FIGURES = ("gpu_kv_cache_tokens", "kv_tokens")
+WEIGHT_FIGURES = ("weights_GiB_per_gpu", "weights_gib")
+
+
+def run_cases(path: Path = RUNS) -> dict[str, tuple[Case, dict[str, Any]]]:
+    """engine_runs.json as cases, each with the figures its log reported."""
+    out = {}
+    for run in json.loads(path.read_text(encoding="utf-8")):
+        total = run["gpu_total_gib"]
+        if run["engine"] != "vllm" or total is None:
+            continue
+        workload = {"context": run["context"] or 8192}
+        if run["weights"]:
+            workload["weight_format"] = run["weights"]
+        if run["kv_cache_dtype"]:
+            workload["kv_dtype"] = "fp8"
+        settings = EngineSettings(
+            engine_version=run["version"],
+            gpu_memory_utilization=run["gpu_memory_utilization"],
+            max_num_seqs=run["max_num_seqs"],
+            enforce_eager=bool(run["enforce_eager"]),
+        )
+        free = round(run["gpu_free_gib"] * GIB) if run["gpu_free_gib"] else None
+        case = Case(
+            run["preset"], Engine.VLLM, Workload.model_validate(workload), round(total * GIB), run["tp"] * run["pp"],
+            run["tp"], settings, RUN_FIGURES, run["version"], run["gpu"], bool(run["started"]), run["pp"], free,
+        )  # fmt: skip
+        out[run["id"]] = (case, {"reported": run["reported"]})
+    return out
+
+
+def evaluate(case: Case) -> Estimate:
+    gpu = GpuSpec(
+        name=case.gpu_name, capacity_bytes=case.gpu_free_bytes or case.gpu_total_bytes, total_bytes=case.gpu_total_bytes
+    )
+    llama = case.engine in (Engine.LLAMACPP, Engine.OLLAMA)
+    deployment = Deployment(
+        gpus=(gpu,),
+        tensor_parallel=case.gpus if llama else case.tp,
+        pipeline_parallel=1 if llama else case.pp,
+        engine=case.engine,
+        settings=case.settings,
+    )
+    return estimate(load_preset(case.preset), case.workload, deployment)
+
+
+def version_line(case: Case, est: Estimate) -> str:
+    line = est.engine_details.get("engine_version")
+    return f"{case.engine.value} {line}" if isinstance(line, str) else f"{case.engine.value} {case.version}"
+
+
 def run(path: Path) -> int:
     logs = {c["id"]: c for c in json.loads(path.read_text(encoding="utf-8"))}
-    rows: list[tuple[str, str, str, float, float, float]] = []
-    margins: dict[tuple[str, str], list[tuple[float, str]]] = {}
-    verdicts: list[tuple[str, str, bool, bool, bool]] = []  # engine, case, started, starts as planned, tight
-    for case_id, case in CASES.items():
-        log = logs.get(case_id)
-        if log is None:
-            print(f"missing from the log file: {case_id}")
-            continue
-        gpu = GpuSpec(name=case.gpu_name, capacity_bytes=case.gpu_total_bytes, total_bytes=case.gpu_total_bytes)
-        deployment = Deployment(
-            gpus=(gpu,),
-            tensor_parallel=case.tp if case.engine not in (Engine.LLAMACPP, Engine.OLLAMA) else case.gpus,
-            engine=case.engine,
-            settings=case.settings,
-        )
-        est = estimate(load_preset(case.preset), case.workload, deployment)
+    cases = {case_id: (case, logs[case_id]) for case_id, case in CASES.items() if case_id in logs}
+    cases |= run_cases()
+    rows: list[tuple[str, str, str, float, float, float]] = []  # line, case, figure, reported, ours, error %
+    margins: dict[str, list[tuple[float, str]]] = {}
+    verdicts: list[tuple[str, str, bool, bool, bool]] = []  # line, case, started, starts as planned, tight
+    for case_id, (case, log) in cases.items():
+        est = evaluate(case)
+        line = version_line(case, est)
         # a run that starts is what the log shows: a pool short of the workload still starts
         starts = not est.refusal and est.gpus_fit is not False
-        verdicts.append((case.engine.value, case_id, case.started, starts, est.tight))
+        verdicts.append((line, case_id, case.started, starts, est.tight))
         for reported_key, (key, unit) in case.figures.items():
             reported = log["reported"].get(reported_key)
             value = predicted(est, key)
@@ -283,29 +341,40 @@ def run(path: Path) -> int:
                 continue
             ours = value / unit
             error = (ours - reported) / reported * 100 if reported else 0.0
-            rows.append((case.engine.value, case_id, reported_key, float(reported), ours, error))
+            rows.append((line, case_id, reported_key, float(reported), ours, error))
         miss = decisive_miss(case, est, log)
         if miss is not None and case_id not in MARGIN_EXCLUDED:
-            share = abs(miss) / est.per_gpu[0].total_bytes
-            margins.setdefault((case.engine.value, case.version), []).append((share, case_id))
-    print(f"{'engine':<10} {'case':<46} {'figure':<32} {'reported':>12} {'predicted':>12} {'error':>8}")
-    for engine, case_id, key, reported, ours, error in rows:
-        print(f"{engine:<10} {case_id:<46} {key:<32} {reported:>12,.2f} {ours:>12,.2f} {error:>+7.2f}%")
+            margins.setdefault(line, []).append((abs(miss) / est.per_gpu[0].total_bytes, case_id))
+    print(f"{'engine version':<28} {'case':<52} {'figure':<32} {'reported':>12} {'predicted':>12} {'error':>8}")
+    for line, case_id, key, reported, ours, error in rows:
+        print(f"{line:<28} {case_id[:52]:<52} {key:<32} {reported:>12,.2f} {ours:>12,.2f} {error:>+7.2f}%")
     print()
-    for engine in sorted({r[0] for r in rows}):
-        errors = [abs(r[5]) for r in rows if r[0] == engine]
+    for engine in sorted({r[0].split()[0] for r in rows}):
+        errors = [abs(r[5]) for r in rows if r[0].split()[0] == engine]
         print(f"{engine:<10} median |error| {statistics.median(errors):.2f}% over {len(errors)} figures")
-    for figure in ("weights_GiB_per_gpu", "available_kv_cache_GiB_per_gpu", "gpu_kv_cache_tokens"):
-        errors = [abs(r[5]) for r in rows if r[2] == figure]
+    print(
+        f"\n{'per engine version':<40} {'runs':>4} {'weights med/max':>16} {'KV pool med/max':>16} "
+        f"{'tokens med/max':>16}"
+    )
+    for line in sorted({r[0] for r in rows}):
+        cells = []
+        for figures in (WEIGHT_FIGURES, KV_FIGURES, TOKEN_FIGURES):
+            errors = [abs(r[5]) for r in rows if r[0] == line and r[2] in figures]
+            cells.append(f"{statistics.median(errors):.2f}/{max(errors):.2f}%" if errors else "-")
+        runs = sum(1 for v in verdicts if v[0] == line)
+        print(f"{line[:40]:<40} {runs:>4} {cells[0]:>16} {cells[1]:>16} {cells[2]:>16}")
+    for figures, name in ((WEIGHT_FIGURES, "weights"), (KV_FIGURES, "KV pool"), (TOKEN_FIGURES, "KV tokens")):
+        errors = [abs(r[5]) for r in rows if r[2] in figures]
         if errors:
-            print(f"vllm {figure}: median |error| {statistics.median(errors):.2f}%, max {max(errors):.2f}%")
+            print(f"all versions, {name}: median |error| {statistics.median(errors):.2f}%, max {max(errors):.2f}% "
+                  f"over {len(errors)}")  # fmt: skip
     print("\nThe miss that decides a fit, as a share of GPU 0 (the profile's margin is its largest):")
-    for (engine, version), shares in sorted(margins.items()):
+    for line, shares in sorted(margins.items()):
         worst, where = max(shares)
-        profile = engine_profile(Engine(engine))
+        profile = engine_profile(Engine(line.split()[0]))
         print(
-            f"  {engine:<10} {version:<8} {len(shares):>2} runs: median {statistics.median(s for s, _ in shares):.2%}, "
-            f"largest {worst:.2%} ({where}); profile margin {profile.measured_error:.1%}"
+            f"  {line[:38]:<38} {len(shares):>2} runs: median {statistics.median(s for s, _ in shares):.2%}, "
+            f"largest {worst:.2%} ({where[:48]}); profile margin {profile.measured_error:.1%}"
         )
     for case_id, why in MARGIN_EXCLUDED.items():
         print(f"  left out: {case_id} ({why})")
@@ -317,10 +386,10 @@ def run(path: Path) -> int:
         f"{len(false_fits)} false fits, {len(warned)} shown tight where the run failed, "
         f"{len(false_refusals)} false refusals, {sum(bool(v[2] and v[4]) for v in verdicts)} tight that started"
     )
-    for engine, case_id, started, fits, tight in verdicts:
+    for line, case_id, started, fits, tight in verdicts:
         if bool(fits) != started or tight:
             said = "tight" if tight else "starts" if fits else "does not start"
-            print(f"  {engine:<10} {case_id}: {'started' if started else 'failed'}, the profile says {said}")
+            print(f"  {line[:28]:<28} {case_id}: {'started' if started else 'failed'}, the profile says {said}")
     print("\nOutliers:")
     for case_id, why in OUTLIERS.items():
         print(f"  {case_id}: {why}")

@@ -222,12 +222,14 @@ class VisionTower(_Frozen):
     def image_tokens(self) -> int:
         return self.tokens_per_image or self.patches
 
-    def encoder_peak_bytes(self, images: int) -> int:
+    def encoder_peak_bytes(self, images: int, fused_attention: bool = False) -> int:
         """Transient 16-bit activations of one encoder layer over `images` images: QKV, attention output and
-        the MLP's two intermediates per patch, plus SDPA's score matrix per head (freed layer by layer)."""
+        the MLP's two intermediates per patch, plus SDPA's score matrix per head (freed layer by layer) unless
+        the attention is a fused kernel (vLLM's vision attention: flash attention or memory-efficient SDPA)."""
         p, c = self.patches, self.hidden_size
         # Qwen-VL's encoder attends over packed patches with a variable-length kernel: no score matrix
-        scores = 0 if self.kind is VisionKind.QWEN_VL else self.num_heads * p * p * 2
+        fused = fused_attention or self.kind is VisionKind.QWEN_VL
+        scores = 0 if fused else self.num_heads * p * p * 2
         return images * (p * (4 * c + 2 * self.intermediate_size) * 2 + scores)
 
 

@@ -135,8 +135,9 @@ class EngineSettings(_Frozen):
     """Each engine's own knobs; None means the engine's default (which may depend on the GPU).
     An engine reads only its own fields."""
 
-    # vLLM (vllm/config/cache.py, scheduler.py)
-    gpu_memory_utilization: float = Field(default=0.9, ge=MIN_FRACTION, le=1)
+    engine_version: str | None = Field(default=None, max_length=40)  # None: the newest the profile models
+    # vLLM (vllm/config/cache.py, scheduler.py); None: the version's default (0.9, 0.92 from 0.20)
+    gpu_memory_utilization: float | None = Field(default=None, ge=MIN_FRACTION, le=1)
     max_num_batched_tokens: int | None = Field(default=None, ge=1, le=MAX_CONTEXT)
     max_num_seqs: int | None = Field(default=None, ge=1, le=MAX_BATCH)
     block_size: int = Field(default=16, ge=1, le=65_536)

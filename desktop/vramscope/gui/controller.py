@@ -197,8 +197,8 @@ class Controller(QObject):
         return self.scenario.host
 
     def set_engine(self, engine: Engine) -> None:
-        if engine != self.engine:
-            self._change(engine=engine)
+        if engine != self.engine:  # a release number is one engine's: another starts at its newest
+            self._change(engine=engine, settings=self.settings.model_copy(update={"engine_version": None}))
 
     def set_draft(self, draft: ModelSpec | None) -> None:
         """A draft model for speculative decoding, or None."""

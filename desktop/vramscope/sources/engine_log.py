@@ -87,7 +87,7 @@ _ANCHORS = (
     "Maximum concurrency", "gpu_memory_utilization=", "To serve at least one request", "No available memory",
     "non-default args:", "Initializing a", "vllm.engine", "gpu_worker.py", "kv_cache_utils.py",
     "total_gpu_memory (", "model weights take", "peak_torch_memory=", "blocks: ", "API server version",
-    "maximum number of tokens that can be stored in KV cache",
+    "maximum number of tokens that can be stored in KV cache", "█  version ",
     # llama.cpp and Ollama
     "llama-server", "llama_server", "--ctx-size", " -c ", "llama_context:", "llama_model_loader:",
     "llama_kv_cache", "kv_size = ", "KV self size", "buffer size", "memory.required", "memory.graph",
@@ -143,7 +143,13 @@ _EVIDENCE: dict[Engine, tuple[str, ...]] = {
 }
 # Where a run starts: a log holding two starts is read from the last (settings and figures of one run)
 _RUN_START: dict[Engine, tuple[str, ...]] = {
-    Engine.VLLM: ("non-default args:", "Initializing a V1 LLM engine", "Initializing an LLM engine"),
+    Engine.VLLM: (
+        "█  version ",  # the start-up banner, just before the args
+        "non-default args:",
+        "Initializing a V1 LLM engine",
+        "Initializing a V0 LLM engine",
+        "Initializing an LLM engine",
+    ),
     Engine.SGLANG: ("server_args=ServerArgs",),
     Engine.OLLAMA: ('msg="offload to',),  # each model load begins with its placement
     Engine.LLAMACPP: ("main: build", "build: ", "llama_model_loader: loaded meta data"),
@@ -247,7 +253,7 @@ def _vllm_line(
         for key, value in _VLLM_ARG.findall(line):
             settings[key] = _literal(value)
         model = str(settings.get("model") or settings.get("model_tag") or model)
-    if "LLM engine (v" in line or "API server version" in line:
+    if "LLM engine (v" in line or "version " in line:
         _vllm_engine_line(line, settings)
         model = model or str(settings.get("model") or "")
     for key, pattern in _VLLM:
@@ -292,7 +298,7 @@ def _vllm_engine_line(line: str, settings: dict[str, Any]) -> None:
             key = _VLLM_CONFIG_KEYS.get(key, key)
             if key not in settings:
                 settings[key] = _config_value(value)
-    elif m := re.search(r"API server version ([0-9][0-9A-Za-z.+-]{0,40})", line):
+    elif m := re.search(r"(?:API server version|█  version) ([0-9][0-9A-Za-z.+-]{0,40})", line):  # or its banner
         settings.setdefault("engine_version", m.group(1))
 
 
@@ -575,6 +581,8 @@ def log_settings(log: EngineLog) -> dict[str, Any]:
             out[key] = s[key]
     if isinstance(s.get("enforce_eager"), bool):
         out["enforce_eager"] = s["enforce_eager"]
+    if isinstance(s.get("engine_version"), str) and log.engine is Engine.VLLM:
+        out["engine_version"] = s["engine_version"][:40]
     if isinstance(s.get("mem_fraction_static"), float):
         out["mem_fraction_static"] = s["mem_fraction_static"]
     if isinstance(s.get("n_ubatch"), int):

@@ -3,7 +3,8 @@
 import pytest
 
 from vramscope.core.engines.base import EngineSettingsError
-from vramscope.core.engines.vllm import KvPages, batch_defaults
+from vramscope.core.engines.vllm import KvPages
+from vramscope.core.engines.vllm_versions import batch_defaults, vllm_rules
 from vramscope.core.estimate import SegmentKind, estimate
 from vramscope.core.precision import KV_DTYPES
 from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, Workload
@@ -20,7 +21,7 @@ def vllm(gpu: GpuSpec = H100, tp: int = 1, **settings: object) -> Deployment:
         gpus=(gpu,),
         tensor_parallel=tp,
         engine=Engine.VLLM,
-        settings=EngineSettings.model_validate({"gpu_memory_utilization": 0.95, **settings}),
+        settings=EngineSettings.model_validate({"gpu_memory_utilization": 0.95, "engine_version": "0.19", **settings}),
     )
 
 
@@ -116,10 +117,14 @@ def test_tensor_parallel_must_divide_the_heads() -> None:
 
 
 def test_defaults_follow_the_gpu() -> None:
-    assert batch_defaults(H100) == (8192, 1024)
-    assert batch_defaults(RTX_4090) == (2048, 256)
+    rules = vllm_rules("0.19")
+    assert batch_defaults(rules, H100, H100.total_bytes, 8192) == (8192, 1024)
+    assert batch_defaults(rules, RTX_4090, RTX_4090.total_bytes, 8192) == (2048, 256)
     a100 = GpuSpec(name="NVIDIA A100-SXM4-80GB", total_bytes=80 * GIB)
-    assert batch_defaults(a100) == (2048, 256)  # vLLM keeps A100s on the smaller defaults
+    assert batch_defaults(rules, a100, a100.total_bytes, 8192) == (
+        2048,
+        256,
+    )  # vLLM keeps A100s on the smaller defaults
 
 
 def test_enforce_eager_drops_the_cuda_graphs() -> None:

@@ -40,13 +40,34 @@ def test_vllm_draws_its_pool_and_speaks_its_language(window: MainWindow) -> None
 
 def test_gpu_memory_utilization_moves_the_pool(window: MainWindow) -> None:
     choose_engine(window, Engine.VLLM)
-    before = window.controller.result.estimate.engine_details["kv_pool_bytes"]
+    details = window.controller.result.estimate.engine_details
+    assert window.engine_panel.gpu_util.value() == details["gpu_memory_utilization"] == 0.92  # 0.20's default
+    before = details["kv_pool_bytes"]
     window.engine_panel.gpu_util.setValue(0.8)
     after = window.controller.result.estimate.engine_details["kv_pool_bytes"]
     total = window.controller.gpu.total_bytes
     assert total is not None
-    assert before - after == pytest.approx(0.1 * total, abs=2)
+    assert before - after == pytest.approx(0.12 * total, abs=2)
     assert "--gpu-memory-utilization 0.8" in window.engine_panel.launch.text()
+
+
+def test_the_version_box_picks_the_rules_and_names_them(window: MainWindow) -> None:
+    choose_engine(window, Engine.VLLM)
+    panel = window.engine_panel
+    newest = window.controller.result.estimate.engine_details["kv_pool_bytes"]
+    panel.version.setCurrentIndex(panel.version.findData("0.19"))
+    panel.version.activated.emit(panel.version.currentIndex())
+    c = window.controller
+    assert c.settings.engine_version == "0.19" and c.result.estimate.engine_details["engine_version"] == "0.17-0.19"
+    assert panel.gpu_util.value() == 0.9  # 0.19's default utilization
+    total = c.gpu.total_bytes
+    assert total is not None  # 0.19 budgets 0.9 of the GPU and keeps the CUDA graphs outside it
+    graphs = next(s for s in c.result.estimate.per_gpu[0].segments if s.title == "CUDA graphs").bytes
+    assert c.result.estimate.engine_details["kv_pool_bytes"] - newest == pytest.approx(-0.02 * total + graphs, abs=2)
+    activation = next(s for s in c.result.estimate.per_gpu[0].segments if s.kind.value == "activations")
+    assert "vLLM 0.17-0.19 profile run" in activation.note
+    choose_engine(window, Engine.SGLANG)
+    assert c.settings.engine_version is None  # a vLLM release is no SGLang release
 
 
 def test_partial_offload_draws_a_ram_bar(window: MainWindow) -> None:

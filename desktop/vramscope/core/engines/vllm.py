@@ -1,15 +1,18 @@
-"""vLLM (V1 engine): a budget of gpu_memory_utilization x total memory, out of which the weights, the
-profile run's activation peak and non-torch memory are taken; the rest becomes a paged KV pool.
+"""vLLM: a budget of gpu_memory_utilization x total memory, out of which the weights, the profile run's
+activation peak and non-torch memory (and from 0.20 the CUDA graphs) are taken; the rest becomes a paged
+KV pool. What differs by release is in vllm_versions.py.
 
 Sources: vllm/v1/worker/gpu_worker.py (determine_available_memory), vllm/v1/core/kv_cache_utils.py
 (get_num_blocks, groups of layers, _check_enough_kv_cache_memory), vllm/v1/kv_cache_interface.py (page
-sizes, sliding-window usage), vllm/engine/arg_utils.py (get_batch_defaults); figures in
-reference/engine_logs.json (v0.19 on H100)."""
+sizes, sliding-window usage), vllm/worker/worker.py (V0), vllm/engine/arg_utils.py (batch defaults);
+checked against the start-up logs of tests/truths/accuracy.py."""
 
 from math import ceil
+from typing import NamedTuple
 
 from vramscope.core.architecture import Architecture
 from vramscope.core.engines.base import (
+    CUDA_CONTEXT_BYTES,
     Allocation,
     EngineSettingsError,
     GpuPart,
@@ -28,35 +31,35 @@ from vramscope.core.engines.base import (
     stage_weights,
     weights_segment,
 )
+from vramscope.core.engines.vllm_versions import VllmRules, batch_defaults, vllm_rules
 from vramscope.core.precision import KvDtype
-from vramscope.core.scenario import Deployment, Engine, GpuSpec, ModelSpec, Workload
+from vramscope.core.scenario import Deployment, Engine, EngineSettings, ModelSpec, Workload
 from vramscope.core.segments import Provenance, Segment, SegmentKind, segment
-from vramscope.core.units import GIB, MIB
+from vramscope.core.units import MIB
 from vramscope.core.weights import pipeline_stages
 
 VOCAB_PADDING = 64  # vocab_parallel_embedding.py DEFAULT_VOCAB_PADDING_SIZE
-LARGE_GPU_BYTES = 70 * GIB  # arg_utils.get_batch_defaults: larger defaults from 70 GiB (A100 excluded)
-# Profile-run activation peak, fitted to the v0.19 H100 logs (reference/engine_logs.json): the dummy sampler
-# over max_num_seqs rows of fp32 logits costs ~14 B per row and vocabulary entry (Llama-3.1-8B 1.89 GiB,
-# Qwen3-8B 2.21, Gemma-2-9B 3.65, gpt-oss-20b 2.87 GiB), on top of ~160 MiB of persistent buffers.
-SAMPLER_BYTES_PER_LOGIT = 14
+# V1's persistent buffers under the profile peak (the model runner's input buffers, the in-place sampler's
+# per-SM scratch): what the v0.19 H100 logs hold beyond the sampler's logits; V0 has no such buffers
 PROFILE_BASE_BYTES = 160 * MIB
-NON_TORCH_BYTES = {1: 256 * MIB, 2: 2120 * MIB}  # "non-torch forward increase": 0.25 GiB at tp 1, 2.07-2.17 GiB
-# (NCCL and custom all-reduce buffers) at tp >= 2 in the same logs
-# tests/truths/accuracy.py: the KV pool's largest miss over every vLLM log, as a share of the GPU. The
-# profile is vLLM 0.19's (largest miss 1.1 %, Llama-4-Scout tp 4); earlier versions profile differently
-# (0.6.4: 7.0 %, 0.7.2: 13.0 %, prefill without chunking), and a user's version is not known
+# "non-torch forward increase": 0.25 GiB at tp 1; 2.07-2.21 GiB at tp >= 2 where NCCL and custom all-reduce
+# buffers are charged (v0.19 H100 logs of 1-4 GPUs)
+NON_TORCH_BYTES = {1: 256 * MIB, 2: 2120 * MIB}
+# tests/truths/accuracy.py: the KV pool's largest miss over every vLLM log, as a share of the GPU
 VLLM_MEASURED_ERROR = 0.131
 VLLM_ERROR_BASIS = "the KV pool's largest miss over 17 vLLM logs, 0.6 to 0.19; 1.1 % on 0.19 alone"
 CUDA_GRAPH_BYTES = 930 * MIB  # captured graphs: 0.87-1.09 GiB at tp 1, 0.76-1.57 GiB beyond (same logs)
 
 
-def batch_defaults(gpu: GpuSpec | None) -> tuple[int, int]:
-    """(max_num_batched_tokens, max_num_seqs) that `vllm serve` picks for this GPU."""
-    total = gpu_total(gpu) or 0
-    if total >= LARGE_GPU_BYTES and gpu is not None and "a100" not in gpu.name.lower():
-        return 8192, 1024
-    return 2048, 256
+def rules_of(settings: EngineSettings) -> VllmRules:
+    try:
+        return vllm_rules(settings.engine_version)
+    except ValueError as e:
+        raise EngineSettingsError(str(e)) from None
+
+
+def utilization(settings: EngineSettings, rules: VllmRules) -> float:
+    return settings.gpu_memory_utilization or rules.default_utilization
 
 
 def vocab_padding_bytes(arch: Architecture, tp: int, element_bytes: int) -> int:
@@ -64,6 +67,20 @@ def vocab_padding_bytes(arch: Architecture, tp: int, element_bytes: int) -> int:
     padded = ceil(arch.vocab_size / VOCAB_PADDING) * VOCAB_PADDING
     extra = ceil((padded - arch.vocab_size) / tp) * arch.hidden_size * element_bytes
     return extra * (1 if arch.tie_word_embeddings else 2)
+
+
+def mxfp4_padding_bytes(arch: Architecture, layers: range, tp: int) -> int:
+    """What vLLM adds to MXFP4 experts on GPUs without FP4 compute (Hopper and older: the Marlin MoE kernel):
+    each rank's intermediate rounded up to 128 and the hidden size to 256 (gpt-oss 2,880 -> 3,072), weights
+    at 17 bytes per 32 values and bf16 biases (fused_moe/oracle/mxfp4.py)."""
+    if arch.moe is None:
+        return 0
+    moe, h = arch.moe, arch.hidden_size
+    i = ceil(moe.expert_intermediate_size / tp)
+    i_pad, h_pad = ceil(i / 128) * 128, ceil(h / 256) * 256
+    weights = (3 * i_pad * h_pad - 3 * i * h) * 17 // 32
+    biases = (2 * (i_pad - i) + (h_pad - h)) * 2
+    return sum(moe.num_experts * (weights + biases) for layer in layers if arch.is_moe_layer(layer))
 
 
 def rotary_cache_bytes(arch: Architecture, dtype: KvDtype) -> int:
@@ -75,32 +92,47 @@ def rotary_cache_bytes(arch: Architecture, dtype: KvDtype) -> int:
 
 
 class KvPages:
-    """vLLM's paging of one rank's attention layers: layers grouped by kind, one block table per group."""
+    """vLLM's paging of one rank's attention layers. V1 groups layers by kind with one page size for all
+    (kv_cache_utils._get_kv_cache_groups_uniform_page_size, unify_kv_cache_spec_page_size: a kind of smaller
+    pages takes proportionally more tokens per block); V0 pages every layer's whole context."""
 
     def __init__(
-        self, arch: Architecture, layers: range, tp: int, kv: KvDtype, block_size: int, draft_per_token: int = 0
+        self,
+        arch: Architecture,
+        layers: range,
+        tp: int,
+        kv: KvDtype,
+        block_size: int,
+        draft_per_token: int = 0,
+        v0: bool = False,
     ) -> None:
         cache = stage_cache(arch, layers, tp)
-        counts = [c for c in (cache.full_layers, cache.sliding_layers) if c]
-        self.group_size = min(counts) if counts else 0  # _get_kv_cache_groups_uniform_page_size
-        self.full_groups = ceil(cache.full_layers / self.group_size) if cache.full_layers else 0
-        self.sliding_groups = ceil(cache.sliding_layers / self.group_size) if cache.sliding_layers else 0
-        per_layer = max(  # one page size for all groups: the larger layer kind's
-            cache.full // max(1, cache.full_layers), cache.sliding // max(1, cache.sliding_layers)
-        )
-        self.page_bytes = cache_bytes(block_size * per_layer, kv)
+        self.block_size = self.full_block = self.sliding_block = block_size
+        self.window = arch.sliding_window or 0
+        self.state_bytes = cache.state * 2  # Mamba state at the model dtype, one per running sequence
+        if v0 or arch.compressed is not None:
+            # V0's cache engine: one block holds every layer's K/V. DeepSeek-V4 (no vLLM log measured): the
+            # compressed history in blocks of every layer, windows and compressor buffers once per sequence
+            self.group_size, self.full_groups, self.sliding_groups = 1, 1, 0
+            paged = cache.full + (cache.sliding if v0 else 0)
+            self.page_bytes = cache_bytes(block_size * paged, kv)
+            if arch.compressed is not None:
+                self.state_bytes += cache_bytes(cache.sliding * self.window, kv)
+        else:
+            counts = [c for c in (cache.full_layers, cache.sliding_layers) if c]
+            lo, hi = (min(counts), max(counts)) if counts else (0, 0)
+            self.group_size = hi if hi < 1.5 * lo else lo  # kinds of near-equal counts share one group size
+            self.full_groups = ceil(cache.full_layers / self.group_size) if cache.full_layers else 0
+            self.sliding_groups = ceil(cache.sliding_layers / self.group_size) if cache.sliding_layers else 0
+            full = cache.full // max(1, cache.full_layers)
+            sliding = cache.sliding // max(1, cache.sliding_layers)
+            widest = max(full, sliding)
+            self.page_bytes = cache_bytes(block_size * widest, kv)
+            self.full_block = block_size * (widest // full) if full else block_size
+            self.sliding_block = block_size * (widest // sliding) if sliding else block_size
         # A draft model's layers join the cache spec as full attention: counted with every block (approximate
         # when the target has several layer groups)
         self.draft_block_bytes = cache_bytes(block_size * draft_per_token, kv) // max(1, self.groups)
-        self.block_size = block_size
-        self.window = arch.sliding_window or 0
-        self.state_bytes = cache.state * 2  # Mamba state at the model dtype, one per running sequence
-        if arch.compressed is not None:
-            # DeepSeek-V4 (no vLLM log measured): the compressed history in blocks of every layer, the windows
-            # and compressor buffers once per sequence, as transformers holds them
-            self.group_size, self.full_groups, self.sliding_groups = 1, 1, 0
-            self.page_bytes = cache_bytes(block_size * cache.full, kv)
-            self.state_bytes += cache_bytes(cache.sliding * self.window, kv)
 
     @property
     def groups(self) -> int:
@@ -111,14 +143,19 @@ class KvPages:
         """One block of every layer of a group: the unit the pool is counted in."""
         return self.page_bytes * self.group_size + self.draft_block_bytes
 
+    @property
+    def tokens_per_block(self) -> int:
+        """The smallest block's tokens: what vLLM's 'GPU KV cache size' counts per block of each group."""
+        return min(self.full_block if self.full_groups else self.sliding_block, self.sliding_block)
+
     def num_blocks(self, pool: int) -> int:
         """get_num_blocks: the pool in blocks of every layer of a group."""
         return pool // self.block_bytes if self.block_bytes and pool > 0 else 0
 
     def blocks_per_request(self, tokens: int, batched_tokens: int) -> int:
-        full = ceil(tokens / self.block_size)
+        full = ceil(tokens / self.full_block)
         # SlidingWindowSpec.max_memory_usage_bytes: window - 1 + one scheduled chunk, plus a block
-        sliding = ceil(min(self.window - 1 + batched_tokens, tokens) / self.block_size) + 1
+        sliding = ceil(min(self.window - 1 + batched_tokens, tokens) / self.sliding_block) + 1
         return self.full_groups * full + self.sliding_groups * sliding
 
     def request_bytes(self, tokens: int, batched_tokens: int) -> int:
@@ -147,7 +184,9 @@ class VllmProfile:
     def check(self, model: ModelSpec, workload: Workload, deployment: Deployment) -> None:
         check_tensor_parallel(model.architecture, deployment.tensor_parallel)
         refuse_metal(self.label, deployment)
-        default_tokens, default_seqs = batch_defaults(deployment.gpu(0))
+        rules = rules_of(deployment.settings)
+        gpu = deployment.gpu(0)
+        default_tokens, default_seqs = batch_defaults(rules, gpu, gpu_total(gpu), workload.context)
         tokens = deployment.settings.max_num_batched_tokens or default_tokens
         seqs = deployment.settings.max_num_seqs or default_seqs
         if tokens < seqs:  # config/scheduler.py SchedulerConfig._verify_args
@@ -159,7 +198,9 @@ class VllmProfile:
         arch, deployment, workload, settings = request.arch, request.deployment, request.workload, request.settings
         tp, pp = deployment.tensor_parallel, deployment.pipeline_parallel
         context, batch = workload.context, workload.batch
-        default_tokens, default_seqs = batch_defaults(deployment.gpu(0))
+        rules = rules_of(settings)
+        util = utilization(settings, rules)
+        default_tokens, default_seqs = batch_defaults(rules, deployment.gpu(0), gpu_total(deployment.gpu(0)), context)
         batched = settings.max_num_batched_tokens or default_tokens
         seqs = settings.max_num_seqs or default_seqs
         layout = request.layout(tp)
@@ -167,21 +208,29 @@ class VllmProfile:
         extra = rotary_cache_bytes(arch, compute)
         if request.plan.fmt is not None and request.plan.fmt.family == "float":
             extra += vocab_padding_bytes(arch, tp, request.plan.fmt.element_bytes)
-        peak = _profile_peak(arch, tp, batched, seqs)
-        non_torch = NON_TORCH_BYTES[min(tp, 2)]
-        non_torch_note = "non-torch memory of the forward pass (NCCL, all-reduce buffers at tp > 1)"
+        fused_moe = request.plan.fmt is None or request.plan.fmt.family not in ("mxfp4", "gguf")
+        profile = Profile(batched, seqs, rules, fused_moe, int(compute.bytes_per_element), True)
+        peaks = (_profile_peak(arch, tp, profile._replace(samples=False)), _profile_peak(arch, tp, profile))
+        non_torch, non_torch_note = _non_torch(tp, rules)
         graphs = _cuda_graphs()
         measured = settings.calibration
         if measured is not None:  # figures this machine's own log gave, in place of the fitted ones
             where = f"measured: {measured.source}"
             if measured.activation_bytes is not None:
-                peak = segment(
-                    SegmentKind.ACTIVATIONS, measured.activation_bytes, Provenance.EMPIRICAL, where, "Activation peak"
-                )
+                peaks = (
+                    segment(
+                        SegmentKind.ACTIVATIONS,
+                        measured.activation_bytes,
+                        Provenance.EMPIRICAL,
+                        where,
+                        "Activation peak",
+                    ),
+                ) * 2
             if measured.non_torch_bytes is not None:
                 non_torch, non_torch_note = measured.non_torch_bytes, where
             if measured.cuda_graph_bytes is not None:
                 graphs = overhead(measured.cuda_graph_bytes, where, "CUDA graphs")
+        captured = () if settings.enforce_eager else (graphs,)
         parts: list[GpuPart] = []
         pools: list[tuple[int, KvPages, int, str]] = []  # (pool, pages, rank, GPU name)
         needed = 0  # the workload's KV cache on the rank that needs the most
@@ -190,26 +239,27 @@ class VllmProfile:
         for s, layers in enumerate(pipeline_stages(arch.num_layers, pp)):
             with_draft = draft is not None and s == pp - 1  # the draft runs beside the last stage
             draft_tokens = draft.cache_per_token if draft is not None and with_draft else 0
-            pages = KvPages(arch, layers, tp, request.kv, settings.block_size, draft_tokens)
+            pages = KvPages(arch, layers, tp, request.kv, settings.block_size, draft_tokens, rules.v0)
             weights, experts = stage_weights(layout, layers, s == 0, s == pp - 1)
-            weights += extra
+            weights += extra + (mxfp4_padding_bytes(arch, layers, tp) if request.plan.name == "mxfp4" else 0)
             for r in range(tp):
                 gpu = deployment.gpu(s * tp + r)
                 total = gpu_total(gpu)
                 fixed = (
-                    weights_segment(request.plan, weights, " + rotary cos/sin cache" if extra else ""),
+                    weights_segment(request.plan, weights, _weights_note(request, extra)),
                     *(draft_segments(draft, 0, request.kv)[:1] if draft is not None and with_draft else ()),
-                    peak,
+                    peaks[s == pp - 1],
                     overhead(non_torch, non_torch_note, "Non-torch"),
+                    *(captured if rules.graphs_in_budget else ()),  # 0.20+: profiled before the pool is sized
                 )
                 need = pages.request_bytes(context, batched) * batch
                 needed = max(needed, need)
-                after = (cuda_context(gpu),) + (() if settings.enforce_eager else (graphs,))
+                after = (cuda_context(gpu), *(() if rules.graphs_in_budget else captured))
                 if total is None:
                     kv = segment(SegmentKind.KV_CACHE, need, Provenance.FORMULA, _kv_note(pages, context, batch))
                     parts.append(GpuPart(s, (*_weights_first(fixed, (kv,)), *after), experts))
                     continue
-                budget = ceil(total * settings.gpu_memory_utilization)
+                budget = ceil(total * util)
                 pool = budget - sum(seg.bytes for seg in fixed)
                 pools.append((pool, pages, s * tp + r, gpu.name if gpu is not None else f"GPU {s * tp + r}"))
                 used = min(need, max(pool, 0))
@@ -218,26 +268,28 @@ class VllmProfile:
                     SegmentKind.KV_RESERVED,
                     max(pool - used, 0),
                     Provenance.FORMULA,
-                    f"the rest of the KV pool: {settings.gpu_memory_utilization:g} x {gib(total)} budget "
-                    "minus weights, activation peak and non-torch memory",
+                    f"the rest of the KV pool: {util:g} x {gib(total)} budget minus weights, activation peak and "
+                    "non-torch memory" + (" and CUDA graphs" if rules.graphs_in_budget else ""),
                 )
                 parts.append(GpuPart(s, (*_weights_first(fixed, (kv, free)), *after), experts))
                 free_memory = gpu.capacity_bytes if gpu is not None else None
                 if not refusal and free_memory is not None and free_memory < budget + after[0].bytes:
-                    refusal = (
-                        f"Free memory on device ({gib(free_memory - after[0].bytes)}/{gib(total)}) on startup is "
-                        f"less than desired GPU memory utilization ({settings.gpu_memory_utilization:g}, "
-                        f"{gib(budget)}). Decrease GPU memory utilization or reduce GPU memory used by other "
-                        "processes."
-                    )
-        outcome = _outcome(tuple(parts), pools, context, batch, batched, refusal, settings.max_num_seqs)
-        return outcome._replace(details={**outcome.details, "kv_needed_bytes": needed})
+                    refusal = _busy_gpu(rules, free_memory - after[0].bytes, total, util, budget)
+        outcome = _outcome(tuple(parts), pools, context, batch, batched, refusal, settings.max_num_seqs, rules)
+        return outcome._replace(
+            details={
+                **outcome.details,
+                "kv_needed_bytes": needed,
+                "engine_version": rules.line,
+                "gpu_memory_utilization": util,
+            }
+        )
 
     def launch_command(self, request: Request) -> str:
         model, deployment, settings = request.model, request.deployment, request.settings
         args = [f"vllm serve {model.hf_id or model.source_detail or model.name}"]
         args.append(f"--max-model-len {request.workload.context}")
-        args.append(f"--gpu-memory-utilization {settings.gpu_memory_utilization:g}")
+        args.append(f"--gpu-memory-utilization {utilization(settings, rules_of(settings)):g}")
         if deployment.tensor_parallel > 1:
             args.append(f"--tensor-parallel-size {deployment.tensor_parallel}")
         if deployment.pipeline_parallel > 1:
@@ -275,33 +327,94 @@ def check_tensor_parallel(arch: Architecture, tp: int) -> None:
         )
 
 
-def _profile_peak(arch: Architecture, tp: int, batched_tokens: int, seqs: int) -> Segment:
-    """The profile run's torch peak: the larger of the forward over max_num_batched_tokens and the dummy
-    sampler over max_num_seqs rows of logits, over persistent buffers."""
-    forward = batched_tokens * forward_bytes_per_token(arch, tp)
-    sampler = min(seqs, batched_tokens) * arch.vocab_size * SAMPLER_BYTES_PER_LOGIT
-    note = (
-        f"profile-run peak: forward over {batched_tokens:,} batched tokens or the sampler over "
-        f"{min(seqs, batched_tokens):,} sequences, fitted to vLLM 0.19 logs"
+class Profile(NamedTuple):
+    """What the profile run covers on a rank."""
+
+    batched_tokens: int
+    seqs: int
+    rules: VllmRules
+    fused_moe: bool  # the bf16 / FP8 fused-MoE kernels (not MXFP4's)
+    element_bytes: int  # the compute dtype's
+    samples: bool  # the last pipeline stage: it alone computes logits and runs the sampler
+
+
+def _profile_peak(arch: Architecture, tp: int, profile: Profile) -> Segment:
+    """The profile run's torch peak over persistent buffers: the forward over max_num_batched_tokens or the
+    dummy sampler over max_num_seqs rows of logits, whichever is larger; from 0.14 the fused-MoE workspace
+    stays allocated under the sampler, so the two add for MoE models. Earlier pipeline stages only forward."""
+    batched_tokens, seqs, rules, fused_moe = profile.batched_tokens, profile.seqs, profile.rules, profile.fused_moe
+    forward = batched_tokens * forward_bytes_per_token(arch, tp, profile.element_bytes)
+    rows = (seqs if rules.v0 else min(seqs, batched_tokens)) if profile.samples else 0
+    # logits come in the compute dtype beside their fp32 copy: 2 B more per logit for an fp32 model
+    per_logit = rules.sampler_bytes_per_logit + profile.element_bytes - 2
+    sampler = rows * arch.vocab_size * per_logit
+    stacked = rules.moe_workspace_with_sampler and fused_moe and arch.moe is not None
+    workspace = moe_workspace_bytes(arch, tp, batched_tokens) if stacked else 0
+    note = f"vLLM {rules.line} profile run: the forward over {batched_tokens:,} batched tokens" + (
+        f" or the sampler over {rows:,} sequences ({per_logit} B per logit)"
+        + (f" on top of the fused-MoE workspace ({gib(workspace)}, kept by the WorkspaceManager)" if stacked else "")
+        if rows
+        else " (no sampler on this pipeline stage)"
     )
     encoder = 0
-    if arch.vision is not None:  # the profile run also encodes a budget's worth of dummy images
-        images = max(1, batched_tokens // arch.vision.image_tokens)
-        encoder = arch.vision.encoder_peak_bytes(images)
+    if arch.vision is not None:  # the profile run also encodes a budget's worth of dummy images, apart
+        images = max(1, min(batched_tokens // arch.vision.image_tokens, seqs))
+        encoder = arch.vision.encoder_peak_bytes(images, fused_attention=True)
         note += f", or the vision encoder over {images} images (encoder cache budget)"
+    decoder = max(forward, workspace + sampler)
     return segment(
         SegmentKind.ACTIVATIONS,
-        PROFILE_BASE_BYTES + max(forward, sampler, encoder),
-        Provenance.EMPIRICAL,
+        (0 if rules.v0 else PROFILE_BASE_BYTES) + max(decoder, encoder),
+        Provenance.FORMULA,
         note,
         "Activation peak",
     )
 
 
-def forward_bytes_per_token(arch: Architecture, tp: int) -> int:
-    """16-bit intermediates one token holds at the forward's peak: the MLP's gate/up and activation outputs,
-    or fused MoE's three caches per chosen expert (gate/up, activation, down: fused_moe.py), plus hidden
-    states and residuals."""
+def _non_torch(tp: int, rules: VllmRules) -> tuple[int, str]:
+    """Memory outside PyTorch's allocator that the profile charges: cuBLAS and attention workspaces, plus
+    NCCL and custom all-reduce buffers at tp > 1 where the version counts them, plus the CUDA context in
+    0.8-0.9.0."""
+    charged = NON_TORCH_BYTES[min(tp, 2) if rules.charges_tp_buffers else 1]
+    note = "non-torch memory of the forward pass" + (
+        " (NCCL, all-reduce buffers)" if charged > NON_TORCH_BYTES[1] else ""
+    )
+    if rules.charges_cuda_context:
+        charged += CUDA_CONTEXT_BYTES
+        note += " and the CUDA context (vLLM 0.8-0.9.0 count it)"
+    return charged, note
+
+
+def _busy_gpu(rules: VllmRules, free: int, total: int, util: float, budget: int) -> str:
+    if rules.v0:  # V0 does not compare: the cache allocation itself fails
+        return (
+            f"CUDA out of memory while allocating the KV cache: {gib(budget)} ({util:g} x {gib(total)}) planned, "
+            f"{gib(free)} free (vLLM V0 does not check the free memory at start-up)"
+        )
+    return (
+        f"Free memory on device ({gib(free)}/{gib(total)}) on startup is less than desired GPU memory "
+        f"utilization ({util:g}, {gib(budget)}). Decrease GPU memory utilization or reduce GPU memory used by "
+        "other processes."
+    )
+
+
+MOE_CHUNK_TOKENS = 65_536  # envs.VLLM_FUSED_MOE_CHUNK_SIZE: the fused-MoE kernels work in chunks of this many
+
+
+def moe_workspace_bytes(arch: Architecture, tp: int, tokens: int) -> int:
+    """The fused-MoE workspace for `tokens` tokens (TritonExperts.workspace_shapes: workspace13 of
+    top-k x max(2I, H), workspace2 of top-k x I, the output of H per token; 16-bit)."""
+    if arch.moe is None:
+        return 0
+    moe, h = arch.moe, arch.hidden_size
+    i = ceil(moe.expert_intermediate_size / tp)
+    return min(tokens, MOE_CHUNK_TOKENS) * (moe.experts_per_token * (max(2 * i, h) + i) + h) * 2
+
+
+def forward_bytes_per_token(arch: Architecture, tp: int, element_bytes: int = 2) -> int:
+    """Intermediates one token holds at the forward's peak, at the compute dtype: the MLP's gate/up and
+    activation outputs, or fused MoE's three caches per chosen expert (gate/up, activation, down:
+    fused_moe.py), plus hidden states and residuals."""
     h = arch.hidden_size
     if arch.moe is None:
         mlp = 3 * ceil(max(arch.intermediate_per_layer, default=arch.intermediate_size) / tp)
@@ -309,7 +422,12 @@ def forward_bytes_per_token(arch: Architecture, tp: int) -> int:
         moe = arch.moe
         mlp = moe.experts_per_token * (3 * ceil(moe.expert_intermediate_size / tp) + h)
         mlp += 3 * ceil(moe.shared_intermediate_size / tp)
-    return (mlp + 4 * h) * 2
+    return (mlp + 4 * h) * element_bytes
+
+
+def _weights_note(request: Request, extra: int) -> str:
+    note = " + rotary cos/sin cache" if extra else ""
+    return note + (" + MXFP4 experts padded for the Marlin MoE kernel" if request.plan.name == "mxfp4" else "")
 
 
 def _weights_first(fixed: tuple[Segment, ...], cache: tuple[Segment, ...]) -> tuple[Segment, ...]:
@@ -337,6 +455,7 @@ def _outcome(
     batched: int,
     refusal: str,
     max_num_seqs: int | None,
+    rules: VllmRules,
 ) -> Allocation:
     """vLLM's verdict: the smallest rank's pool decides the blocks every rank gets."""
     if not pools:
@@ -348,25 +467,12 @@ def _outcome(
     details: dict[str, int | float | str | None] = {
         "kv_pool_bytes": pool,
         "num_gpu_blocks": blocks,
-        "kv_capacity_tokens": blocks // max(1, pages.groups) * pages.block_size if pages.groups else None,
+        "kv_capacity_tokens": blocks // max(1, pages.groups) * pages.tokens_per_block if pages.groups else None,
         "max_concurrency": round(blocks / per_request, 2) if per_request else None,
         "max_num_batched_tokens": batched,
         "block_size": pages.block_size,
     }
-    if not refusal and pool <= 0:
-        refusal = (
-            "No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing "
-            "the engine."
-        )
-    elif not refusal and per_request and blocks < per_request:
-        longest = _longest_request(pages, blocks, context, batched)
-        refusal = (
-            f"To serve at least one request with the models's max seq len ({context}), "
-            f"({gib(pages.request_bytes(context, batched))} KV cache is needed, which is larger than the available "
-            f"KV cache memory ({gib(pool)}). Based on the available memory, the estimated maximum model length is "
-            f"{longest}. Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when initializing "
-            "the engine."
-        )
+    refusal = refusal or _pool_refusal(pages, pool, context, batched, rules)
     slack = (blocks - per_request * batch) * pages.block_bytes if per_request else None
     concurrent = blocks // per_request if per_request else batch
     shortfall = verdict = ""
@@ -390,6 +496,34 @@ def _outcome(
         verdict=verdict,
         pool_slack=slack,
         warnings=bounded,
+    )
+
+
+def _pool_refusal(pages: KvPages, pool: int, context: int, batched: int, rules: VllmRules) -> str:
+    """The refusal vLLM stops with when the pool cannot hold one request of the longest context, in its words
+    (V0: worker.py raise_if_cache_size_invalid; V1: kv_cache_utils._check_enough_kv_cache_memory)."""
+    blocks = pages.num_blocks(pool)
+    if pool <= 0 or (rules.v0 and blocks == 0):
+        return (
+            "No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing "
+            "the engine."
+        )
+    if rules.v0 and blocks * pages.block_size < context:
+        return (
+            f"The model's max seq len ({context}) is larger than the maximum number of tokens that can be stored "
+            f"in KV cache ({blocks * pages.block_size}). Try increasing `gpu_memory_utilization` or decreasing "
+            "`max_model_len` when initializing the engine."
+        )
+    per_request = pages.blocks_per_request(context, batched)
+    if rules.v0 or blocks >= per_request:
+        return ""
+    longest = _longest_request(pages, blocks, context, batched)
+    return (
+        f"To serve at least one request with the models's max seq len ({context}), "
+        f"({gib(pages.request_bytes(context, batched))} KV cache is needed, which is larger than the available "
+        f"KV cache memory ({gib(pool)}). Based on the available memory, the estimated maximum model length is "
+        f"{longest}. Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when initializing "
+        "the engine."
     )
 
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from vramscope.core.analysis import Analysis
 from vramscope.core.engines import PROFILES
+from vramscope.core.engines.vllm_versions import OFFERED, vllm_rules
 from vramscope.core.scenario import MIN_FRACTION, Engine, EngineSettings
 from vramscope.gui.controller import Controller
 from vramscope.gui.qt_util import signals_blocked
@@ -63,6 +64,12 @@ class EnginePanel(QGroupBox):
         self.engine_combo.setAccessibleName("Inference engine")
         self.engine_combo.setToolTip("The engine you run: each allocates memory its own way")
         # vLLM
+        self.version = QComboBox()
+        self.version.addItem(f"newest modelled ({vllm_rules(None).line})", None)
+        for version in OFFERED:
+            self.version.addItem(f"{version} ({vllm_rules(version).line})", version)
+        self.version.setAccessibleName("vLLM version")
+        self.version.setToolTip("The vLLM release you run: profiling, defaults and the pool's rules differ by version")
         self.gpu_util = _fraction("GPU memory utilization: vLLM's budget as a share of each GPU's memory")
         self.max_seqs = _spin(0, 1_000_000, "Max sequences: vLLM's max_num_seqs (default by GPU)", "default")
         self.batched_tokens = _spin(0, 10_000_000, "Batched tokens: max_num_batched_tokens", "default")
@@ -104,6 +111,7 @@ class EnginePanel(QGroupBox):
             form = QFormLayout(page)
             form.setContentsMargins(0, 0, 0, 0)
             if engine is Engine.VLLM:
+                form.addRow("Version", self.version)
                 form.addRow("GPU memory util.", self.gpu_util)
                 form.addRow("Max sequences", self.max_seqs)
                 form.addRow("Batched tokens", self.batched_tokens)
@@ -148,6 +156,7 @@ class EnginePanel(QGroupBox):
         c = self.controller
         c.estimate_changed.connect(self.show_analysis)
         self.engine_combo.activated.connect(lambda i: c.set_engine(Engine(self.engine_combo.itemData(i))))
+        self.version.activated.connect(lambda i: c.set_engine_settings(engine_version=self.version.itemData(i)))
         self.gpu_util.valueChanged.connect(lambda v: c.set_engine_settings(gpu_memory_utilization=v))
         self.max_seqs.valueChanged.connect(lambda v: c.set_engine_settings(max_num_seqs=v or None))
         self.batched_tokens.valueChanged.connect(lambda v: c.set_engine_settings(max_num_batched_tokens=v or None))
@@ -195,6 +204,7 @@ class EnginePanel(QGroupBox):
         engine = analysis.deployment.engine
         widgets = (
             self.engine_combo,
+            self.version,
             self.gpu_util,
             self.max_seqs,
             self.batched_tokens,
@@ -211,7 +221,12 @@ class EnginePanel(QGroupBox):
         with signals_blocked(*widgets):
             self.engine_combo.setCurrentIndex(self.engine_combo.findData(engine.value))
             self._show_page(self.page_of[engine])
-            self.gpu_util.setValue(settings.gpu_memory_utilization)
+            version = settings.engine_version
+            if version and self.version.findData(version) < 0:  # a release a log named, beyond the list
+                self.version.addItem(f"{version} ({analysis.estimate.engine_details.get('engine_version')})", version)
+            self.version.setCurrentIndex(max(0, self.version.findData(version)) if version else 0)
+            util = analysis.estimate.engine_details.get("gpu_memory_utilization")
+            self.gpu_util.setValue(settings.gpu_memory_utilization or (util if isinstance(util, float) else 0.9))
             self.max_seqs.setValue(settings.max_num_seqs or 0)
             self.batched_tokens.setValue(settings.max_num_batched_tokens or 0)
             self.cuda_graphs.setChecked(not settings.enforce_eager)
