@@ -1,0 +1,131 @@
+"""vLLM's rules by release, each against a start-up log of that release (tests/truths/engine_runs.json,
+reference/engine_logs.json) or the figure its source fixes."""
+
+import pytest
+
+from vramscope.core.engines.base import EngineSettingsError
+from vramscope.core.engines.vllm import KvPages, mxfp4_padding_bytes
+from vramscope.core.engines.vllm_versions import parse_version, vllm_rules
+from vramscope.core.estimate import Estimate, SegmentKind, estimate
+from vramscope.core.precision import KV_DTYPES
+from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, Workload
+from vramscope.core.units import GIB
+from vramscope.sources.presets import load_preset
+
+H100 = GpuSpec(name="NVIDIA H100 80GB HBM3", capacity_bytes=round(79.19 * GIB), total_bytes=round(79.19 * GIB))
+
+
+def run(
+    preset: str, version: str, gpu: GpuSpec = H100, tp: int = 1, pp: int = 1, context: int = 8192, **settings: object
+) -> Estimate:
+    deployment = Deployment(
+        gpus=(gpu,),
+        tensor_parallel=tp,
+        pipeline_parallel=pp,
+        engine=Engine.VLLM,
+        settings=EngineSettings.model_validate({"engine_version": version, **settings}),
+    )
+    return estimate(load_preset(preset), Workload(context=context), deployment)
+
+
+def activation_gib(est: Estimate) -> float:
+    return est.per_gpu[0].bytes_of(SegmentKind.ACTIVATIONS) / GIB
+
+
+@pytest.mark.parametrize(
+    ("text", "version", "v0"),
+    [("0.19.1", (0, 19, 1), False), ("0.8.2-v0", (0, 8, 2), True), ("0.6.4.post1", (0, 6, 4), True), ("v0", (0, 10, 2), True),
+     ("0.8.3.dev172+g2b", (0, 8, 3), False), (None, (0, 33), False)],
+)  # fmt: skip
+def test_versions_as_users_and_logs_write_them(text: str | None, version: tuple[int, ...], v0: bool) -> None:
+    assert parse_version(text) == (version, v0)
+
+
+@pytest.mark.parametrize("text", ["0.12-v0", "nightly", "0.5.0"])
+def test_a_release_not_modelled_is_refused_by_name(text: str) -> None:
+    with pytest.raises(EngineSettingsError, match="vLLM"):
+        run("llama-3.1-8b", text)
+
+
+def test_defaults_by_release() -> None:
+    assert vllm_rules("0.19").default_utilization == 0.9 and not vllm_rules("0.19").graphs_in_budget
+    assert vllm_rules("0.20").default_utilization == 0.92 and vllm_rules("0.20").graphs_in_budget  # config/cache.py
+
+
+def test_v0_prefills_the_whole_context() -> None:
+    # 0.7.2 on a T4 (14.56 GiB), Qwen2.5-1.5B fp16 at 32,768: "PyTorch activation peak memory takes 2.02GiB"
+    t4 = GpuSpec(name="Tesla T4", capacity_bytes=round(14.56 * GIB), total_bytes=round(14.56 * GIB))
+    est = run("qwen2.5-1.5b", "0.7.2", t4, context=32768, gpu_memory_utilization=0.5)
+    assert activation_gib(est) == pytest.approx(2.02, rel=0.01)
+    assert est.engine_details["engine_version"] == "V0 (0.6.3-0.10)"
+
+
+def test_v0_refuses_in_its_own_words() -> None:
+    # 0.6.4 on an RTX 3090, Llama-3.1-8B at 29,000: "The model's max seq len (29000) is larger than the maximum
+    # number of tokens that can be stored in KV cache (23648)"
+    rtx3090 = GpuSpec(name="NVIDIA GeForce RTX 3090", capacity_bytes=round(23.58 * GIB), total_bytes=round(23.58 * GIB))
+    est = run("llama-3.1-8b", "0.6.4", rtx3090, context=29000)
+    assert est.refusal.startswith("The model's max seq len (29000) is larger than the maximum number of tokens")
+    assert est.engine_details["kv_capacity_tokens"] == pytest.approx(23648, rel=0.1)
+    assert not run("llama-3.1-8b", "0.6.4", rtx3090, context=20000).refusal  # the 20k run started
+
+
+def test_the_sampler_by_release() -> None:
+    # Qwen3-14B on an H100 at 0.95: torch peak 5.64 GiB on 0.15 and 0.16, 2.23 GiB on 0.17 and 0.18
+    assert activation_gib(run("qwen3-14b", "0.16", gpu_memory_utilization=0.95)) == pytest.approx(5.64, rel=0.02)
+    assert activation_gib(run("qwen3-14b", "0.17", gpu_memory_utilization=0.95)) == pytest.approx(2.23, rel=0.03)
+
+
+def test_only_the_last_pipeline_stage_samples() -> None:
+    # 0.19, Llama-3.1-8B at pp 2: the first stage's torch peak is 1.10 GiB (1.89 GiB without pipeline parallel)
+    est = run("llama-3.1-8b", "0.19", pp=2, gpu_memory_utilization=0.95)
+    assert activation_gib(est) == pytest.approx(1.10, rel=0.05)
+    assert est.per_gpu[1].bytes_of(SegmentKind.ACTIVATIONS) / GIB == pytest.approx(1.89, rel=0.02)
+
+
+def test_the_moe_workspace_stays_under_the_sampler() -> None:
+    # 0.19, DeepSeek-V2-Lite: torch peak 1.93 GiB; the sampler alone would be 1.52
+    assert activation_gib(run("deepseek-v2-lite", "0.19", gpu_memory_utilization=0.95)) == pytest.approx(1.93, rel=0.02)
+
+
+def test_mxfp4_experts_are_padded_for_marlin() -> None:
+    # 0.19, gpt-oss-20b: "Model loading took 13.64 GiB" at tp 1, 7.01 at tp 2 (2,880 -> 3,072 hidden)
+    for tp, logged in ((1, 13.64), (2, 7.01)):
+        weights = run("gpt-oss-20b", "0.19", tp=tp).per_gpu[0].bytes_of(SegmentKind.WEIGHTS) / GIB
+        assert weights == pytest.approx(logged, rel=0.015)
+    arch = load_preset("gpt-oss-20b").architecture
+    per_layer = mxfp4_padding_bytes(arch, range(1), 1)
+    assert per_layer == 32 * ((3 * 2944 * 3072 - 3 * 2880 * 2880) * 17 // 32 + (2 * 64 + 192) * 2)
+
+
+def test_0_11_leaves_the_nccl_buffers_out() -> None:
+    non_torch = {
+        version: next(s for s in run("llama-3.1-8b", version, tp=2).per_gpu[0].segments if s.title == "Non-torch")
+        for version in ("0.11", "0.19")
+    }
+    assert non_torch["0.11"].bytes < 0.15 * non_torch["0.19"].bytes  # 2.07 GiB at tp 2 in the 0.19 logs
+
+
+def test_from_0_20_the_graphs_come_out_of_the_budget() -> None:
+    est = run("llama-3.1-8b", "0.24")
+    gpu = est.per_gpu[0]
+    graphs = next(s for s in gpu.segments if s.title == "CUDA graphs").bytes
+    fixed = sum(s.bytes for s in gpu.segments if s.kind in (SegmentKind.WEIGHTS, SegmentKind.ACTIVATIONS))
+    non_torch = next(s for s in gpu.segments if s.title == "Non-torch").bytes
+    expected = -(-(H100.total_bytes or 0) * 92 // 100) - fixed - non_torch - graphs
+    assert est.engine_details["kv_pool_bytes"] == pytest.approx(expected, abs=2)
+
+
+@pytest.mark.parametrize(
+    ("preset", "groups", "blocks", "tokens"),
+    [  # _get_kv_cache_groups_uniform_page_size and the logged "GPU KV cache size" for a 50 GiB pool
+        ("gemma-4-31b", 6, 20_480, 54_608),  # full layers' pages half as wide: 32-token blocks
+        ("gpt-oss-120b", 2, 91_022, 728_176),
+        ("gpt-oss-20b", 2, 136_533, 1_092_256),
+    ],
+)
+def test_layer_groups_share_one_page_size(preset: str, groups: int, blocks: int, tokens: int) -> None:
+    arch = load_preset(preset).architecture
+    pages = KvPages(arch, range(arch.num_layers), 1, KV_DTYPES["bf16"], 16)
+    assert pages.groups == groups and pages.num_blocks(50 * GIB) == blocks
+    assert blocks // groups * pages.tokens_per_block == tokens
