@@ -34,8 +34,8 @@ def activation_gib(est: Estimate) -> float:
 
 @pytest.mark.parametrize(
     ("text", "version", "v0"),
-    [("0.19.1", (0, 19, 1), False), ("0.8.2-v0", (0, 8, 2), True), ("0.6.4.post1", (0, 6, 4), True), ("v0", (0, 10, 2), True),
-     ("0.8.3.dev172+g2b", (0, 8, 3), False), (None, (0, 33), False)],
+    [("0.19.1", (0, 19, 1), False), ("0.8.2-v0", (0, 8, 2), True), ("0.6.4.post1", (0, 6, 4), True),
+     ("v0", (0, 10, 2), True), ("0.8.3.dev172+g2b", (0, 8, 3), False), (None, (0, 33), False)],
 )  # fmt: skip
 def test_versions_as_users_and_logs_write_them(text: str | None, version: tuple[int, ...], v0: bool) -> None:
     assert parse_version(text) == (version, v0)
