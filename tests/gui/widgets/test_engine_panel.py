@@ -8,6 +8,7 @@ from vramscope.core.estimate import SegmentKind
 from vramscope.core.scenario import Engine
 from vramscope.core.units import GIB
 from vramscope.gui.main_window import MainWindow
+from vramscope.sources.presets import load_preset
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -111,3 +112,19 @@ def test_a_draft_model_adds_its_segments_and_its_flag(window: MainWindow) -> Non
     combo.setCurrentIndex(0)
     combo.activated.emit(0)
     assert window.controller.result.deployment.draft is None
+
+
+def test_llama_cpp_cache_switches_change_the_cache_and_the_command(window: MainWindow) -> None:
+    c = window.controller
+    c.set_model(load_preset("gemma-2-9b"))  # sliding-window layers of 4,096
+    c.set_workload(context=32768, batch=2)
+    choose_engine(window, Engine.LLAMACPP)
+    panel = window.engine_panel
+    kv = c.result.estimate.kv_cache_bytes
+    panel.swa_full.setChecked(True)
+    assert c.settings.swa_full and c.result.estimate.kv_cache_bytes > kv  # the sliding layers keep 16k cells
+    assert "--swa-full" in panel.launch.text()
+    panel.kv_unified.setChecked(True)
+    assert c.settings.kv_unified and "--kv-unified" in panel.launch.text()
+    panel.cpu_moe.setValue(4)
+    assert c.settings.n_cpu_moe == 4

@@ -86,6 +86,11 @@ class EnginePanel(QGroupBox):
         self.tensor_split.setPlaceholderText("by free memory")
         self.tensor_split.setToolTip("Tensor split (-ts): proportions per GPU, e.g. 3,1")
         self.tensor_split.setAccessibleName("Tensor split")
+        self.cpu_moe = _spin(0, 100_000, "Experts on the CPU: --n-cpu-moe, the routed experts of the first N layers")
+        self.swa_full = QCheckBox("Full-size sliding-window cache")
+        self.swa_full.setToolTip("--swa-full: sliding-window layers keep the whole context (needed to reuse prompts)")
+        self.kv_unified = QCheckBox("One KV buffer for all slots")
+        self.kv_unified.setToolTip("--kv-unified: the slots share one cache instead of n_ctx / slots each")
         # SGLang
         self.mem_fraction = _fraction("mem_fraction_static: SGLang's share for weights and token pool", "default")
         # transformers
@@ -123,6 +128,9 @@ class EnginePanel(QGroupBox):
                     form.addRow("Flash attention", self.flash_attn)
                     form.addRow("GPU layers", self.gpu_layers)
                     form.addRow("Tensor split", self.tensor_split)
+                    form.addRow("Experts on CPU", self.cpu_moe)
+                    form.addRow("", self.swa_full)
+                    form.addRow("", self.kv_unified)
                 else:
                     self.page_of[engine] = self.page_of[Engine.LLAMACPP]
                     continue
@@ -167,6 +175,9 @@ class EnginePanel(QGroupBox):
         )
         self.gpu_layers.valueChanged.connect(lambda v: c.set_engine_settings(n_gpu_layers=None if v < 0 else v))
         self.tensor_split.editingFinished.connect(self._on_tensor_split_editing_finished)
+        self.cpu_moe.valueChanged.connect(lambda v: c.set_engine_settings(n_cpu_moe=v))
+        self.swa_full.toggled.connect(lambda on: c.set_engine_settings(swa_full=on))
+        self.kv_unified.toggled.connect(lambda on: c.set_engine_settings(kv_unified=on))
         self.mem_fraction.valueChanged.connect(lambda v: c.set_engine_settings(mem_fraction_static=v or None))
         self.attention.activated.connect(
             lambda i: c.set_engine_settings(attn_implementation=self.attention.itemText(i))
@@ -213,6 +224,9 @@ class EnginePanel(QGroupBox):
             self.flash_attn,
             self.gpu_layers,
             self.tensor_split,
+            self.cpu_moe,
+            self.swa_full,
+            self.kv_unified,
             self.mem_fraction,
             self.attention,
             self.cache,
@@ -233,6 +247,9 @@ class EnginePanel(QGroupBox):
             self.ubatch.setValue(settings.n_ubatch)
             self.flash_attn.setCurrentText(next(k for k, v in FLASH_ATTN.items() if v == settings.flash_attn))
             self.gpu_layers.setValue(-1 if settings.n_gpu_layers is None else settings.n_gpu_layers)
+            self.cpu_moe.setValue(settings.n_cpu_moe)
+            self.swa_full.setChecked(settings.swa_full)
+            self.kv_unified.setChecked(settings.kv_unified)
             if not self.tensor_split.hasFocus():
                 self.tensor_split.setText(",".join(f"{p:g}" for p in settings.tensor_split))
             self.mem_fraction.setValue(settings.mem_fraction_static or 0.0)
