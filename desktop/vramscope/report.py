@@ -90,10 +90,10 @@ def verdict(a: Analysis, unit: Unit = Unit.GIB) -> tuple[str, str]:
 
 
 def margin_line(a: Analysis, unit: Unit = Unit.GIB) -> str:
-    profile = engine_profile(a.deployment.engine)
+    error = engine_profile(a.deployment.engine).measured_error(a.deployment.settings)
     return (
-        f"May not start: within the {profile.measured_error:.1%} ({format_bytes(a.estimate.margin_bytes or 0, unit)}) "
-        f"this profile has missed by ({profile.error_basis})."
+        f"May not start: within the {error.share:.1%} ({format_bytes(a.estimate.margin_bytes or 0, unit)}) "
+        f"this profile has missed by ({error.basis})."
     )
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from vramscope.core.engines import engine_profile
 from vramscope.core.estimate import Provenance, SegmentKind, estimate, pipeline_stages
-from vramscope.core.scenario import Deployment, Engine, GpuSpec, HostSpec, Workload
+from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, HostSpec, Workload
 from vramscope.core.units import GIB
 from vramscope.sources.presets import load_preset
 
@@ -144,7 +144,7 @@ def _llama_cpp_on(capacity: int, host: HostSpec | None = None) -> Deployment:
 def test_a_fit_within_the_profiles_measured_error_is_tight() -> None:
     model, workload = load_preset("llama-3.1-8b"), Workload(weight_format="q4_k_m")
     need = estimate(model, workload, _llama_cpp_on(100 * GIB)).per_gpu[0].total_bytes
-    error = engine_profile(Engine.LLAMACPP).measured_error
+    error = engine_profile(Engine.LLAMACPP).measured_error(EngineSettings()).share
     near = estimate(model, workload, _llama_cpp_on(need + round(need * error / 2)))
     assert near.fits is True and near.tight is True  # fits stays the plain comparison
     assert near.margin_bytes == round(error * need)

@@ -371,10 +371,11 @@ def run(path: Path) -> int:
     print("\nThe miss that decides a fit, as a share of GPU 0 (the profile's margin is its largest):")
     for line, shares in sorted(margins.items()):
         worst, where = max(shares)
-        profile = engine_profile(Engine(line.split()[0]))
+        case = cases[where][0]
+        error = engine_profile(case.engine).measured_error(case.settings).share
         print(
             f"  {line[:38]:<38} {len(shares):>2} runs: median {statistics.median(s for s, _ in shares):.2%}, "
-            f"largest {worst:.2%} ({where[:48]}); profile margin {profile.measured_error:.1%}"
+            f"largest {worst:.2%} ({where[:48]}); profile margin {error:.1%}"
         )
     for case_id, why in MARGIN_EXCLUDED.items():
         print(f"  left out: {case_id} ({why})")

@@ -235,7 +235,7 @@ def _summarize(
 def _margin(gpus: tuple[GpuEstimate, ...], headroom: int | None, deployment: Deployment) -> int:
     """The profile's measured error (a share of what it predicts a GPU holds) in bytes, on the tightest GPU."""
     tightest = next(g for g in gpus if g.headroom_bytes == headroom)
-    return round(engine_profile(deployment.engine).measured_error * tightest.total_bytes)
+    return round(engine_profile(deployment.engine).measured_error(deployment.settings).share * tightest.total_bytes)
 
 
 def _warnings(model: ModelSpec, plan: WeightPlan, workload: Workload, deployment: Deployment) -> tuple[str, ...]:

@@ -106,14 +106,21 @@ class Allocation(NamedTuple):
     pool_slack: int | None = None  # a preallocated pool's bytes beyond what the workload needs (negative: short)
 
 
+class MeasuredError(NamedTuple):
+    """The largest miss of a profile against the real runs it was checked on, as a share of what it predicts
+    a GPU holds (tests/truths/accuracy.py prints it per engine version): a fit by less is shown as tight."""
+
+    share: float
+    basis: str  # which runs, for people
+
+
 class EngineProfile(Protocol):
     engine: Engine
     label: str
-    # The largest miss of this profile against the real runs it was checked on, as a share of what it
-    # predicts a GPU holds (tests/truths/accuracy.py prints it per engine version): a fit by less
-    # than that is shown as tight
-    measured_error: float
-    error_basis: str
+
+    def measured_error(self, settings: EngineSettings) -> MeasuredError:
+        """The miss to allow for with these settings (the engine version among them)."""
+        ...
 
     def max_sequences(self, deployment: Deployment) -> int | None:
         """The most sequences the engine runs at once with these settings (None: no bound of its own)."""

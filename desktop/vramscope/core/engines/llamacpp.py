@@ -17,13 +17,14 @@ from vramscope.core.engines.base import (
     Allocation,
     EngineSettingsError,
     GpuPart,
+    MeasuredError,
     Request,
     cache_bytes,
     draft_segments,
     stage_cache,
 )
 from vramscope.core.precision import KV_DTYPES, KvDtype
-from vramscope.core.scenario import Deployment, Engine, GpuSpec, ModelSpec, Workload
+from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, ModelSpec, Workload
 from vramscope.core.segments import Provenance, Segment, SegmentKind, segment
 from vramscope.core.units import MIB
 
@@ -102,8 +103,11 @@ class LlamaCppProfile:
     label = "llama.cpp"
     # tests/truths/accuracy.py: the buffers' miss on the 2 x 3090 Ti log, 0.84 % of GPU 0 (cache bytes exact
     # there and on 1,756 measured runs; the compute buffers carry the miss)
-    measured_error = 0.01
-    error_basis = "the buffers' largest miss on the llama.cpp and Ollama logs (cache bytes exact)"
+    measured = MeasuredError(0.01, "the buffers' largest miss on the llama.cpp and Ollama logs (cache bytes exact)")
+
+    def measured_error(self, settings: EngineSettings) -> MeasuredError:
+        return self.measured
+
     default_flash_attn = True  # -fa auto: on where the backend supports it
 
     def weight_families(self) -> tuple[str, ...]:

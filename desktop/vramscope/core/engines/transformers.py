@@ -6,6 +6,7 @@ from math import ceil
 from vramscope.core.engines.base import (
     Allocation,
     GpuPart,
+    MeasuredError,
     Request,
     cache_bytes,
     cuda_context,
@@ -17,7 +18,7 @@ from vramscope.core.engines.base import (
     weights_segment,
 )
 from vramscope.core.precision import KvDtype
-from vramscope.core.scenario import Deployment, Engine, ModelSpec, Workload
+from vramscope.core.scenario import Deployment, Engine, EngineSettings, ModelSpec, Workload
 from vramscope.core.segments import Provenance, Segment, SegmentKind, segment
 from vramscope.core.units import MIB
 from vramscope.core.weights import pipeline_stages
@@ -28,8 +29,10 @@ STATE_BYTES_PER_ELEMENT = 2  # recurrent (Mamba) state kept at the 16-bit comput
 class TransformersProfile:
     engine = Engine.TRANSFORMERS
     label = "transformers"
-    measured_error = 0.05
-    error_basis = "no transformers run measured yet: 5 % assumed"
+    measured = MeasuredError(0.05, "no transformers run measured yet: 5 % assumed")
+
+    def measured_error(self, settings: EngineSettings) -> MeasuredError:
+        return self.measured
 
     def max_sequences(self, deployment: Deployment) -> int | None:
         return None  # generate() takes any batch
