@@ -203,9 +203,11 @@ CASES["vllm-21348-qwen3-235b-a22b-fp8-4xh100"] = CASES["vllm-21348-qwen3-235b-a2
 MARGIN_EXCLUDED = {"vllm-21348-qwen3-235b-a22b-fp8-4xh100": "an LMCache connector"}
 
 OUTLIERS = {  # cases that run but miss a figure, and why
+    "openai-gpt-oss-20b_h100-80gb_tp1pp1dp1_8192.FAILED": "the false fit: the pool (58.47 GiB) is exact, then the "
+    "sampler's warm-up after the CUDA graphs (1.84 GiB, twice our figure) ran out of memory; vLLM's graph memory "
+    "and the allocator's unfreed reserve for gpt-oss's swizzled MXFP4 experts are not modelled",
     "vllm-v019-llama4-scout-tp4": "KV pool 5 % high: the log's non-torch forward memory is 2.17 GiB at tp 4 (the "
     "profile's figure is lower) and its weights hold the vision tower the text model leaves out (-0.8 %)",
-    "vllm-v019-gpt-oss-20b-tp2": "weights 8 % low: vLLM pads MXFP4 expert weights for its Hopper MoE kernels",
     "vllm-21348-qwen3-235b-a22b-fp8-4xh100": "KV pool 47 % high: the run has an LMCache connector "
     "(kv_transfer_config) and the excerpt gives no weights or peak to separate the terms",
     "sglang-qwq-32b-4xl4": "L4 total memory not in the log (22.03 GiB assumed); SGLang's weights figure is "

@@ -195,8 +195,10 @@ def _summarize(
     else:
         fits = gpus_fit
     margin = _margin(gpus, headroom, deployment) if known else None
-    # Within the profile's own error the outcome could go either way: a plain fit, but flagged
-    tight = bool(fits) and margin is not None and slack is not None and slack < margin
+    # Within the profile's own error the outcome could go either way: a plain fit, but flagged. Beside a pool,
+    # what the engine allocates after it (CUDA graphs, the sampler's warm-up) needs the room outside it too
+    least = slack if slack is None or headroom is None else min(slack, headroom)
+    tight = bool(fits) and margin is not None and least is not None and least < margin
     return Estimate.model_construct(
         model_name=model.name,
         engine=deployment.engine.value,

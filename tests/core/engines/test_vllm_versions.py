@@ -129,3 +129,11 @@ def test_layer_groups_share_one_page_size(preset: str, groups: int, blocks: int,
     pages = KvPages(arch, range(arch.num_layers), 1, KV_DTYPES["bf16"], 16)
     assert pages.groups == groups and pages.num_blocks(50 * GIB) == blocks
     assert blocks // groups * pages.tokens_per_block == tokens
+
+
+def test_little_room_outside_the_budget_is_tight() -> None:
+    # 0.19, gpt-oss-20b at tp 2 and 0.95 with 77.18 GiB free: the pool was sized, then the sampler's warm-up
+    # ran out of memory after the CUDA graphs; at 0.90 it started
+    busy = H100.model_copy(update={"capacity_bytes": round(77.18 * GIB)})
+    assert run("gpt-oss-20b", "0.19", busy, tp=2, gpu_memory_utilization=0.95).tight
+    assert not run("gpt-oss-20b", "0.19", busy, tp=2, gpu_memory_utilization=0.9).tight
