@@ -1,6 +1,10 @@
+import json
+
 import pytest
 
+from tests.fixtures.families import CONFIGS
 from vramscope.sources.errors import ModelFileError
+from vramscope.sources.hf_config import architecture_from_config
 from vramscope.sources.presets import find_preset, load_preset, preset_documents
 from vramscope.sources.resolve import resolve_model
 
@@ -64,3 +68,10 @@ def test_a_preset_from_a_real_config_is_what_the_reader_makes_of_it(preset_id: s
     folder = Path(__file__).resolve().parents[1] / "fixtures" / "configs" / model_id.replace("/", "__")
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     assert load_preset(preset_id).architecture == architecture_from_config(config)
+
+
+def test_qwen3_14b_is_its_config() -> None:
+    config = json.loads((CONFIGS / "Qwen__Qwen3-14B" / "config.json").read_text())
+    model = load_preset("qwen3-14b")
+    assert architecture_from_config(config) == model.architecture
+    assert model.parameter_count() == 14_768_307_200  # 27.52 GiB of bf16 weights in vLLM's logs
