@@ -128,3 +128,14 @@ def test_llama_cpp_cache_switches_change_the_cache_and_the_command(window: MainW
     assert c.settings.kv_unified and "--kv-unified" in panel.launch.text()
     panel.cpu_moe.setValue(4)
     assert c.settings.n_cpu_moe == 4
+
+
+def test_sglang_has_its_own_releases_and_llama_cpp_none(window: MainWindow) -> None:
+    choose_engine(window, Engine.SGLANG)
+    panel, c = window.engine_panel, window.controller
+    assert not panel.version.isHidden() and panel.version.findData("0.4.7") > 0
+    panel.version.setCurrentIndex(panel.version.findData("0.4.7"))
+    panel.version.activated.emit(panel.version.currentIndex())
+    assert c.result.estimate.engine_details["mem_fraction_static"] == 0.88  # 0.4.7's table at tp 1
+    choose_engine(window, Engine.LLAMACPP)
+    assert panel.version.isHidden() and c.settings.engine_version is None

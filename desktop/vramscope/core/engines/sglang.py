@@ -1,11 +1,16 @@
-"""SGLang: mem_fraction_static of the GPU's memory holds the weights and a token pool; the rest is left for
-activations and CUDA graphs. Sources: python/sglang/srt/model_executor/model_runner.py (profile_max_num_token:
-the free memory after loading minus total x (1 - mem_fraction_static), divided by one token's K/V over
-all layers), mem_cache/memory_pool.py, server_args.py (defaults); the QwQ-32B log in
+"""SGLang: mem_fraction_static of the memory free at start holds the weights and a token pool; the rest is
+left for activations and CUDA graphs. Sources: python/sglang/srt/model_executor/model_runner.py
+(profile_max_num_token: the free memory after loading minus the free memory before it x (1 -
+mem_fraction_static), divided by one token's K/V over all layers), mem_cache/memory_pool.py, server_args.py
+(the defaults, by release: 0.4.6-0.5.10 sdists and the 0.5.23 wheel); the QwQ-32B log in
 reference/engine_logs.json."""
 
+import re
+
+from vramscope.core.architecture import Architecture
 from vramscope.core.engines.base import (
     Allocation,
+    EngineSettingsError,
     GpuPart,
     MeasuredError,
     Request,
@@ -34,19 +39,88 @@ MAX_REQUESTS = 4096  # model_runner.py: the request pool holds min(max(tokens / 
 CUDA_GRAPH_BYTES = 930 * MIB  # "cuda graph ... mem usage=0.93 GB" in the QwQ-32B log (L4, tp 4)
 
 
-def default_mem_fraction(tp: int) -> float:
-    """server_args.py before GPU-size-based defaults: less for the larger all-reduce buffers of wide tp."""
-    for width, fraction in ((16, 0.79), (8, 0.81), (4, 0.85), (2, 0.87)):
-        if tp >= width:
-            return fraction
-    return 0.88
+NEWEST = (0, 5, 23)
+OFFERED = ("0.5.23", "0.5.9", "0.5.2", "0.4.7")  # the newest release of each rule set, for the window
+_RELEASE = re.compile(r"^v?(\d{1,3})\.(\d{1,3})(?:\.(\d{1,3}))?[.\w+-]*$", re.ASCII)
 
 
-def chunked_prefill_size(total: int | None) -> int:
-    """server_args.py: 2048 on small GPUs, 8192 on 80 GB-class ones."""
-    if total is None or total < 35 * GIB:
-        return 2048
-    return 8192 if total >= 70 * GIB else 4096
+def release(text: str | None) -> tuple[int, ...]:
+    """'0.5.10.post1' -> (0, 5, 10); None -> the newest modelled."""
+    if text is None or not text.strip():
+        return NEWEST
+    m = _RELEASE.match(text.strip().lower())
+    if m is None:
+        raise EngineSettingsError(f"unknown SGLang version {text[:40]!r}: give one such as 0.4.6 or 0.5.10")
+    return tuple(int(p) for p in m.groups() if p is not None)
+
+
+def chunked_prefill_size(version: tuple[int, ...], total: int | None) -> int:
+    """server_args.py's default by the GPU's memory, by release."""
+    gib_ = (total or 0) / GIB
+    if total is None:
+        return 4096
+    if version < (0, 4, 8):
+        return 2048 if total < 25_000 * MIB else 8192
+    if gib_ >= 160:
+        return 16384
+    if gib_ >= 60 or (version < (0, 5, 3) and gib_ >= 35):
+        return 8192
+    if gib_ >= 35 or (version >= (0, 5, 23) and gib_ >= 20):
+        return 4096
+    return 2048
+
+
+def cuda_graph_max_bs(version: tuple[int, ...], total: int | None, tp: int) -> int:
+    gib_ = (total or 0) / GIB
+    wide = tp >= 4
+    if total is None:
+        return 160
+    if version < (0, 5, 3):  # set on small GPUs only, else the runner's 160
+        small = total < 25_000 * MIB if version < (0, 4, 8) else gib_ < 35
+        return (80 if wide else 8) if small else 160
+    if gib_ < 20:
+        return 8
+    if gib_ < 35:
+        narrow = 48 if version >= (0, 5, 23) else 24 if version >= (0, 5, 5) else 16
+        return (160 if version >= (0, 5, 23) else 80) if wide else narrow
+    if gib_ < 60:
+        return 160 if wide else 32
+    return 512 if wide or gib_ >= 160 else 256
+
+
+def piecewise_graph_sizes(max_tokens: int) -> int:
+    """How many piecewise CUDA graphs 0.5.10+ captures up to `max_tokens` tokens."""
+    sizes = [*range(4, 33, 4), *range(48, 257, 16), *range(288, 513, 32), *range(576, 1025, 64)]
+    sizes += [*range(1280, 4097, 256), *range(4608, max_tokens + 1, 512)]
+    return sum(1 for t in sizes if t <= max_tokens)
+
+
+def default_mem_fraction(version: tuple[int, ...], total: int | None, arch: Architecture, tp: int, pp: int) -> float:
+    """server_args.py: the fraction SGLang picks when --mem-fraction-static is not given."""
+    ranks = tp * pp
+    if total is None:
+        return 0.95 if version >= (0, 5, 23) else 0.88
+    mib = total / MIB
+    if version < (0, 4, 8):  # by parallel size on 80 GB-class GPUs and smaller
+        if mib > 81_920:
+            return round((mib - 13 * 1024) / mib, 3)
+        return next((f for width, f in ((16, 0.79), (8, 0.81), (4, 0.85), (2, 0.87)) if ranks >= width), 0.88)
+    if version < (0, 5, 3):  # a reserve per GPU size
+        reserve = (2.8 + ranks / 10) if mib < 35 * 1024 else (9.5 + ranks / 2) if mib < 90 * 1024 else 12 + ranks / 2
+        reserved = (reserve if mib < 160 * 1024 else 32) * 1024
+    else:
+        chunk = chunked_prefill_size(version, total)
+        reserved = 512 + max(chunk, 2048) * 1.5 + cuda_graph_max_bs(version, total, tp) * 2 + ranks / 8 * 1024
+        if version >= (0, 5, 10) and pp == 1 and arch.vision is None:  # piecewise CUDA graphs, on by default
+            reserved += 1536 if arch.mla is not None else piecewise_graph_sizes(chunk) * 8
+        if mib > 60 * 1024:
+            reserved = max(reserved, 10 * 1024)
+    fraction = round((mib - reserved) / mib, 3)
+    if arch.vision is not None and version >= (0, 5, 3):  # adjust_mem_fraction_for_vlm
+        v = arch.vision
+        scale = 1 - 0.1 * (v.num_layers * v.hidden_size**2 / (24 * 1024**2) - 1)
+        fraction = round(fraction * 0.95 * min(max(scale, 0.8), 1.05), 3)
+    return fraction
 
 
 class SGLangProfile:
@@ -74,11 +148,14 @@ class SGLangProfile:
     def check(self, model: ModelSpec, workload: Workload, deployment: Deployment) -> None:
         check_tensor_parallel(model.architecture, deployment.tensor_parallel)
         refuse_metal(self.label, deployment)
+        release(deployment.settings.engine_version)
 
     def allocate(self, request: Request) -> Allocation:
         arch, deployment, workload = request.arch, request.deployment, request.workload
         tp, pp = deployment.tensor_parallel, deployment.pipeline_parallel
-        fraction = request.settings.mem_fraction_static or default_mem_fraction(tp)
+        version = release(request.settings.engine_version)
+        total0 = gpu_total(deployment.gpu(0))
+        fraction = request.settings.mem_fraction_static or default_mem_fraction(version, total0, arch, tp, pp)
         layout = request.layout(tp)
         parts: list[GpuPart] = []
         pools: list[tuple[int, int]] = []  # (tokens, bytes per token)
@@ -97,7 +174,7 @@ class SGLangProfile:
             for r in range(tp):
                 gpu = deployment.gpu(s * tp + r)
                 total = gpu_total(gpu)
-                chunk = chunked_prefill_size(total)
+                chunk = chunked_prefill_size(version, total)
                 context = cuda_context(gpu)
                 peak = segment(
                     SegmentKind.ACTIVATIONS,
@@ -115,14 +192,18 @@ class SGLangProfile:
                     )
                     parts.append(GpuPart(s, (weights_segment(request.plan, weights), *extra, kv, *after), experts))
                     continue
-                after_weights = gpu.capacity_bytes - context.bytes - weights - sum(e.bytes for e in extra)
-                rest = after_weights - round(total * (1 - fraction))
+                before = gpu.capacity_bytes - context.bytes  # free when the weights start to load
+                after_weights = before - weights - sum(e.bytes for e in extra)
+                rest = after_weights - round(before * (1 - fraction))
                 tokens = max(rest // per_token, 0) if per_token else 0
                 pools.append((tokens, per_token))
                 ranks.append((tokens, s * tp + r, gpu.name))
                 pool = tokens * per_token
                 used = min(need, pool)
-                note = f"token pool of {tokens:,} tokens: mem_fraction_static {fraction:g} x {gib(total)} minus weights"
+                note = (
+                    f"token pool of {tokens:,} tokens: mem_fraction_static {fraction:g} of the {gib(before)} free "
+                    f"before loading, minus weights (SGLang {'.'.join(map(str, version))})"
+                )
                 segments = (
                     weights_segment(request.plan, weights),
                     *extra,
@@ -144,6 +225,7 @@ class SGLangProfile:
             "kv_capacity_tokens": tokens,
             "max_concurrency": round(tokens / workload.context, 2),
             "mem_fraction_static": fraction,
+            "engine_version": ".".join(map(str, version)),
             "kv_needed_bytes": max(b for _, b in pools) * workload.context * workload.batch,
         }
         concurrent = tokens // workload.context

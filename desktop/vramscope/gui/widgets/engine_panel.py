@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from vramscope.core.analysis import Analysis
-from vramscope.core.engines import PROFILES
+from vramscope.core.engines import PROFILES, sglang
 from vramscope.core.engines.vllm_versions import OFFERED, vllm_rules
 from vramscope.core.scenario import MIN_FRACTION, Engine, EngineSettings
 from vramscope.gui.controller import Controller
@@ -63,13 +63,11 @@ class EnginePanel(QGroupBox):
             self.engine_combo.addItem(profile.label, engine.value)
         self.engine_combo.setAccessibleName("Inference engine")
         self.engine_combo.setToolTip("The engine you run: each allocates memory its own way")
+        self.version = QComboBox()  # filled for the engine shown: the releases whose rules differ
+        self.version.setAccessibleName("Engine version")
+        self.version.setToolTip("The release you run: profiling, defaults and the pool's rules differ by version")
+        self.versions_of: Engine | None = None
         # vLLM
-        self.version = QComboBox()
-        self.version.addItem(f"newest modelled ({vllm_rules(None).line})", None)
-        for version in OFFERED:
-            self.version.addItem(f"{version} ({vllm_rules(version).line})", version)
-        self.version.setAccessibleName("vLLM version")
-        self.version.setToolTip("The vLLM release you run: profiling, defaults and the pool's rules differ by version")
         self.gpu_util = _fraction("GPU memory utilization: vLLM's budget as a share of each GPU's memory")
         self.max_seqs = _spin(0, 1_000_000, "Max sequences: vLLM's max_num_seqs (default by GPU)", "default")
         self.batched_tokens = _spin(0, 10_000_000, "Batched tokens: max_num_batched_tokens", "default")
@@ -116,7 +114,6 @@ class EnginePanel(QGroupBox):
             form = QFormLayout(page)
             form.setContentsMargins(0, 0, 0, 0)
             if engine is Engine.VLLM:
-                form.addRow("Version", self.version)
                 form.addRow("GPU memory util.", self.gpu_util)
                 form.addRow("Max sequences", self.max_seqs)
                 form.addRow("Batched tokens", self.batched_tokens)
@@ -150,7 +147,10 @@ class EnginePanel(QGroupBox):
         launch_row.addWidget(self.launch, 1)
         launch_row.addWidget(self.copy_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.engine_combo)
+        engine_row = QHBoxLayout()
+        engine_row.addWidget(self.engine_combo, 1)
+        engine_row.addWidget(self.version, 1)
+        layout.addLayout(engine_row)
         layout.addWidget(self.pages)
         draft_row = QFormLayout()
         draft_row.setContentsMargins(0, 0, 0, 0)
@@ -185,6 +185,24 @@ class EnginePanel(QGroupBox):
         self.cache.activated.connect(lambda i: c.set_engine_settings(cache_implementation=self.cache.itemText(i)))
         self.draft.activated.connect(self._on_draft_activated)
         self.copy_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.launch.text()))
+
+    def _show_versions(self, engine: Engine, version: str | None, analysis: Analysis) -> None:
+        """The releases of the engine shown, the chosen one selected; hidden for engines modelled at one."""
+        if engine is not self.versions_of:
+            self.versions_of = engine
+            self.version.clear()
+            if engine is Engine.VLLM:
+                self.version.addItem(f"newest ({vllm_rules(None).line})", None)
+                for v in OFFERED:
+                    self.version.addItem(f"{v} ({vllm_rules(v).line})", v)
+            elif engine is Engine.SGLANG:
+                self.version.addItem(f"newest ({'.'.join(map(str, sglang.NEWEST))})", None)
+                for v in sglang.OFFERED:
+                    self.version.addItem(f"{v}", v)
+            self.version.setVisible(self.version.count() > 0)
+        if version and self.version.findData(version) < 0:  # a release a log named, beyond the list
+            self.version.addItem(f"{version} ({analysis.estimate.engine_details.get('engine_version')})", version)
+        self.version.setCurrentIndex(max(0, self.version.findData(version)) if version else 0)
 
     def _show_page(self, index: int) -> None:
         """Only the shown page takes room: the panel is as tall as the chosen engine's settings."""
@@ -235,10 +253,7 @@ class EnginePanel(QGroupBox):
         with signals_blocked(*widgets):
             self.engine_combo.setCurrentIndex(self.engine_combo.findData(engine.value))
             self._show_page(self.page_of[engine])
-            version = settings.engine_version
-            if version and self.version.findData(version) < 0:  # a release a log named, beyond the list
-                self.version.addItem(f"{version} ({analysis.estimate.engine_details.get('engine_version')})", version)
-            self.version.setCurrentIndex(max(0, self.version.findData(version)) if version else 0)
+            self._show_versions(engine, settings.engine_version, analysis)
             util = analysis.estimate.engine_details.get("gpu_memory_utilization")
             self.gpu_util.setValue(settings.gpu_memory_utilization or (util if isinstance(util, float) else 0.9))
             self.max_seqs.setValue(settings.max_num_seqs or 0)
