@@ -292,3 +292,13 @@ def test_a_unified_memory_gpu_takes_its_share_from_the_hosts_ram() -> None:
     assert overhead.bytes == 512 * MIB and "CUDA" not in overhead.note  # Ollama's Metal reserve, no CUDA context
     with pytest.raises(EngineSettingsError, match="no Metal backend"):
         estimate(load_preset("llama-3.1-8b"), Workload(), deployment.model_copy(update={"engine": Engine.VLLM}))
+
+
+def test_the_command_names_the_slots_even_for_one() -> None:
+    # llama-server without -np runs 4 slots on one unified cache (server.cpp: "n_parallel is set to auto")
+    from vramscope.core.analysis import analyse
+
+    a = analyse(
+        load_preset("gemma-2-9b"), Workload(context=8192, weight_format="q4_k_m"), Deployment(engine=Engine.LLAMACPP)
+    )
+    assert " -c 8192 -np 1 " in a.launch_command

@@ -274,8 +274,9 @@ class LlamaCppProfile:
         settings, workload, deployment = request.settings, request.workload, request.deployment
         kv = request.kv.name.replace("fp", "f")
         args = [f"llama-server -m {_gguf_name(request)}", f"-c {workload.context * workload.batch}"]
-        if workload.batch > 1:
-            args.append(f"-np {workload.batch}")
+        # Always the slots planned: without -np llama-server picks 4 slots and a unified cache (server.cpp),
+        # whose sliding-window layers keep 4 windows
+        args.append(f"-np {workload.batch}")
         args.append(f"-ngl {self.n_gpu_layers(request)}")
         if settings.n_ubatch != 512:
             args.append(f"-ub {settings.n_ubatch}")
