@@ -27,8 +27,8 @@ KV_TYPES = {"f16": "fp16", "f32": "fp32", "bf16": "bf16", "q8_0": "q8_0", "q4_0"
 
 def compare(row: dict[str, Any], folder: Path) -> dict[str, Any] | None:
     s = row["settings"]
-    if row.get("rc") != 0 or s["swa_full"] or s["type_k"] != s["type_v"]:
-        return None  # a refusal, the full-size SWA option, or mixed K/V types: not settings the app offers
+    if row.get("rc") != 0 or s["type_k"] != s["type_v"]:
+        return None  # a refusal, or mixed K/V types: not a setting the app offers
     try:
         model = read_gguf(folder / f"{row['model']}.gguf")
     except ModelFileError as exc:
@@ -36,12 +36,13 @@ def compare(row: dict[str, Any], folder: Path) -> dict[str, Any] | None:
         return None
     slots = s["n_seq_max"]
     workload = Workload(context=s["n_ctx"] // slots, batch=slots, kv_dtype=KV_TYPES[s["type_k"]])
+    unified, swa_full = bool(s["kv_unified"]), bool(s["swa_full"])
     settings = EngineSettings(
-        n_ubatch=s["n_ubatch"], flash_attn=bool(s["fa"]), n_gpu_layers=0, kv_unified=bool(s["kv_unified"])
+        n_ubatch=s["n_ubatch"], flash_attn=bool(s["fa"]), n_gpu_layers=0, kv_unified=unified, swa_full=swa_full
     )
     est = estimate(model, workload, Deployment(engine=Engine.LLAMACPP, settings=settings))
     d = est.engine_details
-    cell = cells(model.architecture, workload.context, slots, s["n_ubatch"], bool(s["kv_unified"]))
+    cell = cells(model.architecture, workload.context, slots, s["n_ubatch"], unified, swa_full)
     cache = sum(int(d[k] or 0) for k in ("kv_full_bytes", "kv_swa_bytes", "kv_recurrent_bytes"))
     compute = cpu_compute_buffer(model.architecture, cell, cell.ubatch, bool(s["fa"]))
     output = slots * model.architecture.vocab_size * 4
@@ -53,7 +54,10 @@ def compare(row: dict[str, Any], folder: Path) -> dict[str, Any] | None:
         "output_ok": abs(output - row["output_bytes_log"]) <= 0.005 * 2**20,
         "compute_error": (compute - row["compute_bytes"]) / row["compute_bytes"] * 100,
         "setting": f"-c {s['n_ctx']} -ub {s['n_ubatch']} -np {slots} -fa {s['fa']} {s['type_k']}"
-        + (" --kv-unified" if s["kv_unified"] else ""),
+        + (" --kv-unified" if unified else "")
+        + (" --swa-full" if swa_full else ""),
+        "unified": unified,
+        "swa_full": swa_full,
     }
 
 
@@ -70,6 +74,10 @@ def main(measurements: Path, folder: Path) -> int:
             f"{name:<14} {len(rs):>5} {sum(r['cells_ok'] for r in rs):>12} {sum(r['cache_ok'] for r in rs):>12} "
             f"{sum(r['output_ok'] for r in rs):>7} {statistics.mean(errors):>14.1f}% / {max(errors):5.1f}%"
         )
+    for flag in ("unified", "swa_full"):
+        chosen = [r for r in results if r[flag]]
+        exact = sum(r["cells_ok"] and r["cache_ok"] for r in chosen)
+        print(f"  with {'--kv-unified' if flag == 'unified' else '--swa-full'}: {exact} of {len(chosen)} exact")
     misses = [r for r in results if not (r["cells_ok"] and r["cache_ok"] and r["output_ok"])]
     print(f"\n{len(results)} runs compared; {len(results) - len(misses)} exact in cells, cache bytes and output")
     for r in misses[:20]:
