@@ -12,7 +12,7 @@ from tests.fixtures.model_files import write_gguf
 from tests.sources.test_hf_folder import TINY
 from vramscope.core.estimate import Provenance, SegmentKind, estimate
 from vramscope.core.precision import weight_format, weight_layout
-from vramscope.core.scenario import Deployment, Source, Workload
+from vramscope.core.scenario import Deployment, Engine, Source, Workload
 from vramscope.sources.errors import ModelFileError
 from vramscope.sources.gguf_file import read_gguf
 from vramscope.sources.hf_config import architecture_from_config
@@ -163,3 +163,23 @@ def test_a_fractional_block_count_is_refused() -> None:
     meta = {"llama.block_count": 2.5, "llama.embedding_length": 64, "llama.attention.head_count": 4}
     with pytest.raises(ModelFileError, match="block_count is malformed"):
         architecture_from_gguf(meta, "llama", tied=True)
+
+
+def test_mtp_layers_are_priced_but_hold_no_cache(tmp_path: Path) -> None:
+    # llama.cpp b11434 (llama-kv-cache.cpp): the model's context caches its own layers only; the nextn
+    # layers' tensors are loaded with the rest
+    three = ARCH.model_copy(update={"num_layers": 3})
+    write_gguf(tmp_path / "mtp.gguf", three, nextn=1)
+    model = read_gguf(tmp_path / "mtp.gguf")
+    assert model.architecture.num_layers == 2
+    assert model.architecture.kv_elements_per_token(0, 1) * 2 == sum(
+        model.architecture.kv_elements_per_token(i, 1) for i in range(2)
+    )
+    assert model.inventory is not None and any(s.tensor.name.startswith("blk.2.") for s in model.inventory.tensors)
+    write_gguf(tmp_path / "plain.gguf", three)
+    plain = read_gguf(tmp_path / "plain.gguf")
+    workload = Workload(context=4096)
+    est = estimate(model, workload, Deployment(engine=Engine.LLAMACPP))
+    est_plain = estimate(plain, workload, Deployment(engine=Engine.LLAMACPP))
+    assert est.kv_cache_bytes * 3 == est_plain.kv_cache_bytes * 2  # two layers' cache, not three
+    assert est.weights_bytes == est_plain.weights_bytes  # every block's tensors

@@ -26,14 +26,28 @@ def per_layer(value: Any, n: int, name: str) -> tuple[int, ...]:
 
 
 class GgufKeys:
-    """One architecture's `{arch}.*` keys."""
+    """One architecture's `{arch}.*` keys. The last `nextn_predict_layers` blocks are MTP layers (GLM-4.5's):
+    llama.cpp gives them no KV cache in the model's own context (llama_kv_cache's layer filter, b11434), so
+    the keys read as the model's own layers (block_count and per-layer arrays without them); their tensors
+    are still in the file and priced with the output head."""
 
     def __init__(self, meta: dict[str, Any], arch: str) -> None:
         self.meta = meta
         self.arch = arch
+        blocks, nextn = meta.get(f"{arch}.block_count"), meta.get(f"{arch}.nextn_predict_layers", 0)
+        plain = all(isinstance(v, int) and not isinstance(v, bool) for v in (blocks, nextn))
+        self.blocks = blocks if plain and 0 < nextn < blocks else None
+        self.mtp_layers = nextn if self.blocks is not None else 0
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self.meta.get(f"{self.arch}.{key}", default)
+        value = self.meta.get(f"{self.arch}.{key}", default)
+        if self.blocks is None:
+            return value
+        if key == "block_count":
+            return self.blocks - self.mtp_layers
+        if isinstance(value, list) and len(value) == self.blocks:
+            return value[: self.blocks - self.mtp_layers]
+        return value
 
     def whole(self, key: str, default: Any = None) -> int:
         """A count or size: a float such as 2.5 layers is refused, not rounded down."""
