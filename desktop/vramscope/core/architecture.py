@@ -29,6 +29,7 @@ class LayerKind(StrEnum):
     MAMBA = "mamba"  # Mamba-1 or Mamba-2: a fixed state per sequence
     PARALLEL = "attention_and_mamba"  # full attention and Mamba-2 side by side on one input (Falcon-H1)
     COMPRESSED = "compressed_attention"  # a local window plus the history compressed every n tokens (DeepSeek-V4)
+    SHORT_CONV = "conv"  # a gated depthwise convolution over the last few tokens (LFM2): a fixed window
     NONE = "none"  # no mixer: the layer is only a feed-forward block (Nemotron-H)
 
     @property
@@ -141,6 +142,13 @@ class LinearAttention(_Frozen):
     @property
     def ssm_elements(self) -> int:
         return self.value_heads * self.key_head_dim * self.value_head_dim
+
+
+class ShortConv(_Frozen):
+    """LFM2's short convolution: in_proj to B, C and x, a depthwise convolution of `kernel` taps, out_proj."""
+
+    kernel: PositiveInt  # conv_L_cache
+    bias: bool = False
 
 
 class AttentionShape(_Frozen):
@@ -264,6 +272,7 @@ class Architecture(_Frozen):
     mla: MLA | None = None
     mamba: Mamba | None = None
     linear: LinearAttention | None = None
+    short_conv: ShortConv | None = None
     indexer: Indexer | None = None
     sliding_attention: AttentionShape | None = None  # the sliding layers' own sizes
     full_attention: AttentionShape | None = None  # the full layers' own sizes (Gemma 4's global layers)
@@ -290,6 +299,8 @@ class Architecture(_Frozen):
             raise ValueError("mamba layers need the mamba settings")
         if LayerKind.LINEAR in self.layer_types and self.linear is None:
             raise ValueError("linear-attention layers need the linear attention settings")
+        if LayerKind.SHORT_CONV in self.layer_types and self.short_conv is None:
+            raise ValueError("short-convolution layers need the short convolution settings")
         if self.compressed is not None and len(self.compressed.ratios) != n:
             raise ValueError(f"compress ratios has {len(self.compressed.ratios)} entries for {n} layers")
         if LayerKind.COMPRESSED in self.layer_types and (self.compressed is None or self.sliding_window is None):
@@ -404,6 +415,8 @@ class Architecture(_Frozen):
         if kind is LayerKind.LINEAR and self.linear is not None:
             lin = self.linear
             return ceil(lin.conv_channels / tp) * lin.conv_kernel, ceil(lin.ssm_elements / tp)
+        if kind is LayerKind.SHORT_CONV and self.short_conv is not None:
+            return ceil(self.hidden_size / tp) * self.short_conv.kernel, 0
         if kind is LayerKind.COMPRESSED and self.sliding_window:
             # the window's shared K/V (transformers keeps sliding_window - 1 tokens); a sparse layer's compressor
             # also keeps its last window of keys and gates, and the indexer's, to overlap the next window
@@ -431,6 +444,8 @@ class Architecture(_Frozen):
             return self.mamba.d_conv
         if kind is LayerKind.LINEAR and self.linear is not None:
             return self.linear.conv_kernel
+        if kind is LayerKind.SHORT_CONV and self.short_conv is not None:
+            return self.short_conv.kernel
         return 0
 
     # --- counts ----------------------------------------------------------------------------------
@@ -487,6 +502,7 @@ class Architecture(_Frozen):
             (LayerKind.MAMBA, "Mamba layers"),
             (LayerKind.PARALLEL, "layers attention + Mamba in parallel"),
             (LayerKind.COMPRESSED, "layers with a compressed history"),
+            (LayerKind.SHORT_CONV, "short-convolution layers"),
             (LayerKind.NONE, "layers without attention"),
         ):
             if kinds.count(kind):
@@ -549,6 +565,8 @@ def _tensors(arch: Architecture) -> tuple[Tensor, ...]:
             _mamba_tensors(arch, i, add)
         if kind is LayerKind.LINEAR:
             _linear_attention_tensors(arch, i, add)
+        elif kind is LayerKind.SHORT_CONV:
+            _short_conv_tensors(arch, i, add)
         elif kind.attends and arch.compressed is not None:
             _compressed_attention_tensors(arch, arch.compressed, i, add)
         elif kind.attends and arch.mla is not None:
@@ -632,6 +650,20 @@ def _linear_attention_tensors(arch: Architecture, i: int, add: _Add) -> None:
     add("ssm_a", i, (lin.value_heads,))
     add("ssm_norm", i, (lin.value_head_dim,))
     add("ssm_out", i, (h, values))
+
+
+def _short_conv_tensors(arch: Architecture, i: int, add: _Add) -> None:
+    """LFM2 (transformers' Lfm2ShortConv, llama.cpp's shortconv.*): in_proj to 3 x hidden, a depthwise
+    convolution of conv_L_cache taps, out_proj."""
+    assert arch.short_conv is not None
+    h, conv = arch.hidden_size, arch.short_conv
+    add("shortconv_in_proj", i, (3 * h, h))
+    add("shortconv_conv", i, (h, conv.kernel))
+    add("shortconv_out_proj", i, (h, h))
+    if conv.bias:
+        add("shortconv_in_proj", i, (3 * h,), bias=True)
+        add("shortconv_conv", i, (h,), bias=True)
+        add("shortconv_out_proj", i, (h,), bias=True)
 
 
 def _compressed_attention_tensors(arch: Architecture, c: CompressedAttention, i: int, add: _Add) -> None:

@@ -186,7 +186,7 @@ def scope_of(t: Tensor) -> str:
         return "experts"
     if role.endswith("_shexp"):
         return "shexp"
-    if role.startswith("ssm_"):
+    if role.startswith(("ssm_", "shortconv_")):
         return "mixer"
     if role.startswith("ffn_"):
         return "dense"

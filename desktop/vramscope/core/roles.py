@@ -116,6 +116,10 @@ ROLES: dict[str, Placement] = {
     "ssm_conv1d": Placement(_C, Group.STATE),
     "ssm_a": Placement(_C, Group.STATE),
     "ssm_d": Placement(_C, Group.STATE),
+    # LFM2's short convolution (llama.cpp: blk.N.shortconv.in_proj / conv / out_proj)
+    "shortconv_in_proj": Placement(_C, _LIN),
+    "shortconv_conv": Placement(_C, Group.STATE),
+    "shortconv_out_proj": Placement(_R, _LIN),
     # Gemma 4's per-layer inputs
     "per_layer_model_proj": Placement(_C, _LIN),
     "inp_gate": Placement(_REP, _LIN),

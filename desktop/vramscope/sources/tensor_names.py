@@ -28,6 +28,8 @@ def classify(name: str, shape: tuple[int, ...]) -> Tensor:
 
 def _outside_role(stem: str) -> str:
     """Tensors outside the decoder blocks: embeddings, the head, the final norm."""
+    if is_norm(stem.rsplit(".", 1)[-1]):  # LFM2's final norm: embedding_norm, token_embd_norm in a GGUF
+        return "output_norm"
     if any(k in stem for k in ("embed_tokens", "wte", "word_embeddings", "token_embd", "tok_embeddings")):
         return "token_embd"
     if any(k in stem for k in ("wpe", "position_embd", "embed_positions")):
@@ -41,6 +43,8 @@ def _outside_role(stem: str) -> str:
 
 def _layer_role(stem: str) -> str:
     last = stem.rsplit(".", 1)[-1]
+    if ".shortconv." in stem or (".conv." in stem and last in ("in_proj", "conv", "out_proj")):
+        return f"shortconv_{last}"  # LFM2's short convolution: shortconv.* in a GGUF, conv.* in its checkpoints
     if stem.startswith("blk."):  # GGUF names already carry the role
         return last
     if ".indexer." in stem and last in HF_INDEXER:

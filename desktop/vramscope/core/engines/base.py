@@ -196,6 +196,17 @@ def stage_cache(arch: Architecture, layers: range, tp: int) -> StageCache:
     return StageCache(full, sliding, conv, ssm, n_full, n_sliding)
 
 
+def rolling_state_elements(arch: Architecture, layers: range, tp: int) -> int:
+    """Per sequence, what vLLM keeps of recurrent layers: the last kernel - 1 inputs of each convolution
+    (transformers keeps the whole kernel) and the recurrent states (mamba_utils state shapes)."""
+    total = 0
+    for i in layers:
+        window, state = arch.state_parts(i, tp)
+        kernel = arch.conv_kernel(i)
+        total += (window // kernel * (kernel - 1) if kernel else window) + state
+    return total
+
+
 def stage_weights(layout: WeightLayout, layers: range, first: bool, last: bool) -> tuple[int, int]:
     """(weights, routed-expert part) of a run of layers, with the embeddings on the first and the head on
     the last."""

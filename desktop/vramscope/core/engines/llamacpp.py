@@ -328,7 +328,7 @@ class CacheBytes(NamedTuple):
 
 def recurrent_elements(arch: Architecture, i: int) -> int:
     """llama-memory-recurrent.cpp: the last d_conv - 1 inputs of the convolution (x, and B and C for
-    Mamba-2: measured to the byte on granitehybrid) and the recurrent state."""
+    Mamba-2: measured to the byte on granitehybrid; LFM2's short convolution, on lfm2) and the recurrent state."""
     window, state = arch.state_parts(i)
     kernel = arch.conv_kernel(i)
     return window // kernel * (kernel - 1) + state if kernel else state

@@ -26,6 +26,7 @@ from vramscope.core.engines.base import (
     model_compute_dtype,
     overhead,
     refuse_metal,
+    rolling_state_elements,
     sequences,
     smallest_rank_note,
     stage_cache,
@@ -115,7 +116,8 @@ class KvPages:
         cache = stage_cache(arch, layers, tp)
         self.block_size = self.full_block = self.sliding_block = block_size
         self.window = arch.sliding_window or 0
-        self.state_bytes = cache.state * 2  # Mamba state at the model dtype, one per running sequence
+        # recurrent states at the model dtype, one per running sequence (mamba_utils: kernel - 1 conv inputs)
+        self.state_bytes = rolling_state_elements(arch, layers, tp) * 2
         if v0 or arch.compressed is not None:
             # V0's cache engine: one block holds every layer's K/V. DeepSeek-V4 (no vLLM log measured): the
             # compressed history in blocks of every layer, windows and compressor buffers once per sequence

@@ -15,6 +15,7 @@ from vramscope.sources.families import (
     granite_hybrid,
     jamba,
     kimi_linear,
+    lfm2,
     llama,
     llama4,
     mimo,
@@ -29,7 +30,7 @@ from vramscope.sources.families.family import Family, Fields, Kinds, Shape
 
 _MODULES = (
     classic, llama, qwen, qwen_hybrid, gemma, gemma4, llama4, gpt_oss, minimax, minimax_m3, mimo, deepseek, deepseek_v4,
-    glm, nemotron_h, granite_hybrid, falcon_h1, jamba, kimi_linear, step,
+    glm, nemotron_h, granite_hybrid, falcon_h1, jamba, kimi_linear, step, lfm2,
 )  # fmt: skip
 ALL: tuple[Family, ...] = tuple(f for module in _MODULES for f in module.FAMILIES)
 _BY_NAME = {name: f for f in ALL for name in f.names}
