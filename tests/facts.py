@@ -84,7 +84,7 @@ MODEL_FACTS = [
     ModelFact("mimo-v2-flash", 308_778_768_832, 222_720, 15_445_936_320),
     # Gemma-4-31B: 50 sliding layers (16 KV heads of 256) and 10 global ones (4 KV heads of 512, key = value)
     ModelFact("gemma-4-31b", 30_697_345_280, 901_120, vision=575_741_232),
-    ModelFact("mistral-small-3.1-24b", 23_572_403_200, 163_840),
+    ModelFact("mistral-small-3.1-24b", 23_572_403_200, 163_840, vision=438_958_080),  # Pixtral: 24,011,361,280 in all
     # Falcon-H1: every layer both attends (2 KV heads of 64) and keeps a Mamba-2 state
     ModelFact("falcon-h1-0.5b", 521_411_104, 18_432),
 ]

@@ -1,5 +1,6 @@
 """The vision encoder of a multimodal model: its peak at its image size, per engine."""
 
+from vramscope.core.architecture import Group
 from vramscope.core.estimate import SegmentKind, estimate
 from vramscope.core.scenario import Deployment, Engine, GpuSpec, Workload
 from vramscope.core.units import GIB
@@ -42,3 +43,10 @@ def test_vllm_profiles_the_encoder_budget_of_images() -> None:
     est = estimate(model, Workload(context=8192), Deployment(gpus=(GPU,), engine=Engine.VLLM))
     peak = est.per_gpu[0].segment(SegmentKind.ACTIVATIONS)
     assert "vision encoder over 32 images" in peak.note  # 8192 batched tokens / 256 tokens per image
+
+
+def test_pixtral_is_mistral_small_3_1s_encoder() -> None:
+    # 24,011,361,280 parameters in the checkpoint: 23,572,403,200 of text (transformers 5.24) and Pixtral's
+    model = load_preset("mistral-small-3.1-24b")
+    vision = sum(t.numel for t in model.architecture.tensors() if t.group is Group.VISION)
+    assert vision == 438_958_080 and model.parameter_count() == 24_011_361_280

@@ -200,6 +200,7 @@ class VisionKind(StrEnum):
     SIGLIP = "siglip"  # Gemma 3: LayerNorm ViT with biases, learned positions, a linear projector
     QWEN_VL = "qwen_vl"  # Qwen3-VL / Qwen3.5: 3-D patches, a fused QKV, a 2x2 patch merger (+ deepstack mergers)
     GEMMA4 = "gemma4"  # Gemma 4: RMSNorm ViT with q/k norms and a gated MLP, 2-D position tables, 3x3 pooling
+    PIXTRAL = "pixtral"  # Mistral 3: RMSNorm ViT without biases, gated MLP, rotary positions, a 2x2 patch merger
 
 
 class VisionTower(_Frozen):
@@ -841,6 +842,9 @@ def _vision_tensors(v: VisionTower, text_hidden: int, add: _Add) -> None:
     if v.kind is VisionKind.GEMMA4:
         _gemma4_vision_tensors(v, text_hidden, add)
         return
+    if v.kind is VisionKind.PIXTRAL:
+        _pixtral_tensors(v, text_hidden, add)
+        return
     c = v.hidden_size
 
     def linear(role: str, shape: tuple[int, int]) -> None:
@@ -874,6 +878,32 @@ def _vision_norm(add: _Add, role: str, size: int, bias: bool) -> None:
     add(role, -1, (size,), vision=Split.REPLICATED)
     if bias:
         add(role, -1, (size,), bias=True, vision=Split.REPLICATED)
+
+
+def _pixtral_tensors(v: VisionTower, text_hidden: int, add: _Add) -> None:
+    """Mistral 3's Pixtral encoder (transformers' PixtralVisionModel and Mistral3MultiModalProjector): a patch
+    convolution, RMSNorm blocks of q/k/v/o and a gated MLP, no biases; the projector's norm, a merger of 2x2
+    patches and two linears into the text width (multimodal_projector_bias false). Every rank holds it
+    whole: vLLM's weights at tp 2 and 4 (22.80 and 11.86 GiB for Mistral-Small-3.1) carry it unsplit."""
+    c, w = v.hidden_size, v.intermediate_size
+
+    def matrix(role: str, shape: tuple[int, int]) -> None:
+        add(role, -1, shape, vision=Split.REPLICATED)
+
+    matrix("v.patch_embd", (c, v.num_channels * v.patch_size**2))
+    _vision_norm(add, "v.pre_ln", c, False)
+    for k in range(v.num_layers):
+        _vision_norm(add, f"v.blk.{k}.ln1", c, False)
+        for role in ("attn_q", "attn_k", "attn_v", "attn_out"):
+            matrix(f"v.blk.{k}.{role}", (c, c))
+        _vision_norm(add, f"v.blk.{k}.ln2", c, False)
+        matrix(f"v.blk.{k}.ffn_gate", (w, c))
+        matrix(f"v.blk.{k}.ffn_up", (w, c))
+        matrix(f"v.blk.{k}.ffn_down", (c, w))
+    _vision_norm(add, "mm.norm", c, False)
+    matrix("mm.patch_merger", (c, c * v.merge**2))
+    matrix("mm.linear_1", (text_hidden, c))
+    matrix("mm.linear_2", (text_hidden, text_hidden))
 
 
 def _qwen_vl_tensors(v: VisionTower, text_hidden: int, add: _Add) -> None:
