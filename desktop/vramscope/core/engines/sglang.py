@@ -126,9 +126,8 @@ def default_mem_fraction(version: tuple[int, ...], total: int | None, arch: Arch
 class SGLangProfile:
     engine = Engine.SGLANG
     label = "SGLang"
-    measured = MeasuredError(
-        0.01, "the token pool's miss on the one SGLang log (QwQ-32B on 4 x L4, 0.4.3)"
-    )  # tests/truths/accuracy.py: 0.99 % of the GPU, the token pool's miss
+    # tests/truths/accuracy.py: the token pool's miss on the one SGLang log with its figures, 1.36 % of the GPU
+    measured = MeasuredError(0.014, "the token pool's miss on the one SGLang log (QwQ-32B on 4 x L4, 0.4.3)")
 
     def measured_error(self, settings: EngineSettings) -> MeasuredError:
         return self.measured
