@@ -103,7 +103,9 @@ def test_0_11_leaves_the_nccl_buffers_out() -> None:
         version: next(s for s in run("llama-3.1-8b", version, tp=2).per_gpu[0].segments if s.title == "Non-torch")
         for version in ("0.11", "0.19")
     }
-    assert non_torch["0.11"].bytes < 0.15 * non_torch["0.19"].bytes  # 2.07 GiB at tp 2 in the 0.19 logs
+    # 0.54-0.55 GiB at tp 2 in llm-d-benchmark's 0.11.0 runs, 2.07 GiB in the 0.19 logs
+    assert non_torch["0.11"].bytes / GIB == pytest.approx(0.55, abs=0.01)
+    assert non_torch["0.19"].bytes / GIB == pytest.approx(2.07, abs=0.01)
 
 
 def test_from_0_20_the_graphs_come_out_of_the_budget() -> None:
@@ -137,3 +139,13 @@ def test_little_room_outside_the_budget_is_tight() -> None:
     busy = H100.model_copy(update={"capacity_bytes": round(77.18 * GIB)})
     assert run("gpt-oss-20b", "0.19", busy, tp=2, gpu_memory_utilization=0.95).tight
     assert not run("gpt-oss-20b", "0.19", busy, tp=2, gpu_memory_utilization=0.9).tight
+
+
+def test_recurrent_layers_take_a_block_of_the_pool() -> None:
+    # 0.10.2, Qwen3-Next-80B at tp 2 on an H200: "attention block 544 tokens", 7,162 blocks, 4 groups,
+    # "GPU KV cache size: 973,760 tokens" = 7,162 // 4 x 544
+    arch = load_preset("qwen3-next-80b-a3b").architecture
+    pages = KvPages(arch, range(arch.num_layers), 2, KV_DTYPES["bf16"], 16)
+    assert pages.full_block == 544 and pages.groups == 4 and pages.state_bytes == 0
+    assert 7_162 // pages.groups * pages.tokens_per_block == 973_760
+    assert pages.blocks_per_request(8192, 8192) == 16 + 3  # ceil(8192 / 544) attention blocks, one per state group

@@ -66,8 +66,11 @@ def test_the_real_config_equals_transformers() -> None:
     assert load_preset("lfm2-700m").architecture == arch
 
 
-def test_vllm_keeps_kernel_minus_one_inputs() -> None:
-    # vLLM's short-conv state (mamba_utils): (conv_L_cache - 1) x hidden per layer and sequence, model dtype
+def test_vllm_pages_each_convolution_state_in_one_block() -> None:
+    # vLLM's short-conv state (mamba_utils): (conv_L_cache - 1) x hidden per layer and sequence at the model
+    # dtype, 6,144 B, within one 16-token page of attention (6 layers' K/V of 2,048 B a token): groups of 6 layers
     arch = architecture("LiquidAI/LFM2-700M")
     pages = KvPages(arch, range(arch.num_layers), 1, KV_DTYPES["bf16"], 16)
-    assert pages.state_bytes == 10 * 2 * 1536 * 2
+    assert pages.full_block == 16 and pages.page_bytes == 16 * 2048 >= 2 * 1536 * 2
+    assert (pages.full_groups, pages.state_groups) == (1, 2)  # 6 attention layers, 10 convolutions
+    assert pages.blocks_per_request(1600, 2048) == 100 + 2

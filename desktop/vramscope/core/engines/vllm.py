@@ -45,7 +45,7 @@ VOCAB_PADDING = 64  # vocab_parallel_embedding.py DEFAULT_VOCAB_PADDING_SIZE
 # per-SM scratch): what the v0.19 H100 logs hold beyond the sampler's logits; V0 has no such buffers
 PROFILE_BASE_BYTES = 160 * MIB
 # "non-torch forward increase": 0.25 GiB at tp 1; 2.07-2.21 GiB at tp >= 2 where NCCL and custom all-reduce
-# buffers are charged (v0.19 H100 logs of 1-4 GPUs)
+# buffers are charged (v0.19 H100 logs of 1-4 GPUs); other releases' figures in _non_torch
 NON_TORCH_BYTES = {1: 256 * MIB, 2: 2120 * MIB}
 # tests/truths/accuracy.py: the largest miss of the KV pool (what decides a fit) over the logs of each release
 # line, as a share of the GPU; a line without logs takes the largest over all lines
@@ -118,7 +118,11 @@ class KvPages:
         self.window = arch.sliding_window or 0
         # recurrent states at the model dtype, one per running sequence (mamba_utils: kernel - 1 conv inputs)
         self.state_bytes = rolling_state_elements(arch, layers, tp) * 2
-        if v0 or arch.compressed is not None:
+        self.state_groups = 0
+        recurrent = [i for i in layers if not arch.layer_kind(i).attends and arch.state_elements_per_sequence(i, tp)]
+        if not v0 and recurrent and cache.full_layers and not cache.sliding_layers:
+            self._hybrid(arch, recurrent, cache.full // cache.full_layers, cache.full_layers, tp, kv, block_size)
+        elif v0 or arch.compressed is not None:
             # V0's cache engine: one block holds every layer's K/V. DeepSeek-V4 (no vLLM log measured): the
             # compressed history in blocks of every layer, windows and compressor buffers once per sequence
             self.group_size, self.full_groups, self.sliding_groups = 1, 1, 0
@@ -142,9 +146,33 @@ class KvPages:
         # when the target has several layer groups)
         self.draft_block_bytes = cache_bytes(block_size * draft_per_token, kv) // max(1, self.groups)
 
+    def _hybrid(
+        self,
+        arch: Architecture,
+        recurrent: list[int],
+        per_layer: int,
+        full_layers: int,
+        tp: int,
+        kv: KvDtype,
+        block: int,
+    ) -> None:
+        """Attention beside recurrent layers (HybridAttentionMambaModelConfig, kv_cache_utils): one block per
+        request holds a recurrent layer's state; the attention block grows in steps of the kernel's 16 tokens
+        until its page holds a state, and both kinds share that page and the groups."""
+        state = max(rolling_state_elements(arch, range(i, i + 1), tp) for i in recurrent) * 2
+        token = cache_bytes(per_layer, kv)
+        self.full_block = block * ceil(state / (block * token))
+        self.page_bytes = self.full_block * token
+        lo, hi = min(full_layers, len(recurrent)), max(full_layers, len(recurrent))
+        self.group_size = hi if hi < 1.5 * lo else lo
+        self.full_groups = ceil(full_layers / self.group_size)
+        self.sliding_groups = 0
+        self.state_groups = ceil(len(recurrent) / self.group_size)
+        self.state_bytes = 0  # in the pool's blocks now
+
     @property
     def groups(self) -> int:
-        return self.full_groups + self.sliding_groups
+        return self.full_groups + self.sliding_groups + self.state_groups
 
     @property
     def block_bytes(self) -> int:
@@ -154,6 +182,8 @@ class KvPages:
     @property
     def tokens_per_block(self) -> int:
         """The smallest block's tokens: what vLLM's 'GPU KV cache size' counts per block of each group."""
+        if not self.sliding_groups:
+            return self.full_block
         return min(self.full_block if self.full_groups else self.sliding_block, self.sliding_block)
 
     def num_blocks(self, pool: int) -> int:
@@ -164,7 +194,7 @@ class KvPages:
         full = ceil(tokens / self.full_block)
         # SlidingWindowSpec.max_memory_usage_bytes: window - 1 + one scheduled chunk, plus a block
         sliding = ceil(min(self.window - 1 + batched_tokens, tokens) / self.sliding_block) + 1
-        return self.full_groups * full + self.sliding_groups * sliding
+        return self.full_groups * full + self.sliding_groups * sliding + self.state_groups
 
     def request_bytes(self, tokens: int, batched_tokens: int) -> int:
         return self.blocks_per_request(tokens, batched_tokens) * self.block_bytes + self.state_bytes
@@ -383,12 +413,16 @@ def _profile_peak(arch: Architecture, tp: int, profile: Profile) -> Segment:
 
 def _non_torch(tp: int, rules: VllmRules) -> tuple[int, str]:
     """Memory outside PyTorch's allocator that the profile charges: cuBLAS and attention workspaces, plus
-    NCCL and custom all-reduce buffers at tp > 1 where the version counts them, plus the CUDA context in
-    0.8-0.9.0."""
-    charged = NON_TORCH_BYTES[min(tp, 2) if rules.charges_tp_buffers else 1]
-    note = "non-torch memory of the forward pass" + (
-        " (NCCL, all-reduce buffers)" if charged > NON_TORCH_BYTES[1] else ""
-    )
+    NCCL and custom all-reduce buffers at tp > 1 where the version counts them (0.11 takes its baseline
+    after them: 0.54-0.55 GiB left at tp 2 in llm-d-benchmark's 0.11.0 runs), plus the CUDA context in
+    0.8-0.9.0. At tp 1: 0.13 GiB in the 0.11-0.17 logs, 0.25 GiB in 0.18-0.19's."""
+    single = NON_TORCH_BYTES[1] if rules.v0 or rules.version >= (0, 18) or rules.version < (0, 11) else 133 * MIB
+    if tp == 1:
+        charged, note = single, "non-torch memory of the forward pass"
+    elif rules.charges_tp_buffers:
+        charged, note = NON_TORCH_BYTES[2], "non-torch memory of the forward pass (NCCL, all-reduce buffers)"
+    else:
+        charged, note = 563 * MIB, "non-torch memory of the forward pass (NCCL buffers before the baseline)"
     if rules.charges_cuda_context:
         charged += CUDA_CONTEXT_BYTES
         note += " and the CUDA context (vLLM 0.8-0.9.0 count it)"
