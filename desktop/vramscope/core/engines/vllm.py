@@ -51,8 +51,13 @@ NON_TORCH_BYTES = {1: 256 * MIB, 2: 2120 * MIB}
 # line, as a share of the GPU; a line without logs takes the largest over all lines
 MEASURED_ERRORS = {
     "V0 (0.6.3-0.10)": MeasuredError(0.03, "the KV pool's largest miss over 7 vLLM V0 logs (0.6.4-0.8.2): 2.7 %"),
+    "0.9.1-0.10": MeasuredError(
+        0.14, "7 vLLM 0.10.1-0.10.2 logs: 13.9 % (A100s at tp 2 over Ray, without the buffers the profile charges)"
+    ),
+    "0.11": MeasuredError(0.037, "the KV pool's largest miss over 9 vLLM 0.11.0 logs (H100, 1-2 GPUs): 3.6 %"),
+    "0.14-0.16": MeasuredError(0.014, "2 vLLM 0.15-0.16 logs (0.03 %), and 1.2 % over 67 of 0.17-0.19"),
     "0.17-0.19": MeasuredError(0.014, "the KV pool's largest miss over 67 vLLM 0.17-0.19 logs (H100, 1-4 GPUs): 1.2 %"),
-    "0.14-0.16": MeasuredError(0.014, "2 vLLM 0.15-0.16 logs (0.2 %), and 1.4 % over 67 of 0.17-0.19"),
+    "0.20-0.33": MeasuredError(0.03, "2 vLLM 0.27.1 logs (1.7 %), too few alone: 3 %, as for releases without logs"),
 }
 UNMEASURED = "no log of vLLM {line} checked: the largest miss over the releases that were (V0's 2.7 %)"
 CUDA_GRAPH_BYTES = 930 * MIB  # captured graphs: 0.87-1.09 GiB at tp 1, 0.76-1.57 GiB beyond (same logs)
