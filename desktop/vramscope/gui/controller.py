@@ -6,6 +6,8 @@ from pydantic import ValidationError
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from vramscope.core.analysis import Analysis, analyse, with_limits
+from vramscope.core.engines import engine_profile
+from vramscope.core.precision import known_format
 from vramscope.core.scenario import (
     MAX_GPUS,
     Deployment,
@@ -197,8 +199,25 @@ class Controller(QObject):
         return self.scenario.host
 
     def set_engine(self, engine: Engine) -> None:
-        if engine != self.engine:  # a release number is one engine's: another starts at its newest
-            self._change(engine=engine, settings=self.settings.model_copy(update={"engine_version": None}))
+        """Switch engine; a KV dtype or weight format the new engine does not run falls back to its default,
+        and the status bar says so, rather than the switch being refused."""
+        if engine == self.engine:
+            return
+        profile = engine_profile(engine)
+        workload, notes = self.workload, []
+        if workload.kv_dtype != "auto" and workload.kv_dtype not in profile.kv_dtypes():
+            notes.append(f"{profile.label} has no {workload.kv_dtype} KV cache: its default is used")
+            workload = workload.model_copy(update={"kv_dtype": "auto"})
+        fmt = known_format(workload.weight_format)
+        if fmt is not None and fmt.family.value not in profile.weight_families():
+            notes.append(f"{profile.label} does not run {fmt.label} weights: the model's own are used")
+            workload = workload.model_copy(update={"weight_format": None})
+        # a release number is one engine's: another starts at its newest
+        self._change(
+            engine=engine, settings=self.settings.model_copy(update={"engine_version": None}), workload=workload
+        )
+        if notes and self.engine == engine:
+            self.error_changed.emit("; ".join(notes))
 
     def set_draft(self, draft: ModelSpec | None) -> None:
         """A draft model for speculative decoding, or None."""

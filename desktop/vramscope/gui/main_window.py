@@ -459,6 +459,8 @@ class MainWindow(QMainWindow):
     def _on_controller_error_changed(self, text: str) -> None:
         if text:
             self.statusBar().showMessage(text)
+        else:  # a change that computed: what was said about an earlier one no longer holds
+            self.statusBar().clearMessage()
 
     def _on_controller_estimate_changed(self, result: Result) -> None:
         self._show_running(result)

@@ -139,3 +139,15 @@ def test_sglang_has_its_own_releases_and_llama_cpp_none(window: MainWindow) -> N
     assert c.result.estimate.engine_details["mem_fraction_static"] == 0.88  # 0.4.7's table at tp 1
     choose_engine(window, Engine.LLAMACPP)
     assert panel.version.isHidden() and c.settings.engine_version is None
+
+
+def test_a_switch_to_an_engine_without_the_kv_dtype_falls_back_and_says_so(window: MainWindow) -> None:
+    c = window.controller
+    choose_engine(window, Engine.VLLM)
+    c.set_workload(kv_dtype="fp8")
+    assert c.workload.kv_dtype == "fp8"
+    choose_engine(window, Engine.OLLAMA)  # Ollama has no fp8 cache
+    assert c.engine is Engine.OLLAMA and c.workload.kv_dtype == "auto"
+    assert "Ollama has no fp8 KV cache: its default is used" in window.statusBar().currentMessage()
+    c.set_workload(context=4096)  # the next change that computes clears what was said
+    assert window.statusBar().currentMessage() == ""
