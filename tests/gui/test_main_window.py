@@ -5,7 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from tests.fixtures.fake_nvml import RTX4090
@@ -421,3 +422,32 @@ def test_the_kv_cache_vllm_needs_is_drawn_over_the_pool_it_has(window: MainWindo
     assert "KV cache needed" in [label.text for _, label in chart.legend.items]
     c.set_workload(context=8192, batch=1)
     assert len(np.asarray(chart.kv_needed.opts["width"])) == 0  # the pool holds it: no outline
+
+
+def _wheel(widget: QWidget, steps: int = -1) -> None:
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+
+    centre = QPointF(widget.rect().center())
+    event = QWheelEvent(
+        centre, QPointF(widget.mapToGlobal(centre.toPoint())), QPoint(), QPoint(0, 120 * steps),
+        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False,
+    )  # fmt: skip
+    QApplication.sendEvent(widget, event)
+
+
+def test_the_wheel_over_an_unfocused_control_scrolls_the_panel(window: MainWindow) -> None:
+    window.resize(900, 500)  # the side panel needs its scroll bar
+    window.show()
+    c, panel = window.controller, window.workload_panel
+    context = c.workload.context
+    _wheel(panel.context_slider)
+    _wheel(panel.context_spin)
+    assert c.workload.context == context  # not 8,192 -> 7,342 on the way down the panel
+    assert window.side_scroll.verticalScrollBar().value() > 0
+    window.activateWindow()
+    panel.context_spin.setFocus(Qt.FocusReason.MouseFocusReason)
+    QApplication.processEvents()
+    assert panel.context_spin.hasFocus()
+    _wheel(panel.context_spin)  # a control the user clicked wheels through its values
+    assert c.workload.context != context

@@ -42,7 +42,7 @@ from vramscope.core.units import Unit, format_bytes
 from vramscope.gui.about import TextDialog, about_html, numbers_html
 from vramscope.gui.controller import Controller, Result
 from vramscope.gui.model_opener import ModelOpener
-from vramscope.gui.qt_util import signals_blocked
+from vramscope.gui.qt_util import WheelToScroll, signals_blocked
 from vramscope.gui.widgets.compare import ComparePanel
 from vramscope.gui.widgets.custom_model_panel import CustomModelPanel
 from vramscope.gui.widgets.engine_panel import EnginePanel
@@ -148,6 +148,9 @@ class MainWindow(QMainWindow):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(left.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+        self.wheel_guard = WheelToScroll(scroll)
+        self.wheel_guard.watch(left)
+        self.side_scroll = scroll
         right = QWidget()
         right.setLayout(main)
         central = QSplitter()  # the controls' column gives way in a narrow window; the user can drag it

@@ -3,8 +3,8 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QComboBox, QLabel
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
+from PySide6.QtWidgets import QAbstractSlider, QAbstractSpinBox, QComboBox, QLabel, QScrollArea, QWidget
 
 
 @contextmanager
@@ -33,3 +33,26 @@ def fit_wrapped_height(label: QLabel) -> None:
     height = label.heightForWidth(max(label.width(), 200)) if label.text() else 0
     if height != label.minimumHeight():
         label.setMinimumHeight(max(height, 0))
+
+
+class WheelToScroll(QObject):
+    """A wheel over a slider, spin box or combo box that has no keyboard focus scrolls the panel instead of
+    changing the value (a context of 8,192 must not become 7,342 on the way down the panel); click the
+    control first to wheel through its values."""
+
+    def __init__(self, area: QScrollArea) -> None:
+        super().__init__(area)
+        self.area = area
+
+    def watch(self, root: QWidget) -> None:
+        for widget in root.findChildren(QWidget):
+            if isinstance(widget, QAbstractSlider | QAbstractSpinBox | QComboBox):
+                widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the wheel alone does not give focus
+                widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Wheel and isinstance(watched, QWidget) and not watched.hasFocus():
+            bar = self.area.verticalScrollBar()
+            QCoreApplication.sendEvent(bar, event)
+            return True
+        return False
