@@ -451,3 +451,25 @@ def test_the_wheel_over_an_unfocused_control_scrolls_the_panel(window: MainWindo
     assert panel.context_spin.hasFocus()
     _wheel(panel.context_spin)  # a control the user clicked wheels through its values
     assert c.workload.context != context
+
+
+@pytest.mark.parametrize("background", ["#ffffff", "#efefef", "#2b2b2b", "#1e1e1e", "#353535"])
+def test_verdict_colours_read_on_light_and_dark_windows(background: str) -> None:
+    from PySide6.QtGui import QColor
+
+    from vramscope.gui.widgets.verdict import contrast, verdict_colors
+
+    window = QColor(background)
+    assert all(contrast(QColor(c), window) >= 4.5 for c in verdict_colors(window).values())
+
+
+def test_a_dark_palette_gets_the_light_shades(window: MainWindow) -> None:
+    from PySide6.QtGui import QColor, QPalette
+
+    from vramscope.gui.widgets.verdict import DARK
+
+    palette = window.verdict.palette()
+    palette.setColor(QPalette.ColorRole.Window, QColor("#2b2b2b"))
+    window.verdict.setPalette(palette)
+    window.controller.set_workload(context=4096)
+    assert DARK["fits"] in window.verdict.headline.styleSheet()

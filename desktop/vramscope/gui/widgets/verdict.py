@@ -1,7 +1,7 @@
 """Fits / does not fit in the engine's words, the headroom, and the limits the solver found."""
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QColor, QPalette, QResizeEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from vramscope.core.analysis import Analysis
@@ -10,7 +10,29 @@ from vramscope.gui.controller import Controller
 from vramscope.gui.qt_util import fit_wrapped_height
 from vramscope.report import verdict
 
-TIGHT_COLOR = "#a35200"  # amber, dark enough to read on a light window (5.6:1 on white)
+# Verdict colours with at least 4.5:1 contrast (WCAG AA) on the window's own background: dark shades on a
+# light palette, light ones on a dark palette (a desktop's dark theme)
+LIGHT = {"fits": "#17713a", "tight": "#9a4d00", "no": "#b71c1c"}
+DARK = {"fits": "#5fd38a", "tight": "#ffb74d", "no": "#ff8a80"}
+TIGHT_COLOR = LIGHT["tight"]  # amber, 5.3:1 on a light grey window
+
+
+def luminance(color: QColor) -> float:
+    """WCAG relative luminance."""
+
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(color.redF()) + 0.7152 * channel(color.greenF()) + 0.0722 * channel(color.blueF())
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def verdict_colors(background: QColor) -> dict[str, str]:
+    return DARK if luminance(background) < 0.2 else LIGHT
 
 
 class VerdictPanel(QWidget):
@@ -48,10 +70,11 @@ class VerdictPanel(QWidget):
     def show_result(self, result: Analysis, unit: Unit) -> None:
         headline, details = verdict(result, unit)
         fits = result.estimate.fits
+        colors = verdict_colors(self.palette().color(QPalette.ColorRole.Window))
         if result.estimate.tight:
-            color = TIGHT_COLOR
+            color = colors["tight"]
         else:
-            color = "#1b7f3b" if fits else "#c62828" if fits is False else "palette(text)"
+            color = colors["fits"] if fits else colors["no"] if fits is False else "palette(text)"
         if color != self._color:  # a style sheet change restyles the widget: only on a new verdict
             self._color = color
             self.headline.setStyleSheet(f"color: {color};")
