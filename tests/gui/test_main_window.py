@@ -473,3 +473,12 @@ def test_a_dark_palette_gets_the_light_shades(window: MainWindow) -> None:
     window.verdict.setPalette(palette)
     window.controller.set_workload(context=4096)
     assert DARK["fits"] in window.verdict.headline.styleSheet()
+
+
+def test_without_a_gpu_the_verdict_names_the_gpu_it_assumes(window: MainWindow) -> None:
+    from vramscope.hardware.probe import HardwareSnapshot, ProbeStatus
+
+    c = window.controller
+    gpu = c.gpu.name if c.gpu is not None else ""
+    c.set_hardware(HardwareSnapshot(status=ProbeStatus.NO_DRIVER, message="No NVIDIA driver found"))
+    assert window.verdict.headline.text().endswith(f"— on an assumed {gpu}: no GPU detected")

@@ -62,13 +62,29 @@ class VerdictPanel(QWidget):
         layout.addWidget(self.running)
         self._color = ""
         controller.estimate_changed.connect(self._on_controller_estimate_changed)  # a method: dropped with the panel
+        controller.hardware_changed.connect(self._on_controller_hardware_changed)
         self.show_result(controller.result, controller.unit)
+
+    def _assumed_gpu(self, result: Analysis) -> str:
+        """The catalog GPU planned for when the probe found none (the window's fallback), else ''."""
+        hardware = self.controller.hardware
+        gpus = result.deployment.gpus
+        if hardware is None or hardware.usable_gpus() or not gpus or gpus[0].backend == "cpu":
+            return ""
+        count = len(gpus)
+        return gpus[0].name if count == 1 else f"{count} x {gpus[0].name}"
+
+    def _on_controller_hardware_changed(self, _snapshot: object) -> None:
+        self.show_result(self.controller.result, self.controller.unit)
 
     def _on_controller_estimate_changed(self, result: Analysis) -> None:
         self.show_result(result, self.controller.unit)
 
     def show_result(self, result: Analysis, unit: Unit) -> None:
         headline, details = verdict(result, unit)
+        assumed = self._assumed_gpu(result)
+        if assumed:  # a ✔ for a GPU the user does not have must say so where it is read first
+            headline += f" — on an assumed {assumed}: no GPU detected"
         fits = result.estimate.fits
         colors = verdict_colors(self.palette().color(QPalette.ColorRole.Window))
         if result.estimate.tight:
