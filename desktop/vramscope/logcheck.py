@@ -48,7 +48,8 @@ def scenario_of(
 ) -> tuple[ModelSpec, Workload, Deployment] | None:
     """The scenario a log describes: its model (or `model`), context, formats, engine settings and GPUs."""
     if model is None:
-        preset = preset_for(log.model) if log.model else None
+        layers = log.settings.get("n_layer")
+        preset = preset_for(log.model, layers if isinstance(layers, int) else None) if log.model else None
         if preset is None:
             return None
         model = load_preset(preset)

@@ -251,3 +251,12 @@ def test_vllm_version_of_a_v1_log() -> None:
 def test_a_token_in_a_device_name_is_masked() -> None:
     log = read_engine_log("llama_kv_cache:      hf_abcdefgh123 KV buffer size =  9216.00 MiB")
     assert "hf_abcdefgh123" not in repr(log) and log.reported["per_gpu"][0]["kv_cache_bytes"] == 9216 * MIB
+
+
+def test_a_log_name_no_preset_has_is_matched_by_its_layers() -> None:
+    from vramscope.sources.engine_log import preset_for
+
+    assert preset_for("qwen2.5-coder:32b-instruct-q8_0.gguf") is None
+    assert preset_for("qwen2.5-coder:32b-instruct-q8_0.gguf", 64) == "qwen2.5-32b"
+    assert preset_for("qwen2.5-coder:32b-instruct-q8_0.gguf", 61) is None  # no preset of 61 layers shares two words
+    assert preset_for("mystery-7b.gguf", 32) is None  # one shared word is no match

@@ -416,11 +416,12 @@ class MainWindow(QMainWindow):
             return
         model, _, deployment = scenario
         c.set_engine(log.engine)
-        c.set_engine_settings(**log_settings(log))
         if model.name != c.model.name:
             c.set_model(model)
-        c.set_workload(**log_workload(log, c.model.architecture.max_context))
+        # the GPUs before the settings: a tensor split of two proportions needs its two GPUs
         c.set_gpu(deployment.gpus[0] if deployment.gpus else c.gpu, deployment.gpu_count)
+        c.set_engine_settings(**log_settings(log))
+        c.set_workload(**log_workload(log, c.model.architecture.max_context))
         if self.chart is not None:
             self.chart.set_reported(reported_segments(log))
         self.log_panel.show_log(log)

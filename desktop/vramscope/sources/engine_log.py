@@ -90,7 +90,7 @@ _ANCHORS = (
     "maximum number of tokens that can be stored in KV cache", "█  version ",
     # llama.cpp and Ollama
     "llama-server", "llama_server", "--ctx-size", " -c ", "llama_context:", "llama_model_loader:",
-    "llama_kv_cache", "kv_size = ", "KV self size", "buffer size", "memory.required", "memory.graph",
+    "llama_kv_cache", "kv_size = ", "KV self size", "buffer size", "n_layer", "memory.required", "memory.graph",
     "memory.weights", "layers.offload=", "memory_breakdown", "source=", "ollama serve", "main: build", "build: ",
     # SGLang
     "launch_server", "Load weight", "#tokens:", "Capture cuda graph end", "context_len=", "KV Cache is allocated",
@@ -397,6 +397,8 @@ def _llamacpp_line(
         _command_flags(line, settings)
     if m := re.search(r"llama_context:\s+(n_ctx|n_ctx_seq|n_seq_max|n_ubatch|n_batch)\s*=\s*(\d+)", line, re.ASCII):
         settings[m.group(1)] = whole(m.group(2))
+    if m := re.search(r"\bn_layer\s*=\s*(\d{1,6})\b", line, re.ASCII):  # kv cache init, print_info
+        settings.setdefault("n_layer", int(m.group(1)))
     if m := re.search(r"llama_context:\s+flash_attn\s*=\s*(\w+)", line):
         settings["flash_attn"] = m.group(1) in ("enabled", "1", "true", "on")
     if m := re.search(r"llama_context:\s+kv_unified\s*=\s*(\w+)", line):
@@ -535,10 +537,12 @@ _KV_TYPES = {"f16": "fp16", "fp16": "fp16", "bf16": "bf16", "f32": "fp32", "q8_0
 _GGUF_TYPE = re.compile(r"(?i)(?:^|[-_.:])(q[2-8]_k_[sml]|q[2-8]_k|q[4-8]_[01]|iq[1-4]_[a-z]+|f16|bf16)(?:$|[-_.])")
 
 
-def preset_for(model: str) -> str | None:
+def preset_for(model: str, layers: int | None = None) -> str | None:
     """The preset a log's model name means: org and file suffix dropped, then trailing words such as
-    -Instruct, -Chat or -v0.1 one by one ("Mixtral-8x7B-Instruct-v0.1" -> mixtral-8x7b)."""
-    from vramscope.sources.presets import find_preset
+    -Instruct, -Chat or -v0.1 one by one ("Mixtral-8x7B-Instruct-v0.1" -> mixtral-8x7b). Else, where the log
+    states its layer count, the preset of that many layers that shares two words of the name with it
+    ("qwen2.5-coder:32b-instruct-q8_0.gguf", 64 layers -> qwen2.5-32b)."""
+    from vramscope.sources.presets import find_preset, preset_documents
 
     name = model.strip()[:200].rsplit("/", 1)[-1].removesuffix(".gguf").replace(":", "-").lower()
     words = name.split("-")[:12]  # a preset id has a few words; a log's name of thousands is none
@@ -546,7 +550,15 @@ def preset_for(model: str) -> str | None:
         found = find_preset("-".join(words[:end]))
         if found is not None:
             return found
-    return None
+    if not layers:
+        return None
+    shared = {
+        preset: len(set(words) & set(preset.split("-")))
+        for preset, doc in preset_documents().items()
+        if doc["architecture"]["num_layers"] == layers
+    }
+    best = max(shared, key=lambda p: shared[p], default=None)
+    return best if best is not None and shared[best] >= 2 else None
 
 
 def log_workload(log: EngineLog, max_context: int) -> dict[str, Any]:

@@ -48,7 +48,8 @@ def test_use_this_run_then_reset(window: MainWindow, qtbot: QtBot) -> None:
 
 
 def test_close_takes_the_log_bar_away(window: MainWindow, qtbot: QtBot) -> None:
-    open_log(window, qtbot, LLAMA_SERVER)  # names no preset: compared with the model shown
+    unknown = LLAMA_SERVER.replace("qwen2.5-coder:32b-instruct-q8_0.gguf", "mystery-7b.gguf")
+    open_log(window, qtbot, unknown)  # names no preset: compared with the model shown
     assert window.controller.engine is Engine.LLAMACPP
     assert window.controller.workload.kv_dtype == "q8_0" and window.controller.gpu_count == 2
     assert "names no model the app knows" in window.statusBar().currentMessage()
@@ -69,3 +70,14 @@ def test_a_log_whose_settings_the_core_refuses_is_a_message_not_a_crash(window: 
     open_log(window, qtbot, refused)
     message = window.statusBar().currentMessage()
     assert message.startswith("The log's settings cannot be planned: gpu_memory_utilization: Input should be")
+
+
+def test_a_log_of_another_model_opens_that_model_with_its_settings(window: MainWindow, qtbot: QtBot) -> None:
+    # llama-server's own name for Qwen2.5-Coder-32B: no preset by that name, but 64 layers (kv_size line) and
+    # two words shared with qwen2.5-32b; its -ub 256 and -ts 10,6 apply to its two GPUs
+    open_log(window, qtbot, LLAMA_SERVER)
+    c = window.controller
+    assert c.model.name == "Qwen2.5-32B" and c.engine is Engine.LLAMACPP
+    assert c.settings.n_ubatch == 256 and c.settings.tensor_split == (10.0, 6.0)
+    assert len(c.scenario.gpus) == 2
+    assert "names no model the app knows" not in window.statusBar().currentMessage()
