@@ -482,3 +482,14 @@ def test_without_a_gpu_the_verdict_names_the_gpu_it_assumes(window: MainWindow) 
     gpu = c.gpu.name if c.gpu is not None else ""
     c.set_hardware(HardwareSnapshot(status=ProbeStatus.NO_DRIVER, message="No NVIDIA driver found"))
     assert window.verdict.headline.text().endswith(f"— on an assumed {gpu}: no GPU detected")
+
+
+def test_the_gpu_panel_follows_a_gpu_set_elsewhere(window: MainWindow) -> None:
+    from vramscope.hardware.catalog import catalog
+
+    h200 = next(g for g in catalog() if "H200" in g.name)
+    c = window.controller
+    c.apply({"gpu": h200.spec()})  # the "bigger GPU" way out
+    assert c.gpu is not None and c.gpu.name == h200.name
+    assert window.gpu_panel.picker.currentData() == f"catalog:{h200.id}"  # not the GPU it showed before
+    assert h200.name in window.gpu_panel.picker.currentText()

@@ -468,6 +468,7 @@ class MainWindow(QMainWindow):
 
     def _on_controller_estimate_changed(self, result: Result) -> None:
         self._show_running(result)
+        self.gpu_panel.show_plan(result.deployment.gpus)
 
     def _draw_chart(self) -> None:
         if self.chart is not None:

@@ -219,3 +219,18 @@ def test_a_catalog_mac_plans_its_gpu_against_the_working_set(workstation: MainWi
     assert c.gpu.capacity_bytes == 96 * GIB and c.gpu.backend == "metal"
     assert c.host is not None and c.host.capacity_bytes == 128 * GIB  # the Mac's RAM, not this machine's
     assert "GPU 96.00 GiB of 128.00 GiB" in panel.picker.currentText()
+
+
+def test_a_way_out_of_more_gpus_shows_them_and_survives_a_reprobe(
+    workstation: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vramscope.hardware.catalog import catalog
+
+    c, panel = workstation.controller, workstation.gpu_panel
+    rtx4090 = next(g for g in catalog() if g.name == "NVIDIA GeForce RTX 4090")
+    c.apply({"gpu": rtx4090.spec()})
+    c.apply({"gpu_count": 7})  # "7 x RTX 4090": catalog cards, not the two detected
+    assert len(c.gpus) == 7 and panel.picker.currentData() == f"catalog:{rtx4090.id}"
+    assert workstation.workload_panel.gpu_spin.isEnabled() and workstation.workload_panel.gpu_spin.value() == 7
+    workstation.on_probe_finished(snapshot(monkeypatch, WORKSTATION))  # the window regains focus: a re-probe
+    assert len(c.gpus) == 7 and c.gpus[0].name == rtx4090.name  # the way out is not undone

@@ -167,6 +167,27 @@ class GpuPanel(QGroupBox):
             self.picker.setCurrentIndex(self.picker.findData(f"catalog:{gpu_id}"))
         self._show_mode()
 
+    def show_plan(self, gpus: tuple[GpuSpec, ...]) -> None:
+        """Follow the GPUs the scenario plans for when they were set elsewhere (a way out, a log): the picker
+        names them, so the panel never shows one GPU while the plan is for another."""
+        if not gpus:
+            return
+        data = self.picker.currentData()
+        names = {g.name for g in gpus}
+        use_free = self.use_free.isChecked()
+        if data == DETECTED and gpus == tuple(d.gpu_spec(use_free) for d in self.ticked()):
+            return  # the detected GPUs ticked here
+        if len(names) == 1 and (entry := next((g for g in catalog() if g.name == gpus[0].name), None)):
+            if data != f"catalog:{entry.id}":
+                self.select_catalog(entry.id)
+                self.current_gpus()  # its memory line
+            return
+        if len(names) == 1 and gpus[0].name.startswith("Custom ") and gpus[0].capacity_bytes:
+            with signals_blocked(self.picker, self.custom):
+                self.picker.setCurrentIndex(self.picker.findData(CUSTOM))
+                self.custom.setValue(gpus[0].capacity_bytes / GIB)
+            self._show_mode()
+
     def choice(self) -> dict[str, object]:
         """What the user chose, to bring back next time."""
         return {
