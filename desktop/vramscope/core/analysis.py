@@ -45,7 +45,7 @@ def analyse(model: ModelSpec, workload: Workload, deployment: Deployment, limits
         est,
         None,
         None,
-        decode_tokens_per_s(model, est, deployment),
+        decode_tokens_per_s(model, est, deployment) if est.fits is not False else None,  # no speed for what cannot run
         launch_command(model, workload, deployment),
         limits_pending=True,
     )

@@ -2,7 +2,12 @@
 from the GPUs and, for what an engine keeps on the CPU, from system memory."""
 
 from vramscope.core.estimate import Estimate, SegmentKind
-from vramscope.core.scenario import DEFAULT_HOST_BANDWIDTH_BYTES_PER_S, Deployment, ModelSpec
+from vramscope.core.scenario import DEFAULT_HOST_BANDWIDTH_BYTES_PER_S, Deployment, Engine, ModelSpec
+
+# Engines whose GPUs hold layers one after another (transformers' device_map="auto", llama.cpp's and
+# Ollama's layer split): a token passes through them in turn, so their times add; tensor-parallel ranks
+# (vLLM, SGLang) read their shares at once
+SEQUENTIAL = (Engine.TRANSFORMERS, Engine.LLAMACPP, Engine.OLLAMA)
 
 # Achieved / peak bandwidth of well-optimised decode kernels is 60-85 % (formulas.md §6); 0.7 default.
 MEMORY_BANDWIDTH_UTILIZATION = 0.7
@@ -29,10 +34,12 @@ def host_read_bytes(est: Estimate, share: float) -> float:
 
 def decode_tokens_per_s(model: ModelSpec, est: Estimate, deployment: Deployment) -> float | None:
     """Tokens per second each sequence sees; None when a GPU's bandwidth is unknown.
-    Ranks of a stage work in parallel, stages one after another, the CPU's part after them at the host's
-    bandwidth (an achieved figure: the stated one, else a DDR5 default)."""
+    Ranks of a stage work in parallel, stages one after another (and every GPU of an engine that splits by
+    layer), the CPU's part after them at the host's bandwidth (an achieved figure: the stated one, else a
+    DDR5 default)."""
     share = expert_fraction_read(model, est.batch)
     stage_times: dict[int, float] = {}
+    sequential = deployment.engine in SEQUENTIAL
     for g in est.per_gpu:
         gpu = deployment.gpu(g.index)
         if gpu is None or gpu.bandwidth_bytes_per_s is None:
@@ -40,7 +47,8 @@ def decode_tokens_per_s(model: ModelSpec, est: Estimate, deployment: Deployment)
         weights = g.bytes_of(SegmentKind.WEIGHTS)
         read = weights - g.expert_weight_bytes * (1.0 - share) + g.bytes_of(SegmentKind.KV_CACHE)
         seconds = read / (MEMORY_BANDWIDTH_UTILIZATION * gpu.bandwidth_bytes_per_s)
-        stage_times[g.stage] = max(stage_times.get(g.stage, 0.0), seconds)
+        stage = g.index if sequential else g.stage
+        stage_times[stage] = max(stage_times.get(stage, 0.0), seconds)
     host = deployment.host.bandwidth_bytes_per_s if deployment.host else DEFAULT_HOST_BANDWIDTH_BYTES_PER_S
     step = sum(stage_times.values()) + host_read_bytes(est, share) / host
     return 1.0 / step if step > 0 else None
