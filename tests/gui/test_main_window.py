@@ -493,3 +493,21 @@ def test_the_gpu_panel_follows_a_gpu_set_elsewhere(window: MainWindow) -> None:
     assert c.gpu is not None and c.gpu.name == h200.name
     assert window.gpu_panel.picker.currentData() == f"catalog:{h200.id}"  # not the GPU it showed before
     assert h200.name in window.gpu_panel.picker.currentText()
+
+
+def test_every_tab_shows_at_800_pixels(window: MainWindow, qtbot: QtBot) -> None:
+    window.resize(800, 600)
+    window.show()
+    qtbot.waitExposed(window)
+    window.install_chart()
+    QApplication.processEvents()
+    bar = window.views.tabBar()
+    assert not bar.usesScrollButtons()
+    assert all(bar.tabRect(i).right() <= bar.width() for i in range(bar.count()))  # none behind an arrow
+    assert [bar.tabText(i) for i in range(bar.count())] == ["Memory", "Context", "Batch", "Formats", "Models"]
+    assert bar.tabToolTip(bar.count() - 1) == "Models that fit"
+    window.show_view("What fits")  # tabs are still known by their titles
+    assert window.views.currentWidget() is window.formats_table
+    window.resize(1400, 800)
+    QApplication.processEvents()
+    assert bar.tabText(bar.count() - 1) == "Models that fit"

@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPalette,
     QPixmap,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -74,6 +75,13 @@ if TYPE_CHECKING:
 
 
 CURVE_TABS: dict[str, Axis] = {"Against context": "context", "Against batch": "batch"}  # tab title: its axis
+# What a tab is called where the window is too narrow for its title (the title stays its tooltip)
+SHORT_TITLES = {
+    "Against context": "Context",
+    "Against batch": "Batch",
+    "What fits": "Formats",
+    "Models that fit": "Models",
+}
 REPROBE_AFTER_S = 60  # the window, activated again after this long, probes the GPUs again
 WATCH_ENGINES_MS = 10_000  # while an engine runs on a GPU, its use is measured again this often
 
@@ -138,6 +146,10 @@ class MainWindow(QMainWindow):
         self.models_table = ModelsTable(controller)
         self.views.addTab(self.formats_table, "What fits")
         self.views.addTab(self.models_table, "Models that fit")
+        bar = self.views.tabBar()  # a narrow window shortens the titles rather than hiding tabs behind arrows
+        bar.setUsesScrollButtons(False)
+        bar.setElideMode(Qt.TextElideMode.ElideRight)
+        bar.setExpanding(False)
         main.addWidget(self.views, 1)
         main.addWidget(self.log_panel)
         left = QWidget()
@@ -191,6 +203,7 @@ class MainWindow(QMainWindow):
         self.chart_placeholder.deleteLater()
         for index, title in enumerate(CURVE_TABS, start=1):  # made when first shown
             self.views.insertTab(index, QLabel("Drawing the curve…"), title)
+        self._keep_titles()
         self.views.currentChanged.connect(self._on_views_current_changed)
         self.show_view(self._wanted_view)
         self._draw_chart()
@@ -200,7 +213,7 @@ class MainWindow(QMainWindow):
         """A curve's tab shown for the first time: make its chart now (start-up does not pay for it)."""
         from vramscope.gui.widgets.curve_chart import CurveChart
 
-        title = self.views.tabText(index)
+        title = self.tab_title(index)
         axis = CURVE_TABS.get(title)
         if axis is None or isinstance(self.views.widget(index), CurveChart):
             return
@@ -209,6 +222,7 @@ class MainWindow(QMainWindow):
         with signals_blocked(self.views):
             self.views.removeTab(index)
             self.views.insertTab(index, chart, title)
+            self._keep_titles()
             self.views.setCurrentIndex(index)
         if placeholder is not None:
             placeholder.deleteLater()
@@ -217,11 +231,42 @@ class MainWindow(QMainWindow):
         else:
             self.batch_curve = chart
 
+    def tab_title(self, index: int) -> str:
+        """A tab's own title (its tooltip), whatever the bar shows."""
+        return self.views.tabToolTip(index) or self.views.tabText(index)
+
+    def _keep_titles(self) -> None:
+        for index in range(self.views.count()):
+            if not self.views.tabToolTip(index):
+                self.views.setTabToolTip(index, self.views.tabText(index))
+        self._fit_titles()
+
+    def _fit_titles(self) -> None:
+        """The titles, or short ones where the bar beside the corner button is too narrow for them."""
+        bar = self.views.tabBar()
+        titles = [self.tab_title(i) for i in range(self.views.count())]
+        metrics = bar.fontMetrics()
+        room = self.views.width() - QPushButton("Pin to compare").sizeHint().width() - 8
+        needed = sum(metrics.horizontalAdvance(t) + 2 * metrics.averageCharWidth() + 16 for t in titles)
+        compact = needed > room
+        self.compare.set_compact(compact)  # the button gives the tabs room first, then their padding
+        style = "QTabBar::tab { padding: 4px 6px; }" if compact else ""
+        if bar.styleSheet() != style:
+            bar.setStyleSheet(style)
+        for i, title in enumerate(titles):
+            text = title if needed <= room else SHORT_TITLES.get(title, title)
+            if self.views.tabText(i) != text:
+                self.views.setTabText(i, text)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self._fit_titles)  # once the layouts gave the tabs their new width
+
     def show_view(self, title: str) -> None:
         """Bring a tab to the front by its title; a chart tab not made yet comes up once it is."""
         self._wanted_view = title
         for i in range(self.views.count()):
-            if self.views.tabText(i) == title:
+            if self.tab_title(i) == title:
                 self.views.setCurrentIndex(i)
 
     def _build_menu(self) -> None:
@@ -598,7 +643,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("engine_settings", c.settings.model_dump_json(exclude={"calibration"}))
         self.settings.setValue("unit", c.unit.value)
         self.settings.setValue("gpu_choice", json.dumps(self.gpu_panel.choice()))
-        self.settings.setValue("view", self.views.tabText(self.views.currentIndex()))
+        self.settings.setValue("view", self.tab_title(self.views.currentIndex()))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()

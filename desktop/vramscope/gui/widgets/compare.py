@@ -20,6 +20,7 @@ class ComparePanel(QWidget):
         row = QHBoxLayout(self)  # the button is placed by whoever composes the window (the tab bar's corner)
         row.setContentsMargins(4, 0, 4, 0)
         row.addWidget(self.deltas, 1)
+        self.compact = False  # a narrow window: "Pin", not "Pin to compare"
         self.button.clicked.connect(self.toggle)
         controller.estimate_changed.connect(self.show_analysis)
         controller.pinned_changed.connect(self._on_controller_pinned_changed)
@@ -27,6 +28,11 @@ class ComparePanel(QWidget):
 
     def _on_controller_pinned_changed(self, _pinned: Analysis | None) -> None:
         self.show_analysis(self.controller.result)
+
+    def set_compact(self, compact: bool) -> None:
+        if compact != self.compact:
+            self.compact = compact
+            self.show_analysis(self.controller.result)
 
     def toggle(self) -> None:
         if self.controller.pinned is None:
@@ -36,7 +42,7 @@ class ComparePanel(QWidget):
 
     def show_analysis(self, analysis: Analysis) -> None:
         pinned = self.controller.pinned
-        self.button.setText("Unpin" if pinned is not None else "Pin to compare")
+        self.button.setText("Unpin" if pinned is not None else "Pin" if self.compact else "Pin to compare")
         self.setVisible(pinned is not None)
         if pinned is not None and not analysis.limits_pending:
             self.deltas.setText(comparison(pinned, analysis, self.controller.unit))
