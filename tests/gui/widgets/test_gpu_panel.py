@@ -234,3 +234,13 @@ def test_a_way_out_of_more_gpus_shows_them_and_survives_a_reprobe(
     assert workstation.workload_panel.gpu_spin.isEnabled() and workstation.workload_panel.gpu_spin.value() == 7
     workstation.on_probe_finished(snapshot(monkeypatch, WORKSTATION))  # the window regains focus: a re-probe
     assert len(c.gpus) == 7 and c.gpus[0].name == rtx4090.name  # the way out is not undone
+
+
+def test_the_gpu_picker_is_searched_by_part_of_a_name(window: MainWindow) -> None:
+    panel, c = window.gpu_panel, window.controller
+    completer = panel.picker.completer()
+    assert completer is not None
+    completer.setCompletionPrefix("h200")  # any part, any case
+    assert completer.completionCount() >= 1
+    completer.activated.emit(completer.currentCompletion())  # the first match, chosen
+    assert c.gpu is not None and "H200" in c.gpu.name

@@ -1,10 +1,11 @@
 """Which GPUs to plan for: the detected ones (a check box each, free or total memory), a catalog GPU, a custom
 capacity, or system memory; and the system memory beside them (this machine's, or a size the user states)."""
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QCompleter,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
@@ -56,6 +57,14 @@ class GpuPanel(QGroupBox):
         self.status = QLabel("Detecting GPUs…")
         self.status.setWordWrap(True)
         self.picker = QComboBox()
+        self.picker.setEditable(True)  # type part of a name: "4090", "h200", "mi300"
+        self.picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        completer = QCompleter(self.picker.model(), self)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.picker.setCompleter(completer)
+        completer.activated.connect(self._on_completer_activated)
         self.picker.setAccessibleName("GPUs to plan for")
         self.picker.setToolTip("The GPUs detected here, a GPU from the catalog, a custom capacity or system memory")
         self.checks_box = QWidget()
@@ -119,6 +128,13 @@ class GpuPanel(QGroupBox):
         self.unticked_before: set[str] = set()  # detected GPUs the last session left unticked
         self._fill()
         self._connect_signals()
+
+    def _on_completer_activated(self, text: str) -> None:
+        """A GPU picked from what was typed: choose it as if from the list."""
+        found = self.picker.findText(text)
+        if found >= 0:
+            self.picker.setCurrentIndex(found)
+            self._emit()
 
     def _connect_signals(self) -> None:
         self.picker.activated.connect(lambda _: self._emit())
