@@ -244,3 +244,24 @@ def test_the_gpu_picker_is_searched_by_part_of_a_name(window: MainWindow) -> Non
     assert completer.completionCount() >= 1
     completer.activated.emit(completer.currentCompletion())  # the first match, chosen
     assert c.gpu is not None and "H200" in c.gpu.name
+
+
+def test_a_reprobe_that_finds_other_gpus_says_so_and_waits(
+    workstation: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c, panel = workstation.controller, workstation.gpu_panel
+    planned = c.gpus
+    workstation.on_probe_finished(snapshot(monkeypatch, [*WORKSTATION, H100]))  # an H100 appears
+    assert c.gpus == planned  # nothing the user set changes under them
+    assert "The GPUs changed since the last look" in panel.status.text() and not panel.adopt.isHidden()
+    panel.adopt.click()
+    assert len(c.gpus) == 3 and c.gpus[2].name.startswith("NVIDIA H100") and panel.adopt.isHidden()
+
+
+def test_a_reprobe_that_finds_the_same_gpus_changes_nothing_set(
+    workstation: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = workstation.controller
+    c.set_workload(context=16384)
+    workstation.on_probe_finished(snapshot(monkeypatch, WORKSTATION))
+    assert c.workload.context == 16384 and len(c.gpus) == 2 and workstation.gpu_panel.adopt.isHidden()

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QLabel,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -108,6 +109,11 @@ class GpuPanel(QGroupBox):
         self.host_device: Device | None = None  # this machine's system memory, as the probe read it
         outer = QVBoxLayout(self)  # wrapped labels outside the form, which would clip them
         outer.addWidget(self.status)
+        self.adopt = QPushButton("Plan for the GPUs found now")
+        self.adopt.setToolTip("A new look found other GPUs than those planned for: the plan waits for you")
+        self.adopt.setVisible(False)
+        self.adopt.clicked.connect(self._on_adopt_clicked)
+        outer.addWidget(self.adopt)
         form = QFormLayout()
         outer.addLayout(form)
         form.addRow("Plan for", self.picker)
@@ -123,6 +129,7 @@ class GpuPanel(QGroupBox):
         form3.addRow("Its bandwidth", self.ram_bandwidth)
         outer.addWidget(self.host_note)
         self.devices: list[Device] = []  # detected accelerators, in probe order
+        self.pending: HardwareSnapshot | None = None  # a probe that found other GPUs, until the user adopts it
         self.system: Device | None = None
         self.kept_choice = False  # a choice brought back from the last session outlives the first probe
         self.unticked_before: set[str] = set()  # detected GPUs the last session left unticked
@@ -238,10 +245,21 @@ class GpuPanel(QGroupBox):
             self._emit()
 
     def show_hardware(self, snapshot: HardwareSnapshot) -> None:
-        """A probe (first, or after a refresh): list what it found and plan for the detected GPUs."""
+        """A probe (first, or after a refresh): list what it found and plan for the detected GPUs. A later
+        probe that finds GPUs not planned for says so and waits (Plan for the GPUs found now); one that finds
+        the same GPUs only updates their free memory, and one that lost a GPU plans for what remains."""
         usable = snapshot.usable_gpus()
         first = not self.devices and not self.checks
         was_detected = self.picker.currentData() == DETECTED
+        before, now = {device_key(d) for d in self.devices}, {device_key(d) for d in usable}
+        if not first and was_detected and before and not now <= before:  # a GPU gone is planned without
+            self.pending = snapshot
+            names = ", ".join(device_label(d) for d in usable) or "none"
+            self.status.setText(f"The GPUs changed since the last look: now {names}. The plan is unchanged.")
+            self.adopt.setVisible(True)
+            return
+        self.pending = None
+        self.adopt.setVisible(False)
         self.devices = list(usable)
         self.system = next((d for d in snapshot.devices if d.kind is DeviceKind.SYSTEM), None)
         self.host_device = snapshot.host or self.system
@@ -263,6 +281,11 @@ class GpuPanel(QGroupBox):
             self._emit()
         else:
             self._emit_host()
+
+    def _on_adopt_clicked(self) -> None:
+        snapshot, self.devices = self.pending, []  # seen afresh: the GPUs found now are planned for
+        if snapshot is not None:
+            self.show_hardware(snapshot)
 
     def _show_mode(self) -> None:
         detected = self.picker.currentData() == DETECTED
