@@ -46,6 +46,19 @@ class Scenario(NamedTuple):
         )
 
 
+def _for_engine(engine: Engine, workload: Workload) -> tuple[Workload, list[str]]:
+    """The workload with what the engine does not run set back to its default, and what was changed."""
+    profile, notes = engine_profile(engine), []
+    if workload.kv_dtype != "auto" and workload.kv_dtype not in profile.kv_dtypes():
+        notes.append(f"{profile.label} has no {workload.kv_dtype} KV cache: its default is used")
+        workload = workload.model_copy(update={"kv_dtype": "auto"})
+    fmt = known_format(workload.weight_format)
+    if fmt is not None and fmt.family.value not in profile.weight_families():
+        notes.append(f"{profile.label} does not run {fmt.label} weights: the model's own are used")
+        workload = workload.model_copy(update={"weight_format": None})
+    return workload, notes
+
+
 class Controller(QObject):
     """Validates every change, recomputes, then emits. The limits (a few estimates each) follow a change
     once the controls rest for LIMITS_DELAY_MS, with a second estimate_changed.
@@ -126,7 +139,7 @@ class Controller(QObject):
             self.result = with_limits(self.result)
             self.estimate_changed.emit(self.result)
 
-    def _change(self, **changes: Any) -> None:
+    def _change(self, **changes: Any) -> bool:
         """Adopt a new scenario only if it computes; otherwise keep the old one and say why."""
         scenario = self.scenario._replace(**changes)
         try:
@@ -134,14 +147,14 @@ class Controller(QObject):
         except ValueError as exc:  # a format, split or setting the core or the engine refuses
             self.error_changed.emit(validation_message(exc) if isinstance(exc, ValidationError) else str(exc))
             self.estimate_changed.emit(self.result)  # puts the widgets back on the scenario still shown
-            return
+            return False
         except Exception as exc:  # a bug: the scenario shown stays the one computed, the details are logged
             from vramscope.crashlog import write_crash_log
 
             path = write_crash_log(exc, f"computing {scenario.model.name}")
             self.error_changed.emit(f"Internal error ({type(exc).__name__}); this change was undone. Details: {path}")
             self.estimate_changed.emit(self.result)
-            return
+            return False
         old_model = self.scenario.model
         self.scenario, self.result = scenario, result
         if scenario.model is not old_model:
@@ -149,6 +162,7 @@ class Controller(QObject):
         self.error_changed.emit("")
         self.estimate_changed.emit(result)
         self._limits_timer.start()
+        return True
 
     def set_model(self, model: ModelSpec) -> None:
         context = min(self.workload.context, model.architecture.max_context)
@@ -201,23 +215,45 @@ class Controller(QObject):
     def set_engine(self, engine: Engine) -> None:
         """Switch engine; a KV dtype or weight format the new engine does not run falls back to its default,
         and the status bar says so, rather than the switch being refused."""
-        if engine == self.engine:
-            return
-        profile = engine_profile(engine)
-        workload, notes = self.workload, []
-        if workload.kv_dtype != "auto" and workload.kv_dtype not in profile.kv_dtypes():
-            notes.append(f"{profile.label} has no {workload.kv_dtype} KV cache: its default is used")
-            workload = workload.model_copy(update={"kv_dtype": "auto"})
-        fmt = known_format(workload.weight_format)
-        if fmt is not None and fmt.family.value not in profile.weight_families():
-            notes.append(f"{profile.label} does not run {fmt.label} weights: the model's own are used")
-            workload = workload.model_copy(update={"weight_format": None})
+        if engine != self.engine:
+            self.set_scenario(engine=engine)
+
+    def set_scenario(
+        self,
+        *,
+        model: ModelSpec | None = None,
+        engine: Engine | None = None,
+        gpus: tuple[GpuSpec, ...] | None = None,
+        settings: dict[str, Any] | None = None,
+        workload: dict[str, Any] | None = None,
+    ) -> bool:
+        """One change of several parts (a log, a way out, an engine switch), computed once and adopted whole
+        or not at all: never a scenario half changed, nor one refused for the order its parts came in. The
+        context stays within the model's; an engine that lacks the KV dtype or weight format takes its
+        default and says so. True when adopted."""
+        current = self.scenario
+        model = model or current.model
+        engine = engine or current.engine
+        fields = {**current.workload.model_dump(), **(workload or {})}
+        fields["context"] = min(int(fields["context"]), model.architecture.max_context)
         # a release number is one engine's: another starts at its newest
-        self._change(
-            engine=engine, settings=self.settings.model_copy(update={"engine_version": None}), workload=workload
+        base = (
+            current.settings
+            if engine == current.engine
+            else current.settings.model_copy(update={"engine_version": None})
         )
-        if notes and self.engine == engine:
+        try:
+            new_workload = Workload.model_validate(fields)
+            new_settings = EngineSettings.model_validate({**base.model_dump(), **(settings or {})})
+        except ValidationError as exc:
+            self.error_changed.emit(validation_message(exc))
+            return False
+        new_workload, notes = _for_engine(engine, new_workload)
+        changes = {"model": model, "engine": engine, "gpus": gpus or current.gpus, "settings": new_settings}
+        adopted = self._change(**changes, workload=new_workload)
+        if adopted and notes:
             self.error_changed.emit("; ".join(notes))
+        return adopted
 
     def set_draft(self, draft: ModelSpec | None) -> None:
         """A draft model for speculative decoding, or None."""
@@ -236,13 +272,13 @@ class Controller(QObject):
     def apply(self, change: dict[str, Any]) -> None:
         """A suggested change: workload fields, "gpu_count", "gpu" (a GpuSpec) or "model" (a ModelSpec)."""
         if "model" in change:
-            self.set_model(change["model"])
+            self.set_scenario(model=change["model"])
         elif "gpu" in change:
             self.set_gpu(change["gpu"])
         elif "gpu_count" in change:
             self.set_gpu(self.gpu, change["gpu_count"])
         else:
-            self.set_workload(**change)
+            self.set_scenario(workload=change)
         self.finish_limits()
 
     def pin(self) -> None:

@@ -460,13 +460,14 @@ class MainWindow(QMainWindow):
         if scenario is None:
             return
         model, _, deployment = scenario
-        c.set_engine(log.engine)
-        if model.name != c.model.name:
-            c.set_model(model)
-        # the GPUs before the settings: a tensor split of two proportions needs its two GPUs
-        c.set_gpu(deployment.gpus[0] if deployment.gpus else c.gpu, deployment.gpu_count)
-        c.set_engine_settings(**log_settings(log))
-        c.set_workload(**log_workload(log, c.model.architecture.max_context))
+        gpu = deployment.gpus[0] if deployment.gpus else c.gpu
+        c.set_scenario(  # one change: a tensor split of two proportions comes with its two GPUs
+            model=model,
+            engine=log.engine,
+            gpus=(gpu,) * deployment.gpu_count if gpu is not None else None,
+            settings=log_settings(log),
+            workload=log_workload(log, model.architecture.max_context),
+        )
         if self.chart is not None:
             self.chart.set_reported(reported_segments(log))
         self.log_panel.show_log(log)
