@@ -328,3 +328,11 @@ def test_any_engine_log_is_read_or_refused_within_bounds(text: str) -> None:
         assert "hf_abcdefgh123" not in repr(log)
         with __import__("contextlib").suppress(ModelFileError, ValueError):
             json.dumps(check_json(check(log)))
+
+
+def test_a_breakdown_line_with_a_device_name_of_70_kb_is_given_up_in_one_pass() -> None:
+    # found by the test above: the name and the text after it overlapped, and each failing line cost n² steps
+    line = "CUDA1 compute buffer size = 237.51 MiB |   - " + "1" * 70_000 + " (8060S) | 115200 = 120459 + (7132"
+    from vramscope.sources.engine_log import read_engine_log
+
+    bounded(lambda: read_engine_log("\n".join([line] * 1000)))

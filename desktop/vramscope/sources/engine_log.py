@@ -103,14 +103,13 @@ MAX_RELEVANT_LINES = 20_000  # a start-up has a few hundred such lines; the last
 def relevant_lines(text: str) -> list[str]:
     """The lines holding an anchor, each cut at MAX_LINE, found in one pass of the regex engine."""
     lines: list[str] = []
-    end = -1
-    for match in _ANCHOR.finditer(text):
-        if match.start() <= end:  # another anchor on a line already taken
-            continue
+    match = _ANCHOR.search(text)
+    while match:
         start = text.rfind("\n", 0, match.start()) + 1
         end = text.find("\n", match.end())
         end = len(text) if end < 0 else end
         lines.append(text[start : min(end, start + MAX_LINE)])
+        match = _ANCHOR.search(text, end)  # past the line, not its other anchors
     return lines[-MAX_RELEVANT_LINES:]
 
 
@@ -156,11 +155,20 @@ _RUN_START: dict[Engine, tuple[str, ...]] = {
 }
 
 
+def _any_of(marks: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(m) for m in marks))
+
+
+# one search per line and engine (a log of a million lines allocates nothing per mark)
+_EVIDENCE_FOUND = {engine: _any_of(marks) for engine, marks in _EVIDENCE.items()}
+_RUN_START_FOUND = {engine: _any_of(marks) for engine, marks in _RUN_START.items()}
+
+
 def detect_engine(lines: list[str]) -> Engine | None:
     score = dict.fromkeys(_EVIDENCE, 0)
-    for line in lines:
-        for engine, marks in _EVIDENCE.items():
-            score[engine] += any(mark in line for mark in marks)
+    distinct = set(lines)  # a line repeated is no more evidence than once
+    for engine, found in _EVIDENCE_FOUND.items():
+        score[engine] = sum(1 for line in distinct if found.search(line))
     if score[Engine.OLLAMA] and score[Engine.LLAMACPP]:  # Ollama passes llama.cpp's own lines on
         score[Engine.OLLAMA] += score[Engine.LLAMACPP]
     engine, best = max(score.items(), key=lambda item: item[1])
@@ -168,7 +176,8 @@ def detect_engine(lines: list[str]) -> Engine | None:
 
 
 def last_run(lines: list[str], engine: Engine) -> list[str]:
-    starts = [i for i, line in enumerate(lines) if any(mark in line for mark in _RUN_START[engine])]
+    found = _RUN_START_FOUND[engine]
+    starts = [i for i, line in enumerate(lines) if found.search(line)]
     if not starts:
         return lines
     first_of_last = starts[-1]  # a run's first lines can repeat its start mark (vLLM's args, then its config)
@@ -206,21 +215,31 @@ def redacted(settings: dict[str, Any]) -> dict[str, Any]:
 # --- vLLM ----------------------------------------------------------------------------------------------
 
 _VLLM_ARG = re.compile(r"'(\w+)': ('[^']*'|-?[0-9.]+|True|False|None)")
+# (key, a text the line must hold, the pattern): the pattern runs only on lines holding its text, so a log of
+# thousands of such lines costs one substring test per pattern, not a regex search
 _VLLM = (
-    ("weights_bytes", re.compile(r"(?:Model loading|Loading model weights) took ([0-9.]+) ?(GiB|GB)")),
-    ("activation_bytes", re.compile(r"torch peak memory increase: ([0-9.]+) ?(GiB|GB)")),
-    ("non_torch_bytes", re.compile(r"non-torch forward increase memory: ([0-9.]+) ?(GiB|GB)")),
-    ("kv_pool_bytes", re.compile(r"Available KV cache memory: (-?[0-9.]+) ?(GiB|GB)")),
-    ("kv_pool_bytes", re.compile(r"kv_cache_size=(-?[0-9.]+)(GiB|GB)")),
+    ("weights_bytes", "took", re.compile(r"(?:Model loading|Loading model weights) took ([0-9.]+) ?(GiB|GB)")),
+    ("activation_bytes", "torch peak", re.compile(r"torch peak memory increase: ([0-9.]+) ?(GiB|GB)")),
+    ("non_torch_bytes", "non-torch", re.compile(r"non-torch forward increase memory: ([0-9.]+) ?(GiB|GB)")),
+    ("kv_pool_bytes", "Available KV", re.compile(r"Available KV cache memory: (-?[0-9.]+) ?(GiB|GB)")),
+    ("kv_pool_bytes", "kv_cache_size=", re.compile(r"kv_cache_size=(-?[0-9.]+)(GiB|GB)")),
     # V0 (0.6.5 - 0.10): "model weights take 8.51GiB; non_torch_memory takes 0.26GiB; PyTorch activation peak
     # memory takes 0.94GiB; the rest of the memory reserved for KV Cache is 2.18GiB."
-    ("weights_bytes", re.compile(r"model weights take ([0-9.]+) ?(GiB|GB)")),
-    ("non_torch_bytes", re.compile(r"non_torch_memory takes ([0-9.]+) ?(GiB|GB)")),
-    ("non_torch_bytes", re.compile(r"Memory profiling results:.*?non_torch_memory=([0-9.]+)(GiB|GB)")),  # 0.6.4
-    ("activation_bytes", re.compile(r"PyTorch activation peak memory takes ([0-9.]+) ?(GiB|GB)")),
-    ("kv_pool_bytes", re.compile(r"reserved for KV Cache is (-?[0-9.]+) ?(GiB|GB)")),
-    ("peak_torch_bytes", re.compile(r"peak_torch_memory=([0-9.]+)(GiB|GB)")),  # 0.6.4: weights included
-    ("cuda_graph_bytes", re.compile(r"Graph capturing finished in .{0,80}?took ([0-9.]+) ?(GiB|GB)")),
+    ("weights_bytes", "model weights take", re.compile(r"model weights take ([0-9.]+) ?(GiB|GB)")),
+    ("non_torch_bytes", "non_torch_memory takes", re.compile(r"non_torch_memory takes ([0-9.]+) ?(GiB|GB)")),
+    (
+        "non_torch_bytes",
+        "Memory profiling results:",
+        re.compile(r"Memory profiling results:.*?non_torch_memory=([0-9.]+)(GiB|GB)"),  # 0.6.4
+    ),
+    ("activation_bytes", "activation peak", re.compile(r"PyTorch activation peak memory takes ([0-9.]+) ?(GiB|GB)")),
+    ("kv_pool_bytes", "reserved for KV", re.compile(r"reserved for KV Cache is (-?[0-9.]+) ?(GiB|GB)")),
+    ("peak_torch_bytes", "peak_torch_memory=", re.compile(r"peak_torch_memory=([0-9.]+)(GiB|GB)")),  # 0.6.4
+    (
+        "cuda_graph_bytes",
+        "Graph capturing",
+        re.compile(r"Graph capturing finished in .{0,80}?took ([0-9.]+) ?(GiB|GB)"),
+    ),
 )
 
 
@@ -253,27 +272,15 @@ def _vllm_line(
         for key, value in _VLLM_ARG.findall(line):
             settings[key] = _literal(value)
         model = str(settings.get("model") or settings.get("model_tag") or model)
-    if "LLM engine (v" in line or "version " in line:
+    if "LLM engine (v" in line or "API server version" in line or "█  version " in line:
         _vllm_engine_line(line, settings)
         model = model or str(settings.get("model") or "")
-    for key, pattern in _VLLM:
-        found = pattern.search(line)
-        if found:
-            reported[key] = size(*found.groups())
-    if m := re.search(r"total_(?:gpu_)?memory(?:=| \()([0-9.]+) ?(GiB|GB)", line):
+    _vllm_figures(line, settings, reported)
+    if "total_" in line and (m := re.search(r"total_(?:gpu_)?memory(?:=| \()([0-9.]+) ?(GiB|GB)", line)):
         total = size(*m.groups())
-    if m := re.search(r"free_memory=([0-9.]+)(GiB|GB)", line):
+    if "free_memory=" in line and (m := re.search(r"free_memory=([0-9.]+)(GiB|GB)", line)):
         free = size(*m.groups())
-    if m := re.search(r"GPU KV cache size: " + _NUMBER + " tokens", line):
-        reported["kv_capacity_tokens"] = whole(m.group(1))
-    if m := re.search(r"(?:GPU|CUDA|cuda) blocks: " + _NUMBER, line):
-        reported["num_gpu_blocks"] = whole(m.group(1))
-    if m := re.search(r"Maximum concurrency for " + _NUMBER + r" tokens per request: ([0-9.]+)x", line):
-        settings.setdefault("max_model_len", whole(m.group(1)))
-        reported["max_concurrency"] = number(m.group(2))
-    if m := re.search(r"gpu_memory_utilization(?:=| \()([0-9.]+)", line):
-        settings.setdefault("gpu_memory_utilization", number(m.group(1)))
-    if any(text in line for text in _VLLM_REFUSALS):
+    if _VLLM_REFUSAL.search(line):
         refusal = line[line.find("ValueError:") + 12 :].strip() if "ValueError:" in line else line.strip()
     return model, total, free, refusal
 
@@ -283,9 +290,28 @@ _VLLM_REFUSALS = (
     "No available memory for the cache blocks",
     "maximum number of tokens that can be stored in KV cache",  # V0
 )
+_VLLM_REFUSAL = _any_of(_VLLM_REFUSALS)
 _VLLM_ENGINE = re.compile(r"Initializing an? (?:(V[01]) )?LLM engine \(v([0-9][0-9A-Za-z.+-]{0,40})\) with config:")
 _VLLM_CONFIG = re.compile(r"(\w+)=('[^']*'|[^,\s]+)")
 _VLLM_CONFIG_KEYS = {"max_seq_len": "max_model_len"}  # the config line's names for the args'
+
+
+def _vllm_figures(line: str, settings: dict[str, Any], reported: dict[str, Any]) -> None:
+    """The memory figures and counts of one line, each pattern tried only where its text is."""
+    for key, text, pattern in _VLLM:
+        found = pattern.search(line) if text in line else None
+        if found:
+            reported[key] = size(*found.groups())
+    if "KV cache size" in line and (m := re.search(r"GPU KV cache size: " + _NUMBER + " tokens", line)):
+        reported["kv_capacity_tokens"] = whole(m.group(1))
+    if "blocks: " in line and (m := re.search(r"(?:GPU|CUDA|cuda) blocks: " + _NUMBER, line)):
+        reported["num_gpu_blocks"] = whole(m.group(1))
+    concurrency = r"Maximum concurrency for " + _NUMBER + r" tokens per request: ([0-9.]+)x"
+    if "concurrency" in line and (m := re.search(concurrency, line)):
+        settings.setdefault("max_model_len", whole(m.group(1)))
+        reported["max_concurrency"] = number(m.group(2))
+    if "gpu_memory_utilization" in line and (m := re.search(r"gpu_memory_utilization(?:=| \()([0-9.]+)", line)):
+        settings.setdefault("gpu_memory_utilization", number(m.group(1)))
 
 
 def _vllm_engine_line(line: str, settings: dict[str, Any]) -> None:
@@ -334,8 +360,9 @@ _DEVICE_BUFFER = re.compile(
     r"(?<![\w-])([\w-]{1,64}?)\s+(model|KV|compute|output) buffer size\s*=\s*([0-9.]{1,40}) (MiB|KiB|B)", re.ASCII
 )
 # common_memory_breakdown_print: | - ROCm0 (…) | total = free + (self = model + context + compute) + unaccounted |
+# (the device name and its description share no character, so a line that fails is given up in one pass)
 _BREAKDOWN = re.compile(
-    r"\|\s+-\s+(\S+)[^|]*\|\s+(\d+)\s+=\s+(\d+)\s+\+\s+\((\d+)\s+=\s+(\d+)\s+\+\s+(\d+)\s+\+\s+(\d+)\)",
+    r"\|\s+-\s+([^\s|]{1,64})(?:\s[^|]{0,200})?\|\s+(\d+)\s+=\s+(\d+)\s+\+\s+\((\d+)\s+=\s+(\d+)\s+\+\s+(\d+)\s+\+\s+(\d+)\)",
     re.ASCII,
 )
 _LLAMA_FLAGS = {
@@ -386,6 +413,22 @@ def _ollama_figures(line: str, reported: dict[str, Any]) -> None:
             reported[key] = size(*m.groups())
 
 
+_N_LAYER = re.compile(r"\bn_layer\s*=\s*(\d{1,6})\b", re.ASCII)
+_KV_SIZE = re.compile(r"kv_size = (\d{1,30})[^']{0,200}type_k = '(\w+)'", re.ASCII)
+_KV_SELF_SIZE = re.compile(r"KV self size\s*=\s*([0-9.]+) MiB")
+_LAYERS_OFFLOAD = re.compile(r"layers\.offload=(\d+)", re.ASCII)
+_CONTEXT_NUMBER = re.compile(r"llama_context:\s+(n_ctx|n_ctx_seq|n_seq_max|n_ubatch|n_batch)\s*=\s*(\d+)", re.ASCII)
+_CONTEXT_SWITCH = re.compile(r"llama_context:\s+(flash_attn|kv_unified)\s*=\s*(\w+)")
+
+
+def _context_setting(line: str, settings: dict[str, Any]) -> None:
+    if m := _CONTEXT_NUMBER.search(line):
+        settings[m.group(1)] = whole(m.group(2))
+    elif m := _CONTEXT_SWITCH.search(line):
+        name, value = m.groups()
+        settings[name] = value in ("enabled", "1", "true", "on") if name == "flash_attn" else value == "true"
+
+
 def _llamacpp_line(
     line: str,
     settings: dict[str, Any],
@@ -395,19 +438,14 @@ def _llamacpp_line(
 ) -> None:
     if "llama-server" in line or "llama_server" in line or "--ctx-size" in line or " -c " in line:
         _command_flags(line, settings)
-    if m := re.search(r"llama_context:\s+(n_ctx|n_ctx_seq|n_seq_max|n_ubatch|n_batch)\s*=\s*(\d+)", line, re.ASCII):
-        settings[m.group(1)] = whole(m.group(2))
-    if m := re.search(r"\bn_layer\s*=\s*(\d{1,6})\b", line, re.ASCII):  # kv cache init, print_info
+    if "llama_context:" in line:
+        _context_setting(line, settings)
+    if "n_layer" in line and (m := _N_LAYER.search(line)):  # kv cache init, print_info
         settings.setdefault("n_layer", int(m.group(1)))
-    if m := re.search(r"llama_context:\s+flash_attn\s*=\s*(\w+)", line):
-        settings["flash_attn"] = m.group(1) in ("enabled", "1", "true", "on")
-    if m := re.search(r"llama_context:\s+kv_unified\s*=\s*(\w+)", line):
-        settings["kv_unified"] = m.group(1) == "true"
-    kv_size = re.compile(r"kv_size = (\d{1,30})[^']{0,200}type_k = '(\w+)'", re.ASCII)
-    if "kv_size = " in line and (m := kv_size.search(line)):
+    if "kv_size = " in line and (m := _KV_SIZE.search(line)):
         settings.setdefault("n_ctx", whole(m.group(1)))
         settings.setdefault("type_k", m.group(2))
-    if m := re.search(r"KV self size\s*=\s*([0-9.]+) MiB", line):
+    if "KV self size" in line and (m := _KV_SELF_SIZE.search(line)):
         reported["kv_cache_bytes"] = size(m.group(1), "MiB")
     for device, kind, value, unit in _DEVICE_BUFFER.findall(line) if "buffer size" in line else ():
         key = {"model": "weights_bytes", "KV": "kv_cache_bytes", "compute": "compute_buffer_bytes"}.get(kind)
@@ -417,11 +455,15 @@ def _llamacpp_line(
         slot[key] = slot.get(key, 0) + size(value, unit)
     if "memory." in line:
         _ollama_figures(line, reported)
-    if m := re.search(r"layers\.offload=(\d+)", line, re.ASCII):
+    if "layers.offload=" in line and (m := _LAYERS_OFFLOAD.search(line)):
         reported["n_gpu_layers"] = whole(m.group(1))
-    if "|" in line and " - " in line and (m := _BREAKDOWN.search(line)):
-        device = m.group(1)
-        slot = breakdown.setdefault(device, {})
+    if "|" in line and " - " in line:
+        _breakdown_row(line, settings, breakdown)
+
+
+def _breakdown_row(line: str, settings: dict[str, Any], breakdown: dict[str, dict[str, int]]) -> None:
+    if m := _BREAKDOWN.search(line):
+        slot = breakdown.setdefault(m.group(1), {})
         slot.update(
             weights_bytes=size(m.group(5), "MiB"),
             kv_cache_bytes=size(m.group(6), "MiB"),
