@@ -511,3 +511,16 @@ def test_every_tab_shows_at_800_pixels(window: MainWindow, qtbot: QtBot) -> None
     window.resize(1400, 800)
     QApplication.processEvents()
     assert bar.tabText(bar.count() - 1) == "Models that fit"
+
+
+def test_the_legend_sits_outside_the_plot_even_in_a_small_window(window: MainWindow, qtbot: QtBot) -> None:
+    window.resize(800, 600)
+    window.show()
+    qtbot.waitExposed(window)
+    window.install_chart()
+    qtbot.wait(20)
+    chart = window.chart
+    assert chart is not None
+    legend = chart.legend.mapRectToScene(chart.legend.boundingRect())
+    view = chart.item.getViewBox()
+    assert legend.bottom() <= view.mapRectToScene(view.boundingRect()).top()  # above the bars' area, not on it

@@ -137,7 +137,11 @@ class MemoryChart(QWidget):
         item.hideButtons()
         item.invertY(True)
         item.getAxis("left").setWidth(90)  # room for "Pinned GPU 12" before any tick is known
-        legend = item.addLegend(offset=(10, 5), colCount=5)
+        # the legend in the title's row, above the plot: never over a bar, however small the window
+        legend = pg.LegendItem(colCount=5)
+        item.layout.removeItem(item.titleLabel)  # the chart has no title: its row holds the legend
+        item.titleLabel.hide()
+        item.layout.addItem(legend, 0, 1)
         self.legend = legend
         self.held = pg.BarGraphItem(
             x0=[],
@@ -250,8 +254,7 @@ class MemoryChart(QWidget):
         with eight GPUs a fixed margin left the legend over GPU 0's total."""
         n = max(1, len(self.gpus))
         height = self.item.getViewBox().height()
-        legend_bottom = self.legend.pos().y() + self.legend.boundingRect().height()
-        reserve = legend_bottom + TOTAL_LINE_PX  # pixels above the first bar
+        reserve = TOTAL_LINE_PX  # pixels above the first bar: its total (the legend is outside the plot)
         bottom = n - 0.4
         top = -0.9
         if height > 2 * reserve:  # solve (-top - bar/2) units = reserve px at (bottom - top) units per height
