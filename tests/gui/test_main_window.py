@@ -524,3 +524,20 @@ def test_the_legend_sits_outside_the_plot_even_in_a_small_window(window: MainWin
     legend = chart.legend.mapRectToScene(chart.legend.boundingRect())
     view = chart.item.getViewBox()
     assert legend.bottom() <= view.mapRectToScene(view.boundingRect()).top()  # above the bars' area, not on it
+
+
+def test_the_curves_legend_sits_above_the_plot_and_wraps_in_a_small_window(window: MainWindow, qtbot: QtBot) -> None:
+    window.resize(800, 600)
+    window.show()
+    qtbot.waitExposed(window)
+    window.install_chart()
+    window.views.setCurrentIndex(1)  # Against context
+    qtbot.wait(20)
+    chart = window.context_curve
+    assert chart is not None
+    legend = chart.legend.mapRectToScene(chart.legend.boundingRect())
+    view = chart.memory.getViewBox()
+    assert legend.bottom() <= view.mapRectToScene(view.boundingRect()).top()
+    assert [label.text for _, label in chart.legend.items] == ["KV cache", "Activations + overhead", "Weights", "Limit"]
+    assert chart.legend.columnCount < 4  # wrapped: four entries do not fit beside each other in 800 px
+    assert chart.memory.sceneBoundingRect().right() <= chart.view.width()  # the plot is not widened past its view

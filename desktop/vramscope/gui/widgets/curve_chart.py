@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pyqtgraph as pg  # type: ignore[import-untyped]
 from PySide6.QtCore import QPointF
-from PySide6.QtGui import QPalette, QShowEvent
+from PySide6.QtGui import QPalette, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from vramscope.core.analysis import Analysis
@@ -16,7 +16,7 @@ from vramscope.core.speed import speed_note
 from vramscope.core.sweep import CURVE_POINTS, Axis, Curve, CurvePoint, axis_range, memory_curve
 from vramscope.core.units import UNIT_BYTES, format_bytes
 from vramscope.gui.controller import Controller
-from vramscope.gui.widgets.memory_chart import COLORS, nice_ceiling
+from vramscope.gui.widgets.memory_chart import COLORS, legend_above, nice_ceiling, wrap_legend
 
 LIMIT_COLOR = (213, 0, 0)
 COARSE_POINTS = 8  # while another control moves: a fifth of the estimates, the same shape
@@ -78,7 +78,7 @@ class CurveChart(QWidget):
         self.speed.setXLink(self.memory)
         self.speed.setLabel("left", "tokens/s")
         self.speed.setLabel("bottom", AXIS_TITLES[axis])
-        self.legend = self.memory.addLegend(offset=(10, 5), colCount=3)
+        self.legend = legend_above(self.memory, columns=4)
         self.total_fill = _fill(COLORS[SegmentKind.KV_CACHE], "KV cache")
         self.other_fill = _fill(COLORS[SegmentKind.ACTIVATIONS], "Activations + overhead")
         self.weights_fill = _fill(COLORS[SegmentKind.WEIGHTS], "Weights")
@@ -86,6 +86,8 @@ class CurveChart(QWidget):
             self.memory.addItem(item)
         self.limit = pg.PlotDataItem([], [], pen=pg.mkPen(LIMIT_COLOR, width=2), name="Limit")
         self.memory.addItem(self.limit)
+        for item in (self.total_fill, self.other_fill, self.weights_fill, self.limit):
+            self.legend.addItem(item, item.name())
         self.speed_line = pg.PlotDataItem([], [], pen=pg.mkPen((86, 180, 233), width=2))
         self.speed.addItem(self.speed_line)
         self.largest = pg.InfiniteLine(
@@ -121,6 +123,10 @@ class CurveChart(QWidget):
                 plot.getAxis(name).setTextPen(pg.mkPen(text))
         self.legend.setLabelTextColor(text)
         self.marker.setPen(pg.mkPen(text, width=3))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        wrap_legend(self.legend, self.width() - self.memory.getAxis("left").width())
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -54,6 +54,29 @@ class Row(NamedTuple):
         return sum(s.bytes for s in self.segments if s.kind is kind)
 
 
+def legend_above(plot: pg.PlotItem, columns: int) -> pg.LegendItem:
+    """A legend in the plot's title row, above the plot: never over a bar or a curve, however small the
+    window. Items are added to it by hand (the plot does not know it as its legend)."""
+    legend = pg.LegendItem(colCount=columns)
+    plot.layout.removeItem(plot.titleLabel)  # the charts have no title: its row holds the legend
+    plot.titleLabel.hide()
+    plot.layout.addItem(legend, 0, 1)
+    return legend
+
+
+def wrap_legend(legend: pg.LegendItem, width: float) -> None:
+    """As many columns as the entries' widths allow in this width (entries fill it row by row): a narrow
+    window wraps the legend, it does not widen the plot past the window."""
+    entries = [sample.boundingRect().width() + label.preferredWidth() + 30 for sample, label in legend.items]
+
+    def fits(columns: int) -> bool:
+        return bool(sum(max(entries[c::columns]) for c in range(columns)) <= width)
+
+    columns = next((n for n in range(len(entries), 1, -1) if fits(n)), 1)
+    if columns != legend.columnCount:
+        legend.setColumnCount(columns)
+
+
 def chart_rows(a: Analysis) -> tuple[Row, ...]:
     """One bar per GPU (what other processes hold of it drawn first), then system memory if used."""
     est = a.estimate
@@ -137,12 +160,7 @@ class MemoryChart(QWidget):
         item.hideButtons()
         item.invertY(True)
         item.getAxis("left").setWidth(90)  # room for "Pinned GPU 12" before any tick is known
-        # the legend in the title's row, above the plot: never over a bar, however small the window
-        legend = pg.LegendItem(colCount=5)
-        item.layout.removeItem(item.titleLabel)  # the chart has no title: its row holds the legend
-        item.titleLabel.hide()
-        item.layout.addItem(legend, 0, 1)
-        self.legend = legend
+        self.legend = legend_above(item, columns=5)
         self.held = pg.BarGraphItem(
             x0=[],
             y=[],
@@ -244,9 +262,7 @@ class MemoryChart(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        columns = max(2, min(len(KINDS) + 3, self.width() // 150))  # the legend wraps in a narrow window
-        if columns != self.legend.columnCount:
-            self.legend.setColumnCount(columns)
+        wrap_legend(self.legend, self.width() - self.item.getAxis("left").width())
         self._fit_y_range()
 
     def _fit_y_range(self) -> None:
@@ -328,6 +344,7 @@ class MemoryChart(QWidget):
         for sample, _ in self.legend.items:  # a legend click must not hide a segment
             sample.mouseClickEvent = lambda ev: ev.accept()
         self._apply_palette()
+        wrap_legend(self.legend, self.width() - self.item.getAxis("left").width())
 
     def _label(self, key: tuple[int, SegmentKind | None], anchor: tuple[float, float]) -> pg.TextItem:
         label = self.labels.get(key)
