@@ -15,9 +15,9 @@ from vramscope.core.precision import WEIGHT_FORMATS
 from vramscope.core.scenario import Engine
 from vramscope.core.units import GIB, Unit
 from vramscope.gui.app import build_window
+from vramscope.gui.colors import TIGHT_COLOR
 from vramscope.gui.main_window import MainWindow, restore_settings
 from vramscope.gui.widgets.memory_chart import KINDS
-from vramscope.gui.widgets.verdict import TIGHT_COLOR
 from vramscope.gui.widgets.workload_panel import LOG_STEPS, MIN_CONTEXT_SLIDER, log_to_value
 from vramscope.hardware.probe import Device, DeviceKind, HardwareSnapshot, ProbeStatus
 from vramscope.sources.presets import load_preset
@@ -457,7 +457,7 @@ def test_the_wheel_over_an_unfocused_control_scrolls_the_panel(window: MainWindo
 def test_verdict_colours_read_on_light_and_dark_windows(background: str) -> None:
     from PySide6.QtGui import QColor
 
-    from vramscope.gui.widgets.verdict import contrast, verdict_colors
+    from vramscope.gui.colors import contrast, verdict_colors
 
     window = QColor(background)
     assert all(contrast(QColor(c), window) >= 4.5 for c in verdict_colors(window).values())
@@ -466,7 +466,7 @@ def test_verdict_colours_read_on_light_and_dark_windows(background: str) -> None
 def test_a_dark_palette_gets_the_light_shades(window: MainWindow) -> None:
     from PySide6.QtGui import QColor, QPalette
 
-    from vramscope.gui.widgets.verdict import DARK
+    from vramscope.gui.colors import DARK
 
     palette = window.verdict.palette()
     palette.setColor(QPalette.ColorRole.Window, QColor("#2b2b2b"))

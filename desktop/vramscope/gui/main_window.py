@@ -546,6 +546,11 @@ class MainWindow(QMainWindow):
         stale = time.monotonic() - self.last_probe > REPROBE_AFTER_S
         if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow() and self.last_probe and stale:
             self.refresh_gpus()  # back after a while: what others hold may have changed
+        if event.type() == QEvent.Type.PaletteChange:
+            # the desktop's theme changed: Qt stops the palette at a widget whose child has a style sheet
+            # (the compact tab bar's), so the views, their pages and the bar are handed it here
+            self.views.setPalette(self.palette())
+            self.views.tabBar().setPalette(self.palette())
 
     def on_probe_finished(self, snapshot: HardwareSnapshot) -> None:
         self.probe_worker = None

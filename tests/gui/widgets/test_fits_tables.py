@@ -61,3 +61,41 @@ def test_the_models_table_ranks_what_fits_and_a_click_opens_it(
     assert c.result.estimate.fits
     expected = estimate(top.model, Workload(context=8192, weight_format=top.weight_format), c.deployment())
     assert c.result.estimate.total_bytes == expected.total_bytes
+
+
+def test_a_desktop_that_turns_dark_recolours_the_window_while_it_runs(
+    window: MainWindow, qtbot: QtBot, show_tab: Callable[[str], None]
+) -> None:
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from vramscope.gui.colors import DARK, LIGHT
+
+    c = window.controller
+    c.set_model(load_preset("qwen2.5-32b"))
+    c.finish_limits()
+    window.resize(800, 600)  # the tabs' compact titles, once a style sheet that stopped the palette
+    show_tab("What fits")
+    table = window.formats_table
+    qtbot.waitUntil(lambda: table.job is None and bool(table.rows), timeout=20_000)
+    qtbot.waitUntil(lambda: bool(window.views.tabBar().styleSheet()))
+    window.model_panel.show_error("not a model folder")
+    assert table.table.item(0, 3).foreground().color() == QColor(LIGHT["no"])
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    light = app.palette()
+    dark = QPalette(light)
+    for role, color in ((QPalette.ColorRole.Window, "#2b2b2b"), (QPalette.ColorRole.Base, "#1e1e1e")):
+        dark.setColor(role, QColor(color))
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text):
+        dark.setColor(role, QColor("#f0f0f0"))
+    try:
+        app.setPalette(dark)  # what Qt does when the desktop's colour scheme changes
+        qtbot.wait(10)
+        assert table.table.item(0, 3).foreground().color() == QColor(DARK["no"])  # ✗ short by …
+        assert DARK["no"] in window.verdict.headline.styleSheet()
+        assert DARK["no"] in window.model_panel.error.styleSheet()
+    finally:
+        app.setPalette(light)
+    qtbot.wait(10)
+    assert LIGHT["no"] in window.verdict.headline.styleSheet()

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg  # type: ignore[import-untyped]
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QEvent, QPointF
 from PySide6.QtGui import QPalette, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -117,6 +117,7 @@ class CurveChart(QWidget):
 
     def _apply_palette(self) -> None:
         text = self.palette().color(QPalette.ColorRole.WindowText)
+        self.view.setBackground(self.palette().color(QPalette.ColorRole.Window))  # as the bar chart's
         for plot in (self.memory, self.speed):
             for name in ("left", "bottom"):
                 plot.getAxis(name).setPen(pg.mkPen(text))
@@ -127,6 +128,11 @@ class CurveChart(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         wrap_legend(self.legend, self.width() - self.memory.getAxis("left").width())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # the desktop's theme changed: axes and legend follow
+            self._apply_palette()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -5,8 +5,8 @@ picked."""
 
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QShowEvent
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QBrush, QColor, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -22,13 +22,13 @@ from vramscope.core.precision import KV_DTYPES, weight_format
 from vramscope.core.speed import speed_note
 from vramscope.core.tables import FormatRow, ModelRow, format_table, model_table
 from vramscope.core.units import Unit, format_bytes
+from vramscope.gui.colors import verdict_colors
 from vramscope.gui.controller import Controller
 from vramscope.gui.qt_util import signals_blocked
 from vramscope.gui.workers import Job
 from vramscope.sources.presets import all_presets
 
-FITS_COLOR = QColor(27, 127, 59)
-SHORT_COLOR = QColor(198, 40, 40)
+VERDICT_ROLE = Qt.ItemDataRole.UserRole + 1  # "fits" or "no": the colour is the palette's, chosen when drawn
 
 
 def _item(text: str, align_right: bool = False) -> QTableWidgetItem:
@@ -39,13 +39,13 @@ def _item(text: str, align_right: bool = False) -> QTableWidgetItem:
     return item
 
 
-def _room(room: int | None, fits: bool | None, unit: Unit) -> tuple[str, QColor | None]:
+def _room(room: int | None, fits: bool | None, unit: Unit) -> tuple[str, str | None]:
     """The room left to grow (a preallocated pool's free part, else the headroom) or the shortfall."""
     if room is None or fits is None:
         return "—", None
     if fits:
-        return f"✓ {format_bytes(max(room, 0), unit)} to grow", FITS_COLOR
-    return f"✗ short by {format_bytes(-room, unit)}" if room < 0 else "✗ refused", SHORT_COLOR
+        return f"✓ {format_bytes(max(room, 0), unit)} to grow", "fits"
+    return f"✗ short by {format_bytes(-room, unit)}" if room < 0 else "✗ refused", "no"
 
 
 def _speed(tokens_per_s: float | None) -> str:
@@ -139,11 +139,26 @@ class _Table(QWidget):
     def pick(self, row: int) -> None:
         raise NotImplementedError
 
-    def _set_row(self, row: int, cells: list[QTableWidgetItem], color: QColor | None) -> None:
+    def _set_row(self, row: int, cells: list[QTableWidgetItem], verdict: str | None) -> None:
         for column, item in enumerate(cells):
-            if color is not None and column == 3:
-                item.setForeground(QBrush(color))
+            if verdict is not None and column == 3:
+                item.setData(VERDICT_ROLE, verdict)
+                item.setForeground(QBrush(self._verdict_color(verdict)))
             self.table.setItem(row, column, item)
+
+    def _verdict_color(self, verdict: str) -> QColor:
+        return QColor(verdict_colors(self.palette().color(QPalette.ColorRole.Base))[verdict])
+
+    def changeEvent(self, event: QEvent) -> None:
+        """A desktop that turns dark (or light) recolours the verdicts for the new background."""
+        super().changeEvent(event)
+        if event.type() != QEvent.Type.PaletteChange:
+            return
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 3)
+            verdict = item.data(VERDICT_ROLE) if item is not None else None
+            if item is not None and verdict:
+                item.setForeground(QBrush(self._verdict_color(verdict)))
 
 
 class FormatsTable(_Table):
@@ -170,7 +185,7 @@ class FormatsTable(_Table):
         for i, r in enumerate(rows):
             fmt = weight_format(r.weight_format)
             kv = "engine default" if r.kv_dtype == "auto" else KV_DTYPES[r.kv_dtype].label
-            room, color = _room(r.room_bytes, r.fits, unit)
+            room, verdict = _room(r.room_bytes, r.fits, unit)
             cells = [
                 _item(f"{fmt.label} (~{fmt.bits:g} bit)"),
                 _item(kv),
@@ -179,7 +194,7 @@ class FormatsTable(_Table):
                 _item(f"{r.max_context:,}" if r.max_context else "—", True),
                 _item(_speed(r.tokens_per_s), True),
             ]
-            self._set_row(i, cells, color)
+            self._set_row(i, cells, verdict)
 
     def is_current(self, row: FormatRow, analysis: Analysis) -> bool:
         w = analysis.workload
@@ -218,7 +233,7 @@ class ModelsTable(_Table):
         for i, r in enumerate(rows):
             fmt = weight_format(r.weight_format)
             own = " (its own)" if r.weight_format == r.model.native_format else ""
-            room, color = _room(r.room_bytes, True, unit)  # only models that fit are listed
+            room, verdict = _room(r.room_bytes, True, unit)  # only models that fit are listed
             billions = r.model.parameter_count() / 1e9
             cells = [
                 _item(r.model.name),
@@ -228,7 +243,7 @@ class ModelsTable(_Table):
                 _item(format_bytes(r.total_bytes, unit), True),
                 _item(_speed(r.tokens_per_s), True),
             ]
-            self._set_row(i, cells, color)
+            self._set_row(i, cells, verdict)
 
     def is_current(self, row: ModelRow, analysis: Analysis) -> bool:
         return row.model.name == analysis.model.name

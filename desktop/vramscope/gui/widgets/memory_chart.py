@@ -67,7 +67,7 @@ def legend_above(plot: pg.PlotItem, columns: int) -> pg.LegendItem:
 def wrap_legend(legend: pg.LegendItem, width: float) -> None:
     """As many columns as the entries' widths allow in this width (entries fill it row by row): a narrow
     window wraps the legend, it does not widen the plot past the window."""
-    entries = [sample.boundingRect().width() + label.preferredWidth() + 30 for sample, label in legend.items]
+    entries = [sample.boundingRect().width() + label.preferredWidth() + 20 for sample, label in legend.items]
 
     def fits(columns: int) -> bool:
         return bool(sum(max(entries[c::columns]) for c in range(columns)) <= width)
@@ -252,13 +252,18 @@ class MemoryChart(QWidget):
         self.redraw()
 
     def _apply_palette(self) -> None:
-        """Axes and legend text in the palette's text colour, so light and dark themes both read."""
+        """Axes and legend text in the palette's text colour, so light and dark themes both read; the
+        background is set, not left transparent: the view caches it, and a cached light one stays."""
         text = self.palette().color(QPalette.ColorRole.WindowText)
+        self.plot.setBackground(self.palette().color(QPalette.ColorRole.Window))
         for name in ("left", "bottom"):
             axis = self.item.getAxis(name)
             axis.setPen(pg.mkPen(text))
             axis.setTextPen(pg.mkPen(text))
         self.legend.setLabelTextColor(text)
+        for key, label in self.labels.items():
+            if key[1] is None:  # a bar's total, written beside it on the window's background
+                label.setColor(text)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

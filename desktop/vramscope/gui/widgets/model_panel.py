@@ -1,11 +1,12 @@
 """Pick a preset (searchable) and see the model's key facts."""
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QPalette, QResizeEvent
 from PySide6.QtWidgets import QComboBox, QCompleter, QFormLayout, QGroupBox, QLabel, QWidget
 
 from vramscope.core.architecture import Group
 from vramscope.core.scenario import ModelSpec
+from vramscope.gui.colors import verdict_colors
 from vramscope.gui.qt_util import fit_wrapped_height, narrow_combo, signals_blocked
 from vramscope.sources.presets import preset_documents
 
@@ -44,8 +45,9 @@ class ModelPanel(QGroupBox):
         form.addRow(self.source)
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #c62828;")
         self.error.setVisible(False)
+        self._error_color = ""
+        self._color_error()
         form.addRow(self.error)
         self._connect_signals()
 
@@ -86,6 +88,18 @@ class ModelPanel(QGroupBox):
         weights = f"<br>Weights exact: {model.inventory.describe()}" if model.inventory else ""
         self.source.setText(f"Source: {model.source_detail}{weights}")
         self._fit_labels()
+
+    def _color_error(self) -> None:
+        """The error in the verdict's red for this background: readable on a light or a dark desktop."""
+        color = verdict_colors(self.palette().color(QPalette.ColorRole.Window))["no"]
+        if color != self._error_color:
+            self._error_color = color
+            self.error.setStyleSheet(f"color: {color};")
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._color_error()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
