@@ -541,3 +541,13 @@ def test_the_curves_legend_sits_above_the_plot_and_wraps_in_a_small_window(windo
     assert [label.text for _, label in chart.legend.items] == ["KV cache", "Activations + overhead", "Weights", "Limit"]
     assert chart.legend.columnCount < 4  # wrapped: four entries do not fit beside each other in 800 px
     assert chart.memory.sceneBoundingRect().right() <= chart.view.width()  # the plot is not widened past its view
+
+
+def test_the_gpu_picker_is_seen_without_scrolling_in_a_small_window(window: MainWindow, qtbot: QtBot) -> None:
+    window.resize(800, 600)
+    window.show()
+    qtbot.waitExposed(window)
+    viewport = window.side_scroll.viewport()
+    picker = window.gpu_panel.picker
+    bottom = picker.mapTo(viewport, picker.rect().bottomLeft()).y()
+    assert window.side_scroll.verticalScrollBar().value() == 0 and bottom < viewport.height()

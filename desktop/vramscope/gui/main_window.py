@@ -131,7 +131,8 @@ class MainWindow(QMainWindow):
         self.ways_out = WaysOutPanel(controller)
         self.compare = ComparePanel(controller)
         side = QVBoxLayout()
-        for panel in (self.model_panel, self.custom_panel, self.workload_panel, self.engine_panel, self.gpu_panel):
+        # the GPU before the workload: what is planned for is seen and changed without scrolling
+        for panel in (self.model_panel, self.custom_panel, self.gpu_panel, self.workload_panel, self.engine_panel):
             side.addWidget(panel)
         side.addStretch(1)
         main = QVBoxLayout()
