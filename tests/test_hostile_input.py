@@ -217,7 +217,7 @@ def test_any_remembered_setting_leaves_a_working_window(
     from PySide6.QtCore import QSettings
 
     from vramscope.gui.app import build_window
-    from vramscope.gui.main_window import restore_settings
+    from vramscope.gui.scenario_settings import restore_settings
 
     path = tmp_path_factory.mktemp("settings") / "settings.ini"
     written = QSettings(str(path), QSettings.Format.IniFormat)

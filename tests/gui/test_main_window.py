@@ -16,7 +16,9 @@ from vramscope.core.scenario import Engine
 from vramscope.core.units import GIB, Unit
 from vramscope.gui.app import build_window
 from vramscope.gui.colors import TIGHT_COLOR
-from vramscope.gui.main_window import MainWindow, restore_settings
+from vramscope.gui.export import title_lines
+from vramscope.gui.main_window import MainWindow
+from vramscope.gui.scenario_settings import restore_settings
 from vramscope.gui.widgets.memory_chart import KINDS
 from vramscope.gui.widgets.workload_panel import LOG_STEPS, MIN_CONTEXT_SLIDER, log_to_value
 from vramscope.hardware.probe import Device, DeviceKind, HardwareSnapshot, ProbeStatus
@@ -105,13 +107,13 @@ def test_detected_gpus_replace_the_catalog_default(window: MainWindow) -> None:
         )
         for i in range(2)
     )
-    window.on_probe_finished(HardwareSnapshot(status=ProbeStatus.OK, message="2 NVIDIA GPUs detected.", devices=gpus))
+    window.hardware.finish(HardwareSnapshot(status=ProbeStatus.OK, message="2 NVIDIA GPUs detected.", devices=gpus))
     assert window.controller.gpu.capacity_bytes == 23 * GIB
     assert window.gpu_panel.status.text().startswith("✔ 2 NVIDIA GPUs detected")
 
 
 def test_probe_failure_shows_status_and_catalog(window: MainWindow) -> None:
-    window.on_probe_finished(HardwareSnapshot(status=ProbeStatus.NO_DRIVER, message="No NVIDIA driver found."))
+    window.hardware.finish(HardwareSnapshot(status=ProbeStatus.NO_DRIVER, message="No NVIDIA driver found."))
     assert "No GPU detected: No NVIDIA driver found." in window.gpu_panel.status.text()
     assert window.gpu_panel.picker.count() >= 40
 
@@ -167,7 +169,7 @@ def test_every_control_is_remembered(qtbot: QtBot, tmp_path: Path) -> None:
     assert s.unit is Unit.GB and second.gb_action.isChecked()
     assert second.views.tabText(second.views.currentIndex()) == "What fits"
     gpu = Device(kind=DeviceKind.NVIDIA, index=0, name=RTX4090["name"], total_bytes=24 * GIB, free_bytes=23 * GIB)
-    second.on_probe_finished(HardwareSnapshot(status=ProbeStatus.OK, message="1 GPU", devices=(gpu,)))
+    second.hardware.finish(HardwareSnapshot(status=ProbeStatus.OK, message="1 GPU", devices=(gpu,)))
     assert "A100" in s.gpu.name  # a GPU chosen from the catalog outlives the detection
 
 
@@ -286,7 +288,7 @@ def test_export_png(window: MainWindow, tmp_path: Path, monkeypatch: pytest.Monk
 
     saved = QImage(str(target))
     assert saved.height() > window.chart.grab().height() + 5 * window.fontMetrics().height()  # the title block
-    lines = window.title_lines()
+    lines = title_lines(window.controller)
     assert lines[0].startswith("Llama-3.1-8B · 8,030,261,248 parameters · 1 x NVIDIA GeForce RTX 4090")
     assert lines[2].startswith("✔ Fits") and "context 8,192" in lines[1]
 

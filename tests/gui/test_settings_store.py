@@ -9,7 +9,7 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from vramscope.gui.app import build_window
-from vramscope.gui.main_window import restore_settings
+from vramscope.gui.scenario_settings import restore_settings
 from vramscope.gui.settings_store import MAX_SETTINGS_BYTES, clean_settings_file, open_settings
 
 WRITE_EVIL = """

@@ -17,7 +17,8 @@ from vramscope.core.scenario import Engine, EngineSettings, HostSpec, ModelSpec,
 from vramscope.crashlog import write_crash_log
 from vramscope.gui.about import APP_ID
 from vramscope.gui.controller import Controller
-from vramscope.gui.main_window import MainWindow, restore_settings
+from vramscope.gui.main_window import MainWindow
+from vramscope.gui.scenario_settings import restore_settings
 from vramscope.gui.settings_store import open_settings
 from vramscope.hardware.catalog import find_gpu
 from vramscope.hardware.probe import HardwareSnapshot, probe

@@ -1,11 +1,9 @@
 """Composes the panels around the controller; wires them in one place."""
 
-import json
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -14,9 +12,7 @@ from PySide6.QtGui import (
     QGuiApplication,
     QKeyEvent,
     QKeySequence,
-    QPainter,
     QPaintEvent,
-    QPalette,
     QPixmap,
     QResizeEvent,
 )
@@ -35,15 +31,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vramscope import __version__
 from vramscope.core.architecture import custom_architecture
-from vramscope.core.scenario import Engine, EngineSettings, ModelSpec, Source, error_message
+from vramscope.core.scenario import ModelSpec, Source, error_message
 from vramscope.core.sweep import Axis
 from vramscope.core.units import Unit, format_bytes
 from vramscope.gui.about import TextDialog, about_html, numbers_html
 from vramscope.gui.controller import Controller, Result
+from vramscope.gui.export import titled_chart
+from vramscope.gui.hardware_watch import HardwareWatch
 from vramscope.gui.model_opener import ModelOpener
 from vramscope.gui.qt_util import WheelToScroll, signals_blocked
+from vramscope.gui.scenario_settings import save_scenario
 from vramscope.gui.widgets.compare import ComparePanel
 from vramscope.gui.widgets.custom_model_panel import CustomModelPanel
 from vramscope.gui.widgets.engine_panel import EnginePanel
@@ -56,14 +54,9 @@ from vramscope.gui.widgets.ways_out import WaysOutPanel
 from vramscope.gui.widgets.workload_panel import WorkloadPanel
 from vramscope.gui.workers import Job
 from vramscope.hardware.probe import (
-    PROBE_TIMEOUT_S,
-    Device,
-    GpuProcess,
     HardwareSnapshot,
-    ProbeStatus,
-    running_engines,
 )
-from vramscope.report import markdown, scenario_line, verdict
+from vramscope.report import markdown
 from vramscope.sources.errors import ModelFileError
 from vramscope.sources.presets import find_preset, load_preset
 from vramscope.sources.resolve import resolve_model
@@ -82,8 +75,6 @@ SHORT_TITLES = {
     "What fits": "Formats",
     "Models that fit": "Models",
 }
-REPROBE_AFTER_S = 60  # the window, activated again after this long, probes the GPUs again
-WATCH_ENGINES_MS = 10_000  # while an engine runs on a GPU, its use is measured again this often
 
 
 class MainWindow(QMainWindow):
@@ -105,9 +96,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.controller = controller
-        self.probe = probe  # None: no detection (tests, screenshots)
-        self.last_probe = 0.0  # time.monotonic() of the last probe's answer
-        self.running: list[tuple[Device, GpuProcess, str]] = []  # engines on the GPUs, at the last probe
+        self.hardware = HardwareWatch(probe, self)  # probe None: no detection (tests, screenshots)
         self.settings = settings
         self.opener = ModelOpener(settings, read_model, self)
         self.setAcceptDrops(True)
@@ -124,7 +113,6 @@ class MainWindow(QMainWindow):
         self.chart_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._chart_pending = defer_chart
         self._wanted_view = "Memory"
-        self.probe_worker: Job | None = None  # held while the probe runs
         self._log_job: Job | None = None  # held while a log is read
         self.verdict = VerdictPanel(controller)
         self.log_panel = LogPanel(controller)
@@ -296,7 +284,7 @@ class MainWindow(QMainWindow):
         self.refresh_action = self._action(
             view, "Refresh GPUs", QKeySequence(QKeySequence.StandardKey.Refresh), self.refresh_gpus
         )
-        self.refresh_action.setEnabled(self.probe is not None)
+        self.refresh_action.setEnabled(self.hardware.probe is not None)
         help_menu = self.menuBar().addMenu("&Help")
         self._action(
             help_menu,
@@ -351,6 +339,7 @@ class MainWindow(QMainWindow):
         self.opener.recent_changed.connect(self._on_opener_recent_changed)
         self.cancel_button.clicked.connect(self.opener.cancel)
         self.log_panel.closed.connect(self._on_log_panel_closed)
+        self.hardware.probed.connect(self._on_hardware_probed)
 
     # --- opening models ---------------------------------------------------------------------------
 
@@ -523,50 +512,28 @@ class MainWindow(QMainWindow):
 
     def refresh_gpus(self) -> None:
         """Probe the GPUs again (F5): another process may have taken or freed memory, a GPU may be gone."""
-        if self.probe is None or self.probe_worker is not None:
-            return
-        self.statusBar().showMessage("Detecting GPUs…", 3000)
-        job = Job(self.probe, "probing the GPUs", self)
-        job.job_finished.connect(self.on_probe_finished)
-        self.probe_worker = job.start()
-        QTimer.singleShot(round(PROBE_TIMEOUT_S * 1000), lambda: self._on_probe_timeout(job))
-
-    def _on_probe_timeout(self, job: Job) -> None:
-        """nvmlInit has no time limit: a driver that does not answer becomes a status, not a wait."""
-        if job is self.probe_worker and not job.done:
-            self.on_probe_finished(
-                HardwareSnapshot(
-                    status=ProbeStatus.ERROR,
-                    message=f"The NVIDIA driver did not answer within {PROBE_TIMEOUT_S:g} s: check nvidia-smi and "
-                    "the system log, then View → Refresh GPUs.",
-                )
-            )
+        if self.hardware.refresh():
+            self.statusBar().showMessage("Detecting GPUs…", 3000)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        stale = time.monotonic() - self.last_probe > REPROBE_AFTER_S
-        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow() and self.last_probe and stale:
-            self.refresh_gpus()  # back after a while: what others hold may have changed
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.hardware.window_activated()
         if event.type() == QEvent.Type.PaletteChange:
             # the desktop's theme changed: Qt stops the palette at a widget whose child has a style sheet
             # (the compact tab bar's), so the views, their pages and the bar are handed it here
             self.views.setPalette(self.palette())
             self.views.tabBar().setPalette(self.palette())
 
-    def on_probe_finished(self, snapshot: HardwareSnapshot) -> None:
-        self.probe_worker = None
-        self.last_probe = time.monotonic()
+    def _on_hardware_probed(self, snapshot: HardwareSnapshot) -> None:
         self.statusBar().clearMessage()
-        self.running = running_engines(snapshot)
         self.controller.set_hardware(snapshot)
         self._show_running(self.controller.result)
-        if self.running and self.probe is not None:  # a live engine: watch it while the window is shown
-            QTimer.singleShot(WATCH_ENGINES_MS, lambda: self.refresh_gpus() if self.isVisible() else None)
 
     def _show_running(self, result: Result) -> None:
         """Engines running now on the GPUs planned for, measured by NVML, beside the prediction."""
         lines = []
-        for device, process, engine in self.running:
+        for device, process, engine in self.hardware.running:
             used = process.used_bytes or 0
             predicted = next((g.total_bytes for g in result.estimate.per_gpu if g.index == device.index), None)
             line = f"Running now on GPU {device.index}: {engine}, {process.describe()}"
@@ -603,103 +570,15 @@ class MainWindow(QMainWindow):
         dialog.show()  # modeless: the window stays usable beside it
         return dialog
 
-    def title_lines(self) -> list[str]:
-        """What an exported chart says above itself: the model, the scenario and the verdict."""
-        self.controller.finish_limits()
-        a = self.controller.result
-        headline, details = verdict(a, self.controller.unit)
-        gpus = ", ".join(sorted({g.name for g in a.deployment.gpus})) or "no GPU"
-        return [
-            f"{a.model.name} · {a.model.parameter_count():,} parameters · {a.deployment.gpu_count} x {gpus}",
-            scenario_line(a),
-            headline,
-            *details.splitlines()[:2],
-            f"VRAM Scope {__version__}",
-        ]
-
     def chart_image(self) -> QPixmap:
         """The bar chart under a title block, for a PNG that explains itself."""
         assert self.chart is not None
-        self.chart.redraw()  # it may be behind another tab, not yet redrawn
-        chart = self.chart.grab()
-        lines = self.title_lines()
-        metrics = self.fontMetrics()
-        pad, step = 12, metrics.height() + 4
-        image = QPixmap(chart.width(), chart.height() + pad * 2 + step * len(lines))
-        image.fill(self.palette().color(QPalette.ColorRole.Window))
-        painter = QPainter(image)
-        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-        for i, line in enumerate(lines):
-            font = self.font()
-            font.setBold(i == 2)  # the verdict
-            painter.setFont(font)
-            painter.drawText(pad, pad + step * i + metrics.ascent(), line)
-        painter.drawPixmap(0, pad * 2 + step * len(lines), chart)
-        painter.end()
-        return image
+        return titled_chart(self.chart, self.controller, self)
 
     def save_settings(self) -> None:
-        if self.settings is None:
-            return
-        c = self.controller
-        self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("model", find_preset(c.model.name) or "")
-        self.settings.setValue("workload", c.workload.model_dump_json())
-        self.settings.setValue("gpu_count", str(c.gpu_count))
-        self.settings.setValue("engine", c.engine.value)
-        self.settings.setValue("engine_settings", c.settings.model_dump_json(exclude={"calibration"}))
-        self.settings.setValue("unit", c.unit.value)
-        self.settings.setValue("gpu_choice", json.dumps(self.gpu_panel.choice()))
-        self.settings.setValue("view", self.tab_title(self.views.currentIndex()))
+        if self.settings is not None:
+            save_scenario(self, self.settings)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
         super().closeEvent(event)
-
-
-def restore_settings(window: MainWindow, settings: QSettings) -> None:
-    """Bring back the last scenario; anything corrupt or foreign is ignored."""
-    c = window.controller
-    try:
-        geometry = settings.value("geometry")
-        if isinstance(geometry, QByteArray):
-            window.restoreGeometry(geometry)
-        preset = settings.value("model")
-        if isinstance(preset, str) and find_preset(preset):
-            c.set_model(load_preset(find_preset(preset) or preset))
-        workload = settings.value("workload")
-        if isinstance(workload, str):
-            fields = json.loads(workload)
-            if isinstance(fields, dict):
-                c.set_workload(
-                    **{
-                        k: v
-                        for k, v in fields.items()
-                        if k in ("context", "batch", "weight_format", "kv_dtype", "images")
-                    }
-                )
-        engine = settings.value("engine")
-        if engine in {e.value for e in Engine}:
-            c.set_engine(Engine(str(engine)))
-        knobs = settings.value("engine_settings")
-        if isinstance(knobs, str):
-            fields = json.loads(knobs)
-            if isinstance(fields, dict):
-                c.set_engine_settings(**{k: v for k, v in fields.items() if k in EngineSettings.model_fields})
-        choice = settings.value("gpu_choice")
-        if isinstance(choice, str):
-            fields = json.loads(choice)
-            if isinstance(fields, dict):
-                window.gpu_panel.restore_choice(fields)
-        count = settings.value("gpu_count")
-        if count is not None and str(count).isdigit() and not c.mixed_gpus:
-            c.set_gpu_count(min(64, max(1, int(str(count)))))
-        if settings.value("unit") == Unit.GB.value:
-            window.gb_action.setChecked(True)
-            c.set_unit(Unit.GB)
-        view = settings.value("view")
-        if isinstance(view, str):
-            window.show_view(view)
-    except Exception:  # settings from another version or a broken file: start from the defaults
-        window.statusBar().showMessage("The saved settings could not be read; starting from the defaults", 5000)
-    window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)

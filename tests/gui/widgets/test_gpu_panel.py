@@ -35,7 +35,7 @@ def snapshot(monkeypatch: pytest.MonkeyPatch, devices: list[dict[str, object]]) 
 def workstation(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> MainWindow:
     w = build_window(probe=lambda: snapshot(monkeypatch, WORKSTATION))
     qtbot.addWidget(w)
-    w.on_probe_finished(snapshot(monkeypatch, WORKSTATION))
+    w.hardware.finish(snapshot(monkeypatch, WORKSTATION))
     return w
 
 
@@ -109,17 +109,17 @@ def test_window_and_cli_give_the_same_numbers(
 
 def test_refresh_picks_up_memory_freed_and_a_lost_gpu(workstation: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
     freed = [{**BUSY_4090, "memory": (RTX4090["memory"][0], 0, 0), "processes": []}, RTX3060]
-    workstation.on_probe_finished(snapshot(monkeypatch, freed))
+    workstation.hardware.finish(snapshot(monkeypatch, freed))
     assert workstation.controller.gpus[0].capacity_bytes == 25_757_220_864
     lost = [{**BUSY_4090, "lost": True}, RTX3060]
-    workstation.on_probe_finished(snapshot(monkeypatch, lost))
+    workstation.hardware.finish(snapshot(monkeypatch, lost))
     assert [g.name for g in workstation.controller.gpus] == ["NVIDIA GeForce RTX 3060"]
     assert "not responding" in workstation.gpu_panel.status.text()
 
 
 def test_refresh_runs_the_probe_again(workstation: MainWindow, qtbot: QtBot) -> None:
     workstation.refresh_gpus()
-    qtbot.waitUntil(lambda: workstation.probe_worker is None)
+    qtbot.waitUntil(lambda: workstation.hardware.worker is None)
     assert workstation.refresh_action.shortcut().toString() == "F5"
     assert len(workstation.controller.gpus) == 2
 
@@ -128,7 +128,7 @@ def test_mig_slices_are_gpus_to_tick(qtbot: QtBot, monkeypatch: pytest.MonkeyPat
     slices = [{"name": "3g.40gb", "uuid": f"MIG-{k}", "memory": (40 * GIB, 0, 0)} for k in range(2)]
     w = build_window()
     qtbot.addWidget(w)
-    w.on_probe_finished(snapshot(monkeypatch, [{**H100, "mig_slices": slices}]))
+    w.hardware.finish(snapshot(monkeypatch, [{**H100, "mig_slices": slices}]))
     assert [g.capacity_bytes for g in w.controller.gpus] == [40 * GIB, 40 * GIB]
     assert all("MIG" in box.text() for box, _ in w.gpu_panel.checks)
 
@@ -148,7 +148,7 @@ def test_a_running_engine_is_measured_beside_the_prediction(qtbot: QtBot, monkey
     monkeypatch.setattr(probe_module, "_process_name", lambda pid: "llama-server" if pid == 4242 else None)
     w = build_window()
     qtbot.addWidget(w)
-    w.on_probe_finished(snapshot(monkeypatch, WORKSTATION))
+    w.hardware.finish(snapshot(monkeypatch, WORKSTATION))
     text = w.verdict.running.text()
     assert text.startswith("Running now on GPU 0: llama.cpp, llama-server (PID 4242) 3.00 GiB")
     predicted = w.controller.result.estimate.per_gpu[0].total_bytes
@@ -232,7 +232,7 @@ def test_a_way_out_of_more_gpus_shows_them_and_survives_a_reprobe(
     c.apply({"gpu_count": 7})  # "7 x RTX 4090": catalog cards, not the two detected
     assert len(c.gpus) == 7 and panel.picker.currentData() == f"catalog:{rtx4090.id}"
     assert workstation.workload_panel.gpu_spin.isEnabled() and workstation.workload_panel.gpu_spin.value() == 7
-    workstation.on_probe_finished(snapshot(monkeypatch, WORKSTATION))  # the window regains focus: a re-probe
+    workstation.hardware.finish(snapshot(monkeypatch, WORKSTATION))  # the window regains focus: a re-probe
     assert len(c.gpus) == 7 and c.gpus[0].name == rtx4090.name  # the way out is not undone
 
 
@@ -251,7 +251,7 @@ def test_a_reprobe_that_finds_other_gpus_says_so_and_waits(
 ) -> None:
     c, panel = workstation.controller, workstation.gpu_panel
     planned = c.gpus
-    workstation.on_probe_finished(snapshot(monkeypatch, [*WORKSTATION, H100]))  # an H100 appears
+    workstation.hardware.finish(snapshot(monkeypatch, [*WORKSTATION, H100]))  # an H100 appears
     assert c.gpus == planned  # nothing the user set changes under them
     assert "The GPUs changed since the last look" in panel.status.text() and not panel.adopt.isHidden()
     panel.adopt.click()
@@ -263,5 +263,5 @@ def test_a_reprobe_that_finds_the_same_gpus_changes_nothing_set(
 ) -> None:
     c = workstation.controller
     c.set_workload(context=16384)
-    workstation.on_probe_finished(snapshot(monkeypatch, WORKSTATION))
+    workstation.hardware.finish(snapshot(monkeypatch, WORKSTATION))
     assert c.workload.context == 16384 and len(c.gpus) == 2 and workstation.gpu_panel.adopt.isHidden()
