@@ -553,3 +553,20 @@ def test_the_gpu_picker_is_seen_without_scrolling_in_a_small_window(window: Main
     picker = window.gpu_panel.picker
     bottom = picker.mapTo(viewport, picker.rect().bottomLeft()).y()
     assert window.side_scroll.verticalScrollBar().value() == 0 and bottom < viewport.height()
+
+
+def test_under_a_german_desktop_the_entry_fields_write_numbers_as_the_labels_do(qtbot: QtBot) -> None:
+    from PySide6.QtCore import QLocale
+
+    before = QLocale()
+    QLocale.setDefault(QLocale(QLocale.Language.German, QLocale.Country.Germany))
+    try:
+        w = build_window()
+        qtbot.addWidget(w)
+        w.controller.set_workload(context=32768)
+        w.controller.finish_limits()
+        assert w.workload_panel.context_spin.text() == "32,768"
+        assert "38,828" in w.verdict.headline.text() + w.verdict.details.text()  # largest context, same format
+        assert w.gpu_panel.custom.text().startswith("24.0")
+    finally:
+        QLocale.setDefault(before)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QMessageLogContext, QSettings, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QLocale, QMessageLogContext, QSettings, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -58,6 +58,11 @@ class CrashHandler:
             self.showing = False
 
 
+# One number format in the whole window: the core writes 38,828 and 23.99 GiB (as the CLI prints them), so
+# the entry fields take the same separators; under a German desktop they showed 32.768 beside 38,828
+NUMBER_LOCALE = QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
+
+
 def _quit_on_ctrl_c(app: QApplication) -> None:
     """Ctrl+C in the terminal quits: Python handles signals only when it runs, so wake it up often."""
     signal.signal(signal.SIGINT, lambda *_: app.quit())
@@ -73,6 +78,7 @@ def build_window(
     read_model: Callable[[str], ModelSpec] = resolve_model,
     probe: Callable[[], HardwareSnapshot] | None = None,
 ) -> MainWindow:
+    QLocale.setDefault(NUMBER_LOCALE)  # before any entry field is made: each takes the default then
     gpu = find_gpu(DEFAULT_GPU)
     assert gpu is not None
     controller = Controller(model or load_preset(DEFAULT_PRESET), gpu.spec())
