@@ -46,9 +46,10 @@ class Placement(NamedTuple):
 
     layer_device: tuple[int, ...]
     output_device: int
+    by_device: dict[int, tuple[int, ...]]  # the layers of each device, worked out once (placements are cached)
 
-    def layers_on(self, device: int) -> range | tuple[int, ...]:
-        return tuple(i for i, d in enumerate(self.layer_device) if d == device)
+    def layers_on(self, device: int) -> tuple[int, ...]:
+        return self.by_device.get(device, ())
 
 
 @lru_cache(maxsize=1024)
@@ -66,7 +67,11 @@ def place_layers(n_layer: int, n_gpu_layers: int, proportions: tuple[float, ...]
             return -1
         return min(bisect_right(splits, (il - start) / active), gpus - 1)
 
-    return Placement(tuple(device(i) for i in range(n_layer)), device(n_layer))
+    layer_device = tuple(device(i) for i in range(n_layer))
+    by_device: dict[int, list[int]] = {}
+    for il, d in enumerate(layer_device):
+        by_device.setdefault(d, []).append(il)
+    return Placement(layer_device, device(n_layer), {d: tuple(layers) for d, layers in by_device.items()})
 
 
 class Cells(NamedTuple):
@@ -471,8 +476,12 @@ class OllamaProfile(LlamaCppProfile):
     def place(self, request: Request) -> Allocation:
         if request.settings.n_gpu_layers is not None or not request.deployment.gpus:
             return super().allocate(request)
-        best = self.allocate_with(request, 0)
-        lo, hi = 0, request.arch.num_layers + 1  # the most layers that still fit every GPU
+        every = request.arch.num_layers + 1
+        whole = self.allocate_with(request, every)
+        if _fits(whole, request.deployment):  # the common case, tried first: the model fits the GPUs
+            return whole
+        best = None
+        lo, hi = 0, every - 1  # the most layers that still fit every GPU
         while lo < hi:
             mid = (lo + hi + 1) // 2
             trial = self.allocate_with(request, mid)
@@ -480,7 +489,7 @@ class OllamaProfile(LlamaCppProfile):
                 lo, best = mid, trial
             else:
                 hi = mid - 1
-        return best
+        return best or self.allocate_with(request, 0)
 
     def launch_command(self, request: Request) -> str:
         workload, settings = request.workload, request.settings
