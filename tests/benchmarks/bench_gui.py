@@ -101,7 +101,7 @@ def slider_steps(steps: int = 300) -> None:
     window.show()
     app.processEvents()
     slider = window.workload_panel.context_slider
-    for view in ("Memory", "Against context", "Against batch"):
+    for view in ("Memory", "Against context", "Against batch", "What fits", "Models that fit"):
         window.show_view(view)
         for engine in Engine:
             window.controller.set_engine(engine)
