@@ -171,10 +171,6 @@ def screenshot(
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = build_window(model)
     c = window.controller
-    c.set_workload(**workload.model_dump())
-    c.set_engine(engine)
-    if settings is not None:
-        c.set_engine_settings(**settings.model_dump())
     gpu = find_gpu(gpu_name) if gpu_name else None
     if gpu is not None:
         window.gpu_panel.select_catalog(gpu.id)
@@ -185,7 +181,12 @@ def screenshot(
             if capacity is None
             else c.gpu.model_copy(update={"capacity_bytes": capacity, "total_bytes": capacity, "name": "Custom"})
         )
-    c.set_gpu(spec, gpu_count)
+    c.set_scenario(  # the command line's scenario, adopted whole: its parts do not depend on their order
+        engine=engine,
+        gpus=(spec,) * gpu_count,
+        settings=settings.model_dump() if settings is not None else None,
+        workload=workload.model_dump(),
+    )
     c.set_host(host)
     if host is not None:
         window.gpu_panel.host_note.setText(f"Planned against {host.basis}.")
