@@ -553,3 +553,20 @@ def test_check_reads_only_the_head_of_a_huge_log(capsys: pytest.CaptureFixture[s
     assert len(read_head(log, MAX_LOG_BYTES)) == MAX_LOG_BYTES
     code, out, _ = run(capsys, "check", str(log), "--json")
     assert code in (0, 1) and json.loads(out)["engine"] == "vllm"
+
+
+def test_each_way_out_carries_the_flags_that_apply_it_and_they_fit_as_printed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    scenario = ["llama-3.1-70b", "--engine", "llama.cpp", "--weights", "q4_k_m", "--gpu", "rtx-4090", "--ram", "64"]
+    code, out, _ = run(capsys, "estimate", *scenario, "--json")
+    doc = json.loads(out)
+    assert code == 1 and doc["fits"] is False
+    ways = doc["ways_out"]
+    assert ways[0]["kind"] == "settings" and ways[0]["args"][0] == "--ngl"  # partial offload, the user's own knob
+    for way in ways:
+        assert {"kind", "label", "args", "fits", "headroom_bytes"} <= set(way)
+        args = way["args"]
+        rerun = [args[0], *scenario[1:], *args[1:]] if way["kind"] == "model" else [*scenario, *args]
+        code, out, _ = run(capsys, "estimate", *rerun, "--json")
+        assert code == 0 and json.loads(out)["fits"] is True and way["fits"] is True, way["label"]

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from vramscope import __version__, report
+from vramscope.core.advice import ways_out
 from vramscope.core.analysis import analyse
 from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS
 from vramscope.core.scenario import (
@@ -29,9 +30,9 @@ from vramscope.core.scenario import (
     validation_message,
 )
 from vramscope.core.units import GIB, format_bytes
-from vramscope.hardware.catalog import catalog, find_gpu, unknown_gpu_message
+from vramscope.hardware.catalog import catalog, catalog_gpus, find_gpu, unknown_gpu_message
 from vramscope.sources.errors import ModelFileError
-from vramscope.sources.presets import DEFAULT_PRESET, load_preset, preset_documents
+from vramscope.sources.presets import DEFAULT_PRESET, all_presets, load_preset, preset_documents
 from vramscope.sources.resolve import resolve_model
 
 EXIT_FITS, EXIT_DOES_NOT_FIT, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -461,6 +462,8 @@ def _estimate(args: argparse.Namespace) -> int:
     solution = _solve(args.solve, model, workload, deployment) if args.solve else None
     if args.json:
         doc = report.to_json(analysis, launch_command=args.launch_command)
+        advice = ways_out(model, workload, deployment, catalog_gpus(), all_presets())
+        doc["ways_out"] = report.ways_out_json(analysis, advice)
         if solution is not None:
             doc["solution"] = solution
         print(json.dumps(doc, indent=2))

@@ -3,9 +3,10 @@ and the JSON of the command-line contract (../shared/DESIGN.md). The CLI and the
 
 from typing import Any
 
+from vramscope.core.advice import Advice, apply_change
 from vramscope.core.analysis import Analysis
 from vramscope.core.engines import engine_profile
-from vramscope.core.estimate import Estimate, GpuEstimate
+from vramscope.core.estimate import Estimate, GpuEstimate, estimate
 from vramscope.core.precision import known_format
 from vramscope.core.segments import SEGMENT_LABELS, Segment, SegmentKind
 from vramscope.core.speed import speed_note
@@ -284,3 +285,19 @@ def comparison(pinned: Analysis, live: Analysis, unit: Unit = Unit.GIB) -> str:
     verdict_change = f"{fits[old.fits]} → {fits[new.fits]}" if old.fits != new.fits else fits[new.fits]
     head = "Against the pinned scenario: " + ("; ".join(changes) if changes else "the same settings")
     return f"{head} ({verdict_change}).\n" + " · ".join(parts)
+
+
+def ways_out_json(a: Analysis, advice: list[Advice]) -> list[dict[str, Any]]:
+    """The estimate JSON's `ways_out`: each with the CLI flags that apply it, and what it comes to applied."""
+    out = []
+    for way in advice:
+        model, workload, deployment = apply_change(a.model, a.workload, a.deployment, way.change)
+        try:
+            est = estimate(model, workload, deployment)
+            fits, headroom = est.fits, est.headroom_bytes
+        except ValueError:
+            fits, headroom = False, None
+        out.append(
+            {"kind": way.kind, "label": way.text, "args": list(way.args), "fits": fits, "headroom_bytes": headroom}
+        )
+    return out

@@ -570,3 +570,19 @@ def test_under_a_german_desktop_the_entry_fields_write_numbers_as_the_labels_do(
         assert w.gpu_panel.custom.text().startswith("24.0")
     finally:
         QLocale.setDefault(before)
+
+
+def test_the_users_own_knob_comes_first_and_its_button_sets_the_engine_panel(window: MainWindow) -> None:
+    from vramscope.core.scenario import HostSpec
+
+    c = window.controller
+    c.set_scenario(model=load_preset("llama-3.1-70b"), engine=Engine.LLAMACPP, workload={"weight_format": "q4_k_m"})
+    c.set_host(HostSpec(capacity_bytes=64 * GIB, basis="64 GiB stated"))
+    c.finish_limits()
+    panel = window.ways_out
+    first = panel.advice[0]
+    assert first.kind == "settings" and "layers on the GPUs" in panel.buttons[0].text()
+    panel.buttons[0].click()
+    layers = first.change["settings"]["n_gpu_layers"]
+    assert c.settings.n_gpu_layers == layers and window.engine_panel.gpu_layers.value() == layers
+    assert c.result.estimate.fits is True and window.verdict.headline.text().startswith(("✔ Fits", "⚠ Tight"))

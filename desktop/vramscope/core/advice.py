@@ -5,9 +5,10 @@ model, quantization; the KV dtype and the context are the cheapest of all."""
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from vramscope.core.engines import engine_profile
 from vramscope.core.estimate import estimate
 from vramscope.core.precision import known_format
-from vramscope.core.scenario import Deployment, GpuSpec, ModelSpec, Workload
+from vramscope.core.scenario import Deployment, Engine, GpuSpec, ModelSpec, Workload
 from vramscope.core.solve import (
     best_format,
     best_kv_dtype,
@@ -16,14 +17,26 @@ from vramscope.core.solve import (
     max_batch,
     max_context,
     smallest_gpu,
+    with_gpu_count,
 )
 from vramscope.core.units import format_bytes
 
 
 class Advice(NamedTuple):
-    kind: str  # kv | format | context | gpus | gpu | model | batch
+    kind: str  # settings | kv | context | batch | engine | format | gpus | gpu | model
     text: str  # "KV cache fp8: fits with 3.2 GiB to spare"
-    change: dict[str, Any]  # what applying it sets: workload fields, "gpu_count", "gpu" (GpuSpec), "model"
+    change: dict[str, Any]  # what applying it sets: workload fields, "settings", "engine", "gpu_count", "gpu", "model"
+    args: tuple[str, ...] = ()  # the CLI flags that apply it (a model's name first, for another model)
+
+
+# The engines' memory fraction: (setting, CLI flag). Lowered where other processes hold part of the GPU
+# (the budget must fit what is free), raised where the pool is a little short
+FRACTIONS = {
+    Engine.VLLM: ("gpu_memory_utilization", "--gpu-util"),
+    Engine.SGLANG: ("mem_fraction_static", "--mem-fraction"),
+}
+BIGGER_GPU = 1.1
+FRACTION_RANGE = (50, 98)  # hundredths tried: below half the GPU, or all of it, no engine is run that way
 
 
 def _spare(model: ModelSpec, workload: Workload, deployment: Deployment) -> str:
@@ -35,6 +48,76 @@ def _with(workload: Workload, **change: Any) -> Workload:
     return Workload.model_validate({**workload.model_dump(), **change})
 
 
+def _with_settings(deployment: Deployment, **change: Any) -> Deployment:
+    return deployment.model_copy(update={"settings": deployment.settings.model_copy(update=change)})
+
+
+def _fraction(model: ModelSpec, workload: Workload, deployment: Deployment) -> Advice | None:
+    """The memory fraction nearest the one in use that fits, a hundredth at a time either way."""
+    knob = FRACTIONS.get(deployment.engine)
+    if knob is None:
+        return None
+    key, flag = knob
+    current = estimate(model, workload, deployment).engine_details.get(key)
+    if not isinstance(current, float):
+        return None
+    now = round(current * 100)
+    low, high = FRACTION_RANGE
+    for step in range(1, high - low + 1):
+        for value in (now - step, now + step):
+            if low <= value <= high:
+                changed = _with_settings(deployment, **{key: value / 100})
+                if fits(model, workload, changed):
+                    spare = _spare(model, workload, changed)
+                    return Advice(
+                        "settings",
+                        f"{key} {value / 100:.2f}: fits with {spare} to spare",
+                        {"settings": {key: value / 100}},
+                        (flag, f"{value / 100:.2f}"),
+                    )
+    return None
+
+
+def _gpu_layers(model: ModelSpec, workload: Workload, deployment: Deployment) -> Advice | None:
+    """llama.cpp's partial offload: the most layers the GPUs hold, the rest in system memory (-ngl)."""
+    if deployment.engine != Engine.LLAMACPP:
+        return None  # Ollama places as many as fit by itself
+
+    def on_gpus(n: int) -> bool:
+        changed = _with_settings(deployment, n_gpu_layers=n)
+        try:
+            return all(g.fits for g in estimate(model, workload, changed).per_gpu)
+        except ValueError:
+            return False
+
+    lo, hi = 0, model.architecture.num_layers  # fewer layers on the GPUs never needs more of them
+    if not on_gpus(lo):
+        return None
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if on_gpus(mid) else (lo, mid - 1)
+    changed = _with_settings(deployment, n_gpu_layers=lo)
+    if lo == 0 or not fits(model, workload, changed):  # the rest must fit system memory too
+        return None
+    layers = model.architecture.num_layers
+    text = f"{lo} of {layers} layers on the GPUs, the rest in system memory (-ngl {lo}): fits, decode slower"
+    return Advice("settings", text, {"settings": {"n_gpu_layers": lo}}, ("--ngl", str(lo)))
+
+
+def _other_engine(model: ModelSpec, workload: Workload, deployment: Deployment) -> Advice | None:
+    for engine in Engine:
+        if engine == deployment.engine:
+            continue
+        _, _, changed = apply_change(model, workload, deployment, {"engine": engine})
+        if fits(model, workload, changed):
+            label = engine_profile(engine).label
+            spare = _spare(model, workload, changed)
+            return Advice(
+                "engine", f"{label} fits with {spare} to spare", {"engine": engine}, ("--engine", engine.value)
+            )
+    return None
+
+
 def ways_out(
     model: ModelSpec,
     workload: Workload,
@@ -42,46 +125,65 @@ def ways_out(
     gpus: Sequence[GpuSpec] = (),
     models: Sequence[ModelSpec] = (),
 ) -> list[Advice]:
-    """What would make it fit, cheapest first; empty when it already fits or nothing is known to plan for.
-    `gpus` are the GPUs one could buy (the catalog), `models` the ones one could run instead (presets)."""
+    """What would make it fit, cheapest first: the user's own settings, then the hardware, then another
+    model; empty when it already fits or nothing is known to plan for. `gpus` are the GPUs one could buy
+    (the catalog), `models` the ones one could run instead (presets)."""
     if not deployment.gpus or estimate(model, workload, deployment).fits is not False:
         return []
-    out: list[Advice] = []
+    out: list[Advice] = [
+        a for a in (_fraction(model, workload, deployment), _gpu_layers(model, workload, deployment)) if a
+    ]
     kv = best_kv_dtype(model, workload, deployment)
     if kv is not None and kv != workload.kv_dtype:
         label = "the engine's default" if kv == "auto" else kv
-        out.append(
-            Advice(
-                "kv",
-                f"KV cache {label}: fits with {_spare(model, _with(workload, kv_dtype=kv), deployment)} to spare",
-                {"kv_dtype": kv},
-            )
-        )
+        spare = _spare(model, _with(workload, kv_dtype=kv), deployment)
+        out.append(Advice("kv", f"KV cache {label}: fits with {spare} to spare", {"kv_dtype": kv}, ("--kv-dtype", kv)))
+    context = max_context(model, workload, deployment)
+    if context is not None and context < workload.context:
+        out.append(Advice("context", f"Context {context:,} fits", {"context": context}, ("--context", str(context))))
+    batch = max_batch(model, workload, deployment) if workload.batch > 1 else None
+    if batch is not None and batch < workload.batch:
+        out.append(Advice("batch", f"{batch:,} sequences at once fit", {"batch": batch}, ("--batch", str(batch))))
+    if engine := _other_engine(model, workload, deployment):
+        out.append(engine)
     fmt = best_format(model, workload, deployment)
     if fmt is not None and fmt != (workload.weight_format or model.native_format):
         label = known.label if (known := known_format(fmt)) else fmt
         spare = _spare(model, _with(workload, weight_format=fmt), deployment)
-        out.append(Advice("format", f"{label} fits with {spare} to spare", {"weight_format": fmt}))
-    context = max_context(model, workload, deployment)
-    if context is not None and context < workload.context:
-        out.append(Advice("context", f"Context {context:,} fits", {"context": context}))
+        out.append(Advice("format", f"{label} fits with {spare} to spare", {"weight_format": fmt}, ("--weights", fmt)))
     n = fewest_gpus(model, workload, deployment, most=64)
     if n is not None and n != deployment.gpu_count:
         name = deployment.gpus[0].name
-        out.append(Advice("gpus", f"{n} x {name}, split over {n} GPUs", {"gpu_count": n}))
-    bigger = smallest_gpu(model, workload, deployment, [g for g in gpus if g.capacity_bytes])
+        out.append(Advice("gpus", f"{n} x {name}, split over {n} GPUs", {"gpu_count": n}, ("--gpus", str(n))))
+    # only GPUs with more memory than the largest one planned for: one that merely has more free is no way
+    # out. A catalog's sizes are nominal and a driver reports a little less ("24 GB" A30, 23.99 GiB 4090): a
+    # bigger GPU has at least BIGGER_GPU times the memory
+    largest = max(g.total_bytes or g.capacity_bytes or 0 for g in deployment.gpus)
+    larger = [g for g in gpus if (g.total_bytes or g.capacity_bytes or 0) >= largest * BIGGER_GPU]
+    bigger = smallest_gpu(model, workload, deployment, larger)
     if bigger is not None:
         count = f"{deployment.gpu_count} x " if deployment.gpu_count > 1 else "a GPU like "
-        out.append(Advice("gpu", f"{count}{bigger.name} or larger", {"gpu": bigger}))
-    smaller = [m for m in models if m.parameter_count() < model.parameter_count()]
-    # the largest smaller model that fits as it is asked for now, of the same family first
-    for other in sorted(smaller, key=lambda m: (m.family != model.family, -m.parameter_count())):
-        other_workload = _with(workload, context=min(workload.context, other.architecture.max_context))
-        if fits(other, other_workload, deployment):
-            fmt = workload.weight_format or f"its own {other.native_format}"
-            out.append(Advice("model", f"{other.name} fits at {fmt}", {"model": other}))
-            break
+        out.append(Advice("gpu", f"{count}{bigger.name} or larger", {"gpu": bigger}, ("--gpu", bigger.name)))
+    if other := _other_model(model, workload, deployment, models):
+        fmt = workload.weight_format or f"its own {other.native_format}"
+        out.append(Advice("model", f"{other.name} fits at {fmt}", {"model": other}, (other.name,)))
     return out
+
+
+def _other_model(
+    model: ModelSpec, workload: Workload, deployment: Deployment, models: Sequence[ModelSpec]
+) -> ModelSpec | None:
+    """The largest smaller model that fits as asked now, of the same family first; only one trained for at
+    least the context asked (a 4k model is no way out at 128k, and is never priced at a shorter one)."""
+    smaller = [
+        m
+        for m in models
+        if m.parameter_count() < model.parameter_count() and m.architecture.max_context >= workload.context
+    ]
+    for other in sorted(smaller, key=lambda m: (m.family != model.family, -m.parameter_count())):
+        if fits(other, workload, deployment):
+            return other
+    return None
 
 
 def room_left(model: ModelSpec, workload: Workload, deployment: Deployment) -> list[Advice]:
@@ -91,14 +193,35 @@ def room_left(model: ModelSpec, workload: Workload, deployment: Deployment) -> l
     out = []
     context = max_context(model, workload, deployment)
     if context is not None and context > workload.context:
-        out.append(Advice("context", f"Room for a context of {context:,}", {"context": context}))
+        out.append(
+            Advice("context", f"Room for a context of {context:,}", {"context": context}, ("--context", str(context)))
+        )
     batch = max_batch(model, workload, deployment)
     if batch is not None and batch > workload.batch:
-        out.append(Advice("batch", f"Room for {batch:,} sequences at once", {"batch": batch}))
+        out.append(Advice("batch", f"Room for {batch:,} sequences at once", {"batch": batch}, ("--batch", str(batch))))
     own = model.native_format
     if (
         workload.weight_format not in (None, own)
         and estimate(model, _with(workload, weight_format=None), deployment).fits
     ):
-        out.append(Advice("format", f"The model's own {own} fits too", {"weight_format": None}))
+        out.append(Advice("format", f"The model's own {own} fits too", {"weight_format": None}, ("--weights", own)))
     return out
+
+
+def apply_change(
+    model: ModelSpec, workload: Workload, deployment: Deployment, change: dict[str, Any]
+) -> tuple[ModelSpec, Workload, Deployment]:
+    """The scenario with a way out applied, as the window applies it (Controller.apply)."""
+    if "model" in change:
+        return change["model"], workload, deployment
+    if "settings" in change:
+        return model, workload, _with_settings(deployment, **change["settings"])
+    if "engine" in change:  # the settings carry over; a release number is the old engine's
+        settings = deployment.settings.model_copy(update={"engine_version": None})
+        return model, workload, deployment.model_copy(update={"engine": change["engine"], "settings": settings})
+    if "gpu" in change:
+        gpus = (change["gpu"],) * deployment.gpu_count
+        return model, workload, Deployment.model_validate({**dict(deployment), "gpus": gpus})
+    if "gpu_count" in change:
+        return model, workload, with_gpu_count(deployment, change["gpu_count"])
+    return model, _with(workload, **change), deployment

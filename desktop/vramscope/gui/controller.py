@@ -270,9 +270,14 @@ class Controller(QObject):
             self._change(settings=settings)
 
     def apply(self, change: dict[str, Any]) -> None:
-        """A suggested change: workload fields, "gpu_count", "gpu" (a GpuSpec) or "model" (a ModelSpec)."""
+        """A suggested change: workload fields, "settings" (engine settings), "engine", "gpu_count", "gpu" (a
+        GpuSpec) or "model" (a ModelSpec)."""
         if "model" in change:
             self.set_scenario(model=change["model"])
+        elif "settings" in change:
+            self.set_scenario(settings=change["settings"])
+        elif "engine" in change:
+            self.set_scenario(engine=change["engine"])
         elif "gpu" in change:
             self.set_gpu(change["gpu"])
         elif "gpu_count" in change:

@@ -60,6 +60,12 @@ def catalog() -> tuple[CatalogGpu, ...]:
     return tuple(CatalogGpu.model_validate(g) for g in doc["gpus"])
 
 
+@lru_cache(maxsize=1)
+def catalog_gpus() -> tuple[GpuSpec, ...]:
+    """The catalog as GPUs to plan for: what a 'bigger GPU' way out chooses from."""
+    return tuple(g.spec() for g in catalog())
+
+
 def _normalise(name: str) -> str:
     return " ".join(name.lower().replace("nvidia", "").replace("geforce", "").replace("-", " ").split())
 

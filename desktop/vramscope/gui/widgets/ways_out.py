@@ -1,25 +1,17 @@
 """The ways out when it does not fit (and the room left when it does), each a button that applies it.
 Subscribes to the controller itself; computed once the limits are known, not on every drag step."""
 
-from functools import lru_cache
-
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
 from vramscope.core.advice import Advice, room_left, ways_out
 from vramscope.core.analysis import Analysis
-from vramscope.core.scenario import GpuSpec
 from vramscope.gui.controller import Controller
 from vramscope.gui.flow_layout import FlowLayout
-from vramscope.hardware.catalog import catalog
+from vramscope.hardware.catalog import catalog_gpus
 from vramscope.sources.presets import all_presets
 
 MAX_BUTTONS = 6
-
-
-@lru_cache(maxsize=1)
-def catalog_gpus() -> tuple[GpuSpec, ...]:
-    return tuple(g.spec() for g in catalog())
 
 
 class WaysOutPanel(QWidget):
