@@ -29,10 +29,12 @@ from vramscope.core.scenario import (
     error_message,
     validation_message,
 )
+from vramscope.core.solve import MIN_BITS
+from vramscope.core.tables import model_table
 from vramscope.core.units import GIB, format_bytes
 from vramscope.hardware.catalog import catalog, catalog_gpus, find_gpu, unknown_gpu_message
 from vramscope.sources.errors import ModelFileError
-from vramscope.sources.presets import DEFAULT_PRESET, all_presets, load_preset, preset_documents
+from vramscope.sources.presets import DEFAULT_PRESET, all_presets, find_preset, load_preset, preset_documents
 from vramscope.sources.resolve import resolve_model
 
 EXIT_FITS, EXIT_DOES_NOT_FIT, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -157,8 +159,16 @@ def _parser() -> argparse.ArgumentParser:
         help="the largest context or batch, the fewest GPUs, the best weight format, the smallest GPU that fits",
     )
     est.add_argument("--screenshot", metavar="PATH", help="render the window for this scenario to a PNG and exit")
-    sub.add_parser(
+    fit = sub.add_parser(
         "fit", help="the presets that fit these GPUs at this context, each with its format", parents=[shared]
+    )
+    fit.add_argument(
+        "--min-bits",
+        type=float,
+        default=MIN_BITS,
+        metavar="B",
+        help=f"the fewest bits per weight a model is run at (default {MIN_BITS:g}: below it a smaller model does "
+        "better)",
     )
     chk = sub.add_parser("check", help="an engine's start-up log beside the prediction for its scenario")
     chk.add_argument("logfile", help="a vLLM, llama.cpp, Ollama or SGLang log (- for standard input)")
@@ -519,28 +529,22 @@ def _fit(args: argparse.Namespace) -> int:
     deployment = _deployment(args)
     if not deployment.gpus:
         raise BadInput("fit needs GPUs: --gpu NAME, --gpu auto or --gpu-memory GIB")
+    workload = Workload(context=args.context or DEFAULT_CONTEXT, batch=args.batch)
     rows: list[dict[str, Any]] = []
-    for pid in preset_documents():
-        model = load_preset(pid)
-        context = min(args.context or DEFAULT_CONTEXT, model.architecture.max_context)
-        workload = Workload(context=context, batch=args.batch)
-        fmt = solve.best_format(model, workload, deployment)
-        if fmt is None:
-            continue
-        at = workload.model_copy(update={"weight_format": fmt})
-        a = analyse(model, at, deployment)
+    for row in model_table(all_presets(), workload, deployment, args.min_bits):  # the window's table
+        a = analyse(row.model, workload.model_copy(update={"weight_format": row.weight_format}), deployment)
         rows.append(
             {
-                "id": pid,
+                "id": find_preset(row.model.name) or row.model.name,
                 "parameters": a.estimate.parameters,
-                "weights": fmt,
+                "weights": row.weight_format,
+                "bits_per_weight": solve.format_bits(row.weight_format),
                 "kv_dtype": a.estimate.kv_dtype,
                 "total_bytes": a.estimate.total_bytes,
                 "host_bytes": a.estimate.host_bytes,
                 "max_context": a.max_context,
             }
         )
-    rows.sort(key=lambda r: -r["parameters"])
     capacity = sum((deployment.gpu(i) or deployment.gpus[0]).capacity_bytes or 0 for i in range(deployment.gpu_count))
     if args.json:
         print(

@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 
 from vramscope.core.engines import engine_profile
 from vramscope.core.estimate import estimate
-from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS, WeightFormat, weight_format
+from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS, WeightFormat, known_format, weight_format
 from vramscope.core.scenario import MAX_BATCH, MAX_CONTEXT, Deployment, GpuSpec, ModelSpec, Workload
 
 Probe = Callable[[int], tuple[bool, float | None]]  # n -> (fits, slack: room left, in any unit)
@@ -101,9 +101,24 @@ def formats_for(model: ModelSpec, deployment: Deployment) -> list[str]:
     return [model.native_format, *names] if own is not None else names
 
 
-def best_format(model: ModelSpec, workload: Workload, deployment: Deployment) -> str | None:
-    """The weight format with the most bits (the least quality given up) that fits."""
+# The note this project grew from: a larger model quantized keeps its edge over a smaller one only down to
+# about 4 bits per weight, "the sweet spot"; below it quality falls fast. Lists of what fits stop there
+# unless asked to go lower (`fit --min-bits`)
+MIN_BITS = 4.0
+
+
+def format_bits(name: str) -> float | None:
+    """Bits per weight of a named format; None for a GGUF's own mix (priced from its file)."""
+    known = known_format(name)
+    return known.bits if known is not None else None
+
+
+def best_format(model: ModelSpec, workload: Workload, deployment: Deployment, min_bits: float = 0.0) -> str | None:
+    """The weight format with the most bits (the least quality given up) that fits, of at least min_bits."""
     for name in formats_for(model, deployment):
+        bits = format_bits(name)
+        if bits is not None and bits < min_bits:
+            break  # from the most bits to the fewest: the rest are lower still
         changed = Workload.model_validate({**workload.model_dump(), "weight_format": name})
         if fits(model, changed, deployment):
             return name

@@ -9,7 +9,7 @@ from typing import NamedTuple
 from vramscope.core.estimate import estimate
 from vramscope.core.precision import KV_DTYPES, WeightFormat, weight_format
 from vramscope.core.scenario import Deployment, ModelSpec, Workload
-from vramscope.core.solve import best_format, formats_for, kv_choices, max_context
+from vramscope.core.solve import MIN_BITS, best_format, formats_for, kv_choices, max_context
 from vramscope.core.speed import decode_tokens_per_s
 
 
@@ -72,15 +72,19 @@ def format_table(
     return rows
 
 
-def model_table(models: Sequence[ModelSpec], workload: Workload, deployment: Deployment) -> list[ModelRow]:
+def model_table(
+    models: Sequence[ModelSpec], workload: Workload, deployment: Deployment, min_bits: float = MIN_BITS
+) -> list[ModelRow]:
     """Every model that takes the workload's context and fits it, at the format with the most bits that
-    fits, the largest model first. A model trained for a shorter context is left out: it does not serve it."""
+    fits and no fewer than min_bits, the largest model first. A model trained for a shorter context is left
+    out: it does not serve it (and is never priced at its own shorter maximum). The window's *Models that
+    fit* and `vramscope fit` are this table."""
     rows = []
     asked = Workload.model_validate({**workload.model_dump(), "weight_format": None})
     for model in models:
         if model.architecture.max_context < workload.context:
             continue
-        fmt = best_format(model, asked, deployment)
+        fmt = best_format(model, asked, deployment, min_bits)
         if fmt is None:
             continue
         at = Workload.model_validate({**asked.model_dump(), "weight_format": fmt})

@@ -99,3 +99,29 @@ def test_a_desktop_that_turns_dark_recolours_the_window_while_it_runs(
         app.setPalette(light)
     qtbot.wait(10)
     assert LIGHT["no"] in window.verdict.headline.styleSheet()
+
+
+@pytest.mark.parametrize(("engine", "context"), [("transformers", 8192), ("llama.cpp", 8192), ("llama.cpp", 131072)])
+def test_vramscope_fit_is_the_models_table_row_for_row(
+    window: MainWindow, qtbot: QtBot, show_tab: Callable[[str], None], engine: str, context: int
+) -> None:
+    import contextlib
+    import io
+    import json
+
+    from vramscope.cli import main
+    from vramscope.core.scenario import Engine
+
+    c = window.controller
+    c.set_scenario(engine=Engine(engine), workload={"context": context})
+    show_tab("Models that fit")
+    table = window.models_table
+    qtbot.waitUntil(lambda: table.job is None and table._computed is not None, timeout=20_000)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["fit", "--gpu", "rtx-4090", "--engine", engine, "--context", str(context), "--json"])
+    fit = json.loads(out.getvalue())["models"]
+    window_rows = [(r.model.name, r.weight_format) for r in table.rows]
+    assert [(load_preset(m["id"]).name, m["weights"]) for m in fit] == window_rows
+    assert all(m["bits_per_weight"] is None or m["bits_per_weight"] >= 4 for m in fit)  # the 4-bit floor
+    assert all(r.model.architecture.max_context >= context for r in table.rows)  # none priced at less
