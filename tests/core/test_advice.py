@@ -115,3 +115,15 @@ def test_llama_cpp_is_offered_its_partial_offload() -> None:
     assert 30 < layers < 80  # most of the 80 layers, not all
     more = apply_change(model, workload, deployment, {"settings": {"n_gpu_layers": layers + 1}})
     assert not estimate(*more).fits  # the most that fit
+
+
+def test_memory_another_process_holds_is_a_way_out_named_with_the_process() -> None:
+    busy = BUSY_4090.model_copy(update={"held_note": "pid 4242 python"})
+    model, workload = load_preset("llama-3.1-8b"), Workload(context=32768)
+    deployment = Deployment(gpus=(busy,), engine=Engine.VLLM)
+    advice = ways_out(model, workload, deployment, CATALOG, PRESETS)
+    freed = next(a for a in advice if a.kind == "process")
+    assert freed.text == "Free the 3.00 GiB held by others (pid 4242 python): fits"
+    assert freed.args == ("--gpu-memory", "23.99")
+    assert estimate(*apply_change(model, workload, deployment, freed.change)).fits
+    assert [a.kind for a in advice].index("process") < [a.kind for a in advice].index("gpu")  # before buying

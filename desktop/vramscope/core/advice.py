@@ -14,16 +14,17 @@ from vramscope.core.solve import (
     best_kv_dtype,
     fewest_gpus,
     fits,
+    listed_gpus,
     max_batch,
     max_context,
     smallest_gpu,
     with_gpu_count,
 )
-from vramscope.core.units import format_bytes
+from vramscope.core.units import GIB, format_bytes
 
 
 class Advice(NamedTuple):
-    kind: str  # settings | kv | context | batch | engine | format | gpus | gpu | model
+    kind: str  # settings | kv | context | batch | engine | format | gpus | process | gpu | model
     text: str  # "KV cache fp8: fits with 3.2 GiB to spare"
     change: dict[str, Any]  # what applying it sets: workload fields, "settings", "engine", "gpu_count", "gpu", "model"
     args: tuple[str, ...] = ()  # the CLI flags that apply it (a model's name first, for another model)
@@ -118,6 +119,27 @@ def _other_engine(model: ModelSpec, workload: Workload, deployment: Deployment) 
     return None
 
 
+def _gpus_text(deployment: Deployment, n: int) -> str:
+    gpus = deployment.gpus
+    if listed_gpus(deployment) and n < len(gpus):  # the detected GPUs told apart: the first n of them
+        names = ", ".join(f"GPU {i} ({g.name})" for i, g in enumerate(gpus[:n]))
+        return f"Only {names}: fits" if n > 1 else f"Only {names}, without the others: fits"
+    return f"{n} x {gpus[0].name}, split over {n} GPUs"
+
+
+def _freed(model: ModelSpec, workload: Workload, deployment: Deployment) -> Advice | None:
+    """Where other processes hold part of the GPU (the same GPU on every rank): what stopping them gives."""
+    gpu = deployment.gpus[0]
+    if any(g != gpu for g in deployment.gpus) or not gpu.held_bytes or not gpu.total_bytes or not gpu.held_note:
+        return None
+    whole = gpu.model_copy(update={"capacity_bytes": gpu.total_bytes, "held_bytes": 0, "held_note": ""})
+    _, _, changed = apply_change(model, workload, deployment, {"gpu": whole})
+    if not fits(model, workload, changed):
+        return None
+    text = f"Free the {format_bytes(gpu.held_bytes)} held by others ({gpu.held_note}): fits"
+    return Advice("process", text, {"gpu": whole}, ("--gpu-memory", f"{gpu.total_bytes / GIB:.2f}"))
+
+
 def ways_out(
     model: ModelSpec,
     workload: Workload,
@@ -125,14 +147,27 @@ def ways_out(
     gpus: Sequence[GpuSpec] = (),
     models: Sequence[ModelSpec] = (),
 ) -> list[Advice]:
-    """What would make it fit, cheapest first: the user's own settings, then the hardware, then another
-    model; empty when it already fits or nothing is known to plan for. `gpus` are the GPUs one could buy
-    (the catalog), `models` the ones one could run instead (presets)."""
+    """What would make it fit, cheapest first: the user's own setup, then the weights, then hardware to buy,
+    then another model; empty when it already fits or nothing is known to plan for. `gpus` are the GPUs one
+    could buy (the catalog), `models` the ones one could run instead (presets)."""
     if not deployment.gpus or estimate(model, workload, deployment).fits is not False:
         return []
-    out: list[Advice] = [
-        a for a in (_fraction(model, workload, deployment), _gpu_layers(model, workload, deployment)) if a
-    ]
+    out = _own_setup(model, workload, deployment)
+    fmt = best_format(model, workload, deployment)
+    if fmt is not None and fmt != (workload.weight_format or model.native_format):
+        label = known.label if (known := known_format(fmt)) else fmt
+        spare = _spare(model, _with(workload, weight_format=fmt), deployment)
+        out.append(Advice("format", f"{label} fits with {spare} to spare", {"weight_format": fmt}, ("--weights", fmt)))
+    out += _hardware(model, workload, deployment, gpus)
+    if other := _other_model(model, workload, deployment, models):
+        fmt = workload.weight_format or f"its own {other.native_format}"
+        out.append(Advice("model", f"{other.name} fits at {fmt}", {"model": other}, (other.name,)))
+    return out
+
+
+def _own_setup(model: ModelSpec, workload: Workload, deployment: Deployment) -> list[Advice]:
+    """The engine's settings, the KV dtype, the context and batch, the GPUs already here, another engine."""
+    out = [a for a in (_fraction(model, workload, deployment), _gpu_layers(model, workload, deployment)) if a]
     kv = best_kv_dtype(model, workload, deployment)
     if kv is not None and kv != workload.kv_dtype:
         label = "the engine's default" if kv == "auto" else kv
@@ -144,17 +179,21 @@ def ways_out(
     batch = max_batch(model, workload, deployment) if workload.batch > 1 else None
     if batch is not None and batch < workload.batch:
         out.append(Advice("batch", f"{batch:,} sequences at once fit", {"batch": batch}, ("--batch", str(batch))))
-    if engine := _other_engine(model, workload, deployment):
-        out.append(engine)
-    fmt = best_format(model, workload, deployment)
-    if fmt is not None and fmt != (workload.weight_format or model.native_format):
-        label = known.label if (known := known_format(fmt)) else fmt
-        spare = _spare(model, _with(workload, weight_format=fmt), deployment)
-        out.append(Advice("format", f"{label} fits with {spare} to spare", {"weight_format": fmt}, ("--weights", fmt)))
-    n = fewest_gpus(model, workload, deployment, most=64)
-    if n is not None and n != deployment.gpu_count:
-        name = deployment.gpus[0].name
-        out.append(Advice("gpus", f"{n} x {name}, split over {n} GPUs", {"gpu_count": n}, ("--gpus", str(n))))
+    if listed_gpus(deployment):  # the detected GPUs told apart: fewer of them (without a busy or small one)
+        n = fewest_gpus(model, workload, deployment)
+        if n is not None and n < deployment.gpu_count:
+            out.append(Advice("gpus", _gpus_text(deployment, n), {"gpu_count": n}, ("--gpus", str(n))))
+    out += [a for a in (_freed(model, workload, deployment), _other_engine(model, workload, deployment)) if a]
+    return out
+
+
+def _hardware(model: ModelSpec, workload: Workload, deployment: Deployment, gpus: Sequence[GpuSpec]) -> list[Advice]:
+    """More of the same GPU, or a GPU with more memory."""
+    out = []
+    if not listed_gpus(deployment):
+        n = fewest_gpus(model, workload, deployment, most=64)
+        if n is not None and n > deployment.gpu_count:
+            out.append(Advice("gpus", _gpus_text(deployment, n), {"gpu_count": n}, ("--gpus", str(n))))
     # only GPUs with more memory than the largest one planned for: one that merely has more free is no way
     # out. A catalog's sizes are nominal and a driver reports a little less ("24 GB" A30, 23.99 GiB 4090): a
     # bigger GPU has at least BIGGER_GPU times the memory
@@ -164,9 +203,6 @@ def ways_out(
     if bigger is not None:
         count = f"{deployment.gpu_count} x " if deployment.gpu_count > 1 else "a GPU like "
         out.append(Advice("gpu", f"{count}{bigger.name} or larger", {"gpu": bigger}, ("--gpu", bigger.name)))
-    if other := _other_model(model, workload, deployment, models):
-        fmt = workload.weight_format or f"its own {other.native_format}"
-        out.append(Advice("model", f"{other.name} fits at {fmt}", {"model": other}, (other.name,)))
     return out
 
 

@@ -140,10 +140,14 @@ def best_kv_dtype(model: ModelSpec, workload: Workload, deployment: Deployment) 
     return None
 
 
+def listed_gpus(deployment: Deployment) -> bool:
+    """Whether the GPUs are told apart (detected ones, of different kinds or memory), not n of one GPU."""
+    return any(g != deployment.gpus[0] for g in deployment.gpus)
+
+
 def with_gpu_count(deployment: Deployment, n: int) -> Deployment:
     """The deployment on n GPUs: the first n of GPUs listed one by one (detected ones), else n of its one GPU."""
-    listed = len(deployment.gpus) > 1
-    gpus = deployment.gpus[:n] if listed else deployment.gpus
+    gpus = deployment.gpus[:n] if listed_gpus(deployment) else (deployment.gpus[0],) * n
     return Deployment.model_validate({**dict(deployment), "gpus": gpus, "tensor_parallel": n, "pipeline_parallel": 1})
 
 
@@ -152,7 +156,7 @@ def fewest_gpus(model: ModelSpec, workload: Workload, deployment: Deployment, mo
     GPUs, in order), else like the one given, up to `most`."""
     if not deployment.gpus:
         return None
-    top = len(deployment.gpus) if len(deployment.gpus) > 1 else most
+    top = len(deployment.gpus) if listed_gpus(deployment) else most
     for n in range(1, top + 1):
         if fits(model, workload, with_gpu_count(deployment, n)):
             return n
