@@ -17,6 +17,7 @@ from vramscope import __version__, report
 from vramscope.core.advice import ways_out
 from vramscope.core.analysis import analyse
 from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS
+from vramscope.core.quality import quality_cost
 from vramscope.core.scenario import (
     MIN_FRACTION,
     Deployment,
@@ -539,6 +540,7 @@ def _fit(args: argparse.Namespace) -> int:
                 "parameters": a.estimate.parameters,
                 "weights": row.weight_format,
                 "bits_per_weight": solve.format_bits(row.weight_format),
+                "perplexity_delta": cost.perplexity_delta if (cost := quality_cost(row.weight_format)) else None,
                 "kv_dtype": a.estimate.kv_dtype,
                 "total_bytes": a.estimate.total_bytes,
                 "host_bytes": a.estimate.host_bytes,

@@ -33,14 +33,20 @@ class ModelRow(NamedTuple):
 
 
 def format_table(
-    model: ModelSpec, workload: Workload, deployment: Deployment, with_limits: bool = True
+    model: ModelSpec,
+    workload: Workload,
+    deployment: Deployment,
+    with_limits: bool = True,
+    min_bits: float = 0.0,
 ) -> list[FormatRow]:
-    """Every weight format the engine runs (none above the model's own bits) with every KV dtype, from the
-    most bits to the fewest; a pair the engine refuses is left out, and so is a repeat (fp16 beside bf16)
-    and a KV dtype no narrower than the engine's default (fp32 saves nothing)."""
+    """Every weight format the engine runs (none above the model's own bits, none below min_bits) with every
+    KV dtype, from the most bits to the fewest; a pair the engine refuses is left out, and so is a repeat
+    (fp16 beside bf16) and a KV dtype no narrower than the engine's default (fp32 saves nothing)."""
     rows = []
     seen_formats: set[tuple[str, float, tuple[tuple[str, WeightFormat], ...]]] = set()
     for fmt in formats_for(model, deployment):
+        if weight_format(fmt).bits < min_bits:
+            break  # from the most bits to the fewest: the rest are lower still
         kind = (weight_format(fmt).family.value, weight_format(fmt).bits, weight_format(fmt).parts)
         if kind in seen_formats:
             continue  # fp16 beside bf16: the same bytes under another name

@@ -125,3 +125,21 @@ def test_vramscope_fit_is_the_models_table_row_for_row(
     assert [(load_preset(m["id"]).name, m["weights"]) for m in fit] == window_rows
     assert all(m["bits_per_weight"] is None or m["bits_per_weight"] >= 4 for m in fit)  # the 4-bit floor
     assert all(r.model.architecture.max_context >= context for r in table.rows)  # none priced at less
+
+
+def test_what_fits_stops_at_4_bits_unless_asked_and_names_each_types_published_cost(
+    window: MainWindow, qtbot: QtBot, show_tab: Callable[[str], None]
+) -> None:
+    from vramscope.core.scenario import Engine
+
+    window.controller.set_scenario(model=load_preset("llama-3.1-70b"), engine=Engine.LLAMACPP)
+    show_tab("What fits")
+    table = window.formats_table
+    qtbot.waitUntil(lambda: table.job is None and bool(table.rows), timeout=20_000)
+    assert min(r.bits for r in table.rows) >= 4 and not table.below_floor.isChecked()
+    names = [cells(table, i)[0] for i in range(table.table.rowCount())]
+    assert any(n.startswith("GGUF Q4_K_M") and n.endswith("· +0.18 ppl") for n in names), names
+    table.below_floor.setChecked(True)
+    qtbot.waitUntil(lambda: table.job is None and min(r.bits for r in table.rows) < 4, timeout=20_000)
+    names = [cells(table, i)[0] for i in range(table.table.rowCount())]
+    assert any("Q2_K" in n and n.endswith("· +3.52 ppl") for n in names)  # llama.cpp's own figure, cited

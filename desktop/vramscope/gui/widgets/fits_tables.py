@@ -9,6 +9,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QBrush, QColor, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QHeaderView,
     QLabel,
     QTableWidget,
@@ -19,6 +20,8 @@ from PySide6.QtWidgets import (
 
 from vramscope.core.analysis import Analysis
 from vramscope.core.precision import KV_DTYPES, weight_format
+from vramscope.core.quality import quality_cost
+from vramscope.core.solve import MIN_BITS
 from vramscope.core.speed import speed_note
 from vramscope.core.tables import FormatRow, ModelRow, format_table, model_table
 from vramscope.core.units import Unit, format_bytes
@@ -75,10 +78,10 @@ class _Table(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the name takes what is left
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setToolTip("Click a row to look at that scenario")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 4, 0, 0)
-        layout.addWidget(self.note)
-        layout.addWidget(self.table, 1)
+        self.column = QVBoxLayout(self)
+        self.column.setContentsMargins(0, 4, 0, 0)
+        self.column.addWidget(self.note)
+        self.column.addWidget(self.table, 1)
         self.table.cellClicked.connect(lambda row, _column: self.pick(row))
         self.table.itemActivated.connect(lambda item: self.pick(item.row()))
         controller.estimate_changed.connect(self.show_analysis)
@@ -166,13 +169,29 @@ class FormatsTable(_Table):
 
     HEADERS = ("Weights", "KV cache", "Memory", "Fits", "Largest context", "Decode tok/s")
 
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__(controller, parent)
+        # the note's sweet spot: below 4 bits a smaller model at 4 does better, so those rows wait to be asked
+        self.below_floor = QCheckBox(f"Also below {MIN_BITS:g} bits per weight")
+        self.below_floor.setToolTip(
+            "Below about 4 bits quality falls fast: a smaller model at 4 bits usually does better "
+            "(perplexity per GGUF type in the Weights column)"
+        )
+        self.below_floor.toggled.connect(self._on_below_floor_toggled)
+        self.column.insertWidget(1, self.below_floor)
+        self.min_bits = MIN_BITS  # read by the worker that fills the table: a plain value, not the widget
+
+    def _on_below_floor_toggled(self, on: bool) -> None:
+        self.min_bits = 0.0 if on else MIN_BITS
+        self.show_analysis(self.controller.result)
+
     def key(self, analysis: Analysis) -> object:
         a = analysis
         changed = {**a.workload.model_dump(), "weight_format": None, "kv_dtype": "auto"}
-        return (a.model, tuple(sorted(changed.items())), a.deployment, self.controller.unit)
+        return (a.model, tuple(sorted(changed.items())), a.deployment, self.controller.unit, self.min_bits)
 
     def rows_for(self, analysis: Analysis) -> list[FormatRow]:
-        return format_table(analysis.model, analysis.workload, analysis.deployment)
+        return format_table(analysis.model, analysis.workload, analysis.deployment, min_bits=self.min_bits)
 
     def fill(self, analysis: Analysis, rows: list[FormatRow]) -> None:
         a = analysis
@@ -186,8 +205,12 @@ class FormatsTable(_Table):
             fmt = weight_format(r.weight_format)
             kv = "engine default" if r.kv_dtype == "auto" else KV_DTYPES[r.kv_dtype].label
             room, verdict = _room(r.room_bytes, r.fits, unit)
+            cost = quality_cost(r.weight_format)
+            name = _item(f"{fmt.label} (~{fmt.bits:g} bit)" + (f" · {cost.label()}" if cost else ""))
+            if cost:
+                name.setToolTip(f"Perplexity {cost.label()} against 16-bit weights: {cost.source}")
             cells = [
-                _item(f"{fmt.label} (~{fmt.bits:g} bit)"),
+                name,
                 _item(kv),
                 _item(format_bytes(r.total_bytes, unit), True),
                 _item(room),
