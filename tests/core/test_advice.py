@@ -127,3 +127,20 @@ def test_memory_another_process_holds_is_a_way_out_named_with_the_process() -> N
     assert freed.args == ("--gpu-memory", "23.99")
     assert estimate(*apply_change(model, workload, deployment, freed.change)).fits
     assert [a.kind for a in advice].index("process") < [a.kind for a in advice].index("gpu")  # before buying
+
+
+def test_a_moe_model_in_llama_cpp_is_offered_its_experts_in_system_memory_before_whole_layers() -> None:
+    from vramscope.core.scenario import HostSpec
+
+    small = GpuSpec(name="RTX 4060", capacity_bytes=round(7.6 * GIB), total_bytes=8 * GIB)
+    model, workload = load_preset("qwen3-30b-a3b"), Workload(context=8192, weight_format="q4_k_m")
+    host = HostSpec(capacity_bytes=64 * GIB, basis="64 GiB stated")
+    deployment = Deployment(gpus=(small,), engine=Engine.LLAMACPP, host=host)
+    advice = ways_out(model, workload, deployment, CATALOG, PRESETS)
+    kinds = [a.args[0] for a in advice if a.kind == "settings"]
+    assert kinds.index("--n-cpu-moe") < kinds.index("--ngl")  # attention stays on the GPU: the faster split
+    moe = next(a for a in advice if a.args[0] == "--n-cpu-moe")
+    n = int(moe.args[1])
+    assert estimate(*apply_change(model, workload, deployment, moe.change)).fits
+    fewer = apply_change(model, workload, deployment, {"settings": {"n_cpu_moe": n - 1}})
+    assert not estimate(*fewer).fits  # the fewest layers' experts that must move

@@ -85,11 +85,7 @@ def _gpu_layers(model: ModelSpec, workload: Workload, deployment: Deployment) ->
         return None  # Ollama places as many as fit by itself
 
     def on_gpus(n: int) -> bool:
-        changed = _with_settings(deployment, n_gpu_layers=n)
-        try:
-            return all(g.fits for g in estimate(model, workload, changed).per_gpu)
-        except ValueError:
-            return False
+        return _on_gpus(model, workload, _with_settings(deployment, n_gpu_layers=n))
 
     lo, hi = 0, model.architecture.num_layers  # fewer layers on the GPUs never needs more of them
     if not on_gpus(lo):
@@ -103,6 +99,60 @@ def _gpu_layers(model: ModelSpec, workload: Workload, deployment: Deployment) ->
     layers = model.architecture.num_layers
     text = f"{lo} of {layers} layers on the GPUs, the rest in system memory (-ngl {lo}): fits, decode slower"
     return Advice("settings", text, {"settings": {"n_gpu_layers": lo}}, ("--ngl", str(lo)))
+
+
+def _first_fitting(
+    model: ModelSpec, workload: Workload, deployment: Deployment, values: Sequence[int], key: str
+) -> int | None:
+    """The first of these values of one setting that fits, or None (values from the least change on)."""
+    for value in values:
+        if fits(model, workload, _with_settings(deployment, **{key: value})):
+            return value
+    return None
+
+
+def _on_gpus(model: ModelSpec, workload: Workload, deployment: Deployment) -> bool:
+    """Whether every GPU holds its part (system memory aside)."""
+    try:
+        return all(g.fits for g in estimate(model, workload, deployment).per_gpu)
+    except ValueError:
+        return False
+
+
+def _fewest_cpu_moe(model: ModelSpec, workload: Workload, deployment: Deployment) -> int | None:
+    """--n-cpu-moe: the fewest layers whose experts, moved to system memory, let the GPUs hold the rest."""
+    lo, hi = deployment.settings.n_cpu_moe + 1, model.architecture.num_layers
+    if lo > hi or not _on_gpus(model, workload, _with_settings(deployment, n_cpu_moe=hi)):
+        return None
+    while lo < hi:  # more experts moved never needs more of the GPUs
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if _on_gpus(model, workload, _with_settings(deployment, n_cpu_moe=mid)) else (mid + 1, hi)
+    return lo if fits(model, workload, _with_settings(deployment, n_cpu_moe=lo)) else None
+
+
+def _engine_knobs(model: ModelSpec, workload: Workload, deployment: Deployment) -> list[Advice]:
+    """The engine's other memory settings, each alone: what they free, at what cost."""
+    engine, settings, out = deployment.engine, deployment.settings, []
+
+    def offer(text: str, change: dict[str, Any], args: tuple[str, ...]) -> None:
+        if fits(model, workload, _with_settings(deployment, **change)):
+            out.append(Advice("settings", text, {"settings": change}, args))
+
+    if engine in (Engine.LLAMACPP, Engine.OLLAMA) and settings.flash_attn is not True:
+        offer("Flash attention on (a smaller compute buffer): fits", {"flash_attn": True}, ("--flash-attn", "on"))
+    if engine in (Engine.LLAMACPP, Engine.OLLAMA):
+        smaller = [u for u in (256, 128, 64) if u < settings.n_ubatch]
+        if (u := _first_fitting(model, workload, deployment, smaller, "n_ubatch")) is not None:
+            text = f"A micro-batch of {u} tokens (--ubatch {u}, a smaller compute buffer): fits, prompts slower"
+            out.append(Advice("settings", text, {"settings": {"n_ubatch": u}}, ("--ubatch", str(u))))
+    if engine is Engine.LLAMACPP and model.architecture.moe is not None:
+        n = _fewest_cpu_moe(model, workload, deployment)
+        if n is not None:
+            text = f"The experts of the first {n} layers in system memory (--n-cpu-moe {n}): fits, decode slower"
+            out.append(Advice("settings", text, {"settings": {"n_cpu_moe": n}}, ("--n-cpu-moe", str(n))))
+    if engine is Engine.VLLM and not settings.enforce_eager:
+        offer("CUDA graphs off (--enforce-eager): fits, decode slower", {"enforce_eager": True}, ("--enforce-eager",))
+    return out
 
 
 def _other_engine(model: ModelSpec, workload: Workload, deployment: Deployment) -> Advice | None:
@@ -167,7 +217,10 @@ def ways_out(
 
 def _own_setup(model: ModelSpec, workload: Workload, deployment: Deployment) -> list[Advice]:
     """The engine's settings, the KV dtype, the context and batch, the GPUs already here, another engine."""
-    out = [a for a in (_fraction(model, workload, deployment), _gpu_layers(model, workload, deployment)) if a]
+    # the cheapest first: a budget, then settings that cost prompt or decode speed, then whole layers moved
+    out = [a for a in (_fraction(model, workload, deployment),) if a]
+    out += _engine_knobs(model, workload, deployment)
+    out += [a for a in (_gpu_layers(model, workload, deployment),) if a]
     kv = best_kv_dtype(model, workload, deployment)
     if kv is not None and kv != workload.kv_dtype:
         label = "the engine's default" if kv == "auto" else kv
