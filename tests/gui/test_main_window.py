@@ -364,10 +364,12 @@ def test_absurd_values_in_the_controls_are_refused_with_a_message(window: MainWi
     assert c.gpu_count == 1 and "GPUs" in window.statusBar().currentMessage()
 
 
-def test_a_way_out_is_a_button_that_applies_it(window: MainWindow) -> None:
+def test_a_way_out_is_a_button_that_applies_it(window: MainWindow, qtbot: QtBot) -> None:
     window.controller.set_model(load_preset("llama-3.1-70b"))
     window.controller.finish_limits()
     panel = window.ways_out
+    assert all(not b.isEnabled() for b in panel.buttons)  # the last scenario's, until this one's are found
+    qtbot.waitUntil(lambda: panel.job is None, timeout=20_000)  # found in a worker: the window does not freeze
     assert panel.title.text() == "Ways out:"
     button = next(b for b, a in zip(panel.buttons, panel.advice, strict=True) if a.kind == "gpus")
     button.click()
@@ -572,7 +574,7 @@ def test_under_a_german_desktop_the_entry_fields_write_numbers_as_the_labels_do(
         QLocale.setDefault(before)
 
 
-def test_the_users_own_knob_comes_first_and_its_button_sets_the_engine_panel(window: MainWindow) -> None:
+def test_the_users_own_knob_comes_first_and_its_button_sets_the_engine_panel(window: MainWindow, qtbot: QtBot) -> None:
     from vramscope.core.scenario import HostSpec
 
     c = window.controller
@@ -580,6 +582,7 @@ def test_the_users_own_knob_comes_first_and_its_button_sets_the_engine_panel(win
     c.set_host(HostSpec(capacity_bytes=64 * GIB, basis="64 GiB stated"))
     c.finish_limits()
     panel = window.ways_out
+    qtbot.waitUntil(lambda: panel.job is None, timeout=20_000)
     first = panel.advice[0]
     assert first.kind == "settings" and "layers on the GPUs" in panel.buttons[0].text()
     panel.buttons[0].click()

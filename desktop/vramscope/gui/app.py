@@ -192,6 +192,7 @@ def screenshot(
         window.gpu_panel.host_note.setText(f"Planned against {host.basis}.")
     window.gpu_panel.status.setText("Planning for the GPU chosen on the command line (no detection).")
     c.finish_limits()
+    window.ways_out.finish()  # the picture shows them, not the wait for them
     window.resize(1280, 780)
     window.show()
     app.processEvents()

@@ -1,5 +1,6 @@
 """The ways out when it does not fit (and the room left when it does), each a button that applies it.
-Subscribes to the controller itself; computed once the limits are known, not on every drag step."""
+Subscribes to the controller itself; computed once the limits are known, not on every drag step, and in a
+worker: for a 70B on one GPU that is a fifth of a second the window would otherwise freeze for."""
 
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QPushButton, QWidget
@@ -8,6 +9,7 @@ from vramscope.core.advice import Advice, room_left, ways_out
 from vramscope.core.analysis import Analysis
 from vramscope.gui.controller import Controller
 from vramscope.gui.flow_layout import FlowLayout
+from vramscope.gui.workers import Job
 from vramscope.hardware.catalog import catalog_gpus
 from vramscope.sources.presets import all_presets
 
@@ -24,18 +26,40 @@ class WaysOutPanel(QWidget):
         self.flow = FlowLayout(self)  # the buttons wrap: each keeps its whole text in a narrow window
         self.flow.setContentsMargins(4, 0, 4, 0)
         self.flow.addWidget(self.title)
+        self.job: Job | None = None  # the ways out under way
+        self.pending: Analysis | None = None  # the scenario they are for
+        self._computed: object = None  # the scenario the buttons are for
         controller.estimate_changed.connect(self.show_analysis)
         self.show_analysis(controller.result)
+        self.finish()
 
     def show_analysis(self, analysis: Analysis) -> None:
         if analysis.limits_pending:
             return  # the bar moves while dragging; the advice comes when the controls rest
-        a = analysis
-        advice = ways_out(a.model, a.workload, a.deployment, catalog_gpus(), all_presets())
-        title = "Ways out:" if advice else ""
-        if not advice:
-            advice = room_left(a.model, a.workload, a.deployment)
-            title = "Room left:" if advice else ""
+        key = (analysis.model, analysis.workload, analysis.deployment)
+        if key == self._computed:
+            return
+        self._computed = key
+        for button in self.buttons:  # the old scenario's: not to be applied to this one
+            button.setEnabled(False)
+        job = Job(lambda: advice_for(analysis), "finding the ways out", self)
+        job.job_finished.connect(lambda found: self._on_job_finished(job, found))
+        self.pending = analysis
+        self.job = job.start()
+
+    def finish(self) -> None:
+        """The ways out for the scenario on screen, now (a screenshot, a test that reads them)."""
+        if self.job is not None and self.pending is not None:
+            self.job = None
+            self._show(advice_for(self.pending))
+
+    def _on_job_finished(self, job: Job, found: tuple[str, list[Advice]]) -> None:
+        if job is self.job:  # else a later scenario's are on their way
+            self.job = None
+            self._show(found)
+
+    def _show(self, found: tuple[str, list[Advice]]) -> None:
+        title, advice = found
         self.advice = advice[:MAX_BUTTONS]
         self.title.setText(title)
         for button in self.buttons:
@@ -64,3 +88,12 @@ class WaysOutPanel(QWidget):
 
     def apply(self, index: int) -> None:
         self.controller.apply(self.advice[index].change)
+
+
+def advice_for(a: Analysis) -> tuple[str, list[Advice]]:
+    """The title and the buttons: the ways out when it does not fit, else the room left. Core calls only."""
+    advice = ways_out(a.model, a.workload, a.deployment, catalog_gpus(), all_presets())
+    if advice:
+        return "Ways out:", advice
+    room = room_left(a.model, a.workload, a.deployment)
+    return ("Room left:" if room else ""), room
