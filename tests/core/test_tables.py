@@ -2,7 +2,7 @@ import pytest
 
 from vramscope.core.estimate import estimate
 from vramscope.core.precision import WEIGHT_FORMATS
-from vramscope.core.scenario import Deployment, Engine, GpuSpec, Workload
+from vramscope.core.scenario import Deployment, Engine, GpuSpec, HostSpec, Workload
 from vramscope.core.solve import best_format
 from vramscope.core.tables import format_table, model_table
 from vramscope.core.units import GIB
@@ -17,6 +17,8 @@ def gpus(gib: float, count: int = 1, engine: Engine = Engine.TRANSFORMERS) -> De
 @pytest.mark.parametrize("engine", list(Engine))
 def test_every_row_is_the_estimate_of_its_format_pair(engine: Engine) -> None:
     model, deployment = load_preset("qwen2.5-14b"), gpus(24, engine=engine)
+    # 4 GiB of system memory: Ollama, which offloads what the GPU cannot hold, cannot offload 16-bit weights
+    deployment = deployment.model_copy(update={"host": HostSpec(capacity_bytes=4 * GIB, basis="4 GiB stated")})
     workload = Workload(context=8192)
     rows = format_table(model, workload, deployment)
     assert rows[0].weight_format == model.native_format and rows[0].kv_dtype == "auto"

@@ -135,6 +135,20 @@ def test_ollama_flash_attention_is_off_by_default() -> None:
     assert est.engine_details["flash_attn"] == "off"
 
 
+def test_ollama_plans_a_quantized_cache_with_the_flash_attention_it_needs() -> None:
+    """llm/server.go drops a quantized OLLAMA_KV_CACHE_TYPE unless OLLAMA_FLASH_ATTENTION=1: the plan sets it
+    and the command says so; with flash attention turned off the cache is priced as the f16 Ollama keeps."""
+    model, workload = load_preset("llama-3.1-8b"), Workload(kv_dtype="q8_0")
+    planned = llama(engine=Engine.OLLAMA)
+    est = estimate(model, workload, planned)
+    assert est.engine_details["flash_attn"] == "on" and est.kv_cache_bytes == 8192 * 32 * 8 * 128 * 2 * 34 // 32
+    assert "OLLAMA_FLASH_ATTENTION=1 OLLAMA_KV_CACHE_TYPE=q8_0" in launch_command(model, workload, planned)
+    off = planned.model_copy(update={"settings": EngineSettings(flash_attn=False)})
+    f16 = estimate(model, workload, off)
+    assert f16.kv_cache_bytes == 8192 * 32 * 8 * 128 * 2 * 2  # not the q8_0 the user asked for
+    assert any("flash attention disabled: the cache stays f16" in w for w in f16.warnings)
+
+
 def test_a_draft_model_sits_on_the_main_gpu_with_its_own_context() -> None:
     model, draft = load_preset("qwen2.5-32b"), load_preset("qwen2.5-1.5b")
     workload = Workload(context=32768, weight_format="q8_0")

@@ -39,6 +39,11 @@ GPU_RESERVE_NOTE = "CUDA context and cuBLAS workspace (Ollama reserves 457 MiB p
 METAL_RESERVE_BYTES = 512 * MIB  # ml/device.go: Ollama's reserve on Apple's GPU
 METAL_NOTE = "Metal runtime (Ollama reserves 512 MiB on Apple's GPU)"
 QUANTIZED_V_NEEDS_FA = "quantized V cache was requested, but this requires Flash Attention"
+QUANTIZED_KV = ("q8_0", "q4_0")
+OLLAMA_KV_NEEDS_FA = (
+    "Ollama: quantized kv cache requested but flash attention disabled: the cache stays f16 "
+    "(OLLAMA_FLASH_ATTENTION=1 lets OLLAMA_KV_CACHE_TYPE apply)"
+)
 
 
 class Placement(NamedTuple):
@@ -160,7 +165,7 @@ class LlamaCppProfile:
         placement = place_layers(arch.num_layers, n_gpu_layers, proportions)
         layout = request.layout(1)  # whole tensors: a GGUF is never split inside a tensor
         refusal = ""
-        if kv.name in ("q8_0", "q4_0") and not fa:
+        if kv.name in QUANTIZED_KV and not fa:
             refusal = QUANTIZED_V_NEEDS_FA
         if slots > LLAMA_MAX_SEQ:
             refusal = f"n_seq_max must be <= {LLAMA_MAX_SEQ}"
@@ -470,7 +475,18 @@ class OllamaProfile(LlamaCppProfile):
         if deployment.settings.n_cpu_moe:
             raise EngineSettingsError("Ollama has no --n-cpu-moe: it places whole layers (num_gpu)")
 
+    def flash_attn(self, request: Request) -> bool:
+        """llm/server.go passes a quantized OLLAMA_KV_CACHE_TYPE on only with OLLAMA_FLASH_ATTENTION=1, so a
+        plan for a quantized cache sets it (the launch command says so) unless flash attention was turned off."""
+        if request.settings.flash_attn is None and request.kv.name in QUANTIZED_KV:
+            return True
+        return super().flash_attn(request)
+
     def allocate(self, request: Request) -> Allocation:
+        if request.kv.name in QUANTIZED_KV and not self.flash_attn(request):
+            # flash attention off: Ollama drops the quantized type and keeps the cache in f16
+            allocation = _host_check(self.place(request._replace(kv=KV_DTYPES["fp16"])), request.deployment)
+            return allocation._replace(warnings=(*allocation.warnings, OLLAMA_KV_NEEDS_FA))
         return _host_check(self.place(request), request.deployment)
 
     def place(self, request: Request) -> Allocation:
@@ -498,7 +514,7 @@ class OllamaProfile(LlamaCppProfile):
             env.append(f"OLLAMA_NUM_PARALLEL={workload.batch}")
         if self.flash_attn(request):
             env.append("OLLAMA_FLASH_ATTENTION=1")
-        if request.kv.name in ("q8_0", "q4_0"):
+        if request.kv.name in QUANTIZED_KV:
             env.append(f"OLLAMA_KV_CACHE_TYPE={request.kv.name}")
         params = f"PARAMETER num_ctx {workload.context}"
         if settings.n_gpu_layers is not None:
