@@ -51,6 +51,7 @@ class ModelSpec(_Frozen):
     source: Source
     source_detail: str = ""  # "preset (config.json of meta-llama/Llama-3.1-8B)", a path …
     hf_id: str = ""
+    path: str = ""  # the file or folder it was read from: what an engine's command points at
     family: str = ""
     architecture: Architecture
     native_format: str = "bf16"

@@ -163,6 +163,7 @@ def read_gguf(path: Path) -> ModelSpec:
         name=str(metadata.get("general.name") or path.stem),
         source=Source.GGUF,
         source_detail=f"{path.name}: {inventory.describe()}" + (f", file type {file_type}" if file_type else ""),
+        path=str(path.resolve()),
         architecture=arch,
         native_format=native,
         inventory=inventory,

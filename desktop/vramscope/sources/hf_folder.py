@@ -74,6 +74,7 @@ def read_model_folder(folder: Path) -> ModelSpec:
         raise ModelFileError(PICKLE_MESSAGE)
     config = read_config_file(config_path)
     spec = spec_from_config(config, folder.resolve().name, Source.CONFIG, f"config.json in {folder}")
+    spec = spec.model_copy(update={"path": str(folder.resolve())})
     if not files:
         return spec
     layout = CheckpointLayout.of(config, spec.architecture)

@@ -65,4 +65,5 @@ def open_path(path: Path) -> ModelSpec:
     if suffix != ".json":
         raise ModelFileError(f"{path.name}: expected a model folder, config.json, .safetensors or .gguf file")
     name = path.parent.resolve().name if path.name == "config.json" else path.stem
-    return spec_from_config(read_config_file(path), name, Source.CONFIG, str(path))
+    spec = spec_from_config(read_config_file(path), name, Source.CONFIG, str(path))
+    return spec.model_copy(update={"path": str(path.parent.resolve())}) if path.name == "config.json" else spec

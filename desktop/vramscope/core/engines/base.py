@@ -1,5 +1,6 @@
 """The seam every engine profile plugs into: what it is given, what it gives back, and shared pieces."""
 
+import shlex
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import NamedTuple, Protocol
@@ -280,3 +281,9 @@ def sequences(n: int, tokens: int) -> str:
 def short_tokens(n: int) -> str:
     """8192 -> '8k', 131072 -> '128k', 1000 -> '1,000'."""
     return f"{n // 1024}k" if n >= 1024 and n % 1024 == 0 else f"{n:,}"
+
+
+def model_argument(model: ModelSpec) -> str:
+    """What an engine's command is pointed at, quoted for a shell: the Hub repository, else the folder or
+    file it was read from (never its description), else its name."""
+    return shlex.quote(model.hf_id or model.path or model.name)

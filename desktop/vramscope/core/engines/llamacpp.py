@@ -7,6 +7,7 @@ layers (-ts, default: by free memory, src/llama-model.cpp), the token embeddings
 -ngl leaves the first layers on the CPU. The compute buffer is reserved for the worst-case graph of one
 ubatch (reference/formulas.md §3.6)."""
 
+import shlex
 from bisect import bisect_right
 from functools import lru_cache
 from math import ceil
@@ -453,9 +454,9 @@ def cpu_compute_buffer(arch: Architecture, cell: Cells, ubatch: int, fa: bool) -
 
 def _gguf_name(request: Request) -> str:
     model = request.model
-    if model.source.value == "gguf":
-        return model.source_detail or f"{model.name}.gguf"
-    return f"{model.name}-{request.plan.name.upper()}.gguf"
+    if model.source.value == "gguf" and model.path:
+        return shlex.quote(model.path)
+    return shlex.quote(f"{model.name}-{request.plan.name.upper()}.gguf")
 
 
 class OllamaProfile(LlamaCppProfile):

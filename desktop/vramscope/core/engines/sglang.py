@@ -19,6 +19,7 @@ from vramscope.core.engines.base import (
     draft_segments,
     gib,
     gpu_total,
+    model_argument,
     model_compute_dtype,
     overhead,
     refuse_metal,
@@ -270,7 +271,7 @@ class SGLangProfile:
     def launch_command(self, request: Request) -> str:
         model, deployment, settings = request.model, request.deployment, request.settings
         args = [
-            f"python -m sglang.launch_server --model-path {model.hf_id or model.source_detail or model.name}",
+            f"python -m sglang.launch_server --model-path {model_argument(model)}",
             f"--context-length {request.workload.context}",
         ]
         if settings.mem_fraction_static:

@@ -1,7 +1,9 @@
 """Hugging Face transformers `generate()`: the cache grows with the sequence, the prompt is prefilled in
 one pass (no chunking), only the last position's logits are kept (reference/formulas.md §3.7)."""
 
+import json
 from math import ceil
+from pathlib import Path
 
 from vramscope.core.engines.base import (
     Allocation,
@@ -90,8 +92,12 @@ class TransformersProfile:
             "int8": ", quantization_config=BitsAndBytesConfig(load_in_8bit=True)",
         }.get(request.plan.name, "")
         cache = ', cache_implementation="static"' if settings.cache_implementation == "static" else ""
+        where = model.hf_id or model.path or model.name
+        if model.source.value == "gguf" and model.path:  # transformers reads a GGUF from its folder, by name
+            file = Path(model.path)
+            where, quant = str(file.parent), f", gguf_file={json.dumps(file.name)}"
         return (
-            f'AutoModelForCausalLM.from_pretrained("{model.hf_id or model.name}", torch_dtype={dtype}, '
+            f"AutoModelForCausalLM.from_pretrained({json.dumps(where)}, torch_dtype={dtype}, "
             f'device_map="auto", attn_implementation="{settings.attn_implementation}"{quant})'
             f".generate(inputs, max_length={request.workload.context}{cache})"
         )

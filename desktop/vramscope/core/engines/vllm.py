@@ -23,6 +23,7 @@ from vramscope.core.engines.base import (
     draft_segments,
     gib,
     gpu_total,
+    model_argument,
     model_compute_dtype,
     overhead,
     refuse_metal,
@@ -332,7 +333,7 @@ class VllmProfile:
 
     def launch_command(self, request: Request) -> str:
         model, deployment, settings = request.model, request.deployment, request.settings
-        args = [f"vllm serve {model.hf_id or model.source_detail or model.name}"]
+        args = [f"vllm serve {model_argument(model)}"]
         args.append(f"--max-model-len {request.workload.context}")
         args.append(f"--gpu-memory-utilization {utilization(settings, rules_of(settings)):g}")
         if deployment.tensor_parallel > 1:
