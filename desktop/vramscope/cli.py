@@ -106,6 +106,14 @@ def _deployment_options() -> _Parser:
     vllm.add_argument("--max-num-seqs", type=int, help="default: 1024 on 70 GiB+ GPUs, else 256")
     vllm.add_argument("--block-size", type=int, default=16, help="KV block size in tokens (default 16)")
     vllm.add_argument("--enforce-eager", action="store_true", help="no CUDA graphs")
+    vllm.add_argument(
+        "--flashinfer-sampler",
+        action="store_true",
+        help="FlashInfer's sampler (installed; on by default up to 0.11, from 0.12 VLLM_USE_FLASHINFER_SAMPLER=1)",
+    )
+    vllm.add_argument(
+        "--no-p2p", action="store_true", help="GPUs without NVLink/PCIe P2P, or across nodes: no all-reduce buffers"
+    )
     llama = opts.add_argument_group("llama.cpp and Ollama (--batch is the number of parallel slots)")
     llama.add_argument("--ubatch", type=int, default=512, help="n_ubatch (default 512)")
     llama.add_argument("--flash-attn", choices=("on", "off"), help="default: on (llama.cpp), off (Ollama)")
@@ -406,6 +414,8 @@ def _engine_settings(args: argparse.Namespace) -> EngineSettings:
         "max_num_seqs": args.max_num_seqs,
         "block_size": args.block_size,
         "enforce_eager": args.enforce_eager,
+        "flashinfer_sampler": args.flashinfer_sampler,
+        "peer_to_peer": not args.no_p2p,
         "n_ubatch": args.ubatch,
         "flash_attn": None if args.flash_attn is None else args.flash_attn == "on",
         "n_gpu_layers": args.ngl,

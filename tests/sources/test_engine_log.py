@@ -260,3 +260,21 @@ def test_a_log_name_no_preset_has_is_matched_by_its_layers() -> None:
     assert preset_for("qwen2.5-coder:32b-instruct-q8_0.gguf", 64) == "qwen2.5-32b"
     assert preset_for("qwen2.5-coder:32b-instruct-q8_0.gguf", 61) is None  # no preset of 61 layers shares two words
     assert preset_for("mystery-7b.gguf", 32) is None  # one shared word is no match
+
+
+def test_the_sampler_and_the_p2p_a_vllm_log_reports() -> None:
+    # dennislee22/vLLM-benchmarking, 0.10.1.1 at tp 2 on A100s: both change the memory the profile charges
+    text = (
+        "(VllmWorker TP0 pid=1430) WARNING 09-03 00:36:44 [custom_all_reduce.py:147] Custom allreduce is disabled "
+        "because your platform lacks GPU P2P capability or P2P test failed.\n"
+        "(VllmWorker TP0 pid=1430) INFO 09-03 00:36:44 [topk_topp_sampler.py:50] Using FlashInfer for top-p & "
+        "top-k sampling.\n"
+    )
+    settings = log_settings(read_engine_log(VLLM_V1 + text))
+    assert settings["flashinfer_sampler"] is True and settings["peer_to_peer"] is False
+    across = "(RayWorkerWrapper pid=374) WARNING [custom_all_reduce.py:85] Custom allreduce is disabled because "
+    assert (
+        log_settings(read_engine_log(VLLM_V1 + across + "this process group spans across nodes.\n"))["peer_to_peer"]
+        is False
+    )
+    assert "flashinfer_sampler" not in log_settings(read_engine_log(VLLM_V1))

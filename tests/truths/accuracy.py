@@ -208,13 +208,11 @@ CASES["vllm-21348-qwen3-235b-a22b-fp8-4xh100"] = CASES["vllm-21348-qwen3-235b-a2
 MARGIN_EXCLUDED = {"vllm-21348-qwen3-235b-a22b-fp8-4xh100": "an LMCache connector"}
 
 OUTLIERS = {  # cases that run but miss a figure, and why
-    "dl22-qwen2-7b-a100-80-tp1-u025": "0.10.1.1 on A100s (4 runs, pip and Ray): the pools are 1.2 GiB larger than "
-    "predicted at every utilization: its sampler pass costs ~6 B per logit there (FlashInfer's sampler, used when "
-    "installed) where 0.11.0's logs show the sort-based 38 B",
+    "dl22-qwen2-7b-a100-80-tp1-u025": "0.10.1.1 on A100s at utilization 0.25: the pool 0.33 GiB (7 %) low, "
+    "the same miss as at 0.5 (0.34 GiB): non-KV memory of 0.55 GiB where FlashInfer's sampler alone holds 0.51",
     "llmdb-mistral-small-3.2-24b-h100-tp1-u095": "0.11.0 with Mistral's own format (--load-format mistral): "
-    "a torch peak of 2.12 GiB, where the sort-based sampler of the release would take 4.9",
-    "dl22-qwen2-7b-a100-80-tp2-u025": "0.10.1.1 at tp 2 on A100s over Ray: 2.9 GiB more pool than predicted, no "
-    "custom all-reduce buffers between those GPUs (the profile charges 2.07 GiB of them at tp > 1)",
+    "a torch peak of 2.12 GiB, where the sort-based sampler of the release would take 4.9 and FlashInfer's "
+    "1.9; the transcribed figures do not say which sampler ran",
     "ks-qwen3-235b-fp8-rtxpro6000-tp4-v0271": "0.27.1 (the only log of 0.20+): pool 5 % low; the release sizes the "
     "non-KV memory from free memory after the profile and its graph estimate (0.32 GiB) is below our 0.91",
     "openai-gpt-oss-20b_h100-80gb_tp1pp1dp1_8192.FAILED": "the false fit: the pool (58.47 GiB) is exact, then the "
@@ -307,6 +305,8 @@ def run_cases(path: Path = RUNS) -> dict[str, tuple[Case, dict[str, Any]]]:
             gpu_memory_utilization=run["gpu_memory_utilization"],
             max_num_seqs=run["max_num_seqs"],
             enforce_eager=bool(run["enforce_eager"]),
+            flashinfer_sampler=bool(run.get("flashinfer_sampler")),  # the log's "Using FlashInfer for top-p"
+            peer_to_peer=run.get("peer_to_peer", True),  # False where its log disables custom all-reduce for it
         )
         free = round(run["gpu_free_gib"] * GIB) if run["gpu_free_gib"] else None
         case = Case(

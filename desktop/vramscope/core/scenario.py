@@ -143,6 +143,12 @@ class EngineSettings(_Frozen):
     max_num_seqs: int | None = Field(default=None, ge=1, le=MAX_BATCH)
     block_size: int = Field(default=16, ge=1, le=65_536)
     enforce_eager: bool = False
+    # FlashInfer's top-k/top-p sampler (installed: the Docker image, vllm[flashinfer]); V1 uses it by default
+    # up to 0.11, from 0.12 with VLLM_USE_FLASHINFER_SAMPLER=1 (v1/sample/ops/topk_topp_sampler.py)
+    flashinfer_sampler: bool = False
+    # the GPUs reach each other directly (NVLink, PCIe P2P): else no custom all-reduce, and NCCL's buffers
+    # are in host memory (custom_all_reduce.py: "your platform lacks GPU P2P capability")
+    peer_to_peer: bool = True
     # llama.cpp and Ollama (common/arg.cpp): n_ctx and n_parallel come from the workload
     n_ubatch: int = Field(default=512, ge=1, le=65_536)
     flash_attn: bool | None = None  # None: llama.cpp's auto (on where supported), Ollama's default (off)

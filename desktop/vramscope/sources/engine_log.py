@@ -87,7 +87,8 @@ _ANCHORS = (
     "Maximum concurrency", "gpu_memory_utilization=", "To serve at least one request", "No available memory",
     "non-default args:", "Initializing a", "vllm.engine", "gpu_worker.py", "kv_cache_utils.py",
     "total_gpu_memory (", "model weights take", "peak_torch_memory=", "blocks: ", "API server version",
-    "maximum number of tokens that can be stored in KV cache", "█  version ",
+    "maximum number of tokens that can be stored in KV cache", "█  version ", "Using FlashInfer for top-p",
+    "lacks GPU", "spans across nodes",
     # llama.cpp and Ollama
     "llama-server", "llama_server", "--ctx-size", " -c ", "llama_context:", "llama_model_loader:",
     "llama_kv_cache", "kv_size = ", "KV self size", "buffer size", "n_layer", "memory.required", "memory.graph",
@@ -276,6 +277,10 @@ def _vllm_line(
         _vllm_engine_line(line, settings)
         model = model or str(settings.get("model") or "")
     _vllm_figures(line, settings, reported)
+    if "Using FlashInfer for top-p" in line:
+        settings["flashinfer_sampler"] = True
+    if "Custom allreduce is disabled" in line and ("lacks GPU" in line or "spans across nodes" in line):
+        settings["peer_to_peer"] = False  # NCCL then goes through host memory or the network
     if "total_" in line and (m := re.search(r"total_(?:gpu_)?memory(?:=| \()([0-9.]+) ?(GiB|GB)", line)):
         total = size(*m.groups())
     if "free_memory=" in line and (m := re.search(r"free_memory=([0-9.]+)(GiB|GB)", line)):
@@ -633,8 +638,9 @@ def log_settings(log: EngineLog) -> dict[str, Any]:
     for key in ("gpu_memory_utilization", "max_num_seqs", "max_num_batched_tokens", "block_size"):
         if isinstance(s.get(key), int | float):
             out[key] = s[key]
-    if isinstance(s.get("enforce_eager"), bool):
-        out["enforce_eager"] = s["enforce_eager"]
+    for key in ("enforce_eager", "flashinfer_sampler", "peer_to_peer"):
+        if isinstance(s.get(key), bool):
+            out[key] = s[key]
     if isinstance(s.get("engine_version"), str) and log.engine is Engine.VLLM:
         out["engine_version"] = s["engine_version"][:40]
     if isinstance(s.get("mem_fraction_static"), float):

@@ -151,3 +151,21 @@ def test_a_switch_to_an_engine_without_the_kv_dtype_falls_back_and_says_so(windo
     assert "Ollama has no fp8 KV cache: its default is used" in window.statusBar().currentMessage()
     c.set_workload(context=4096)  # the next change that computes clears what was said
     assert window.statusBar().currentMessage() == ""
+
+
+def test_vllms_sampler_and_p2p_switches_change_the_pool(window: MainWindow) -> None:
+    c = window.controller
+    choose_engine(window, Engine.VLLM)
+    c.set_gpu_count(2)
+    panel = window.engine_panel
+    panel.flashinfer_sampler.setChecked(True)  # the newest release asks for it by name
+    assert panel.launch.text().startswith("VLLM_USE_FLASHINFER_SAMPLER=1 vllm serve ")
+    c.set_engine_settings(engine_version="0.11")  # where it replaces the sort-based sampler by default
+    pool = c.result.estimate.engine_details["kv_pool_bytes"]
+    panel.flashinfer_sampler.setChecked(False)
+    assert not c.settings.flashinfer_sampler and c.result.estimate.engine_details["kv_pool_bytes"] < pool
+    assert panel.launch.text().startswith("vllm serve ")
+    assert panel.peer_to_peer.isChecked()
+    pool = c.result.estimate.engine_details["kv_pool_bytes"]
+    panel.peer_to_peer.setChecked(False)  # two GPUs without P2P: no custom all-reduce buffers
+    assert not c.settings.peer_to_peer and c.result.estimate.engine_details["kv_pool_bytes"] > pool

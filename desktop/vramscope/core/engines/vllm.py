@@ -34,7 +34,13 @@ from vramscope.core.engines.base import (
     stage_weights,
     weights_segment,
 )
-from vramscope.core.engines.vllm_versions import VllmRules, batch_defaults, vllm_rules
+from vramscope.core.engines.vllm_versions import (
+    VllmRules,
+    batch_defaults,
+    flashinfer_needs_opt_in,
+    sampler_bytes_per_logit,
+    vllm_rules,
+)
 from vramscope.core.precision import KvDtype
 from vramscope.core.scenario import Deployment, Engine, EngineSettings, ModelSpec, Workload
 from vramscope.core.segments import Provenance, Segment, SegmentKind, segment
@@ -53,7 +59,7 @@ NON_TORCH_BYTES = {1: 256 * MIB, 2: 2120 * MIB}
 MEASURED_ERRORS = {
     "V0 (0.6.3-0.10)": MeasuredError(0.03, "the KV pool's largest miss over 7 vLLM V0 logs (0.6.4-0.8.2): 2.7 %"),
     "0.9.1-0.10": MeasuredError(
-        0.14, "7 vLLM 0.10.1-0.10.2 logs: 13.9 % (A100s at tp 2 over Ray, without the buffers the profile charges)"
+        0.016, "the KV pool's largest miss over 7 vLLM 0.10.1-0.10.2 logs (A100, H200; 1-4 GPUs, Ray): 1.6 %"
     ),
     "0.11": MeasuredError(0.037, "the KV pool's largest miss over 9 vLLM 0.11.0 logs (H100, 1-2 GPUs): 3.6 %"),
     "0.14-0.16": MeasuredError(0.014, "2 vLLM 0.15-0.16 logs (0.03 %), and 1.2 % over 67 of 0.17-0.19"),
@@ -255,9 +261,10 @@ class VllmProfile:
         if request.plan.fmt is not None and request.plan.fmt.family == "float":
             extra += vocab_padding_bytes(arch, tp, request.plan.fmt.element_bytes)
         fused_moe = request.plan.fmt is None or request.plan.fmt.family not in ("mxfp4", "gguf")
-        profile = Profile(batched, seqs, rules, fused_moe, int(compute.bytes_per_element), True)
+        per_logit = sampler_bytes_per_logit(rules, settings.flashinfer_sampler)
+        profile = Profile(batched, seqs, rules, fused_moe, int(compute.bytes_per_element), True, per_logit)
         peaks = (_profile_peak(arch, tp, profile._replace(samples=False)), _profile_peak(arch, tp, profile))
-        non_torch, non_torch_note = _non_torch(tp, rules)
+        non_torch, non_torch_note = _non_torch(tp, rules, settings.peer_to_peer)
         graphs = _cuda_graphs()
         measured = settings.calibration
         if measured is not None:  # figures this machine's own log gave, in place of the fitted ones
@@ -333,9 +340,11 @@ class VllmProfile:
 
     def launch_command(self, request: Request) -> str:
         model, deployment, settings = request.model, request.deployment, request.settings
-        args = [f"vllm serve {model_argument(model)}"]
+        rules = rules_of(settings)
+        opt_in = settings.flashinfer_sampler and not rules.v0 and flashinfer_needs_opt_in(rules)
+        args = [f"{'VLLM_USE_FLASHINFER_SAMPLER=1 ' if opt_in else ''}vllm serve {model_argument(model)}"]
         args.append(f"--max-model-len {request.workload.context}")
-        args.append(f"--gpu-memory-utilization {utilization(settings, rules_of(settings)):g}")
+        args.append(f"--gpu-memory-utilization {utilization(settings, rules):g}")
         if deployment.tensor_parallel > 1:
             args.append(f"--tensor-parallel-size {deployment.tensor_parallel}")
         if deployment.pipeline_parallel > 1:
@@ -382,6 +391,7 @@ class Profile(NamedTuple):
     fused_moe: bool  # the bf16 / FP8 fused-MoE kernels (not MXFP4's)
     element_bytes: int  # the compute dtype's
     samples: bool  # the last pipeline stage: it alone computes logits and runs the sampler
+    sampler_bytes: int  # per logit, the compute dtype's logits at 16 bits
 
 
 def _profile_peak(arch: Architecture, tp: int, profile: Profile) -> Segment:
@@ -392,7 +402,7 @@ def _profile_peak(arch: Architecture, tp: int, profile: Profile) -> Segment:
     forward = batched_tokens * forward_bytes_per_token(arch, tp, profile.element_bytes)
     rows = (seqs if rules.v0 else min(seqs, batched_tokens)) if profile.samples else 0
     # logits come in the compute dtype beside their fp32 copy: 2 B more per logit for an fp32 model
-    per_logit = rules.sampler_bytes_per_logit + profile.element_bytes - 2
+    per_logit = profile.sampler_bytes + profile.element_bytes - 2
     sampler = rows * arch.vocab_size * per_logit
     stacked = rules.moe_workspace_with_sampler and fused_moe and arch.moe is not None
     workspace = moe_workspace_bytes(arch, tp, batched_tokens) if stacked else 0
@@ -417,14 +427,17 @@ def _profile_peak(arch: Architecture, tp: int, profile: Profile) -> Segment:
     )
 
 
-def _non_torch(tp: int, rules: VllmRules) -> tuple[int, str]:
+def _non_torch(tp: int, rules: VllmRules, peer_to_peer: bool = True) -> tuple[int, str]:
     """Memory outside PyTorch's allocator that the profile charges: cuBLAS and attention workspaces, plus
     NCCL and custom all-reduce buffers at tp > 1 where the version counts them (0.11 takes its baseline
     after them: 0.54-0.55 GiB left at tp 2 in llm-d-benchmark's 0.11.0 runs), plus the CUDA context in
-    0.8-0.9.0. At tp 1: 0.13 GiB in the 0.11-0.17 logs, 0.25 GiB in 0.18-0.19's."""
+    0.8-0.9.0. At tp 1: 0.13 GiB in the 0.11-0.17 logs, 0.25 GiB in 0.18-0.19's. GPUs without P2P have no
+    custom all-reduce and NCCL's buffers in host memory: 0.10.1 on A100s without P2P (same node and over
+    Ray) charged as at tp 1."""
     single = NON_TORCH_BYTES[1] if rules.v0 or rules.version >= (0, 18) or rules.version < (0, 11) else 133 * MIB
-    if tp == 1:
-        charged, note = single, "non-torch memory of the forward pass"
+    if tp == 1 or not peer_to_peer:
+        charged = single
+        note = "non-torch memory of the forward pass" + ("" if tp == 1 else " (no GPU P2P: no all-reduce buffers)")
     elif rules.charges_tp_buffers:
         charged, note = NON_TORCH_BYTES[2], "non-torch memory of the forward pass (NCCL, all-reduce buffers)"
     else:

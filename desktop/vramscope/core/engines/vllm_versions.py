@@ -11,6 +11,9 @@ rule read from that release's source (PyPI sdists of 0.6.3 to 0.34.0):
 - The dummy sampler: sort-based top-k/top-p over fp32 logits up to 0.16 (V0 ~32 B per logit by count of
   the live tensors; V1 38 B, as 0.15 and 0.16 logged for Qwen3-14B: 5.64 GiB over 1,024 x 151,936 logits),
   in-place Triton top-k/top-p from 0.17 (14 B: 2.23 GiB for the same run on 0.17 and 0.18).
+- FlashInfer's sampler, where it is installed (the Docker image, vllm[flashinfer]): V1 takes it by default up
+  to 0.11 ("Using FlashInfer for top-p & top-k sampling."), from 0.12 only with VLLM_USE_FLASHINFER_SAMPLER=1;
+  the profile's top-k/top-p then holds the fp32 logits, FlashInfer's top-k mask and its softmax (14 B).
 - From 0.14 the bf16 and FP8 fused-MoE kernels keep their workspace in vLLM's WorkspaceManager, which
   never shrinks: the sampler runs on top of it (the two add, they do not overlap).
 - From 0.20 gpu_memory_utilization defaults to 0.92 and the CUDA-graph estimate (profile_cudagraph_memory)
@@ -108,3 +111,16 @@ def batch_defaults(rules: VllmRules, gpu: GpuSpec | None, total: int | None, con
     if rules.version >= (0, 28) and size >= HUGE_GPU_BYTES:
         return 16384, 1024
     return (8192, 1024) if large else (2048, 256)
+
+
+FLASHINFER_SAMPLER_BYTES = 14  # 16-bit logits, their fp32 copy, top_k_mask_logits' output and the softmax
+
+
+def sampler_bytes_per_logit(rules: VllmRules, flashinfer: bool) -> int:
+    """What the profile's dummy sampler holds per logit (V0's sampler never takes FlashInfer's by default)."""
+    return FLASHINFER_SAMPLER_BYTES if flashinfer and not rules.v0 else rules.sampler_bytes_per_logit
+
+
+def flashinfer_needs_opt_in(rules: VllmRules) -> bool:
+    """From 0.12 FlashInfer's sampler is used only with VLLM_USE_FLASHINFER_SAMPLER=1."""
+    return rules.version >= (0, 12)

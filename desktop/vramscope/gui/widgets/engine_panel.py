@@ -73,6 +73,15 @@ class EnginePanel(QGroupBox):
         self.batched_tokens = _spin(0, 10_000_000, "Batched tokens: max_num_batched_tokens", "default")
         self.cuda_graphs = QCheckBox("CUDA graphs")
         self.cuda_graphs.setToolTip("Unchecked: --enforce-eager, no graph memory")
+        self.flashinfer_sampler = QCheckBox("FlashInfer sampler")
+        self.flashinfer_sampler.setToolTip(
+            "FlashInfer installed (the Docker image, vllm[flashinfer]): its top-k/top-p sampler profiles smaller; "
+            "on by default up to 0.11, from 0.12 with VLLM_USE_FLASHINFER_SAMPLER=1"
+        )
+        self.peer_to_peer = QCheckBox("GPU peer-to-peer (NVLink / P2P)")
+        self.peer_to_peer.setToolTip(
+            "Unchecked: GPUs without P2P (or on several nodes) get no custom all-reduce buffers at tp > 1"
+        )
         # llama.cpp and Ollama
         self.ubatch = _spin(1, 65_536, "ubatch: tokens per compute step (-ub)")
         self.flash_attn = QComboBox()
@@ -118,6 +127,8 @@ class EnginePanel(QGroupBox):
                 form.addRow("Max sequences", self.max_seqs)
                 form.addRow("Batched tokens", self.batched_tokens)
                 form.addRow("", self.cuda_graphs)
+                form.addRow("", self.flashinfer_sampler)
+                form.addRow("", self.peer_to_peer)
             elif engine in (Engine.LLAMACPP, Engine.OLLAMA):
                 if llama_rows is None:  # one set of widgets, shown on the first of the two pages
                     llama_rows = page
@@ -169,6 +180,8 @@ class EnginePanel(QGroupBox):
         self.max_seqs.valueChanged.connect(lambda v: c.set_engine_settings(max_num_seqs=v or None))
         self.batched_tokens.valueChanged.connect(lambda v: c.set_engine_settings(max_num_batched_tokens=v or None))
         self.cuda_graphs.toggled.connect(lambda on: c.set_engine_settings(enforce_eager=not on))
+        self.flashinfer_sampler.toggled.connect(lambda on: c.set_engine_settings(flashinfer_sampler=on))
+        self.peer_to_peer.toggled.connect(lambda on: c.set_engine_settings(peer_to_peer=on))
         self.ubatch.valueChanged.connect(lambda v: c.set_engine_settings(n_ubatch=v))
         self.flash_attn.activated.connect(
             lambda i: c.set_engine_settings(flash_attn=FLASH_ATTN[self.flash_attn.itemText(i)])
@@ -238,6 +251,8 @@ class EnginePanel(QGroupBox):
             self.max_seqs,
             self.batched_tokens,
             self.cuda_graphs,
+            self.flashinfer_sampler,
+            self.peer_to_peer,
             self.ubatch,
             self.flash_attn,
             self.gpu_layers,
@@ -259,6 +274,8 @@ class EnginePanel(QGroupBox):
             self.max_seqs.setValue(settings.max_num_seqs or 0)
             self.batched_tokens.setValue(settings.max_num_batched_tokens or 0)
             self.cuda_graphs.setChecked(not settings.enforce_eager)
+            self.flashinfer_sampler.setChecked(settings.flashinfer_sampler)
+            self.peer_to_peer.setChecked(settings.peer_to_peer)
             self.ubatch.setValue(settings.n_ubatch)
             self.flash_attn.setCurrentText(next(k for k, v in FLASH_ATTN.items() if v == settings.flash_attn))
             self.gpu_layers.setValue(-1 if settings.n_gpu_layers is None else settings.n_gpu_layers)
