@@ -570,3 +570,36 @@ def test_each_way_out_carries_the_flags_that_apply_it_and_they_fit_as_printed(
         rerun = [args[0], *scenario[1:], *args[1:]] if way["kind"] == "model" else [*scenario, *args]
         code, out, _ = run(capsys, "estimate", *rerun, "--json")
         assert code == 0 and json.loads(out)["fits"] is True and way["fits"] is True, way["label"]
+
+
+def test_the_chosen_gpus_are_the_ones_the_command_starts_on(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fixtures.fake_nvml import RTX3060, RTX4090, make_fake_pynvml
+
+    monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml([RTX4090, RTX3060]))
+    args = ("estimate", "llama-3.1-8b", "--gpu", "auto", "--launch-command", "--json")
+    _, out, _ = run(capsys, *args, "--devices", "1", "--engine", "vllm")
+    result = json.loads(out)
+    assert result["launch_command"].startswith("CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA_VISIBLE_DEVICES=1 vllm serve ")
+    assert [g["name"] for g in result["per_gpu"]] == ["NVIDIA GeForce RTX 3060"]  # GPU 1 alone
+    _, out, _ = run(capsys, *args, "--devices", "1,0", "--engine", "llama.cpp")
+    assert "CUDA_VISIBLE_DEVICES=1,0 llama-server " in json.loads(out)["launch_command"]
+    _, out, _ = run(capsys, *args, "--engine", "ollama")  # every detected GPU, named
+    assert json.loads(out)["launch_command"].startswith("CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA_VISIBLE_DEVICES=0,1 ")
+    for bad, message in (
+        ("2", "no detected GPU 2 (detected: 0, 1"),
+        ("0,0", "distinct GPU indexes"),
+        ("x", "e.g. 0,2"),
+    ):
+        code, _, err = run(capsys, *args, "--devices", bad)
+        assert code == 2 and message in err
+    code, _, err = run(capsys, "estimate", "llama-3.1-8b", "--gpu", "rtx-4090", "--devices", "0")
+    assert code == 2 and "--gpu auto" in err
+
+
+def test_catalog_gpus_set_no_devices(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(
+        capsys, "estimate", "llama-3.1-8b", "--gpu", "rtx-4090", "--engine", "vllm", "--launch-command", "--json"
+    )
+    assert json.loads(out)["launch_command"].startswith("vllm serve ")

@@ -80,6 +80,11 @@ def _deployment_options() -> _Parser:
         help="catalog GPU id or name (see `vramscope gpus`), or auto (the detected GPUs: all unless --gpus)",
     )
     opts.add_argument("--gpus", type=int, help="number of GPUs (default: tp x pp)")
+    opts.add_argument(
+        "--devices",
+        metavar="I,J,…",
+        help="with --gpu auto: the detected GPUs to use, by index (the launch command sets CUDA_VISIBLE_DEVICES)",
+    )
     opts.add_argument("--gpu-memory", type=float, metavar="GIB", help="capacity per GPU in GiB (overrides)")
     opts.add_argument("--tp", type=int, help="tensor parallel size")
     opts.add_argument("--pp", type=int, default=1, help="pipeline parallel size")
@@ -340,9 +345,19 @@ def _deployment(args: argparse.Namespace) -> Deployment:
         capacity = round(args.gpu_memory * GIB)
     if args.gpu is not None and not args.gpu.strip():
         raise BadInput("--gpu needs a catalog id or name (see `vramscope gpus`), or auto")
+    if args.devices is not None and (not args.gpu or args.gpu.lower() != "auto"):
+        raise BadInput("--devices picks detected GPUs: give it with --gpu auto")
     if args.gpu and args.gpu.lower() == "auto":
         every = args.gpus is None and args.tp is None and pp == 1  # as the window: all detected GPUs
-        gpus = _detected_gpus(None if every else tp * pp, capacity)
+        chosen = _device_indexes(args.devices)
+        if chosen is not None:
+            gpus = _chosen_gpus(chosen, capacity)
+            if every:
+                tp = len(gpus)
+            elif len(gpus) != tp * pp:
+                raise BadInput(f"--devices names {len(gpus)} GPUs, --tp {tp} x --pp {pp} needs {tp * pp}")
+        else:
+            gpus = _detected_gpus(None if every else tp * pp, capacity)
         if every and len(gpus) > 1:
             tp = len(gpus)
     elif args.gpu:
@@ -450,6 +465,30 @@ def _detected_gpus(count: int | None, capacity: int | None) -> tuple[GpuSpec, ..
     if count is not None and count > len(usable) and len(usable) > 1:
         raise BadInput(f"{count} GPUs asked for, {len(usable)} detected")
     specs = [d.gpu_spec() for d in usable[: count or len(usable)]]
+    if capacity is not None:
+        specs = [s.model_copy(update={"capacity_bytes": capacity}) for s in specs]
+    return tuple(specs)
+
+
+def _device_indexes(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    if not all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts) or len(set(parts)) != len(parts):
+        raise BadInput(f"--devices takes distinct GPU indexes separated by commas, e.g. 0,2; got '{text[:40]}'")
+    return [int(p) for p in parts]
+
+
+def _chosen_gpus(indexes: list[int], capacity: int | None) -> tuple[GpuSpec, ...]:
+    """`--devices`: these detected GPUs, by the index `vramscope probe` shows, in the order given."""
+    from vramscope.hardware.probe import probe_with_timeout
+
+    usable = {d.index: d for d in probe_with_timeout().usable_gpus()}
+    missing = [i for i in indexes if i not in usable]
+    if missing:
+        found = ", ".join(str(i) for i in sorted(usable)) or "none"
+        raise BadInput(f"--devices: no detected GPU {missing[0]} (detected: {found}; see `vramscope probe`)")
+    specs = [usable[i].gpu_spec() for i in indexes]
     if capacity is not None:
         specs = [s.model_copy(update={"capacity_bytes": capacity}) for s in specs]
     return tuple(specs)

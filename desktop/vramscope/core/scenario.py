@@ -97,6 +97,8 @@ class GpuSpec(_Frozen):
     bf16_flops: float | None = Field(default=None, gt=0)
     unified_memory: bool = False  # its memory is the host's RAM (Apple Silicon, an APU, GB10, the CPU itself)
     backend: Backend = "cuda"  # what the engine runs on (its overheads follow)
+    # how CUDA_VISIBLE_DEVICES names a detected GPU: its NVML index (PCI bus order) or a MIG slice's UUID
+    device: str | None = Field(default=None, max_length=100, pattern=r"^(\d{1,4}|MIG-[0-9A-Za-z/-]{1,90})$")
 
 
 # A decode step on the CPU reaches about 60 GB/s of dual-channel DDR5's 80-90 GB/s peak (estimate); the

@@ -130,7 +130,16 @@ class Device(BaseModel):
             held_note=self.held_note() if held else "",
             bandwidth_bytes_per_s=self.bandwidth_bytes_per_s,
             bf16_flops=self.bf16_flops,
+            device=self.cuda_name(),
         )
+
+    def cuda_name(self) -> str | None:
+        """What CUDA_VISIBLE_DEVICES calls it: the NVML index, a MIG slice by its UUID; None off CUDA."""
+        if self.kind is DeviceKind.NVIDIA:
+            return str(self.index)
+        if self.kind is DeviceKind.MIG and self.uuid and self.uuid.startswith("MIG-") and len(self.uuid) <= 100:
+            return self.uuid
+        return None
 
 
 class HardwareSnapshot(BaseModel):

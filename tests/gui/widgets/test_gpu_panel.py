@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from tests.fixtures.fake_nvml import H100, RTX3060, RTX4090, make_fake_pynvml
@@ -92,6 +93,17 @@ def test_unticking_a_gpu_plans_for_the_other(workstation: MainWindow) -> None:
     first, _ = workstation.gpu_panel.checks[0]
     first.setChecked(False)  # the last tick cannot go
     assert first.isChecked() and len(workstation.controller.gpus) == 1
+
+
+def test_a_lone_gpu_1_is_gpu_1_in_the_bar_and_the_command(workstation: MainWindow) -> None:
+    choose_engine(workstation, Engine.VLLM)
+    box, _ = workstation.gpu_panel.checks[0]
+    box.setChecked(False)  # the RTX 3060 alone
+    assert workstation.chart is not None and [row.label for row in workstation.chart.gpus] == ["GPU 1"]
+    command = workstation.engine_panel.launch.text()
+    assert command.startswith("CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA_VISIBLE_DEVICES=1 vllm serve ")
+    workstation.engine_panel.copy_button.click()
+    assert QGuiApplication.clipboard().text() == command
 
 
 def test_window_and_cli_give_the_same_numbers(

@@ -283,6 +283,16 @@ def short_tokens(n: int) -> str:
     return f"{n // 1024}k" if n >= 1024 and n % 1024 == 0 else f"{n:,}"
 
 
+def visible_devices(deployment: Deployment) -> str:
+    """The environment that confines an engine to the chosen GPUs ('' where they are not detected ones):
+    NVML's indices follow the PCI bus, CUDA's default order puts the fastest first, so the order is named."""
+    names = [gpu.device for gpu in deployment.gpus]
+    if not names or None in names or len(set(names)) != len(names) or len(names) < deployment.gpu_count:
+        return ""  # catalog GPUs, or one detected GPU standing for several ranks
+    order = "" if all(str(n).startswith("MIG-") for n in names) else "CUDA_DEVICE_ORDER=PCI_BUS_ID "
+    return f"{order}CUDA_VISIBLE_DEVICES={','.join(str(n) for n in names)} "
+
+
 def model_argument(model: ModelSpec) -> str:
     """What an engine's command is pointed at, quoted for a shell: the Hub repository, else the folder or
     file it was read from (never its description), else its name."""

@@ -23,6 +23,7 @@ from vramscope.core.engines.base import (
     cache_bytes,
     draft_segments,
     stage_cache,
+    visible_devices,
 )
 from vramscope.core.precision import KV_DTYPES, KvDtype
 from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, ModelSpec, Workload
@@ -284,7 +285,8 @@ class LlamaCppProfile:
     def launch_command(self, request: Request) -> str:
         settings, workload, deployment = request.settings, request.workload, request.deployment
         kv = request.kv.name.replace("fp", "f")
-        args = [f"llama-server -m {_gguf_name(request)}", f"-c {workload.context * workload.batch}"]
+        args = [f"{visible_devices(deployment)}llama-server -m {_gguf_name(request)}"]
+        args.append(f"-c {workload.context * workload.batch}")
         # Always the slots planned: without -np llama-server picks 4 slots and a unified cache (server.cpp),
         # whose sliding-window layers keep 4 windows
         args.append(f"-np {workload.batch}")
@@ -510,7 +512,7 @@ class OllamaProfile(LlamaCppProfile):
 
     def launch_command(self, request: Request) -> str:
         workload, settings = request.workload, request.settings
-        env = [f"OLLAMA_CONTEXT_LENGTH={workload.context}"]
+        env = [visible_devices(request.deployment) + f"OLLAMA_CONTEXT_LENGTH={workload.context}"]
         if workload.batch > 1:
             env.append(f"OLLAMA_NUM_PARALLEL={workload.batch}")
         if self.flash_attn(request):

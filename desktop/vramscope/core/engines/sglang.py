@@ -27,6 +27,7 @@ from vramscope.core.engines.base import (
     smallest_rank_note,
     stage_cache,
     stage_weights,
+    visible_devices,
     weights_segment,
 )
 from vramscope.core.engines.vllm import check_tensor_parallel, forward_bytes_per_token
@@ -271,7 +272,7 @@ class SGLangProfile:
     def launch_command(self, request: Request) -> str:
         model, deployment, settings = request.model, request.deployment, request.settings
         args = [
-            f"python -m sglang.launch_server --model-path {model_argument(model)}",
+            f"{visible_devices(deployment)}python -m sglang.launch_server --model-path {model_argument(model)}",
             f"--context-length {request.workload.context}",
         ]
         if settings.mem_fraction_static:

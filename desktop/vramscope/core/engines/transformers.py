@@ -17,6 +17,7 @@ from vramscope.core.engines.base import (
     model_compute_dtype,
     stage_cache,
     stage_weights,
+    visible_devices,
     weights_segment,
 )
 from vramscope.core.precision import KvDtype
@@ -96,8 +97,11 @@ class TransformersProfile:
         if model.source.value == "gguf" and model.path:  # transformers reads a GGUF from its folder, by name
             file = Path(model.path)
             where, quant = str(file.parent), f", gguf_file={json.dumps(file.name)}"
+        devices = visible_devices(request.deployment).split()  # set before CUDA starts, as torch reads it then
+        env = "".join(f"os.environ[{json.dumps(k)}] = {json.dumps(v)}; " for k, v in (d.split("=") for d in devices))
+        env = f"import os; {env}" if env else ""
         return (
-            f"AutoModelForCausalLM.from_pretrained({json.dumps(where)}, torch_dtype={dtype}, "
+            f"{env}AutoModelForCausalLM.from_pretrained({json.dumps(where)}, torch_dtype={dtype}, "
             f'device_map="auto", attn_implementation="{settings.attn_implementation}"{quant})'
             f".generate(inputs, max_length={request.workload.context}{cache})"
         )

@@ -32,6 +32,7 @@ from vramscope.core.engines.base import (
     smallest_rank_note,
     stage_cache,
     stage_weights,
+    visible_devices,
     weights_segment,
 )
 from vramscope.core.engines.vllm_versions import (
@@ -342,7 +343,8 @@ class VllmProfile:
         model, deployment, settings = request.model, request.deployment, request.settings
         rules = rules_of(settings)
         opt_in = settings.flashinfer_sampler and not rules.v0 and flashinfer_needs_opt_in(rules)
-        args = [f"{'VLLM_USE_FLASHINFER_SAMPLER=1 ' if opt_in else ''}vllm serve {model_argument(model)}"]
+        env = visible_devices(deployment) + ("VLLM_USE_FLASHINFER_SAMPLER=1 " if opt_in else "")
+        args = [f"{env}vllm serve {model_argument(model)}"]
         args.append(f"--max-model-len {request.workload.context}")
         args.append(f"--gpu-memory-utilization {utilization(settings, rules):g}")
         if deployment.tensor_parallel > 1:

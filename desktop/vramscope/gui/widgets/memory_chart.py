@@ -86,7 +86,8 @@ def chart_rows(a: Analysis) -> tuple[Row, ...]:
         spec = a.deployment.gpu(g.index)
         held = spec.held_bytes or 0 if spec is not None else 0
         kv = needed if isinstance(needed, int) and needed > g.bytes_of(SegmentKind.KV_CACHE) else 0
-        rows.append(Row(f"GPU {g.index}", g.segments, g.capacity_bytes, held, spec.held_note if spec else "", kv))
+        label = f"GPU {spec.device}" if spec is not None and (spec.device or "").isdigit() else f"GPU {g.index}"
+        rows.append(Row(label, g.segments, g.capacity_bytes, held, spec.held_note if spec else "", kv))
     if est.host_need_bytes:  # the engine keeps a part on the host, or a unified-memory GPU takes it
         rows.append(host_row(a))
     return tuple(rows)
