@@ -196,7 +196,7 @@ def test_llama_cpp_flags_reach_the_profile(capsys: pytest.CaptureFixture[str]) -
     assert doc["engine_details"]["n_ctx_cells"] == 16384
     assert doc["engine_details"]["layers_per_gpu"] == "25,7"  # 33 layers with the output at 3:1: 25 | 7 + output
     assert doc["launch_command"] == (
-        "llama-server -m Llama-3.1-8B-Q4_K_M.gguf -c 16384 -np 2 -ngl 33 -ub 256 -fa off -ts 3,1"
+        "llama-server -hf QuantFactory/Meta-Llama-3.1-8B-GGUF:Q4_K_M -c 16384 -np 2 -ngl 33 -ub 256 -fa off -ts 3,1"
     )
     assert doc["host_bytes"] > 0
 

@@ -112,3 +112,14 @@ def test_a_huge_config_is_refused_before_it_is_downloaded(hub_root: Path, tmp_pa
         downloads = [r for r in hub.requests if r.startswith("GET") and "acme/big" in r]
     assert not downloads
     assert not list((tmp_path / "cache").rglob("config.json"))
+
+
+def test_a_presets_repository_brings_its_published_copies(hub_root: Path, tmp_path: Path) -> None:
+    repo = hub_root / "Qwen" / "Qwen3-8B"
+    repo.mkdir(parents=True)
+    (repo / "config.json").write_text(json.dumps(TINY))
+    with fake_hub(hub_root) as hub:
+        model = fetch_hub_model("Qwen/Qwen3-8B", endpoint=hub.endpoint, cache=tmp_path / "cache")
+    assert "Qwen/Qwen3-8B-AWQ" in {r.repo for r in model.checkpoints.releases}
+    with fake_hub(hub_root) as hub:
+        assert not fetch_hub_model("acme/bare", endpoint=hub.endpoint, cache=tmp_path / "c2").checkpoints.releases

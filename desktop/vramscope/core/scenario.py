@@ -41,6 +41,43 @@ class Source(StrEnum):
     CUSTOM = "custom"
 
 
+class Release(_Frozen):
+    """A published checkpoint of a model in one weight format (safetensors with its quantization_config)."""
+
+    format: str  # a weight format name: awq-int4, fp8-block …
+    repo: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+    source: str  # where it is listed
+    note: str = ""  # "of the Instruct model"
+
+
+class GgufRelease(_Frozen):
+    """A Hub repository of GGUF files, one per quantization type, which llama.cpp (-hf repo:Q4_K_M) and
+    Ollama (hf.co/repo:Q4_K_M) download by type."""
+
+    repo: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+    quants: tuple[str, ...]  # as in its file names: Q4_K_M, Q8_0, BF16 …
+    source: str
+    note: str = ""
+
+
+class OllamaTag(_Frozen):
+    format: str  # a weight format name
+    tag: str = Field(pattern=r"^[a-z0-9][a-z0-9._/-]*:[A-Za-z0-9._-]+$")
+
+
+class OllamaLibrary(_Frozen):
+    tags: tuple[OllamaTag, ...]
+    source: str
+
+
+class Checkpoints(_Frozen):
+    """Where a model's weights are published, per format; what is not listed must be made."""
+
+    releases: tuple[Release, ...] = ()
+    gguf: GgufRelease | None = None
+    ollama: OllamaLibrary | None = None
+
+
 class ModelSpec(_Frozen):
     """A model as a reader found it: its architecture, native format and where the facts come from;
     with a file, the file's own tensors too (then the weights are exact to the byte)."""
@@ -56,6 +93,7 @@ class ModelSpec(_Frozen):
     architecture: Architecture
     native_format: str = "bf16"
     inventory: TensorInventory | None = None
+    checkpoints: Checkpoints = Checkpoints()  # its published quantized copies (presets)
 
     def parameter_count(self) -> int:
         return self.inventory.parameter_count() if self.inventory else self.architecture.parameter_count()

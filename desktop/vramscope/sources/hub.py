@@ -19,6 +19,7 @@ from vramscope.sources.errors import ModelFileError
 from vramscope.sources.hf_config import MAX_CONFIG_BYTES, read_config_file
 from vramscope.sources.hf_folder import CheckpointLayout, spec_from_config, stored_tensor
 from vramscope.sources.json_object import json_object
+from vramscope.sources.presets import find_preset, load_preset
 from vramscope.sources.safetensors_file import RawTensor
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
@@ -81,7 +82,9 @@ def _fetch(repo_id: str, endpoint: str | None, cache: Path) -> ModelSpec:
     online = _reachable(endpoint)
     config = read_config_file(_config_path(repo_id, endpoint, cache, online))
     spec = spec_from_config(config, repo_id.split("/")[1], Source.HUB, f"Hugging Face Hub: {repo_id}")
-    spec = spec.model_copy(update={"hf_id": repo_id})
+    preset = find_preset(repo_id)  # a preset's repository: its published quantized copies come with it
+    published = load_preset(preset).checkpoints if preset else spec.checkpoints
+    spec = spec.model_copy(update={"hf_id": repo_id, "checkpoints": published})
     headers = _safetensors_headers(repo_id, endpoint, cache, online)
     if headers is None:
         return spec.model_copy(update={"source_detail": f"{spec.source_detail} (config only: no safetensors)"})

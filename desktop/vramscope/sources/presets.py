@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from vramscope.core.architecture import Architecture
-from vramscope.core.scenario import ModelSpec, Source
+from vramscope.core.scenario import Checkpoints, ModelSpec, Source
 from vramscope.resources import resources_dir
 from vramscope.sources.errors import ModelFileError
 
@@ -28,6 +28,7 @@ def _spec(doc: dict[str, Any]) -> ModelSpec:
         family=doc["family"],
         architecture=Architecture.model_validate(doc["architecture"]),
         native_format=doc["native_format"],
+        checkpoints=Checkpoints.model_validate(doc.get("checkpoints", {})),
     )
 
 

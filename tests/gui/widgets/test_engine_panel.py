@@ -169,3 +169,20 @@ def test_vllms_sampler_and_p2p_switches_change_the_pool(window: MainWindow) -> N
     pool = c.result.estimate.engine_details["kv_pool_bytes"]
     panel.peer_to_peer.setChecked(False)  # two GPUs without P2P: no custom all-reduce buffers
     assert not c.settings.peer_to_peer and c.result.estimate.engine_details["kv_pool_bytes"] > pool
+
+
+def test_the_command_loads_the_published_copy_or_says_what_to_make_first(window: MainWindow) -> None:
+    choose_engine(window, Engine.VLLM)
+    panel = window.engine_panel
+    window.controller.set_workload(weight_format="awq-int4")
+    assert panel.launch.text().startswith("vllm serve hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4 ")
+    assert panel.launch_todo.isHidden()
+    window.controller.set_workload(weight_format="nvfp4")  # nobody published Llama-3.1-8B in NVFP4
+    assert panel.launch.text().startswith("vllm serve ./Llama-3.1-8B-NVFP4 ")
+    assert not panel.launch_todo.isHidden()
+    assert panel.launch_todo.text() == (
+        "Before you run it: no NVFP4 (16-value FP8 scales) checkpoint of meta-llama/Llama-3.1-8B is known: make "
+        "./Llama-3.1-8B-NVFP4 with llm-compressor (scheme NVFP4) or NVIDIA TensorRT Model Optimizer"
+    )
+    panel.copy_button.click()  # the whole line, its comment with it, as the CLI prints it
+    assert QGuiApplication.clipboard().text() == panel.launch.text()

@@ -1,6 +1,5 @@
 """The seam every engine profile plugs into: what it is given, what it gives back, and shared pieces."""
 
-import shlex
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import NamedTuple, Protocol
@@ -291,9 +290,3 @@ def visible_devices(deployment: Deployment) -> str:
         return ""  # catalog GPUs, or one detected GPU standing for several ranks
     order = "" if all(str(n).startswith("MIG-") for n in names) else "CUDA_DEVICE_ORDER=PCI_BUS_ID "
     return f"{order}CUDA_VISIBLE_DEVICES={','.join(str(n) for n in names)} "
-
-
-def model_argument(model: ModelSpec) -> str:
-    """What an engine's command is pointed at, quoted for a shell: the Hub repository, else the folder or
-    file it was read from (never its description), else its name."""
-    return shlex.quote(model.hf_id or model.path or model.name)

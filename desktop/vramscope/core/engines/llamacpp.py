@@ -7,6 +7,7 @@ layers (-ts, default: by free memory, src/llama-model.cpp), the token embeddings
 -ngl leaves the first layers on the CPU. The compute buffer is reserved for the worst-case graph of one
 ubatch (reference/formulas.md §3.6)."""
 
+import re
 import shlex
 from bisect import bisect_right
 from functools import lru_cache
@@ -14,6 +15,7 @@ from math import ceil
 from typing import NamedTuple
 
 from vramscope.core.architecture import Architecture
+from vramscope.core.checkpoints import gguf_target, ollama_target, with_todo
 from vramscope.core.engines.base import (
     Allocation,
     EngineSettingsError,
@@ -285,7 +287,8 @@ class LlamaCppProfile:
     def launch_command(self, request: Request) -> str:
         settings, workload, deployment = request.settings, request.workload, request.deployment
         kv = request.kv.name.replace("fp", "f")
-        args = [f"{visible_devices(deployment)}llama-server -m {_gguf_name(request)}"]
+        target = gguf_target(request.model, request.plan.name)
+        args = [f"{visible_devices(deployment)}llama-server {'-hf' if target.published else '-m'} {target.quoted}"]
         args.append(f"-c {workload.context * workload.batch}")
         # Always the slots planned: without -np llama-server picks 4 slots and a unified cache (server.cpp),
         # whose sliding-window layers keep 4 windows
@@ -304,13 +307,15 @@ class LlamaCppProfile:
             args.append("--kv-unified")
         if settings.swa_full and request.arch.sliding_window:
             args.append("--swa-full")
-        if request.arch.vision is not None and workload.images:
+        if request.arch.vision is not None and workload.images and not target.published:  # -hf fetches it
             args.append(f"--mmproj mmproj-{request.model.name}.gguf")
+        targets = [target]
         if deployment.draft is not None:
-            args.append(f"-md {deployment.draft.name}-{deployment.draft.native_format.upper()}.gguf -ngld 99")
+            targets.append(gguf_target(deployment.draft, deployment.draft.native_format))
+            args.append(f"{'-hfd' if targets[-1].published else '-md'} {targets[-1].quoted} -ngld 99")
         if settings.split_mode != "layer":
             args.append(f"-sm {settings.split_mode}")
-        return " ".join(args)
+        return with_todo(" ".join(args), *targets)
 
 
 def _reserve(gpu: GpuSpec | None, used: bool) -> Segment:
@@ -454,13 +459,6 @@ def cpu_compute_buffer(arch: Architecture, cell: Cells, ubatch: int, fa: bool) -
     return round(ubatch * (peak + rest))
 
 
-def _gguf_name(request: Request) -> str:
-    model = request.model
-    if model.source.value == "gguf" and model.path:
-        return shlex.quote(model.path)
-    return shlex.quote(f"{model.name}-{request.plan.name.upper()}.gguf")
-
-
 class OllamaProfile(LlamaCppProfile):
     """Ollama: llama.cpp with its own defaults. Flash attention is off unless OLLAMA_FLASH_ATTENTION=1, and
     without num_gpu it offloads as many layers as its estimate says fit (llm/memory.go); the context is
@@ -511,6 +509,8 @@ class OllamaProfile(LlamaCppProfile):
         return best or self.allocate_with(request, 0)
 
     def launch_command(self, request: Request) -> str:
+        """The server with its settings in the environment, then the model: by tag, or through a Modelfile
+        where a file or num_gpu must be named."""
         workload, settings = request.workload, request.settings
         env = [visible_devices(request.deployment) + f"OLLAMA_CONTEXT_LENGTH={workload.context}"]
         if workload.batch > 1:
@@ -519,10 +519,22 @@ class OllamaProfile(LlamaCppProfile):
             env.append("OLLAMA_FLASH_ATTENTION=1")
         if request.kv.name in QUANTIZED_KV:
             env.append(f"OLLAMA_KV_CACHE_TYPE={request.kv.name}")
-        params = f"PARAMETER num_ctx {workload.context}"
-        if settings.n_gpu_layers is not None:
-            params += f" / PARAMETER num_gpu {settings.n_gpu_layers}"
-        return f"{' '.join(env)} ollama serve   # Modelfile: {params}"
+        target = ollama_target(request.model, request.plan.name)
+        run = f"ollama run {target.quoted}"
+        if not target.published or settings.n_gpu_layers is not None:
+            lines = [f"FROM {target.where}"]
+            if settings.n_gpu_layers is not None:
+                lines.append(f"PARAMETER num_gpu {settings.n_gpu_layers}")
+            name = ollama_name(request.model.name, request.plan.name)
+            modelfile = "printf '%s\\n' " + " ".join(shlex.quote(line) for line in lines) + " > Modelfile"
+            run = f"{modelfile} && ollama create {name} -f Modelfile && ollama run {name}"
+        # the server reads its settings at start; the client needs it listening
+        return with_todo(f"{' '.join(env)} ollama serve & sleep 3 && {run}", target)
+
+
+def ollama_name(model: str, fmt_name: str) -> str:
+    """A name `ollama create` accepts for this plan: lower case letters, digits, '.', '_' and '-'."""
+    return re.sub(r"[^a-z0-9._-]+", "-", f"{model}-{fmt_name}".lower()).strip("-._") or "model"
 
 
 def _host_check(allocation: Allocation, deployment: Deployment) -> Allocation:

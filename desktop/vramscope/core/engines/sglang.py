@@ -8,6 +8,7 @@ reference/engine_logs.json."""
 import re
 
 from vramscope.core.architecture import Architecture
+from vramscope.core.checkpoints import safetensors_target, with_todo
 from vramscope.core.engines.base import (
     Allocation,
     EngineSettingsError,
@@ -19,7 +20,6 @@ from vramscope.core.engines.base import (
     draft_segments,
     gib,
     gpu_total,
-    model_argument,
     model_compute_dtype,
     overhead,
     refuse_metal,
@@ -271,10 +271,13 @@ class SGLangProfile:
 
     def launch_command(self, request: Request) -> str:
         model, deployment, settings = request.model, request.deployment, request.settings
+        target = safetensors_target(model, request.plan.name, Engine.SGLANG)
         args = [
-            f"{visible_devices(deployment)}python -m sglang.launch_server --model-path {model_argument(model)}",
+            f"{visible_devices(deployment)}python -m sglang.launch_server --model-path {target.quoted}",
             f"--context-length {request.workload.context}",
         ]
+        if target.flag:
+            args.append(target.flag)
         if settings.mem_fraction_static:
             args.append(f"--mem-fraction-static {settings.mem_fraction_static:g}")
         if deployment.tensor_parallel > 1:
@@ -283,4 +286,4 @@ class SGLangProfile:
             args.append(f"--pp {deployment.pipeline_parallel}")
         if request.kv.name == "fp8":
             args.append("--kv-cache-dtype fp8_e4m3")
-        return " ".join(args)
+        return with_todo(" ".join(args), target)

@@ -5,6 +5,7 @@ import json
 from math import ceil
 from pathlib import Path
 
+from vramscope.core.checkpoints import Target, safetensors_target, with_todo
 from vramscope.core.engines.base import (
     Allocation,
     GpuPart,
@@ -88,23 +89,23 @@ class TransformersProfile:
     def launch_command(self, request: Request) -> str:
         model, settings = request.model, request.settings
         dtype = {"fp16": "torch.float16", "fp32": "torch.float32"}.get(request.plan.name, "torch.bfloat16")
-        quant = {
-            "nf4": ', quantization_config=BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4")',
-            "int8": ", quantization_config=BitsAndBytesConfig(load_in_8bit=True)",
-        }.get(request.plan.name, "")
         cache = ', cache_implementation="static"' if settings.cache_implementation == "static" else ""
-        where = model.hf_id or model.path or model.name
         if model.source.value == "gguf" and model.path:  # transformers reads a GGUF from its folder, by name
             file = Path(model.path)
-            where, quant = str(file.parent), f", gguf_file={json.dumps(file.name)}"
+            target = Target(str(file.parent))
+            loads = f", gguf_file={json.dumps(file.name)}"
+        else:
+            target = safetensors_target(model, request.plan.name, Engine.TRANSFORMERS)
+            loads = f", {target.flag}" if target.flag else ""
         devices = visible_devices(request.deployment).split()  # set before CUDA starts, as torch reads it then
         env = "".join(f"os.environ[{json.dumps(k)}] = {json.dumps(v)}; " for k, v in (d.split("=") for d in devices))
         env = f"import os; {env}" if env else ""
-        return (
-            f"{env}AutoModelForCausalLM.from_pretrained({json.dumps(where)}, torch_dtype={dtype}, "
-            f'device_map="auto", attn_implementation="{settings.attn_implementation}"{quant})'
+        code = (
+            f"{env}AutoModelForCausalLM.from_pretrained({json.dumps(target.where)}, torch_dtype={dtype}, "
+            f'device_map="auto", attn_implementation="{settings.attn_implementation}"{loads})'
             f".generate(inputs, max_length={request.workload.context}{cache})"
         )
+        return with_todo(code, target)
 
 
 def _prefill_peak(request: Request, tp: int, layer_kv: int) -> Segment:

@@ -11,6 +11,7 @@ from math import ceil
 from typing import NamedTuple
 
 from vramscope.core.architecture import Architecture
+from vramscope.core.checkpoints import safetensors_target, with_todo
 from vramscope.core.engines.base import (
     CUDA_CONTEXT_BYTES,
     Allocation,
@@ -23,7 +24,6 @@ from vramscope.core.engines.base import (
     draft_segments,
     gib,
     gpu_total,
-    model_argument,
     model_compute_dtype,
     overhead,
     refuse_metal,
@@ -344,7 +344,8 @@ class VllmProfile:
         rules = rules_of(settings)
         opt_in = settings.flashinfer_sampler and not rules.v0 and flashinfer_needs_opt_in(rules)
         env = visible_devices(deployment) + ("VLLM_USE_FLASHINFER_SAMPLER=1 " if opt_in else "")
-        args = [f"{env}vllm serve {model_argument(model)}"]
+        target = safetensors_target(model, request.plan.name, Engine.VLLM)
+        args = [f"{env}vllm serve {target.quoted}"]
         args.append(f"--max-model-len {request.workload.context}")
         args.append(f"--gpu-memory-utilization {utilization(settings, rules):g}")
         if deployment.tensor_parallel > 1:
@@ -353,9 +354,8 @@ class VllmProfile:
             args.append(f"--pipeline-parallel-size {deployment.pipeline_parallel}")
         if request.workload.kv_dtype == "fp8":
             args.append("--kv-cache-dtype fp8")
-        quantization = {"fp8": "fp8", "fp8-block": "fp8", "nf4": "bitsandbytes", "int8": "bitsandbytes"}
-        if request.plan.name in quantization and request.plan.name != request.model.native_format:
-            args.append(f"--quantization {quantization[request.plan.name]}")
+        if target.flag:
+            args.append(target.flag)
         if request.workload.batch > 1 or settings.max_num_seqs:
             args.append(f"--max-num-seqs {settings.max_num_seqs or max(request.workload.batch, 1)}")
         if settings.max_num_batched_tokens:
@@ -367,7 +367,7 @@ class VllmProfile:
         if deployment.draft is not None:
             draft = deployment.draft.hf_id or deployment.draft.name
             args.append(f'--speculative-config \'{{"model": "{draft}", "num_speculative_tokens": 5}}\'')
-        return " ".join(args)
+        return with_todo(" ".join(args), target)
 
 
 def check_tensor_parallel(arch: Architecture, tp: int) -> None:

@@ -1,6 +1,7 @@
 """The engine switch, each engine's own settings beside it, and the launch command for what is on screen.
 Subscribes to the controller itself: it asks for changes and shows what the controller holds."""
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -9,6 +10,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSizePolicy,
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from vramscope.core.analysis import Analysis
+from vramscope.core.checkpoints import COMMENT
 from vramscope.core.engines import PROFILES, sglang
 from vramscope.core.engines.vllm_versions import OFFERED, vllm_rules
 from vramscope.core.scenario import MIN_FRACTION, Engine, EngineSettings
@@ -157,6 +160,11 @@ class EnginePanel(QGroupBox):
         launch_row = QHBoxLayout()
         launch_row.addWidget(self.launch, 1)
         launch_row.addWidget(self.copy_button)
+        self.launch_todo = QLabel()  # what the user must do before the command runs: make its checkpoint
+        self.launch_todo.setWordWrap(True)
+        self.launch_todo.setAccessibleName("Before launching")
+        self.launch_todo.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.launch_todo.hide()
         layout = QVBoxLayout(self)
         engine_row = QHBoxLayout()
         engine_row.addWidget(self.engine_combo, 1)
@@ -168,6 +176,7 @@ class EnginePanel(QGroupBox):
         draft_row.addRow("Draft model", self.draft)
         layout.addLayout(draft_row)
         layout.addLayout(launch_row)
+        layout.addWidget(self.launch_todo)
         self._connect_signals()
         self.show_analysis(controller.result)
 
@@ -292,3 +301,6 @@ class EnginePanel(QGroupBox):
         if self.launch.text() != analysis.launch_command:
             self.launch.setText(analysis.launch_command)
             self.launch.setCursorPosition(0)
+            todo = analysis.launch_command.partition(COMMENT)[2]
+            self.launch_todo.setText(f"Before you run it: {todo}" if todo else "")
+            self.launch_todo.setVisible(bool(todo))
