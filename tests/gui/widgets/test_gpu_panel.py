@@ -277,3 +277,14 @@ def test_a_reprobe_that_finds_the_same_gpus_changes_nothing_set(
     c.set_workload(context=16384)
     workstation.hardware.finish(snapshot(monkeypatch, WORKSTATION))
     assert c.workload.context == 16384 and len(c.gpus) == 2 and workstation.gpu_panel.adopt.isHidden()
+
+
+def test_the_memory_line_names_the_gpu_planned_for(window: MainWindow) -> None:
+    from vramscope.hardware.catalog import find_gpu
+
+    h100 = find_gpu("nvidia-h100-sxm")
+    assert h100 is not None
+    window.gpu_panel.select_catalog(h100.id)  # as --screenshot --gpu does, before the scenario
+    window.controller.apply({"gpu": h100.spec()})
+    assert window.gpu_panel.picker.currentData() == f"catalog:{h100.id}"
+    assert window.gpu_panel.memory.text() == "Catalog: 79.65 GiB as the driver reports it, 3,350 GB/s"

@@ -189,6 +189,7 @@ class GpuPanel(QGroupBox):
         with signals_blocked(self.picker):
             self.picker.setCurrentIndex(self.picker.findData(f"catalog:{gpu_id}"))
         self._show_mode()
+        self.current_gpus()  # its memory line names this GPU, not the one picked before
 
     def show_plan(self, gpus: tuple[GpuSpec, ...]) -> None:
         """Follow the GPUs the scenario plans for when they were set elsewhere (a way out, a log): the picker
@@ -203,7 +204,6 @@ class GpuPanel(QGroupBox):
         if len(names) == 1 and (entry := next((g for g in catalog() if g.name == gpus[0].name), None)):
             if data != f"catalog:{entry.id}":
                 self.select_catalog(entry.id)
-                self.current_gpus()  # its memory line
             return
         if len(names) == 1 and gpus[0].name.startswith("Custom ") and gpus[0].capacity_bytes:
             with signals_blocked(self.picker, self.custom):
