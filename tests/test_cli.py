@@ -603,3 +603,41 @@ def test_catalog_gpus_set_no_devices(capsys: pytest.CaptureFixture[str]) -> None
         capsys, "estimate", "llama-3.1-8b", "--gpu", "rtx-4090", "--engine", "vllm", "--launch-command", "--json"
     )
     assert json.loads(out)["launch_command"].startswith("vllm serve ")
+
+
+def test_data_expert_parallel_and_nodes_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "estimate", "qwen3-30b-a3b", "--engine", "vllm", "--gpu", "nvidia-h100-sxm", "--gpus", "8",
+        "--dp", "4", "--ep", "--json", "--launch-command",
+    )  # fmt: skip
+    doc = json.loads(out)
+    assert code == 0 and doc["scenario"]["tp"] == 2 and doc["scenario"]["dp"] == 4 and doc["scenario"]["ep"] is True
+    assert [g["dp_rank"] for g in doc["per_gpu"]] == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert "--tensor-parallel-size 2 --data-parallel-size 4 --enable-expert-parallel" in doc["launch_command"]
+    code, out, _ = run(
+        capsys, "estimate", "llama-3.1-405b", "--engine", "vllm", "--gpu", "nvidia-h100-sxm", "--weights", "fp8",
+        "--nodes", "2", "--gpus-per-node", "8", "--json",
+    )  # fmt: skip
+    doc = json.loads(out)
+    assert (doc["scenario"]["tp"], doc["scenario"]["pp"], doc["scenario"]["nodes"]) == (8, 2, 2)
+    assert [g["node"] for g in doc["per_gpu"]] == [0] * 8 + [1] * 8
+    assert [g["pp_stage"] for g in doc["per_gpu"]] == [0] * 8 + [1] * 8
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--gpus", "6", "--dp", "4"], "6 GPUs do not equal --tp 1 x --pp 1 x --dp 4"),
+        (
+            ["--nodes", "2", "--gpus-per-node", "4", "--gpus", "6"],
+            "--gpus 6 does not equal --nodes 2 x --gpus-per-node 4",
+        ),
+        (["--dp", "0"], "--dp must be at least 1"),
+        (["--nodes", "3", "--tp", "2"], "2 ranks do not spread evenly over 3 nodes"),
+    ],
+)
+def test_parallel_sizes_that_do_not_add_up_are_refused(
+    capsys: pytest.CaptureFixture[str], flags: list[str], message: str
+) -> None:
+    code, _, err = run(capsys, "estimate", "qwen3-30b-a3b", "--engine", "vllm", "--gpu-memory", "80", *flags)
+    assert code == 2 and message in err

@@ -87,7 +87,13 @@ def _deployment_options() -> _Parser:
     )
     opts.add_argument("--gpu-memory", type=float, metavar="GIB", help="capacity per GPU in GiB (overrides)")
     opts.add_argument("--tp", type=int, help="tensor parallel size")
-    opts.add_argument("--pp", type=int, default=1, help="pipeline parallel size")
+    opts.add_argument("--pp", type=int, help="pipeline parallel size (default 1; across nodes with --nodes)")
+    opts.add_argument("--dp", type=int, default=1, help="data-parallel replicas of the tp x pp group (vLLM, SGLang)")
+    opts.add_argument(
+        "--ep", action="store_true", help="expert parallel: whole experts per rank over dp x tp (vLLM, SGLang)"
+    )
+    opts.add_argument("--nodes", type=int, default=1, help="machines the ranks are spread over")
+    opts.add_argument("--gpus-per-node", type=int, metavar="M", help="GPUs in each node (with --nodes)")
     opts.add_argument(
         "--ram",
         type=float,
@@ -328,12 +334,7 @@ def _screenshot(args: argparse.Namespace, model: ModelSpec) -> int:
 
 
 def _deployment(args: argparse.Namespace) -> Deployment:
-    pp = args.pp
-    tp = args.tp
-    if tp is None:
-        tp = 1 if args.gpus is None else max(1, args.gpus // pp)
-    if args.gpus is not None and args.gpus != tp * pp:
-        raise BadInput(f"--gpus {args.gpus} does not equal --tp {tp} x --pp {pp}")
+    tp, pp, dp, count = _parallel_sizes(args)
     engine = _engine(args.engine)
     if args.gpu_util is not None and not MIN_FRACTION <= args.gpu_util <= 1:
         raise BadInput(f"--gpu-util must be between {MIN_FRACTION} and 1, got {args.gpu_util}")
@@ -348,16 +349,18 @@ def _deployment(args: argparse.Namespace) -> Deployment:
     if args.devices is not None and (not args.gpu or args.gpu.lower() != "auto"):
         raise BadInput("--devices picks detected GPUs: give it with --gpu auto")
     if args.gpu and args.gpu.lower() == "auto":
-        every = args.gpus is None and args.tp is None and pp == 1  # as the window: all detected GPUs
+        every = count is None and args.tp is None and pp == 1 and dp == 1  # as the window: all detected GPUs
         chosen = _device_indexes(args.devices)
         if chosen is not None:
             gpus = _chosen_gpus(chosen, capacity)
             if every:
                 tp = len(gpus)
-            elif len(gpus) != tp * pp:
-                raise BadInput(f"--devices names {len(gpus)} GPUs, --tp {tp} x --pp {pp} needs {tp * pp}")
+            elif len(gpus) != tp * pp * dp:
+                raise BadInput(
+                    f"--devices names {len(gpus)} GPUs, --tp {tp} x --pp {pp} x --dp {dp} needs {tp * pp * dp}"
+                )
         else:
-            gpus = _detected_gpus(None if every else tp * pp, capacity)
+            gpus = _detected_gpus(None if every else tp * pp * dp, capacity)
         if every and len(gpus) > 1:
             tp = len(gpus)
     elif args.gpu:
@@ -373,11 +376,37 @@ def _deployment(args: argparse.Namespace) -> Deployment:
             host=_host(args, gpus),
             tensor_parallel=tp,
             pipeline_parallel=pp,
+            data_parallel=dp,
+            expert_parallel=args.ep,
+            nodes=args.nodes,
             engine=engine,
             settings=_engine_settings(args),
         )
     except ValidationError as exc:
         raise BadInput(validation_message(exc)) from None
+
+
+def _parallel_sizes(args: argparse.Namespace) -> tuple[int, int, int, int | None]:
+    """(tp, pp, dp, GPUs asked for): tp x pp x dp ranks; with --nodes, tensor parallel inside a node and
+    pipeline parallel across nodes unless said otherwise."""
+    dp, nodes = args.dp, args.nodes
+    for flag, value in (("--dp", dp), ("--nodes", nodes), ("--gpus-per-node", args.gpus_per_node)):
+        if value is not None and value < 1:
+            raise BadInput(f"{flag} must be at least 1, got {value}")
+    count = args.gpus
+    if args.gpus_per_node is not None:
+        if count is not None and count != nodes * args.gpus_per_node:
+            raise BadInput(f"--gpus {count} does not equal --nodes {nodes} x --gpus-per-node {args.gpus_per_node}")
+        count = nodes * args.gpus_per_node
+    pp, tp = args.pp, args.tp
+    if tp is None:
+        per_node = count // nodes if count is not None else None
+        tp = 1 if count is None else max(1, per_node if nodes > 1 and per_node else count // ((pp or 1) * dp))
+    if pp is None:
+        pp = max(1, count // (tp * dp)) if count is not None and nodes > 1 else 1
+    if count is not None and count != tp * pp * dp:
+        raise BadInput(f"{count} GPUs do not equal --tp {tp} x --pp {pp} x --dp {dp}")
+    return tp, pp, dp, count
 
 
 def _host(args: argparse.Namespace, gpus: tuple[GpuSpec, ...]) -> HostSpec | None:

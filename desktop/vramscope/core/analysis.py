@@ -31,7 +31,10 @@ class Analysis(NamedTuple):
 def launch_command(model: ModelSpec, workload: Workload, deployment: Deployment) -> str:
     plan = weight_plan(model, workload)
     kv = resolve_kv_dtype(model, workload, deployment, plan.name)
-    return engine_profile(deployment.engine).launch_command(Request(model, workload, deployment, plan, kv))
+    request = Request(
+        model, workload, deployment, plan, kv, deployment.data_parallel, deployment.expert_parallel, deployment.nodes
+    )
+    return engine_profile(deployment.engine).launch_command(request)
 
 
 def analyse(model: ModelSpec, workload: Workload, deployment: Deployment, limits: bool = True) -> Analysis:

@@ -1,7 +1,7 @@
 """estimate(model, workload, deployment): per-GPU memory segments with provenance, as the chosen engine
 allocates them. The only formula path: the engine profile fills the GPUs, this module sums and compares."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -10,7 +10,7 @@ from vramscope.core.architecture import Architecture
 from vramscope.core.engines import engine_profile
 from vramscope.core.engines.base import Allocation, EngineSettingsError, Request, cache_bytes
 from vramscope.core.precision import KvDtype, kv_dtype
-from vramscope.core.scenario import Deployment, GpuSpec, ModelSpec, Workload
+from vramscope.core.scenario import Deployment, Engine, GpuSpec, ModelSpec, Workload
 from vramscope.core.segments import SEGMENT_LABELS, Provenance, Segment, SegmentKind, segment
 from vramscope.core.weights import WeightPlan, pipeline_stages, weight_plan
 
@@ -134,15 +134,64 @@ def estimate(model: ModelSpec, workload: Workload, deployment: Deployment) -> Es
             f"pipeline parallel {deployment.pipeline_parallel} exceeds the {model.architecture.num_layers} layers: "
             "some stages would hold none"
         )
-    profile.check(model, workload, deployment)
+    dp, ep = deployment.data_parallel, deployment.expert_parallel
+    if (dp > 1 or ep) and deployment.engine not in (Engine.VLLM, Engine.SGLANG):
+        raise EngineSettingsError(
+            f"{profile.label} has no data or expert parallel: start one server per group of GPUs (tensor and "
+            "pipeline parallel split a model inside one)"
+        )
+    replica = deployment.replica(0) if dp > 1 or ep or deployment.nodes > 1 else deployment
+    profile.check(model, workload, replica)
     plan = weight_plan(model, workload)
     dtype = resolve_kv_dtype(model, workload, deployment, plan.name)
-    allocation = profile.allocate(Request(model, workload, deployment, plan, dtype))
+
+    def allocate(r: int) -> Allocation:
+        return profile.allocate(
+            Request(model, workload, deployment.replica(r) if r else replica, plan, dtype, dp, ep, deployment.nodes)
+        )
+
+    allocation = allocate(0) if dp == 1 else _replicas(allocate, deployment)
+    allocation = _across_nodes(allocation, deployment)
     gpus = tuple(
         _gpu_estimate(i, deployment.gpu(i), part.segments, part.expert_weight_bytes, part.stage)
         for i, part in enumerate(allocation.gpus)
     )
     return _summarize(model, plan, dtype, workload, deployment, gpus, allocation)
+
+
+def _replicas(allocate: Callable[[int], Allocation], deployment: Deployment) -> Allocation:
+    """Every data-parallel replica on its own GPUs (one plan when they are alike); the engine refuses when any
+    rank does, and each replica holds the workload on its own."""
+    dp, size = deployment.data_parallel, deployment.replica_size
+    alike = len(deployment.gpus) <= 1 or len(set(deployment.gpus)) == 1
+    plans = [allocate(0)] * dp if alike else [allocate(r) for r in range(dp)]
+    first = plans[0]
+    refused = next((r for r, a in enumerate(plans) if a.refusal), None)
+    short = next((r for r, a in enumerate(plans) if a.shortfall), None)
+    slack = [a.pool_slack for a in plans if a.pool_slack is not None]
+    return Allocation(
+        gpus=tuple(part for a in plans for part in a.gpus),
+        host=first.host,
+        details={**first.details, "data_parallel": dp, "expert_parallel": deployment.expert_parallel},
+        refusal=plans[refused].refusal if refused is not None else "",  # in the engine's words, as it logs them
+        shortfall=plans[short].shortfall if short is not None else "",
+        verdict=f"{first.verdict}, on each of {dp} data-parallel replicas" if first.verdict else "",
+        warnings=tuple(dict.fromkeys(w for a in plans for w in a.warnings))
+        + ((f"data-parallel replica {refused} (from GPU {refused * size}) is the one refused",) if refused else ()),
+        pool_slack=min(slack) if slack else None,
+    )
+
+
+def _across_nodes(allocation: Allocation, deployment: Deployment) -> Allocation:
+    """Tensor parallel inside a node, pipeline and data parallel across them: say where TP would cross."""
+    per_node = deployment.gpus_per_node
+    if deployment.nodes == 1 or per_node % deployment.tensor_parallel == 0:  # every TP group inside one node
+        return allocation
+    warning = (
+        f"tensor parallel {deployment.tensor_parallel} crosses nodes of {per_node} GPUs: its all-reduces, one "
+        "per layer and token, go over the network; put pipeline (or data) parallel across nodes instead"
+    )
+    return allocation._replace(warnings=(*allocation.warnings, warning))
 
 
 def _gpu_estimate(

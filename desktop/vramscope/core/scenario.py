@@ -221,23 +221,51 @@ class Deployment(_Frozen):
     host: HostSpec | None = None  # None: system memory not compared
     tensor_parallel: PositiveInt = Field(default=1, le=MAX_GPUS)
     pipeline_parallel: PositiveInt = Field(default=1, le=MAX_GPUS)
+    # replicas of the tp x pp group, each with its own KV pool; vLLM and SGLang shard the routed experts over
+    # all dp x tp ranks of a stage (FusedMoEParallelConfig.make: TP flattened across DP)
+    data_parallel: PositiveInt = Field(default=1, le=MAX_GPUS)
+    expert_parallel: bool = False  # whole experts per rank (--enable-expert-parallel) instead of slices of each
+    nodes: PositiveInt = Field(default=1, le=MAX_GPUS)  # machines the ranks are spread over, in rank order
     engine: Engine = Engine.TRANSFORMERS
     settings: EngineSettings = EngineSettings()
     draft: ModelSpec | None = None  # a draft model for speculative decoding, at its own format
 
     @property
     def gpu_count(self) -> int:
+        return self.tensor_parallel * self.pipeline_parallel * self.data_parallel
+
+    @property
+    def replica_size(self) -> int:
+        """GPUs of one data-parallel replica: tp x pp."""
         return self.tensor_parallel * self.pipeline_parallel
+
+    @property
+    def gpus_per_node(self) -> int:
+        return self.gpu_count // self.nodes
+
+    def node_of(self, rank: int) -> int:
+        return rank // self.gpus_per_node
+
+    def replica(self, r: int) -> "Deployment":
+        """Data-parallel replica r on its own GPUs, as one tp x pp deployment."""
+        size = self.replica_size
+        gpus = self.gpus[r * size : (r + 1) * size] if len(self.gpus) > 1 else self.gpus
+        return Deployment.model_validate(
+            {**dict(self), "gpus": gpus, "data_parallel": 1, "expert_parallel": False, "nodes": 1}
+        )
 
     @model_validator(mode="after")
     def _check(self) -> Self:
         if self.gpu_count > MAX_GPUS:
             raise ValueError(f"{self.gpu_count:,} GPUs is beyond any deployment planned here (at most {MAX_GPUS:,})")
         if len(self.gpus) > 1 and len(self.gpus) != self.gpu_count:
+            dp = f" x data parallel {self.data_parallel}" if self.data_parallel > 1 else ""
             raise ValueError(
                 f"{len(self.gpus)} GPUs listed for tensor parallel {self.tensor_parallel} x pipeline "
-                f"parallel {self.pipeline_parallel} = {self.gpu_count} ranks"
+                f"parallel {self.pipeline_parallel}{dp} = {self.gpu_count} ranks"
             )
+        if self.gpu_count % self.nodes:
+            raise ValueError(f"{self.gpu_count} ranks do not spread evenly over {self.nodes} nodes")
         return self
 
     def gpu(self, rank: int) -> GpuSpec | None:

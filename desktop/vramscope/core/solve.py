@@ -148,7 +148,8 @@ def listed_gpus(deployment: Deployment) -> bool:
 def with_gpu_count(deployment: Deployment, n: int) -> Deployment:
     """The deployment on n GPUs: the first n of GPUs listed one by one (detected ones), else n of its one GPU."""
     gpus = deployment.gpus[:n] if listed_gpus(deployment) else (deployment.gpus[0],) * n
-    return Deployment.model_validate({**dict(deployment), "gpus": gpus, "tensor_parallel": n, "pipeline_parallel": 1})
+    fields = {"gpus": gpus, "tensor_parallel": n, "pipeline_parallel": 1, "data_parallel": 1, "nodes": 1}
+    return Deployment.model_validate({**dict(deployment), **fields})
 
 
 def fewest_gpus(model: ModelSpec, workload: Workload, deployment: Deployment, most: int = 64) -> int | None:

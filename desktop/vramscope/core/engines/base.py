@@ -30,6 +30,9 @@ class Request(NamedTuple):
     deployment: Deployment
     plan: WeightPlan
     kv: KvDtype
+    data_parallel: int = 1  # replicas beside this one, over which the routed experts are sharded too
+    expert_parallel: bool = False
+    nodes: int = 1  # machines the whole deployment spans (the launch commands)
 
     @property
     def arch(self) -> Architecture:
@@ -40,12 +43,31 @@ class Request(NamedTuple):
         return self.deployment.settings
 
     def layout(self, tp: int) -> WeightLayout:
-        return rank_layout(self.model, self.plan, tp)
+        return expert_sharded_layout(self.model, self.plan, tp, self.data_parallel, self.expert_parallel)
 
     def draft(self, tp: int) -> "DraftCost | None":
         """The draft model's share of one of `tp` ranks, if speculative decoding is on."""
         draft = self.deployment.draft
         return None if draft is None else draft_cost(draft, tp)
+
+
+def expert_sharded_layout(model: ModelSpec, plan: WeightPlan, tp: int, dp: int, ep: bool) -> WeightLayout:
+    """A rank's weights when the routed experts are shared out over dp x tp ranks (vLLM's FusedMoE flattens TP
+    across DP; SGLang's DP attention likewise): attention and dense layers are split tp ways, the experts
+    dp x tp ways, as slices of every expert or, with expert parallel, as whole experts (the first ranks take
+    one more where they do not divide: determine_expert_map)."""
+    layout = rank_layout(model, plan, tp)
+    moe = model.architecture.moe
+    if moe is None or (dp == 1 and not ep):
+        return layout
+    shards = dp * tp
+    if ep:
+        whole = rank_layout(model, plan, 1).expert_per_layer
+        experts = tuple(e * -(-moe.num_experts // shards) // moe.num_experts for e in whole)
+    else:
+        experts = rank_layout(model, plan, shards).expert_per_layer
+    per_layer = tuple(p - e + x for p, e, x in zip(layout.per_layer, layout.expert_per_layer, experts, strict=True))
+    return layout._replace(per_layer=per_layer, expert_per_layer=experts)
 
 
 class DraftCost(NamedTuple):

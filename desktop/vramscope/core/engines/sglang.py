@@ -8,7 +8,7 @@ reference/engine_logs.json."""
 import re
 
 from vramscope.core.architecture import Architecture
-from vramscope.core.checkpoints import safetensors_target, with_todo
+from vramscope.core.checkpoints import COMMENT, safetensors_target, with_todo
 from vramscope.core.engines.base import (
     Allocation,
     EngineSettingsError,
@@ -280,10 +280,25 @@ class SGLangProfile:
             args.append(target.flag)
         if settings.mem_fraction_static:
             args.append(f"--mem-fraction-static {settings.mem_fraction_static:g}")
-        if deployment.tensor_parallel > 1:
+        dp = request.data_parallel
+        if dp > 1 and request.arch.moe is not None:  # DP attention: attention per replica, the MoE over all ranks
+            args.append(f"--tp {deployment.tensor_parallel * dp} --dp {dp} --enable-dp-attention")
+        elif dp > 1:  # replicas behind SGLang's router
+            args.append(
+                f"--dp {dp}" + (f" --tp {deployment.tensor_parallel}" if deployment.tensor_parallel > 1 else "")
+            )
+        elif deployment.tensor_parallel > 1:
             args.append(f"--tp {deployment.tensor_parallel}")
+        if request.expert_parallel:
+            args.append(f"--ep-size {deployment.tensor_parallel * dp}")
         if deployment.pipeline_parallel > 1:
             args.append(f"--pp {deployment.pipeline_parallel}")
         if request.kv.name == "fp8":
             args.append("--kv-cache-dtype fp8_e4m3")
-        return with_todo(" ".join(args), target)
+        if request.nodes > 1:
+            args.append(f"--nnodes {request.nodes} --node-rank 0 --dist-init-addr <head-ip>:5000")
+        command = with_todo(" ".join(args), target)
+        if request.nodes > 1:
+            others = "on node k of the others: the same command with --node-rank k, <head-ip> being this node's address"
+            command += f"; {others}" if COMMENT in command else f"{COMMENT}{others}"
+        return command

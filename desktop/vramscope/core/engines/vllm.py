@@ -11,7 +11,7 @@ from math import ceil
 from typing import NamedTuple
 
 from vramscope.core.architecture import Architecture
-from vramscope.core.checkpoints import safetensors_target, with_todo
+from vramscope.core.checkpoints import COMMENT, safetensors_target, with_todo
 from vramscope.core.engines.base import (
     CUDA_CONTEXT_BYTES,
     Allocation,
@@ -352,6 +352,10 @@ class VllmProfile:
             args.append(f"--tensor-parallel-size {deployment.tensor_parallel}")
         if deployment.pipeline_parallel > 1:
             args.append(f"--pipeline-parallel-size {deployment.pipeline_parallel}")
+        if request.data_parallel > 1:
+            args.append(f"--data-parallel-size {request.data_parallel}")
+        if request.expert_parallel:
+            args.append("--enable-expert-parallel")
         if request.workload.kv_dtype == "fp8":
             args.append("--kv-cache-dtype fp8")
         if target.flag:
@@ -367,7 +371,17 @@ class VllmProfile:
         if deployment.draft is not None:
             draft = deployment.draft.hf_id or deployment.draft.name
             args.append(f'--speculative-config \'{{"model": "{draft}", "num_speculative_tokens": 5}}\'')
-        return with_todo(" ".join(args), target)
+        nodes = request.nodes
+        if nodes > 1:  # one Ray cluster over the nodes; the server starts on its head
+            args[0] = f"ray start --head --port 6379 && {args[0]}"
+            args.append("--distributed-executor-backend ray")
+            if request.data_parallel > 1:
+                args.append("--data-parallel-backend ray")
+        command = with_todo(" ".join(args), target)
+        if nodes > 1:
+            join = f"first, on each of the other {nodes - 1} nodes: ray start --address <head-ip>:6379"
+            command += f"; {join}" if COMMENT in command else f"{COMMENT}{join}"
+        return command
 
 
 def check_tensor_parallel(arch: Architecture, tp: int) -> None:
