@@ -641,3 +641,16 @@ def test_parallel_sizes_that_do_not_add_up_are_refused(
 ) -> None:
     code, _, err = run(capsys, "estimate", "qwen3-30b-a3b", "--engine", "vllm", "--gpu-memory", "80", *flags)
     assert code == 2 and message in err
+
+
+def test_solve_replicas_sizes_a_load(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "estimate", "llama-3.1-70b", "--engine", "vllm", "--gpu", "nvidia-h100-sxm", "--tp", "4",
+        "--context", "32768", "--solve", "replicas", "--sequences", "500", "--json",
+    )  # fmt: skip
+    solution = json.loads(out)["solution"]
+    per = solution["sequences_per_replica"]
+    assert code == 0 and solution["value"] == -(-500 // per) and solution["gpus"] == 4 * solution["value"]
+    assert solution["estimate"]["scenario"]["batch"] == per and solution["estimate"]["fits"] is True
+    code, _, err = run(capsys, "estimate", "llama-3.1-8b", "--gpu-memory", "80", "--solve", "replicas")
+    assert code == 2 and "--solve replicas and --sequences N go together" in err

@@ -19,6 +19,7 @@ from vramscope.core.analysis import analyse
 from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS
 from vramscope.core.quality import quality_cost
 from vramscope.core.scenario import (
+    MAX_BATCH,
     MIN_FRACTION,
     Deployment,
     Engine,
@@ -175,8 +176,15 @@ def _parser() -> argparse.ArgumentParser:
     est.add_argument("--launch-command", action="store_true", help="also print the engine's launch command")
     est.add_argument(
         "--solve",
-        choices=("context", "batch", "gpus", "format", "gpu"),
-        help="the largest context or batch, the fewest GPUs, the best weight format, the smallest GPU that fits",
+        choices=("context", "batch", "gpus", "format", "gpu", "replicas"),
+        help="the largest context or batch, the fewest GPUs, the best weight format, the smallest GPU that fits, "
+        "the data-parallel replicas that serve --sequences",
+    )
+    est.add_argument(
+        "--sequences",
+        type=int,
+        metavar="N",
+        help="with --solve replicas: the concurrent sequences (at --context) to serve",
     )
     est.add_argument("--screenshot", metavar="PATH", help="render the window for this scenario to a PNG and exit")
     fit = sub.add_parser(
@@ -548,7 +556,11 @@ def _estimate(args: argparse.Namespace) -> int:
         analysis = analyse(model, workload, deployment)
     except ValueError as exc:  # a setting the engine refuses (tensor parallel that does not divide the heads …)
         raise BadInput(error_message(exc)) from None
-    solution = _solve(args.solve, model, workload, deployment) if args.solve else None
+    if (args.solve == "replicas") != (args.sequences is not None):
+        raise BadInput("--solve replicas and --sequences N go together: the load to size the replicas for")
+    if args.sequences is not None and not 1 <= args.sequences <= MAX_BATCH:
+        raise BadInput(f"--sequences must be between 1 and {MAX_BATCH:,}, got {args.sequences}")
+    solution = _solve(args.solve, model, workload, deployment, args.sequences) if args.solve else None
     if args.json:
         doc = report.to_json(analysis, launch_command=args.launch_command)
         advice = ways_out(model, workload, deployment, catalog_gpus(), all_presets())
@@ -569,12 +581,14 @@ def _estimate(args: argparse.Namespace) -> int:
     return EXIT_DOES_NOT_FIT if analysis.estimate.fits is False else EXIT_FITS
 
 
-def _solve(target: str, model: ModelSpec, workload: Workload, deployment: Deployment) -> dict[str, Any]:
+def _solve(
+    target: str, model: ModelSpec, workload: Workload, deployment: Deployment, sequences: int | None = None
+) -> dict[str, Any]:
     """`--solve`: the answer and the full estimate at it, or why there is none."""
     from vramscope.core import solve
     from vramscope.hardware.catalog import catalog
 
-    if target in ("context", "batch", "gpus", "gpu") and not deployment.gpus:
+    if target in ("context", "batch", "gpus", "gpu", "replicas") and not deployment.gpus:
         return {"target": target, "value": None, "reason": "no capacity given (--gpu or --gpu-memory)"}
     value: Any = None
     at_workload, at_deployment = workload, deployment
@@ -587,6 +601,21 @@ def _solve(target: str, model: ModelSpec, workload: Workload, deployment: Deploy
     elif target == "format":
         value = solve.best_format(model, workload, deployment)
         at_workload = workload.model_copy(update={"weight_format": value})
+    elif target == "replicas":
+        sizing = solve.replicas_for(model, workload, deployment, sequences or 1)
+        if sizing is None:
+            return {"target": target, "value": None, "reason": f"no number of replicas holds {sequences:,} sequences"}
+        one = Deployment.model_validate({**dict(deployment), "data_parallel": 1})
+        at = one if sizing.replicas == 1 or deployment.engine.value not in ("vllm", "sglang") else None
+        at = at or Deployment.model_validate({**dict(one), "data_parallel": sizing.replicas})
+        fill = Workload.model_validate({**workload.model_dump(), "batch": sizing.sequences_per_replica})
+        return {
+            "target": target,
+            "value": sizing.replicas,
+            "gpus": sizing.gpus,
+            "sequences_per_replica": sizing.sequences_per_replica,
+            "estimate": report.to_json(analyse(model, fill, at)),
+        }
     elif target == "gpus":
         value = solve.fewest_gpus(model, workload, deployment)
         at_deployment = solve.with_gpu_count(deployment, value or 1)

@@ -143,3 +143,32 @@ def test_four_bits_is_the_way_out_for_70b_on_two_4090s() -> None:
     gpu = GpuSpec(name="RTX 4090", capacity_bytes=round(23.99 * GIB), total_bytes=round(23.99 * GIB))
     dep = Deployment(gpus=(gpu,), tensor_parallel=2, engine=Engine.LLAMACPP)
     assert best_format(load_preset("llama-3.1-70b"), Workload(context=8192), dep) == "q4_k_m"
+
+
+def test_replicas_for_a_load_come_from_each_replicas_own_pool() -> None:
+    from vramscope.core.solve import max_batch, replicas_for
+
+    h100 = GpuSpec(name="H100", capacity_bytes=80 * GIB, total_bytes=80 * GIB)
+    model, workload = load_preset("llama-3.1-8b"), Workload(context=32768)
+    one = Deployment(gpus=(h100,), engine=Engine.VLLM)
+    per = max_batch(model, workload, one)
+    assert per is not None and per > 1
+    sizing = replicas_for(model, workload, one, 10 * per + 1)  # a dense model: replicas alike
+    assert sizing is not None and (sizing.replicas, sizing.gpus, sizing.sequences_per_replica) == (11, 11, per)
+    assert replicas_for(model, workload, one, per) == (1, 1, per)
+
+
+def test_moe_replicas_spread_the_experts_so_fewer_serve_the_load() -> None:
+    from vramscope.core.solve import max_batch, replicas_for
+
+    h100 = GpuSpec(name="H100", capacity_bytes=80 * GIB, total_bytes=80 * GIB)
+    model, workload = load_preset("qwen3-30b-a3b"), Workload(context=32768)
+    one = Deployment(gpus=(h100,), engine=Engine.VLLM)
+    alone = max_batch(model, workload, one)
+    assert alone is not None
+    sizing = replicas_for(model, workload, one, 500)
+    assert sizing is not None and sizing.replicas < -(-500 // alone)  # the experts of 24 GPUs, not 1
+    dp = Deployment(gpus=(h100,), engine=Engine.VLLM, data_parallel=sizing.replicas)
+    assert sizing.replicas * (max_batch(model, workload, dp) or 0) >= 500
+    fewer = Deployment(gpus=(h100,), engine=Engine.VLLM, data_parallel=sizing.replicas - 1)
+    assert (sizing.replicas - 1) * (max_batch(model, workload, fewer) or 0) < 500

@@ -2,6 +2,7 @@
 when it does not: a weight format, a KV dtype, more GPUs, a bigger GPU."""
 
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from vramscope.core.engines import engine_profile
 from vramscope.core.estimate import estimate
@@ -71,6 +72,51 @@ def max_batch(model: ModelSpec, workload: Workload, deployment: Deployment) -> i
         return None
     top = engine_profile(deployment.engine).max_sequences(deployment) or MAX_BATCH
     return _largest(1, min(top, MAX_BATCH), _probe(model, workload, deployment, "batch"))
+
+
+class Sizing(NamedTuple):
+    """How many data-parallel replicas serve a load: each holds what its own KV pool and limits allow."""
+
+    replicas: int
+    gpus: int  # replicas x tp x pp
+    sequences_per_replica: int  # at this context, the most one replica holds at once (sharing experts with all)
+
+
+MAX_REPLICAS = 1024
+
+
+def replicas_for(model: ModelSpec, workload: Workload, deployment: Deployment, sequences: int) -> Sizing | None:
+    """The fewest replicas of the tp x pp group that hold `sequences` concurrent sequences at this context
+    (None: a replica holds none, or the engine has no data parallel and one replica is not enough). For a MoE
+    model in vLLM or SGLang more replicas also spread the experts thinner, so each holds more: the capacity
+    is found per replica count, by doubling and then bisection."""
+    one = Deployment.model_validate({**dict(deployment), "data_parallel": 1})
+
+    def held(dp: int) -> int:  # sequences dp replicas hold together
+        at = Deployment.model_validate({**dict(one), "data_parallel": dp}) if dp > 1 else one
+        try:
+            return dp * (max_batch(model, workload, at) or 0)
+        except ValueError:  # a count the engine refuses (no data parallel)
+            return 0
+
+    if held(1) >= sequences:
+        return Sizing(1, one.gpu_count, held(1))
+    sharded = model.architecture.moe is not None and deployment.engine.value in ("vllm", "sglang")
+    if not sharded:  # replicas alike whatever their number
+        per = held(1)
+        if not per:
+            return None
+        count = -(-sequences // per)
+        return Sizing(count, count * one.gpu_count, per) if count <= MAX_REPLICAS else None
+    lo, hi = 1, 2
+    while held(hi) < sequences:
+        lo, hi = hi, hi * 2
+        if hi > MAX_REPLICAS:
+            return None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if held(mid) >= sequences else (mid, hi)
+    return Sizing(hi, hi * one.gpu_count, held(hi) // hi)
 
 
 # --- the ways out: what to change so that it fits ----------------------------------------------------------
