@@ -654,3 +654,22 @@ def test_solve_replicas_sizes_a_load(capsys: pytest.CaptureFixture[str]) -> None
     assert solution["estimate"]["scenario"]["batch"] == per and solution["estimate"]["fits"] is True
     code, _, err = run(capsys, "estimate", "llama-3.1-8b", "--gpu-memory", "80", "--solve", "replicas")
     assert code == 2 and "--solve replicas and --sequences N go together" in err
+
+
+def test_gpus_from_an_nvidia_smi_listing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    listing = tmp_path / "node.csv"
+    listing.write_text(
+        "index, name, memory.total [MiB], memory.used [MiB]\n"
+        + "".join(f"{i}, NVIDIA H100 80GB HBM3, 81559 MiB, 1 MiB\n" for i in range(8))
+    )
+    code, out, _ = run(
+        capsys, "estimate", "llama-3.1-405b", "--engine", "vllm", "--weights", "fp8", "--gpus-from", str(listing),
+        "--nodes", "2", "--json", "--launch-command",
+    )  # fmt: skip
+    doc = json.loads(out)
+    assert code in (0, 1) and (doc["scenario"]["tp"], doc["scenario"]["pp"]) == (8, 2) and len(doc["per_gpu"]) == 16
+    assert doc["per_gpu"][0]["capacity_bytes"] == (81559 - 1) * 2**20
+    assert doc["launch_command"].startswith("ray start --head")
+    listing.write_text("not a listing\n")
+    code, _, err = run(capsys, "estimate", "llama-3.1-8b", "--gpus-from", str(listing))
+    assert code == 2 and "--gpus-from" in err and "line 1 has 1 of the 4 columns" in err

@@ -35,6 +35,7 @@ from vramscope.core.solve import MIN_BITS
 from vramscope.core.tables import model_table
 from vramscope.core.units import GIB, format_bytes
 from vramscope.hardware.catalog import catalog, catalog_gpus, find_gpu, unknown_gpu_message
+from vramscope.hardware.nvidia_smi import MAX_TEXT as MAX_LISTING
 from vramscope.sources.errors import ModelFileError
 from vramscope.sources.presets import DEFAULT_PRESET, all_presets, find_preset, load_preset, preset_documents
 from vramscope.sources.resolve import resolve_model
@@ -85,6 +86,12 @@ def _deployment_options() -> _Parser:
         "--devices",
         metavar="I,J,…",
         help="with --gpu auto: the detected GPUs to use, by index (the launch command sets CUDA_VISIBLE_DEVICES)",
+    )
+    opts.add_argument(
+        "--gpus-from",
+        metavar="FILE",
+        help="a node's GPUs as `nvidia-smi --query-gpu=index,name,memory.total,memory.used --format=csv` lists "
+        "them (- reads standard input); with --nodes, every node alike",
     )
     opts.add_argument("--gpu-memory", type=float, metavar="GIB", help="capacity per GPU in GiB (overrides)")
     opts.add_argument("--tp", type=int, help="tensor parallel size")
@@ -342,6 +349,9 @@ def _screenshot(args: argparse.Namespace, model: ModelSpec) -> int:
 
 
 def _deployment(args: argparse.Namespace) -> Deployment:
+    listed = _listed_gpus(args)
+    if listed and args.gpus is None and args.gpus_per_node is None and args.tp is None:
+        args.gpus_per_node = len(listed)  # the node listed, as many times as there are nodes
     tp, pp, dp, count = _parallel_sizes(args)
     engine = _engine(args.engine)
     if args.gpu_util is not None and not MIN_FRACTION <= args.gpu_util <= 1:
@@ -356,7 +366,13 @@ def _deployment(args: argparse.Namespace) -> Deployment:
         raise BadInput("--gpu needs a catalog id or name (see `vramscope gpus`), or auto")
     if args.devices is not None and (not args.gpu or args.gpu.lower() != "auto"):
         raise BadInput("--devices picks detected GPUs: give it with --gpu auto")
-    if args.gpu and args.gpu.lower() == "auto":
+    if listed:
+        every = listed * args.nodes  # every node like the one listed
+        if len(every) < tp * pp * dp:
+            raise BadInput(f"the nvidia-smi listing has {len(listed)} GPUs per node, {tp * pp * dp} ranks need more")
+        gpus = tuple(g.model_copy(update={"capacity_bytes": capacity}) if capacity else g for g in every)
+        gpus = gpus[: tp * pp * dp]
+    elif args.gpu and args.gpu.lower() == "auto":
         every = count is None and args.tp is None and pp == 1 and dp == 1  # as the window: all detected GPUs
         chosen = _device_indexes(args.devices)
         if chosen is not None:
@@ -505,6 +521,27 @@ def _detected_gpus(count: int | None, capacity: int | None) -> tuple[GpuSpec, ..
     if capacity is not None:
         specs = [s.model_copy(update={"capacity_bytes": capacity}) for s in specs]
     return tuple(specs)
+
+
+def _listed_gpus(args: argparse.Namespace) -> tuple[GpuSpec, ...]:
+    """`--gpus-from FILE` (- for standard input): a node's GPUs as nvidia-smi lists them."""
+    from vramscope.hardware.nvidia_smi import NvidiaSmiError, read_nvidia_smi
+
+    if args.gpus_from is None:
+        return ()
+    if args.gpu or args.devices:
+        raise BadInput("--gpus-from lists the GPUs: leave out --gpu and --devices")
+    try:
+        if args.gpus_from == "-":
+            text = sys.stdin.read(MAX_LISTING + 1)
+        else:
+            with open(args.gpus_from, encoding="utf-8", errors="replace") as listing:
+                text = listing.read(MAX_LISTING + 1)
+        return read_nvidia_smi(text)
+    except OSError as exc:
+        raise BadInput(f"--gpus-from: cannot read {args.gpus_from}: {exc.strerror or exc}") from None
+    except NvidiaSmiError as exc:
+        raise BadInput(f"--gpus-from {args.gpus_from}: {exc}") from None
 
 
 def _device_indexes(text: str | None) -> list[int] | None:
