@@ -23,6 +23,7 @@ from vramscope.core.units import Unit
 from vramscope.hardware.probe import HardwareSnapshot
 
 Result = Analysis  # what the window shows for one scenario
+PARALLEL_ENGINES = (Engine.VLLM, Engine.SGLANG)  # the engines with data and expert parallel
 LIMITS_DELAY_MS = 40  # the largest context and batch are solved once a drag pauses: the bar moves every frame
 
 
@@ -34,12 +35,19 @@ class Scenario(NamedTuple):
     settings: EngineSettings
     draft: ModelSpec | None = None  # speculative decoding
     host: HostSpec | None = None  # system memory to plan against (None: not compared)
+    data_parallel: int = 1  # replicas the GPUs are split into (vLLM, SGLang); tensor parallel inside each
+    expert_parallel: bool = False
 
     def deployment(self) -> Deployment:
+        replicas = self.data_parallel
+        if len(self.gpus) % replicas:
+            raise ValueError(f"{len(self.gpus)} GPUs do not split into {replicas} data-parallel replicas")
         return Deployment(
             gpus=self.gpus,
             host=self.host,
-            tensor_parallel=len(self.gpus),
+            tensor_parallel=len(self.gpus) // replicas,
+            data_parallel=replicas,
+            expert_parallel=self.expert_parallel,
             engine=self.engine,
             settings=self.settings,
             draft=self.draft,
@@ -249,11 +257,21 @@ class Controller(QObject):
             self.error_changed.emit(validation_message(exc))
             return False
         new_workload, notes = _for_engine(engine, new_workload)
-        changes = {"model": model, "engine": engine, "gpus": gpus or current.gpus, "settings": new_settings}
+        changes: dict[str, Any] = {"model": model, "engine": engine, "gpus": gpus or current.gpus}
+        changes["settings"] = new_settings
+        if engine not in PARALLEL_ENGINES and (current.data_parallel > 1 or current.expert_parallel):
+            changes.update(data_parallel=1, expert_parallel=False)
+            notes.append(f"{engine_profile(engine).label} has no data parallel: one replica on all the GPUs")
         adopted = self._change(**changes, workload=new_workload)
         if adopted and notes:
             self.error_changed.emit("; ".join(notes))
         return adopted
+
+    def set_parallel(self, data_parallel: int, expert_parallel: bool) -> None:
+        """Split the GPUs into data-parallel replicas, with the experts shared out over all of them."""
+        current = self.scenario
+        if (data_parallel, expert_parallel) != (current.data_parallel, current.expert_parallel):
+            self._change(data_parallel=max(1, data_parallel), expert_parallel=expert_parallel)
 
     def set_draft(self, draft: ModelSpec | None) -> None:
         """A draft model for speculative decoding, or None."""

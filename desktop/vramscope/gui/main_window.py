@@ -53,6 +53,7 @@ from vramscope.gui.widgets.verdict import VerdictPanel
 from vramscope.gui.widgets.ways_out import WaysOutPanel
 from vramscope.gui.widgets.workload_panel import WorkloadPanel
 from vramscope.gui.workers import Job
+from vramscope.hardware.nvidia_smi import QUERY as NVIDIA_SMI_QUERY
 from vramscope.hardware.probe import (
     HardwareSnapshot,
 )
@@ -264,6 +265,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Open GGUF…", QKeySequence("Ctrl+Shift+O"), self._open_gguf)
         self._action(file_menu, "Open from Hub…", QKeySequence("Ctrl+H"), self._open_hub)
         self._action(file_menu, "Compare with an engine log…", QKeySequence("Ctrl+L"), self._open_log)
+        self._action(file_menu, "Plan for a node's GPUs (nvidia-smi output)…", QKeySequence(), self._open_listing)
         self.recent_menu = file_menu.addMenu("Recent models")
         self._on_opener_recent_changed(self.opener.recent)
         file_menu.addSeparator()
@@ -276,6 +278,12 @@ class MainWindow(QMainWindow):
             "Paste engine log",
             QKeySequence("Ctrl+Shift+V"),
             lambda: self.open_log_text(QGuiApplication.clipboard().text()),
+        )
+        self._action(
+            edit,
+            "Paste nvidia-smi output",
+            QKeySequence(),
+            lambda: self.plan_listing(QGuiApplication.clipboard().text(), "the pasted nvidia-smi output"),
         )
         self._action(edit, "Pin to compare / unpin", QKeySequence("Ctrl+P"), self.compare.toggle)
         view = self.menuBar().addMenu("&View")
@@ -394,6 +402,39 @@ class MainWindow(QMainWindow):
             else:
                 self.opener.open(path)
             event.acceptProposedAction()
+
+    # --- a node elsewhere: its GPUs from nvidia-smi ----------------------------------------------------
+
+    def _open_listing(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, f"What `{NVIDIA_SMI_QUERY}` printed on the node", "", "CSV or text (*.csv *.txt);;All (*)"
+        )
+        if path:
+            self.read_listing_file(path)
+
+    def read_listing_file(self, path: str) -> None:
+        from pathlib import Path
+
+        from vramscope.hardware.nvidia_smi import MAX_TEXT
+        from vramscope.sources.files import read_head
+
+        try:
+            raw = read_head(Path(path), MAX_TEXT + 1)
+        except ModelFileError as exc:
+            self.statusBar().showMessage(str(exc), 8000)
+            return
+        self.plan_listing(raw.decode("utf-8", errors="replace"), Path(path).name)
+
+    def plan_listing(self, text: str, source: str) -> None:
+        """Plan for the GPUs nvidia-smi listed on a node elsewhere; text that is no listing says what to run."""
+        from vramscope.hardware.nvidia_smi import NvidiaSmiError, read_nvidia_smi
+
+        try:
+            gpus = read_nvidia_smi(text)
+        except NvidiaSmiError as exc:
+            self.statusBar().showMessage(f"Not an nvidia-smi listing: {exc}", 10000)
+            return
+        self.gpu_panel.show_listing(gpus, source)
 
     # --- engine logs ------------------------------------------------------------------------------
 

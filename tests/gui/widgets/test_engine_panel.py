@@ -8,6 +8,7 @@ from vramscope.core.estimate import SegmentKind
 from vramscope.core.scenario import Engine
 from vramscope.core.units import GIB
 from vramscope.gui.main_window import MainWindow
+from vramscope.gui.widgets.memory_chart import chart_rows
 from vramscope.sources.presets import load_preset
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -186,3 +187,40 @@ def test_the_command_loads_the_published_copy_or_says_what_to_make_first(window:
     )
     panel.copy_button.click()  # the whole line, its comment with it, as the CLI prints it
     assert QGuiApplication.clipboard().text() == panel.launch.text()
+
+
+def test_data_and_expert_parallel_split_the_gpus_into_replicas(window: MainWindow) -> None:
+    from vramscope.hardware.catalog import find_gpu
+
+    h100 = find_gpu("nvidia-h100-sxm")
+    assert h100 is not None
+    window.controller.set_scenario(model=load_preset("qwen3-30b-a3b"), engine=Engine.VLLM, gpus=(h100.spec(),) * 4)
+    panel = window.engine_panel
+    assert panel.parallel_row.isVisibleTo(panel)
+    panel.data_parallel.setValue(2)
+    panel.expert_parallel.setChecked(True)
+    d = window.controller.result.deployment
+    assert (d.tensor_parallel, d.data_parallel, d.expert_parallel) == (2, 2, True)
+    assert "--tensor-parallel-size 2 --data-parallel-size 2 --enable-expert-parallel" in panel.launch.text()
+    assert window.chart is not None
+    labels = [row.label for row in chart_rows(window.controller.result)]
+    assert labels[:4] == ["GPU 0 · DP 0", "GPU 1 · DP 0", "GPU 2 · DP 1", "GPU 3 · DP 1"]
+    panel.data_parallel.setValue(3)  # 4 GPUs do not split in 3: refused, the plan stays
+    assert window.controller.result.deployment.data_parallel == 2 and panel.data_parallel.value() == 2
+    choose_engine(window, Engine.LLAMACPP)  # no data parallel there: one replica, said so
+    assert window.controller.result.deployment.data_parallel == 1 and panel.parallel_row.isHidden()
+    assert "llama.cpp has no data parallel" in window.statusBar().currentMessage()
+
+
+def test_the_replicas_for_a_load_are_shown_once_the_controls_rest(window: MainWindow) -> None:
+    from vramscope.core.solve import max_batch
+
+    choose_engine(window, Engine.VLLM)
+    c, panel = window.controller, window.engine_panel
+    c.finish_limits()
+    per = max_batch(c.model, c.workload, c.deployment())
+    assert per is not None
+    panel.load.setValue(3 * per + 1)
+    assert panel.sizing.text() == f"4 replicas of 1 GPU = 4 GPUs: {per:,} 8,192-token sequences each"
+    panel.load.setValue(0)
+    assert panel.sizing.isHidden()

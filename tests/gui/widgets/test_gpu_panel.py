@@ -288,3 +288,22 @@ def test_the_memory_line_names_the_gpu_planned_for(window: MainWindow) -> None:
     window.controller.apply({"gpu": h100.spec()})
     assert window.gpu_panel.picker.currentData() == f"catalog:{h100.id}"
     assert window.gpu_panel.memory.text() == "Catalog: 79.65 GiB as the driver reports it, 3,350 GB/s"
+
+
+def test_a_nodes_gpus_from_nvidia_smi_are_planned_and_survive_a_reprobe(
+    workstation: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    listing = tmp_path / "node7.csv"
+    listing.write_text(
+        "index, name, memory.total [MiB], memory.used [MiB]\n"
+        + "".join(f"{i}, NVIDIA H100 80GB HBM3, 81559 MiB, {1 + 1000 * i} MiB\n" for i in range(4))
+    )
+    workstation.read_listing_file(str(listing))
+    c, panel = workstation.controller, workstation.gpu_panel
+    assert len(c.gpus) == 4 and c.gpus[3].capacity_bytes == (81559 - 3001) * 2**20
+    assert panel.picker.currentText() == "nvidia-smi listing: 4 x NVIDIA H100 80GB HBM3"
+    assert panel.memory.text().splitlines()[0] == "From node7.csv:"
+    workstation.hardware.finish(snapshot(monkeypatch, WORKSTATION))  # this machine probed again
+    assert len(c.gpus) == 4 and c.gpus[0].name == "NVIDIA H100 80GB HBM3"
+    workstation.plan_listing("hello", "the pasted nvidia-smi output")  # not a listing: said, plan kept
+    assert "Not an nvidia-smi listing" in workstation.statusBar().currentMessage() and len(c.gpus) == 4

@@ -25,7 +25,8 @@ from vramscope.core.checkpoints import COMMENT
 from vramscope.core.engines import PROFILES, sglang
 from vramscope.core.engines.vllm_versions import OFFERED, vllm_rules
 from vramscope.core.scenario import MIN_FRACTION, Engine, EngineSettings
-from vramscope.gui.controller import Controller
+from vramscope.core.solve import replicas_for
+from vramscope.gui.controller import PARALLEL_ENGINES, Controller
 from vramscope.gui.qt_util import signals_blocked
 from vramscope.sources.presets import find_preset, load_preset, preset_documents
 
@@ -103,6 +104,21 @@ class EnginePanel(QGroupBox):
         self.kv_unified.setToolTip("--kv-unified: the slots share one cache instead of n_ctx / slots each")
         # SGLang
         self.mem_fraction = _fraction("mem_fraction_static: SGLang's share for weights and token pool", "default")
+        # vLLM and SGLang: the GPUs split into replicas
+        self.data_parallel = _spin(1, 1024, "Data parallel: replicas of the model, each with its own KV pool")
+        self.expert_parallel = QCheckBox("Expert parallel")
+        self.expert_parallel.setToolTip("Whole experts per GPU over all replicas (--enable-expert-parallel)")
+        self.parallel_row = QWidget()
+        parallel = QFormLayout(self.parallel_row)
+        parallel.setContentsMargins(0, 0, 0, 0)
+        parallel.addRow("Data parallel", self.data_parallel)
+        parallel.addRow("", self.expert_parallel)
+        self.load = _spin(0, 10_000_000, "Load: concurrent sequences to serve at this context", "none")
+        self.sizing = QLabel()  # the replicas that serve the load, once the controls rest
+        self.sizing.setWordWrap(True)
+        self.sizing.setAccessibleName("Replicas for the load")
+        parallel.addRow("Serve", self.load)
+        parallel.addRow("", self.sizing)
         # transformers
         self.attention = QComboBox()
         self.attention.addItems(["sdpa", "eager", "flash_attention_2"])
@@ -171,6 +187,7 @@ class EnginePanel(QGroupBox):
         engine_row.addWidget(self.version, 1)
         layout.addLayout(engine_row)
         layout.addWidget(self.pages)
+        layout.addWidget(self.parallel_row)
         draft_row = QFormLayout()
         draft_row.setContentsMargins(0, 0, 0, 0)
         draft_row.addRow("Draft model", self.draft)
@@ -205,6 +222,9 @@ class EnginePanel(QGroupBox):
             lambda i: c.set_engine_settings(attn_implementation=self.attention.itemText(i))
         )
         self.cache.activated.connect(lambda i: c.set_engine_settings(cache_implementation=self.cache.itemText(i)))
+        self.data_parallel.valueChanged.connect(lambda v: c.set_parallel(v, self.expert_parallel.isChecked()))
+        self.expert_parallel.toggled.connect(lambda on: c.set_parallel(self.data_parallel.value(), on))
+        self.load.valueChanged.connect(lambda _: self._show_sizing(self.controller.result))
         self.draft.activated.connect(self._on_draft_activated)
         self.copy_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.launch.text()))
 
@@ -236,6 +256,24 @@ class EnginePanel(QGroupBox):
         if index != self.pages.currentIndex():
             self.pages.setCurrentIndex(index)
             self.pages.adjustSize()
+
+    def _show_sizing(self, analysis: Analysis) -> None:
+        """How many replicas of the GPUs planned serve the load: solved once the controls rest (a few
+        estimates per replica count), from each replica's own pool."""
+        sequences = self.load.value()
+        self.sizing.setVisible(bool(sequences))
+        if not sequences or analysis.limits_pending:
+            return
+        sizing = replicas_for(analysis.model, analysis.workload, analysis.deployment, sequences)
+        context = f"{analysis.workload.context:,}-token"
+        if sizing is None:
+            self.sizing.setText(f"No number of replicas holds {sequences:,} {context} sequences")
+            return
+        group, replicas = analysis.deployment.replica_size, sizing.replicas
+        self.sizing.setText(
+            f"{replicas:,} replica{'s' if replicas != 1 else ''} of {group} GPU{'s' if group != 1 else ''} = "
+            f"{sizing.gpus:,} GPUs: {sizing.sequences_per_replica:,} {context} sequences each"
+        )
 
     def _on_draft_activated(self, index: int) -> None:
         preset = self.draft.itemData(index)
@@ -273,8 +311,13 @@ class EnginePanel(QGroupBox):
             self.attention,
             self.cache,
             self.draft,
+            self.data_parallel,
+            self.expert_parallel,
         )
         with signals_blocked(*widgets):
+            self.parallel_row.setVisible(engine in PARALLEL_ENGINES)
+            self.data_parallel.setValue(analysis.deployment.data_parallel)
+            self.expert_parallel.setChecked(analysis.deployment.expert_parallel)
             self.engine_combo.setCurrentIndex(self.engine_combo.findData(engine.value))
             self._show_page(self.page_of[engine])
             self._show_versions(engine, settings.engine_version, analysis)
@@ -298,6 +341,7 @@ class EnginePanel(QGroupBox):
             self.cache.setCurrentText(settings.cache_implementation)
             draft = analysis.deployment.draft
             self.draft.setCurrentIndex(max(0, self.draft.findData(find_preset(draft.name) if draft else "")))
+        self._show_sizing(analysis)
         if self.launch.text() != analysis.launch_command:
             self.launch.setText(analysis.launch_command)
             self.launch.setCursorPosition(0)

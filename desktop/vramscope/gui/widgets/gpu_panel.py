@@ -25,6 +25,7 @@ from vramscope.hardware.probe import Device, DeviceKind, HardwareSnapshot
 DETECTED = "detected"
 SYSTEM = "system"
 CUSTOM = "custom"
+LISTING = "listing"  # GPUs read from nvidia-smi's listing of a machine elsewhere
 
 
 def device_label(d: Device) -> str:
@@ -129,6 +130,8 @@ class GpuPanel(QGroupBox):
         form3.addRow("Its bandwidth", self.ram_bandwidth)
         outer.addWidget(self.host_note)
         self.devices: list[Device] = []  # detected accelerators, in probe order
+        self.listing: tuple[GpuSpec, ...] = ()  # GPUs of an nvidia-smi listing, once one was read
+        self.listing_source = ""
         self.pending: HardwareSnapshot | None = None  # a probe that found other GPUs, until the user adopts it
         self.system: Device | None = None
         self.kept_choice = False  # a choice brought back from the last session outlives the first probe
@@ -163,6 +166,8 @@ class GpuPanel(QGroupBox):
                     memory = f"GPU {memory} of {format_bytes(gpu.memory_bytes)}"
                 self.picker.addItem(f"{gpu.name} ({memory})", f"catalog:{gpu.id}")
             self.picker.addItem("Custom capacity", CUSTOM)
+            if self.listing:
+                self.picker.addItem(self._listing_title(), LISTING)
             if self.system is not None:
                 self.picker.addItem(f"System memory ({format_bytes(self.system.total_bytes or 0)})", SYSTEM)
             self.picker.setCurrentIndex(max(0, self.picker.findData(chosen)))
@@ -199,6 +204,8 @@ class GpuPanel(QGroupBox):
         data = self.picker.currentData()
         names = {g.name for g in gpus}
         use_free = self.use_free.isChecked()
+        if data == LISTING and gpus == self.listing:
+            return  # the listing's GPUs, chosen here
         if data == DETECTED and gpus == tuple(d.gpu_spec(use_free) for d in self.ticked()):
             return  # the detected GPUs ticked here
         if len(names) == 1 and (entry := next((g for g in catalog() if g.name == gpus[0].name), None)):
@@ -287,6 +294,20 @@ class GpuPanel(QGroupBox):
         if snapshot is not None:
             self.show_hardware(snapshot)
 
+    def show_listing(self, gpus: tuple[GpuSpec, ...], source: str) -> None:
+        """Plan for the GPUs of an nvidia-smi listing (a node elsewhere): a choice of its own, so a re-probe
+        of this machine leaves it alone."""
+        self.listing, self.listing_source = gpus, source
+        self._fill()
+        with signals_blocked(self.picker):
+            self.picker.setCurrentIndex(self.picker.findData(LISTING))
+        self._emit()
+
+    def _listing_title(self) -> str:
+        names = sorted({g.name for g in self.listing})
+        kind = names[0] if len(names) == 1 else f"{len(names)} kinds"
+        return f"nvidia-smi listing: {len(self.listing)} x {kind}"
+
     def _show_mode(self) -> None:
         detected = self.picker.currentData() == DETECTED
         self.checks_box.setVisible(detected)
@@ -307,6 +328,12 @@ class GpuPanel(QGroupBox):
         if data == SYSTEM and self.system is not None:
             self.memory.setText(self.system.memory_summary() + "\n" + " ".join(self.system.notes))
             return (self.system.gpu_spec(use_free),)
+        if data == LISTING and self.listing:
+            self.memory.setText(
+                f"From {self.listing_source}:\n"
+                + "\n".join(f"GPU {g.device}: {format_bytes(g.capacity_bytes or 0)} free" for g in self.listing)
+            )
+            return self.listing
         if data == CUSTOM:
             capacity = round(self.custom.value() * GIB)
             self.memory.setText("A custom capacity per GPU")
@@ -331,7 +358,7 @@ class GpuPanel(QGroupBox):
                 self.checks[0][0].setChecked(True)
         self._show_mode()
         gpus = self.current_gpus()
-        if self.picker.currentData() == DETECTED:
+        if self.picker.currentData() in (DETECTED, LISTING):
             self.gpus_requested.emit(gpus)
         else:
             self.gpu_requested.emit(gpus[0])

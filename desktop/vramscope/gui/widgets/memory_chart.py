@@ -87,6 +87,11 @@ def chart_rows(a: Analysis) -> tuple[Row, ...]:
         held = spec.held_bytes or 0 if spec is not None else 0
         kv = needed if isinstance(needed, int) and needed > g.bytes_of(SegmentKind.KV_CACHE) else 0
         label = f"GPU {spec.device}" if spec is not None and (spec.device or "").isdigit() else f"GPU {g.index}"
+        deployment = a.deployment
+        if deployment.nodes > 1:  # the bars grouped by the machine they are on
+            label = f"node {deployment.node_of(g.index)} · {label}"
+        if deployment.data_parallel > 1:
+            label += f" · DP {g.index // deployment.replica_size}"
         rows.append(Row(label, g.segments, g.capacity_bytes, held, spec.held_note if spec else "", kv))
     if est.host_need_bytes:  # the engine keeps a part on the host, or a unified-memory GPU takes it
         rows.append(host_row(a))
