@@ -90,10 +90,11 @@ def replicas_for(model: ModelSpec, workload: Workload, deployment: Deployment, s
     (None: a replica holds none, or the engine has no data parallel and one replica is not enough). For a MoE
     model in vLLM or SGLang more replicas also spread the experts thinner, so each holds more: the capacity
     is found per replica count, by doubling and then bisection."""
-    one = Deployment.model_validate({**dict(deployment), "data_parallel": 1})
+    one = deployment.replica(0).model_copy(update={"expert_parallel": deployment.expert_parallel})
 
-    def held(dp: int) -> int:  # sequences dp replicas hold together
-        at = Deployment.model_validate({**dict(one), "data_parallel": dp}) if dp > 1 else one
+    def held(dp: int) -> int:  # sequences dp replicas hold together, each on GPUs like the first's
+        gpus = one.gpus * dp if len(one.gpus) > 1 else one.gpus
+        at = Deployment.model_validate({**dict(one), "data_parallel": dp, "gpus": gpus}) if dp > 1 else one
         try:
             return dp * (max_batch(model, workload, at) or 0)
         except ValueError:  # a count the engine refuses (no data parallel)

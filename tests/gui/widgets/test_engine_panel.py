@@ -205,6 +205,9 @@ def test_data_and_expert_parallel_split_the_gpus_into_replicas(window: MainWindo
     assert window.chart is not None
     labels = [row.label for row in chart_rows(window.controller.result)]
     assert labels[:4] == ["GPU 0 · DP 0", "GPU 1 · DP 0", "GPU 2 · DP 1", "GPU 3 · DP 1"]
+    window.controller.finish_limits()
+    panel.load.setValue(100)  # replicas like this one, each of 2 of the GPUs listed
+    assert panel.sizing.text().startswith("100 sequences of 8,192 tokens: ") and " of 2 GPUs = " in panel.sizing.text()
     panel.data_parallel.setValue(3)  # 4 GPUs do not split in 3: refused, the plan stays
     assert window.controller.result.deployment.data_parallel == 2 and panel.data_parallel.value() == 2
     choose_engine(window, Engine.LLAMACPP)  # no data parallel there: one replica, said so
@@ -221,6 +224,8 @@ def test_the_replicas_for_a_load_are_shown_once_the_controls_rest(window: MainWi
     per = max_batch(c.model, c.workload, c.deployment())
     assert per is not None
     panel.load.setValue(3 * per + 1)
-    assert panel.sizing.text() == f"4 replicas of 1 GPU = 4 GPUs: {per:,} 8,192-token sequences each"
+    assert panel.sizing.text() == (
+        f"{3 * per + 1:,} sequences of 8,192 tokens: 4 replicas of 1 GPU = 4 GPUs, each replica holding {per:,} of them"
+    )
     panel.load.setValue(0)
     assert panel.sizing.isHidden()

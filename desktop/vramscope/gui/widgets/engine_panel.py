@@ -264,15 +264,21 @@ class EnginePanel(QGroupBox):
         self.sizing.setVisible(bool(sequences))
         if not sequences or analysis.limits_pending:
             return
-        sizing = replicas_for(analysis.model, analysis.workload, analysis.deployment, sequences)
-        context = f"{analysis.workload.context:,}-token"
+        context = f"sequences of {analysis.workload.context:,} tokens"
+        try:
+            sizing = replicas_for(analysis.model, analysis.workload, analysis.deployment, sequences)
+        except ValueError as exc:  # a layout the core refuses: said, never raised into Qt
+            self.sizing.setText(f"No sizing: {exc}")
+            return
         if sizing is None:
-            self.sizing.setText(f"No number of replicas holds {sequences:,} {context} sequences")
+            self.sizing.setText(f"No number of replicas holds {sequences:,} {context}")
             return
         group, replicas = analysis.deployment.replica_size, sizing.replicas
+        plural = "s" if replicas != 1 else ""
+        gpus = f"{group} GPU{'s' if group != 1 else ''}"
         self.sizing.setText(
-            f"{replicas:,} replica{'s' if replicas != 1 else ''} of {group} GPU{'s' if group != 1 else ''} = "
-            f"{sizing.gpus:,} GPUs: {sizing.sequences_per_replica:,} {context} sequences each"
+            f"{sequences:,} {context}: {replicas:,} replica{plural} of {gpus} = {sizing.gpus:,} GPUs, "
+            f"each replica holding {sizing.sequences_per_replica:,} of them"
         )
 
     def _on_draft_activated(self, index: int) -> None:
