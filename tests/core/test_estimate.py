@@ -28,7 +28,7 @@ def test_llama_3_1_8b_at_8k() -> None:
 
 def test_kv_scales_with_batch_and_dtype() -> None:
     model = load_preset("qwen2.5-7b")
-    est = estimate(model, Workload(context=32768, batch=3, kv_dtype="fp8"), Deployment())
+    est = estimate(model, Workload(context=32768, batch=3, kv_dtype="fp8"), Deployment(engine=Engine.VLLM))
     assert est.kv_cache_bytes == 57_344 // 2 * 32768 * 3
     q8 = estimate(model, Workload(context=32768, kv_dtype="q8_0"), Deployment())
     assert q8.kv_cache_bytes == 57_344 // 2 * 32768 * 34 // 32

@@ -193,10 +193,10 @@ def test_screenshot_command(tmp_path: Path) -> None:
 
 def test_kv_dtype_combo(window: MainWindow) -> None:
     combo = window.workload_panel.kv_combo
-    combo.setCurrentIndex(combo.findData("fp8"))
+    combo.setCurrentIndex(combo.findData("q4_0"))  # transformers' quanto cache: 4 bits + a scale per 32
     combo.activated.emit(combo.currentIndex())
-    assert window.controller.result.estimate.kv_cache_bytes == GIB // 2
-    assert bar_widths(window, SegmentKind.KV_CACHE) == pytest.approx([0.5])
+    assert window.controller.result.estimate.kv_cache_bytes == GIB * 18 // 64
+    assert bar_widths(window, SegmentKind.KV_CACHE) == pytest.approx([18 / 64])
 
 
 def test_custom_model_mode(window: MainWindow) -> None:

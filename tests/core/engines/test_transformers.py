@@ -51,3 +51,17 @@ def test_falcon_h1_keeps_a_cache_and_a_mamba_state_in_every_layer() -> None:
     assert est.kv_cache_bytes == (18_432 * 16384 + state) * 4
     kv = next(s for s in est.per_gpu[0].segments if s.kind is SegmentKind.KV_CACHE)
     assert "+ 14.0 MiB fixed per sequence" in kv.note
+
+
+def test_a_quantized_cache_is_asked_of_generate() -> None:
+    from vramscope.core.analysis import launch_command
+    from vramscope.core.scenario import Deployment, Engine, Workload
+    from vramscope.sources.presets import load_preset
+
+    code = launch_command(
+        load_preset("llama-3.1-8b"), Workload(kv_dtype="q4_0"), Deployment(engine=Engine.TRANSFORMERS)
+    )
+    assert code.endswith(
+        '.generate(inputs, max_length=8192, cache_implementation="quantized", '
+        'cache_config={"backend": "quanto", "nbits": 4})'
+    )

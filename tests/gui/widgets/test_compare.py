@@ -17,11 +17,11 @@ def test_pin_then_quantize_shows_both_bars_and_the_deltas(window: MainWindow) ->
     panel.button.click()
     pinned = c.pinned
     assert pinned is not None and panel.button.text() == "Unpin"
-    c.set_workload(weight_format="awq-int4", kv_dtype="fp8")
+    c.set_workload(weight_format="awq-int4", kv_dtype="q8_0")
     c.finish_limits()
     live = c.result
     text = panel.deltas.text()
-    assert text.startswith("Against the pinned scenario: weights bf16 → awq-int4; KV cache bf16 → fp8")
+    assert text.startswith("Against the pinned scenario: weights bf16 → awq-int4; KV cache bf16 → q8_0")
     assert "(does not fit → fits)" in text
     saved = (pinned.estimate.total_bytes - live.estimate.total_bytes) / GIB
     assert f"Total -{saved:,.2f} GiB" in text

@@ -27,6 +27,11 @@ from vramscope.core.segments import Provenance, Segment, SegmentKind, segment
 from vramscope.core.units import MIB
 from vramscope.core.weights import pipeline_stages
 
+# generate()'s quantized caches (cache_utils QuantizedCache): HQQ stores 8 bits, quanto 2 or 4
+QUANTIZED_CACHES = {
+    "q8_0": ', cache_implementation="quantized", cache_config={"backend": "HQQ", "nbits": 8}',
+    "q4_0": ', cache_implementation="quantized", cache_config={"backend": "quanto", "nbits": 4}',
+}
 STATE_BYTES_PER_ELEMENT = 2  # recurrent (Mamba) state kept at the 16-bit compute dtype
 
 
@@ -45,7 +50,7 @@ class TransformersProfile:
         return ("float", "int8", "nf4", "fp8", "fp8-block", "gptq", "awq", "mxfp4")
 
     def kv_dtypes(self) -> tuple[str, ...]:
-        return ("bf16", "fp16", "fp32", "fp8", "q8_0", "q4_0")  # quantized caches: QuantizedCache backends
+        return ("bf16", "fp16", "fp32", "q8_0", "q4_0")  # QuantizedCache: HQQ at 8 bits, quanto at 4 (no FP8 one)
 
     def default_kv_dtype(self, model: ModelSpec, weights: str) -> KvDtype:
         return model_compute_dtype(model, weights)
@@ -90,6 +95,7 @@ class TransformersProfile:
         model, settings = request.model, request.settings
         dtype = {"fp16": "torch.float16", "fp32": "torch.float32"}.get(request.plan.name, "torch.bfloat16")
         cache = ', cache_implementation="static"' if settings.cache_implementation == "static" else ""
+        cache = QUANTIZED_CACHES.get(request.kv.name, cache)
         if model.source.value == "gguf" and model.path:  # transformers reads a GGUF from its folder, by name
             file = Path(model.path)
             target = Target(str(file.parent))
