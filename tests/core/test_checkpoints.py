@@ -5,8 +5,9 @@ import shlex
 import pytest
 
 from tests.sources.test_hf_folder import tiny_arch
-from vramscope.core.analysis import launch_command
+from vramscope.core.analysis import analyse
 from vramscope.core.checkpoints import COMMENT, Target, gguf_target, ollama_target, safetensors_target
+from vramscope.core.engines.base import EngineSettingsError
 from vramscope.core.scenario import (
     Checkpoints,
     Deployment,
@@ -44,8 +45,9 @@ def tiny(checkpoints: Checkpoints = PUBLISHED, native: str = "bf16") -> ModelSpe
 
 
 def command(model: ModelSpec, engine: Engine, weights: str, **settings: object) -> str:
+    """The command the window and `estimate --launch-command` show, for a scenario the engine takes."""
     deployment = Deployment(gpus=(GPU,), engine=engine, settings=EngineSettings.model_validate(settings))
-    return launch_command(model, Workload(context=4096, weight_format=weights), deployment)
+    return analyse(model, Workload(context=4096, weight_format=weights), deployment, limits=False).launch_command
 
 
 def argv(command: str) -> list[str]:
@@ -60,19 +62,26 @@ def test_a_published_awq_copy_is_launched_instead_of_the_16_bit_repository(engin
 
 
 @pytest.mark.parametrize(
-    ("engine", "weights", "flag"),
+    ("engine", "weights", "version", "flag"),
     [
-        (Engine.VLLM, "fp8", "--quantization fp8"),
-        (Engine.VLLM, "nf4", "--quantization bitsandbytes"),
-        (Engine.SGLANG, "fp8", "--quantization fp8"),
-        (Engine.VLLM, "fp16", "--dtype float16"),
+        (Engine.VLLM, "fp8", None, "--quantization fp8"),
+        (Engine.VLLM, "fp8-block", None, "--quantization fp8_per_block"),  # 0.20's online block FP8
+        (Engine.VLLM, "fp8-block", "0.19", "--quantization fp8 "),  # before it: per tensor
+        (Engine.VLLM, "nf4", "0.27", "--quantization bitsandbytes"),  # 0.28 removed bitsandbytes
+        (Engine.SGLANG, "fp8", None, "--quantization fp8"),
+        (Engine.VLLM, "fp16", None, "--dtype float16"),
     ],
 )
 def test_formats_the_engine_makes_as_it_loads_keep_the_16_bit_repository(
-    engine: Engine, weights: str, flag: str
+    engine: Engine, weights: str, version: str | None, flag: str
 ) -> None:
-    line = command(tiny(), engine, weights)
+    line = command(tiny(), engine, weights, engine_version=version) + " "
     assert " org/Tiny " in line and flag in line and COMMENT not in line
+
+
+def test_vllm_from_0_28_has_no_bitsandbytes() -> None:
+    with pytest.raises(EngineSettingsError, match=r"vLLM 0\.28 and later have no bitsandbytes quantization"):
+        command(tiny(), Engine.VLLM, "nf4")
 
 
 def test_a_format_nobody_published_names_the_folder_to_make_and_the_tool() -> None:

@@ -79,4 +79,4 @@ def test_data_and_expert_parallel_commands() -> None:
     command = launch_command(QWEN3_30B, Workload(), deployment)
     assert command.endswith("--data-parallel-size 8 --enable-expert-parallel")
     sglang = launch_command(QWEN3_30B, Workload(), deployment.model_copy(update={"engine": Engine.SGLANG}))
-    assert "--tp 8 --dp 8 --enable-dp-attention --ep-size 8" in sglang
+    assert "--tp-size 8 --dp-size 8 --enable-dp-attention --ep-size 8" in sglang

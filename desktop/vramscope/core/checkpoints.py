@@ -3,16 +3,20 @@ that format, a copy the engine makes as it loads, or, where none is known, what 
 
 import re
 import shlex
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from vramscope.core.precision import Family, weight_format
 from vramscope.core.scenario import Engine, ModelSpec, Source
 
-# Formats an engine makes from a 16-bit checkpoint as it loads it. vLLM's online FP8 has one scale per
-# tensor: block scales need an FP8 checkpoint (quantization/fp8.py Fp8Config), which weighs 0.03 % more.
+# Formats an engine makes from a 16-bit checkpoint as it loads it (vLLM's differ by release:
+# vllm_versions.online_quantization).
 # transformers: FineGrainedFP8Config quantizes in 128 x 128 blocks, FbgemmFp8Config per channel.
 ON_THE_FLY: dict[Engine, dict[str, str]] = {
-    Engine.VLLM: {"fp8": "--quantization fp8", "fp8-block": "--quantization fp8", "nf4": "--quantization bitsandbytes"},
+    Engine.VLLM: {
+        "fp8": "--quantization fp8",
+        "fp8-block": "--quantization fp8_per_block",
+    },  # by release: vllm_versions
     Engine.SGLANG: {"fp8": "--quantization fp8", "fp8-block": "--quantization fp8"},
     Engine.TRANSFORMERS: {
         "nf4": 'quantization_config=BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4")',
@@ -53,8 +57,12 @@ class Target(NamedTuple):
         return shlex.quote(self.where)
 
 
-def safetensors_target(model: ModelSpec, fmt_name: str, engine: Engine) -> Target:
-    """vLLM, SGLang and transformers: a folder or repository whose quantization_config holds the format."""
+def safetensors_target(
+    model: ModelSpec, fmt_name: str, engine: Engine, made_on_load: Mapping[str, str] | None = None
+) -> Target:
+    """vLLM, SGLang and transformers: a folder or repository whose quantization_config holds the format.
+    `made_on_load`: the formats this engine's release quantizes as it loads (default ON_THE_FLY's)."""
+    on_load = ON_THE_FLY.get(engine, {}) if made_on_load is None else made_on_load
     own = model.hf_id or model.path or model.name
     if fmt_name == model.native_format:
         return Target(own)
@@ -65,8 +73,8 @@ def safetensors_target(model: ModelSpec, fmt_name: str, engine: Engine) -> Targe
     if native.family is Family.FLOAT and not native.parts:
         if fmt.family is Family.FLOAT:
             return Target(own, "" if engine is Engine.TRANSFORMERS else f"--dtype {TORCH_DTYPES[fmt.name]}")
-        if fmt_name in ON_THE_FLY.get(engine, {}):
-            return Target(own, ON_THE_FLY[engine][fmt_name])
+        if fmt_name in on_load:
+            return Target(own, on_load[fmt_name])
     folder = f"./{model.name}-{fmt_name.upper()}"
     maker = f"dequantize its {native.label} weights" if fmt.family is Family.FLOAT else MAKERS.get(fmt.family, "")
     maker = maker or "a tool that writes this format"

@@ -280,19 +280,19 @@ class SGLangProfile:
             args.append(target.flag)
         if settings.mem_fraction_static:
             args.append(f"--mem-fraction-static {settings.mem_fraction_static:g}")
-        dp = request.data_parallel
+        # full option names: argparse takes a prefix only while it is unique (0.5.23: --pp also starts
+        # --pp-max-micro-batch-size), so the short forms break as options are added
+        dp, tp = request.data_parallel, deployment.tensor_parallel
         if dp > 1 and request.arch.moe is not None:  # DP attention: attention per replica, the MoE over all ranks
-            args.append(f"--tp {deployment.tensor_parallel * dp} --dp {dp} --enable-dp-attention")
+            args.append(f"--tp-size {tp * dp} --dp-size {dp} --enable-dp-attention")
         elif dp > 1:  # replicas behind SGLang's router
-            args.append(
-                f"--dp {dp}" + (f" --tp {deployment.tensor_parallel}" if deployment.tensor_parallel > 1 else "")
-            )
-        elif deployment.tensor_parallel > 1:
-            args.append(f"--tp {deployment.tensor_parallel}")
+            args.append(f"--dp-size {dp}" + (f" --tp-size {tp}" if tp > 1 else ""))
+        elif tp > 1:
+            args.append(f"--tp-size {tp}")
         if request.expert_parallel:
             args.append(f"--ep-size {deployment.tensor_parallel * dp}")
         if deployment.pipeline_parallel > 1:
-            args.append(f"--pp {deployment.pipeline_parallel}")
+            args.append(f"--pp-size {deployment.pipeline_parallel}")
         if request.kv.name == "fp8":
             args.append("--kv-cache-dtype fp8_e4m3")
         if request.nodes > 1:

@@ -36,9 +36,11 @@ from vramscope.core.engines.base import (
     weights_segment,
 )
 from vramscope.core.engines.vllm_versions import (
+    BITSANDBYTES_REMOVED,
     VllmRules,
     batch_defaults,
     flashinfer_needs_opt_in,
+    online_quantization,
     sampler_bytes_per_logit,
     vllm_rules,
 )
@@ -242,6 +244,12 @@ class VllmProfile:
         default_tokens, default_seqs = batch_defaults(rules, gpu, gpu_total(gpu), workload.context)
         tokens = deployment.settings.max_num_batched_tokens or default_tokens
         seqs = deployment.settings.max_num_seqs or default_seqs
+        fmt = workload.weight_format or model.native_format
+        if fmt.startswith("nf4") and rules.version >= BITSANDBYTES_REMOVED and not rules.v0:
+            raise EngineSettingsError(
+                f"vLLM {'.'.join(map(str, BITSANDBYTES_REMOVED))} and later have no bitsandbytes quantization: "
+                "take AWQ, GPTQ or INT4 weights, or plan for --engine-version 0.27"
+            )
         if tokens < seqs:  # config/scheduler.py SchedulerConfig._verify_args
             raise EngineSettingsError(
                 f"max_num_batched_tokens ({tokens}) must be greater than or equal to max_num_seqs ({seqs})."
@@ -344,7 +352,7 @@ class VllmProfile:
         rules = rules_of(settings)
         opt_in = settings.flashinfer_sampler and not rules.v0 and flashinfer_needs_opt_in(rules)
         env = visible_devices(deployment) + ("VLLM_USE_FLASHINFER_SAMPLER=1 " if opt_in else "")
-        target = safetensors_target(model, request.plan.name, Engine.VLLM)
+        target = safetensors_target(model, request.plan.name, Engine.VLLM, online_quantization(rules))
         args = [f"{env}vllm serve {target.quoted}"]
         args.append(f"--max-model-len {request.workload.context}")
         args.append(f"--gpu-memory-utilization {utilization(settings, rules):g}")

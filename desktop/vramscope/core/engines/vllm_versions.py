@@ -124,3 +124,17 @@ def sampler_bytes_per_logit(rules: VllmRules, flashinfer: bool) -> int:
 def flashinfer_needs_opt_in(rules: VllmRules) -> bool:
     """From 0.12 FlashInfer's sampler is used only with VLLM_USE_FLASHINFER_SAMPLER=1."""
     return rules.version >= (0, 12)
+
+
+def online_quantization(rules: VllmRules) -> dict[str, str]:
+    """The formats vLLM makes from a 16-bit checkpoint as it loads it (quantization/__init__.py
+    QuantizationMethods): FP8 per tensor always; 128 x 128 blocks as fp8_per_block (seen from 0.20); bitsandbytes
+    up to 0.27 (0.28 removed it)."""
+    made = {"fp8": "--quantization fp8"}
+    made["fp8-block"] = "--quantization fp8_per_block" if rules.version >= (0, 20) else "--quantization fp8"
+    if rules.version < BITSANDBYTES_REMOVED:
+        made["nf4"] = "--quantization bitsandbytes"
+    return made
+
+
+BITSANDBYTES_REMOVED = (0, 28)
