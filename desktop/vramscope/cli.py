@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from vramscope import __version__, report
 from vramscope.core.advice import ways_out
 from vramscope.core.analysis import analyse
+from vramscope.core.manifest import lws_manifest
 from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS
 from vramscope.core.quality import quality_cost
 from vramscope.core.scenario import (
@@ -181,6 +182,11 @@ def _parser() -> argparse.ArgumentParser:
     est.add_argument("--images", type=int, default=0, help="images per sequence (models with a vision encoder)")
     est.add_argument("--draft", metavar="MODEL", help="a draft model for speculative decoding (preset, folder, GGUF)")
     est.add_argument("--launch-command", action="store_true", help="also print the engine's launch command")
+    est.add_argument(
+        "--manifest",
+        action="store_true",
+        help="with --engine vllm --nodes N: also print a Kubernetes LeaderWorkerSet for it (kubectl apply -f)",
+    )
     est.add_argument(
         "--solve",
         choices=("context", "batch", "gpus", "format", "gpu", "replicas"),
@@ -604,11 +610,20 @@ def _estimate(args: argparse.Namespace) -> int:
         doc["ways_out"] = report.ways_out_json(analysis, advice)
         if solution is not None:
             doc["solution"] = solution
+        if args.manifest:
+            doc["kubernetes_manifest"] = lws_manifest(model, workload, deployment)
         print(json.dumps(doc, indent=2))
     else:
         print(report.text(analysis))
         if args.launch_command:
             print(f"\nLaunch: {analysis.launch_command}")
+        if args.manifest:
+            manifest = lws_manifest(model, workload, deployment)
+            print(
+                f"\nKubernetes (kubectl apply -f vllm.json):\n{manifest}"
+                if manifest
+                else "\nNo manifest: a LeaderWorkerSet is written for vLLM over --nodes 2 or more"
+            )
         if solution is not None:
             value = solution["value"]
             answer = f"{value:,}" if isinstance(value, int) else str(value)

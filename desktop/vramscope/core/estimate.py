@@ -135,10 +135,10 @@ def estimate(model: ModelSpec, workload: Workload, deployment: Deployment) -> Es
             "some stages would hold none"
         )
     dp, ep = deployment.data_parallel, deployment.expert_parallel
-    if (dp > 1 or ep) and deployment.engine not in (Engine.VLLM, Engine.SGLANG):
+    if (dp > 1 or ep or deployment.nodes > 1) and deployment.engine not in (Engine.VLLM, Engine.SGLANG):
         raise EngineSettingsError(
-            f"{profile.label} has no data or expert parallel: start one server per group of GPUs (tensor and "
-            "pipeline parallel split a model inside one)"
+            f"{profile.label} has no data or expert parallel, nor a plan over nodes here: start one server per "
+            "machine or group of GPUs (tensor and pipeline parallel split a model inside one)"
         )
     replica = deployment.replica(0) if dp > 1 or ep or deployment.nodes > 1 else deployment
     profile.check(model, workload, replica)

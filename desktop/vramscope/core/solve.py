@@ -134,7 +134,7 @@ def fits(model: ModelSpec, workload: Workload, deployment: Deployment) -> bool:
 def formats_for(model: ModelSpec, deployment: Deployment) -> list[str]:
     """The weight formats the engine runs, the model's own first, then from the most bits to the fewest
     (never above the model's own precision: fp32 is no way out)."""
-    families = set(engine_profile(deployment.engine).weight_families())
+    families = set(engine_profile(deployment.engine).weight_families(deployment.settings))
     try:
         own: WeightFormat | None = weight_format(model.native_format)
     except ValueError:

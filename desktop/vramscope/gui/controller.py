@@ -37,6 +37,7 @@ class Scenario(NamedTuple):
     host: HostSpec | None = None  # system memory to plan against (None: not compared)
     data_parallel: int = 1  # replicas the GPUs are split into (vLLM, SGLang); tensor parallel inside each
     expert_parallel: bool = False
+    nodes: int = 1  # machines the GPUs are spread over, evenly
 
     def deployment(self) -> Deployment:
         replicas = self.data_parallel
@@ -48,20 +49,21 @@ class Scenario(NamedTuple):
             tensor_parallel=len(self.gpus) // replicas,
             data_parallel=replicas,
             expert_parallel=self.expert_parallel,
+            nodes=self.nodes,
             engine=self.engine,
             settings=self.settings,
             draft=self.draft,
         )
 
 
-def _for_engine(engine: Engine, workload: Workload) -> tuple[Workload, list[str]]:
+def _for_engine(engine: Engine, workload: Workload, settings: EngineSettings) -> tuple[Workload, list[str]]:
     """The workload with what the engine does not run set back to its default, and what was changed."""
     profile, notes = engine_profile(engine), []
     if workload.kv_dtype != "auto" and workload.kv_dtype not in profile.kv_dtypes():
         notes.append(f"{profile.label} has no {workload.kv_dtype} KV cache: its default is used")
         workload = workload.model_copy(update={"kv_dtype": "auto"})
     fmt = known_format(workload.weight_format)
-    if fmt is not None and fmt.family.value not in profile.weight_families():
+    if fmt is not None and fmt.family.value not in profile.weight_families(settings):
         notes.append(f"{profile.label} does not run {fmt.label} weights: the model's own are used")
         workload = workload.model_copy(update={"weight_format": None})
     return workload, notes
@@ -256,22 +258,26 @@ class Controller(QObject):
         except ValidationError as exc:
             self.error_changed.emit(validation_message(exc))
             return False
-        new_workload, notes = _for_engine(engine, new_workload)
+        new_workload, notes = _for_engine(engine, new_workload, new_settings)
         changes: dict[str, Any] = {"model": model, "engine": engine, "gpus": gpus or current.gpus}
         changes["settings"] = new_settings
-        if engine not in PARALLEL_ENGINES and (current.data_parallel > 1 or current.expert_parallel):
-            changes.update(data_parallel=1, expert_parallel=False)
-            notes.append(f"{engine_profile(engine).label} has no data parallel: one replica on all the GPUs")
+        if engine not in PARALLEL_ENGINES and (
+            current.data_parallel > 1 or current.expert_parallel or current.nodes > 1
+        ):
+            changes.update(data_parallel=1, expert_parallel=False, nodes=1)
+            notes.append(f"{engine_profile(engine).label} has no data parallel or nodes: one server on all the GPUs")
         adopted = self._change(**changes, workload=new_workload)
         if adopted and notes:
             self.error_changed.emit("; ".join(notes))
         return adopted
 
-    def set_parallel(self, data_parallel: int, expert_parallel: bool) -> None:
-        """Split the GPUs into data-parallel replicas, with the experts shared out over all of them."""
+    def set_parallel(self, data_parallel: int, expert_parallel: bool, nodes: int | None = None) -> None:
+        """Split the GPUs into data-parallel replicas, with the experts shared out over all of them, and over
+        nodes (machines)."""
         current = self.scenario
-        if (data_parallel, expert_parallel) != (current.data_parallel, current.expert_parallel):
-            self._change(data_parallel=max(1, data_parallel), expert_parallel=expert_parallel)
+        nodes = current.nodes if nodes is None else max(1, nodes)
+        if (data_parallel, expert_parallel, nodes) != (current.data_parallel, current.expert_parallel, current.nodes):
+            self._change(data_parallel=max(1, data_parallel), expert_parallel=expert_parallel, nodes=nodes)
 
     def set_draft(self, draft: ModelSpec | None) -> None:
         """A draft model for speculative decoding, or None."""

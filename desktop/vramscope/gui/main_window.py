@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from vramscope.core.architecture import custom_architecture
+from vramscope.core.manifest import lws_manifest
 from vramscope.core.scenario import ModelSpec, Source, error_message
 from vramscope.core.sweep import Axis
 from vramscope.core.units import Unit, format_bytes
@@ -270,6 +271,7 @@ class MainWindow(QMainWindow):
         self._on_opener_recent_changed(self.opener.recent)
         file_menu.addSeparator()
         self._action(file_menu, "Export chart as PNG…", QKeySequence("Ctrl+E"), self._export_png)
+        self._action(file_menu, "Export Kubernetes manifest…", QKeySequence(), self._export_manifest)
         self._action(file_menu, "Quit", QKeySequence.StandardKey.Quit, self.close)
         edit = self.menuBar().addMenu("&Edit")
         self._action(edit, "Copy summary", QKeySequence.StandardKey.Copy, self.copy_summary)
@@ -605,6 +607,30 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(f"Chart saved to {path}", 5000)
             else:
                 self.statusBar().showMessage(f"Could not write {path}", 8000)
+
+    def _export_manifest(self) -> None:
+        a = self.controller.result
+        if lws_manifest(a.model, a.workload, a.deployment) is None:
+            self.statusBar().showMessage("A Kubernetes manifest is written for vLLM over 2 or more nodes", 8000)
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export manifest", "vllm-lws.json", "Kubernetes manifests (*.json)")
+        if path:
+            self.write_manifest(path)
+
+    def write_manifest(self, path: str) -> bool:
+        """The LeaderWorkerSet of the scenario shown (vLLM over nodes), for `kubectl apply -f`."""
+        a = self.controller.result
+        manifest = lws_manifest(a.model, a.workload, a.deployment)
+        try:
+            if manifest is None:
+                raise OSError("no manifest for this scenario: vLLM over 2 or more nodes has one")
+            with open(path, "w", encoding="utf-8") as out:
+                out.write(manifest + "\n")
+        except OSError as exc:
+            self.statusBar().showMessage(f"Could not write {path}: {exc.strerror or exc}", 8000)
+            return False
+        self.statusBar().showMessage(f"Manifest saved to {path}: kubectl apply -f {path}", 8000)
+        return True
 
     def show_text(self, title: str, html: str) -> TextDialog:
         dialog = TextDialog(title, html, self)

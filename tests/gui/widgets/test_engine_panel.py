@@ -1,5 +1,7 @@
 """The engine switch as a person uses it: pick an engine, change its settings, copy its launch command."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtGui import QGuiApplication
@@ -229,3 +231,25 @@ def test_the_replicas_for_a_load_are_shown_once_the_controls_rest(window: MainWi
     )
     panel.load.setValue(0)
     assert panel.sizing.isHidden()
+
+
+def test_nodes_group_the_bars_and_export_a_leaderworkerset(window: MainWindow, tmp_path: Path) -> None:
+    import json
+
+    from vramscope.hardware.catalog import find_gpu
+
+    h100 = find_gpu("nvidia-h100-sxm")
+    assert h100 is not None
+    c, panel = window.controller, window.engine_panel
+    c.set_scenario(model=load_preset("llama-3.1-405b"), engine=Engine.VLLM, gpus=(h100.spec(),) * 16)
+    c.set_workload(weight_format="fp8")
+    panel.nodes.setValue(2)
+    d = c.result.deployment
+    assert (d.tensor_parallel, d.nodes, d.gpus_per_node) == (16, 2, 8)
+    labels = [row.label for row in chart_rows(c.result)]
+    assert labels[0] == "node 0 · GPU 0" and labels[8] == "node 1 · GPU 8"
+    assert any("crosses nodes of 8 GPUs" in w for w in c.result.estimate.warnings)  # tp 16 over two nodes
+    assert window.write_manifest(str(tmp_path / "lws.json"))
+    lws = json.loads((tmp_path / "lws.json").read_text())["items"][0]
+    assert lws["spec"]["leaderWorkerTemplate"]["size"] == 2
+    assert "kubectl apply -f" in window.statusBar().currentMessage()

@@ -152,8 +152,9 @@ class EngineProfile(Protocol):
         """The KV dtypes this engine offers, besides auto."""
         ...
 
-    def weight_families(self) -> tuple[str, ...]:
-        """The weight format families this engine runs (precision.Family values)."""
+    def weight_families(self, settings: EngineSettings | None = None) -> tuple[str, ...]:
+        """The weight format families this engine runs (precision.Family values), in the release `settings`
+        name (None: the newest modelled)."""
         ...
 
     def default_kv_dtype(self, model: ModelSpec, weights: str) -> KvDtype: ...

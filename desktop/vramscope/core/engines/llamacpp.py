@@ -124,7 +124,7 @@ class LlamaCppProfile:
 
     default_flash_attn = True  # -fa auto: on where the backend supports it
 
-    def weight_families(self) -> tuple[str, ...]:
+    def weight_families(self, settings: EngineSettings | None = None) -> tuple[str, ...]:
         return ("float", "gguf")
 
     def kv_dtypes(self) -> tuple[str, ...]:

@@ -137,7 +137,7 @@ class SGLangProfile:
     def max_sequences(self, deployment: Deployment) -> int | None:
         return MAX_REQUESTS
 
-    def weight_families(self) -> tuple[str, ...]:
+    def weight_families(self, settings: EngineSettings | None = None) -> tuple[str, ...]:
         return ("float", "fp8", "fp8-block", "gptq", "awq", "mxfp4", "nvfp4", "int4")
 
     def kv_dtypes(self) -> tuple[str, ...]:

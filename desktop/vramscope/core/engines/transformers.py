@@ -46,7 +46,7 @@ class TransformersProfile:
     def max_sequences(self, deployment: Deployment) -> int | None:
         return None  # generate() takes any batch
 
-    def weight_families(self) -> tuple[str, ...]:
+    def weight_families(self, settings: EngineSettings | None = None) -> tuple[str, ...]:
         return ("float", "int8", "nf4", "fp8", "fp8-block", "gptq", "awq", "mxfp4")
 
     def kv_dtypes(self) -> tuple[str, ...]:

@@ -227,8 +227,12 @@ class VllmProfile:
         """--max-num-seqs when set; else none of its own: the launch command raises it to the batch."""
         return deployment.settings.max_num_seqs
 
-    def weight_families(self) -> tuple[str, ...]:
-        return ("float", "fp8", "fp8-block", "gptq", "awq", "nf4", "mxfp4", "nvfp4", "int4")
+    def weight_families(self, settings: EngineSettings | None = None) -> tuple[str, ...]:
+        families = ("float", "fp8", "fp8-block", "gptq", "awq", "nf4", "mxfp4", "nvfp4", "int4")
+        rules = rules_of(settings or EngineSettings())
+        if rules.version >= BITSANDBYTES_REMOVED and not rules.v0:  # 0.28 dropped bitsandbytes
+            return tuple(f for f in families if f != "nf4")
+        return families
 
     def kv_dtypes(self) -> tuple[str, ...]:
         return ("bf16", "fp16", "fp8")  # CacheDType: auto, fp8 (= e4m3), fp8_e5m2 …

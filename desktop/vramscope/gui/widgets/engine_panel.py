@@ -111,8 +111,10 @@ class EnginePanel(QGroupBox):
         self.parallel_row = QWidget()
         parallel = QFormLayout(self.parallel_row)
         parallel.setContentsMargins(0, 0, 0, 0)
+        self.nodes = _spin(1, 1024, "Nodes: machines the GPUs are spread over (tensor parallel inside each)")
         parallel.addRow("Data parallel", self.data_parallel)
         parallel.addRow("", self.expert_parallel)
+        parallel.addRow("Nodes", self.nodes)
         self.load = _spin(0, 10_000_000, "Load: concurrent sequences to serve at this context", "none")
         self.sizing = QLabel()  # the replicas that serve the load, once the controls rest
         self.sizing.setWordWrap(True)
@@ -224,6 +226,9 @@ class EnginePanel(QGroupBox):
         self.cache.activated.connect(lambda i: c.set_engine_settings(cache_implementation=self.cache.itemText(i)))
         self.data_parallel.valueChanged.connect(lambda v: c.set_parallel(v, self.expert_parallel.isChecked()))
         self.expert_parallel.toggled.connect(lambda on: c.set_parallel(self.data_parallel.value(), on))
+        self.nodes.valueChanged.connect(
+            lambda n: c.set_parallel(self.data_parallel.value(), self.expert_parallel.isChecked(), n)
+        )
         self.load.valueChanged.connect(lambda _: self._show_sizing(self.controller.result))
         self.draft.activated.connect(self._on_draft_activated)
         self.copy_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.launch.text()))
@@ -319,11 +324,13 @@ class EnginePanel(QGroupBox):
             self.draft,
             self.data_parallel,
             self.expert_parallel,
+            self.nodes,
         )
         with signals_blocked(*widgets):
             self.parallel_row.setVisible(engine in PARALLEL_ENGINES)
             self.data_parallel.setValue(analysis.deployment.data_parallel)
             self.expert_parallel.setChecked(analysis.deployment.expert_parallel)
+            self.nodes.setValue(analysis.deployment.nodes)
             self.engine_combo.setCurrentIndex(self.engine_combo.findData(engine.value))
             self._show_page(self.page_of[engine])
             self._show_versions(engine, settings.engine_version, analysis)

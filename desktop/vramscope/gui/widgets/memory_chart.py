@@ -6,7 +6,7 @@ from typing import NamedTuple
 import numpy as np
 import pyqtgraph as pg  # type: ignore[import-untyped]
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QBrush, QColor, QPalette, QResizeEvent, QShowEvent
+from PySide6.QtGui import QBrush, QColor, QFontMetrics, QPalette, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from vramscope.core.analysis import Analysis
@@ -37,6 +37,9 @@ OVER_COLOR = (213, 0, 0)
 KV_NEEDED_COLOR = (213, 94, 0)  # Okabe-Ito vermillion: the KV cache wanted beyond what the pool holds
 SHORT_BAR_SHARE = 0.3  # a bar shorter than this share of the axis has its total written from its start
 LABEL_MIN_SHARE = 0.06  # a segment narrower than this share of the axis carries no number: it would not fit
+
+
+AXIS_WIDTH = 90  # px, the GPU labels' column at the least
 
 
 class Row(NamedTuple):
@@ -165,7 +168,7 @@ class MemoryChart(QWidget):
         item.setMenuEnabled(False)
         item.hideButtons()
         item.invertY(True)
-        item.getAxis("left").setWidth(90)  # room for "Pinned GPU 12" before any tick is known
+        item.getAxis("left").setWidth(AXIS_WIDTH)  # room for "Pinned GPU 12" before any tick is known
         self.legend = legend_above(item, columns=5)
         self.held = pg.BarGraphItem(
             x0=[],
@@ -335,7 +338,12 @@ class MemoryChart(QWidget):
         ticks = [(float(i), r.label) for i, r in enumerate(rows_shown)]
         if ticks != self._ticks:
             self._ticks = ticks
-            self.item.getAxis("left").setTicks([ticks])
+            axis = self.item.getAxis("left")
+            axis.setTicks([ticks])
+            # wide enough for the longest label ("node 1 · GPU 15 · DP 3"): a tick text that overflows is dropped
+            metrics = QFontMetrics(axis.style.get("tickFont") or axis.font())
+            widest = max((metrics.horizontalAdvance(label) for _, label in ticks), default=0)
+            axis.setWidth(max(AXIS_WIDTH, widest + 16))
         self._fit_y_range()
         if unit is not self._label_unit:
             self._label_unit = unit
