@@ -293,7 +293,9 @@ def check_starts(server: str, work: Path) -> list[dict[str, object]]:
             bool(settings.get("kv_unified")),
             bool(settings.get("swa_full")),
         )
-        compute = cpu_compute_buffer(model.architecture, cell, cell.ubatch, bool(settings.get("flash_attn")))
+        compute = cpu_compute_buffer(
+            model.architecture, cell, cell.ubatch, bool(settings.get("flash_attn", True))
+        )  # -fa auto: on
         measured_compute = log["compute_mib"].get("CPU")
         rows.append(
             {
