@@ -258,7 +258,11 @@ def start(server: str, argv: list[str], timeout: float = 120) -> str:
         if "listening on http" in line or "exiting due to" in line or time.time() > deadline:
             break
     process.terminate()
-    process.wait(timeout=30)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # blocked writing to the pipe no one reads now
+        process.kill()
+        process.wait(timeout=10)
     text = "".join(log)
     last = text.rfind("llama_context: n_ctx ")
     return text[text.rfind("\n", 0, last) + 1 :] if last >= 0 else text
