@@ -673,3 +673,15 @@ def test_gpus_from_an_nvidia_smi_listing(capsys: pytest.CaptureFixture[str], tmp
     listing.write_text("not a listing\n")
     code, _, err = run(capsys, "estimate", "llama-3.1-8b", "--gpus-from", str(listing))
     assert code == 2 and "--gpus-from" in err and "line 1 has 1 of the 4 columns" in err
+
+
+def test_solve_replicas_on_gpus_listed_one_by_one(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    listing = tmp_path / "node.csv"
+    listing.write_text("".join(f"{i}, NVIDIA H100 80GB HBM3, 81559, 1\n" for i in range(4)))
+    code, out, _ = run(
+        capsys, "estimate", "qwen3-30b-a3b", "--engine", "vllm", "--gpus-from", str(listing), "--dp", "2",
+        "--solve", "replicas", "--sequences", "100", "--json",
+    )  # fmt: skip
+    solution = json.loads(out)["solution"]
+    assert code == 0 and solution["gpus"] == 2 * solution["value"]  # replicas of tp 2, like the first
+    assert solution["estimate"]["scenario"]["dp"] == solution["value"]

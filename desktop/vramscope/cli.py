@@ -657,16 +657,13 @@ def _solve(
         sizing = solve.replicas_for(model, workload, deployment, sequences or 1)
         if sizing is None:
             return {"target": target, "value": None, "reason": f"no number of replicas holds {sequences:,} sequences"}
-        one = Deployment.model_validate({**dict(deployment), "data_parallel": 1})
-        at = one if sizing.replicas == 1 or deployment.engine.value not in ("vllm", "sglang") else None
-        at = at or Deployment.model_validate({**dict(one), "data_parallel": sizing.replicas})
         fill = Workload.model_validate({**workload.model_dump(), "batch": sizing.sequences_per_replica})
         return {
             "target": target,
             "value": sizing.replicas,
             "gpus": sizing.gpus,
             "sequences_per_replica": sizing.sequences_per_replica,
-            "estimate": report.to_json(analyse(model, fill, at)),
+            "estimate": report.to_json(analyse(model, fill, sizing.deployment)),
         }
     elif target == "gpus":
         value = solve.fewest_gpus(model, workload, deployment)

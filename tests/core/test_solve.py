@@ -155,7 +155,8 @@ def test_replicas_for_a_load_come_from_each_replicas_own_pool() -> None:
     assert per is not None and per > 1
     sizing = replicas_for(model, workload, one, 10 * per + 1)  # a dense model: replicas alike
     assert sizing is not None and (sizing.replicas, sizing.gpus, sizing.sequences_per_replica) == (11, 11, per)
-    assert replicas_for(model, workload, one, per) == (1, 1, per)
+    alone = replicas_for(model, workload, one, per)
+    assert alone is not None and alone[:3] == (1, 1, per) and alone.deployment.data_parallel == 1
 
 
 def test_moe_replicas_spread_the_experts_so_fewer_serve_the_load() -> None:

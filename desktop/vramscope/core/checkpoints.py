@@ -118,9 +118,10 @@ def ollama_target(model: ModelSpec, fmt_name: str) -> Target:
     return target if target.where.startswith("/") else target._replace(where=f"./{target.where}")
 
 
-def with_todo(command: str, *targets: Target) -> str:
-    """The command, with what must be done first as its shell comment."""
-    todo = "; ".join(t.todo for t in targets if t.todo)
+def with_todo(command: str, *targets: Target, also: str = "") -> str:
+    """The command, with what must be done first (the targets' checkpoints to make, then `also`) as its shell
+    comment."""
+    todo = "; ".join([t.todo for t in targets if t.todo] + ([also] if also else []))
     return f"{command}{COMMENT}{todo}" if todo else command
 
 

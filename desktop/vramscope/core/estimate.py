@@ -10,7 +10,7 @@ from vramscope.core.architecture import Architecture
 from vramscope.core.engines import engine_profile
 from vramscope.core.engines.base import Allocation, EngineSettingsError, Request, cache_bytes
 from vramscope.core.precision import KvDtype, kv_dtype
-from vramscope.core.scenario import Deployment, Engine, GpuSpec, ModelSpec, Workload
+from vramscope.core.scenario import PARALLEL_ENGINES, Deployment, GpuSpec, ModelSpec, Workload
 from vramscope.core.segments import SEGMENT_LABELS, Provenance, Segment, SegmentKind, segment
 from vramscope.core.weights import WeightPlan, pipeline_stages, weight_plan
 
@@ -135,7 +135,7 @@ def estimate(model: ModelSpec, workload: Workload, deployment: Deployment) -> Es
             "some stages would hold none"
         )
     dp, ep = deployment.data_parallel, deployment.expert_parallel
-    if (dp > 1 or ep or deployment.nodes > 1) and deployment.engine not in (Engine.VLLM, Engine.SGLANG):
+    if (dp > 1 or ep or deployment.nodes > 1) and deployment.engine not in PARALLEL_ENGINES:
         raise EngineSettingsError(
             f"{profile.label} has no data or expert parallel, nor a plan over nodes here: start one server per "
             "machine or group of GPUs (tensor and pipeline parallel split a model inside one)"

@@ -163,6 +163,10 @@ class Engine(StrEnum):
     SGLANG = "sglang"
 
 
+# the engines with data and expert parallel and a plan over nodes (the others run one server per machine)
+PARALLEL_ENGINES = (Engine.VLLM, Engine.SGLANG)
+
+
 class Calibration(_Frozen):
     """Figures measured on this machine (an engine's start-up log), used in place of a profile's defaults."""
 

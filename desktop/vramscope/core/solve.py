@@ -7,7 +7,7 @@ from typing import NamedTuple
 from vramscope.core.engines import engine_profile
 from vramscope.core.estimate import estimate
 from vramscope.core.precision import KV_DTYPES, WEIGHT_FORMATS, WeightFormat, known_format, weight_format
-from vramscope.core.scenario import MAX_BATCH, MAX_CONTEXT, Deployment, GpuSpec, ModelSpec, Workload
+from vramscope.core.scenario import MAX_BATCH, MAX_CONTEXT, PARALLEL_ENGINES, Deployment, GpuSpec, ModelSpec, Workload
 
 Probe = Callable[[int], tuple[bool, float | None]]  # n -> (fits, slack: room left, in any unit)
 
@@ -80,6 +80,7 @@ class Sizing(NamedTuple):
     replicas: int
     gpus: int  # replicas x tp x pp
     sequences_per_replica: int  # at this context, the most one replica holds at once (sharing experts with all)
+    deployment: Deployment  # the replicas as one data-parallel deployment; one replica for engines without
 
 
 MAX_REPLICAS = 1024
@@ -91,24 +92,29 @@ def replicas_for(model: ModelSpec, workload: Workload, deployment: Deployment, s
     model in vLLM or SGLang more replicas also spread the experts thinner, so each holds more: the capacity
     is found per replica count, by doubling and then bisection."""
     one = deployment.replica(0).model_copy(update={"expert_parallel": deployment.expert_parallel})
+    parallel = deployment.engine in PARALLEL_ENGINES
 
-    def held(dp: int) -> int:  # sequences dp replicas hold together, each on GPUs like the first's
+    def at(dp: int) -> Deployment:  # dp replicas, each on GPUs like the first's
+        if dp == 1 or not parallel:
+            return one
         gpus = one.gpus * dp if len(one.gpus) > 1 else one.gpus
-        at = Deployment.model_validate({**dict(one), "data_parallel": dp, "gpus": gpus}) if dp > 1 else one
+        return Deployment.model_validate({**dict(one), "data_parallel": dp, "gpus": gpus})
+
+    def held(dp: int) -> int:  # sequences dp replicas hold together
         try:
-            return dp * (max_batch(model, workload, at) or 0)
-        except ValueError:  # a count the engine refuses (no data parallel)
+            return dp * (max_batch(model, workload, at(dp)) or 0)
+        except ValueError:  # a layout the engine refuses
             return 0
 
-    if held(1) >= sequences:
-        return Sizing(1, one.gpu_count, held(1))
-    sharded = model.architecture.moe is not None and deployment.engine.value in ("vllm", "sglang")
-    if not sharded:  # replicas alike whatever their number
-        per = held(1)
-        if not per:
-            return None
-        count = -(-sequences // per)
-        return Sizing(count, count * one.gpu_count, per) if count <= MAX_REPLICAS else None
+    def sized(count: int, per: int) -> Sizing:
+        return Sizing(count, count * one.gpu_count, per, at(count))
+
+    per = held(1)
+    if per >= sequences:
+        return sized(1, per)
+    if model.architecture.moe is None or not parallel:  # replicas alike whatever their number
+        count = -(-sequences // per) if per else MAX_REPLICAS + 1
+        return sized(count, per) if count <= MAX_REPLICAS else None
     lo, hi = 1, 2
     while held(hi) < sequences:
         lo, hi = hi, hi * 2
@@ -117,7 +123,7 @@ def replicas_for(model: ModelSpec, workload: Workload, deployment: Deployment, s
     while hi - lo > 1:
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if held(mid) >= sequences else (mid, hi)
-    return Sizing(hi, hi * one.gpu_count, held(hi) // hi)
+    return sized(hi, held(hi) // hi)
 
 
 # --- the ways out: what to change so that it fits ----------------------------------------------------------

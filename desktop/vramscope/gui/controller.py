@@ -10,6 +10,7 @@ from vramscope.core.engines import engine_profile
 from vramscope.core.precision import known_format
 from vramscope.core.scenario import (
     MAX_GPUS,
+    PARALLEL_ENGINES,
     Deployment,
     Engine,
     EngineSettings,
@@ -23,7 +24,6 @@ from vramscope.core.units import Unit
 from vramscope.hardware.probe import HardwareSnapshot
 
 Result = Analysis  # what the window shows for one scenario
-PARALLEL_ENGINES = (Engine.VLLM, Engine.SGLANG)  # the engines with data and expert parallel
 LIMITS_DELAY_MS = 40  # the largest context and batch are solved once a drag pauses: the bar moves every frame
 
 

@@ -8,7 +8,7 @@ reference/engine_logs.json."""
 import re
 
 from vramscope.core.architecture import Architecture
-from vramscope.core.checkpoints import COMMENT, safetensors_target, with_todo
+from vramscope.core.checkpoints import safetensors_target, with_todo
 from vramscope.core.engines.base import (
     Allocation,
     EngineSettingsError,
@@ -297,8 +297,5 @@ class SGLangProfile:
             args.append("--kv-cache-dtype fp8_e4m3")
         if request.nodes > 1:
             args.append(f"--nnodes {request.nodes} --node-rank 0 --dist-init-addr <head-ip>:5000")
-        command = with_todo(" ".join(args), target)
-        if request.nodes > 1:
-            others = "on node k of the others: the same command with --node-rank k, <head-ip> being this node's address"
-            command += f"; {others}" if COMMENT in command else f"{COMMENT}{others}"
-        return command
+        others = "on node k of the others: the same command with --node-rank k, <head-ip> being this node's address"
+        return with_todo(" ".join(args), target, also=others if request.nodes > 1 else "")

@@ -11,7 +11,7 @@ from math import ceil
 from typing import NamedTuple
 
 from vramscope.core.architecture import Architecture
-from vramscope.core.checkpoints import COMMENT, safetensors_target, with_todo
+from vramscope.core.checkpoints import safetensors_target, with_todo
 from vramscope.core.engines.base import (
     CUDA_CONTEXT_BYTES,
     Allocation,
@@ -41,6 +41,7 @@ from vramscope.core.engines.vllm_versions import (
     batch_defaults,
     flashinfer_needs_opt_in,
     online_quantization,
+    runs_bitsandbytes,
     sampler_bytes_per_logit,
     vllm_rules,
 )
@@ -229,10 +230,9 @@ class VllmProfile:
 
     def weight_families(self, settings: EngineSettings | None = None) -> tuple[str, ...]:
         families = ("float", "fp8", "fp8-block", "gptq", "awq", "nf4", "mxfp4", "nvfp4", "int4")
-        rules = rules_of(settings or EngineSettings())
-        if rules.version >= BITSANDBYTES_REMOVED and not rules.v0:  # 0.28 dropped bitsandbytes
-            return tuple(f for f in families if f != "nf4")
-        return families
+        if runs_bitsandbytes(rules_of(settings or EngineSettings())):
+            return families
+        return tuple(f for f in families if f != "nf4")
 
     def kv_dtypes(self) -> tuple[str, ...]:
         return ("bf16", "fp16", "fp8")  # CacheDType: auto, fp8 (= e4m3), fp8_e5m2 …
@@ -249,7 +249,7 @@ class VllmProfile:
         tokens = deployment.settings.max_num_batched_tokens or default_tokens
         seqs = deployment.settings.max_num_seqs or default_seqs
         fmt = workload.weight_format or model.native_format
-        if fmt.startswith("nf4") and rules.version >= BITSANDBYTES_REMOVED and not rules.v0:
+        if fmt.startswith("nf4") and not runs_bitsandbytes(rules):
             raise EngineSettingsError(
                 f"vLLM {'.'.join(map(str, BITSANDBYTES_REMOVED))} and later have no bitsandbytes quantization: "
                 "take AWQ, GPTQ or INT4 weights, or plan for --engine-version 0.27"
@@ -389,11 +389,8 @@ class VllmProfile:
             args.append("--distributed-executor-backend ray")
             if request.data_parallel > 1:
                 args.append("--data-parallel-backend ray")
-        command = with_todo(" ".join(args), target)
-        if nodes > 1:
-            join = f"first, on each of the other {nodes - 1} nodes: ray start --address <head-ip>:6379"
-            command += f"; {join}" if COMMENT in command else f"{COMMENT}{join}"
-        return command
+        join = f"first, on each of the other {nodes - 1} nodes: ray start --address <head-ip>:6379" if nodes > 1 else ""
+        return with_todo(" ".join(args), target, also=join)
 
 
 def check_tensor_parallel(arch: Architecture, tp: int) -> None:

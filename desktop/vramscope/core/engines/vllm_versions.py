@@ -132,9 +132,14 @@ def online_quantization(rules: VllmRules) -> dict[str, str]:
     up to 0.27 (0.28 removed it)."""
     made = {"fp8": "--quantization fp8"}
     made["fp8-block"] = "--quantization fp8_per_block" if rules.version >= (0, 20) else "--quantization fp8"
-    if rules.version < BITSANDBYTES_REMOVED:
+    if runs_bitsandbytes(rules):
         made["nf4"] = "--quantization bitsandbytes"
     return made
 
 
 BITSANDBYTES_REMOVED = (0, 28)
+
+
+def runs_bitsandbytes(rules: VllmRules) -> bool:
+    """0.28 took bitsandbytes out of QuantizationMethods: no NF4 from then on, loaded or made."""
+    return rules.version < BITSANDBYTES_REMOVED

@@ -24,9 +24,9 @@ from vramscope.core.analysis import Analysis
 from vramscope.core.checkpoints import COMMENT
 from vramscope.core.engines import PROFILES, sglang
 from vramscope.core.engines.vllm_versions import OFFERED, vllm_rules
-from vramscope.core.scenario import MIN_FRACTION, Engine, EngineSettings
+from vramscope.core.scenario import MIN_FRACTION, PARALLEL_ENGINES, Engine, EngineSettings
 from vramscope.core.solve import replicas_for
-from vramscope.gui.controller import PARALLEL_ENGINES, Controller
+from vramscope.gui.controller import Controller
 from vramscope.gui.qt_util import signals_blocked
 from vramscope.sources.presets import find_preset, load_preset, preset_documents
 
