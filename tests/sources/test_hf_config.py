@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.tiny_config import TINY_LLAMA
+from vramscope.core.architecture import Rotary
 from vramscope.core.estimate import kv_bytes_per_token
 from vramscope.core.precision import KV_DTYPES
 from vramscope.sources.errors import ModelFileError
@@ -38,6 +39,7 @@ GEMMA_3_27B = {  # multimodal: the language model nests under text_config, with 
         "num_attention_heads": 32,
         "num_hidden_layers": 62,
         "num_key_value_heads": 16,
+        "rope_scaling": {"factor": 8.0, "rope_type": "linear"},
         "sliding_window": 1024,
     },
     "vision_config": {
@@ -224,3 +226,48 @@ def test_hostile_configs_end_at_once(change: dict[str, object], message: str) ->
     with pytest.raises(ModelFileError, match=message):
         architecture_from_config({**HOSTILE_BASE, **change})
     assert time.monotonic() - start < 2  # a guard against building a billion layers, not a benchmark
+
+
+@pytest.mark.parametrize(
+    ("change", "rotary"),
+    [
+        ({}, None),
+        ({"rope_scaling": {"rope_type": "llama3", "factor": 8.0}}, None),  # keeps max_position_embeddings rows
+        ({"rope_scaling": {"type": "linear", "factor": 4}}, Rotary(scaling="linear", factor=4)),
+        (
+            {"rope_scaling": {"type": "deepseek_yarn", "factor": 40, "original_max_position_embeddings": 4096}},
+            Rotary(scaling="yarn", factor=40, original_max_context=4096),
+        ),
+        ({"partial_rotary_factor": 0.25}, Rotary(fraction=0.25)),
+        ({"rotary_dim": 8}, Rotary(fraction=0.5)),  # TINY_LLAMA's heads are 16 wide
+        (  # transformers 5 writes the settings by layer type
+            {
+                "rope_parameters": {
+                    "full_attention": {"rope_type": "linear", "factor": 8.0},
+                    "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0},
+                }
+            },
+            Rotary(scaling="linear", factor=8, local_table=True),
+        ),
+        (
+            {"rope_parameters": {"rope_type": "default", "partial_rotary_factor": 0.5, "mrope_section": [2, 2]}},
+            Rotary(fraction=0.5),
+        ),
+    ],
+)
+def test_rotary_settings_as_the_engines_read_them(change: dict[str, object], rotary: Rotary | None) -> None:
+    assert architecture_from_config({**TINY_LLAMA, **change}).rotary == rotary
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"rope_scaling": {"type": "linear", "factor": "8"}}, "'rope factor' must be a number"),
+        ({"rope_scaling": {"type": "yarn", "factor": 1e9}}, "impossible rotary settings"),
+        ({"partial_rotary_factor": 3.0}, "impossible rotary settings"),
+        ({"rotary_dim": float("nan")}, "'rotary_dim' must be a number"),
+    ],
+)
+def test_impossible_rotary_settings_are_named(change: dict[str, object], message: str) -> None:
+    with pytest.raises(ModelFileError, match=message):
+        architecture_from_config({**TINY_LLAMA, **change})

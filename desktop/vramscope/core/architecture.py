@@ -194,6 +194,17 @@ class CompressedAttention(_Frozen):
     hash_layers: NonNegativeInt = 0  # the first layers route tokens by id through a vocab x top-k table
 
 
+class Rotary(_Frozen):
+    """The rotary settings that size an engine's cos/sin tables (config.json's rope_scaling, rope_parameters
+    and partial_rotary_factor); they change no weight and no cache."""
+
+    scaling: str = "default"  # rope_type: default, llama3, linear, dynamic, yarn, longrope, mrope …
+    factor: float = Field(1.0, gt=0, le=1024)  # how far the scaling stretches the trained positions
+    original_max_context: PositiveInt | None = None  # the positions trained before scaling (yarn, longrope)
+    fraction: float = Field(1.0, gt=0, le=1)  # the share of each head that rotates (partial_rotary_factor)
+    local_table: bool = False  # the sliding layers rotate with their own base (Gemma 3's rope_local_base_freq)
+
+
 class VisionKind(StrEnum):
     """How a vision encoder is built, which fixes its tensor list."""
 
@@ -269,6 +280,7 @@ class Architecture(_Frozen):
     qk_norm: str = "none"  # none | per_head (Qwen3, Gemma-3) | full (OLMo-2)
     attention_sinks: bool = False  # gpt-oss: one learned logit per head
     learned_positions: int = 0  # GPT-2 style absolute position embeddings
+    rotary: Rotary | None = None  # None: every head rotates whole, unscaled
     moe: MoE | None = None
     mla: MLA | None = None
     mamba: Mamba | None = None

@@ -17,6 +17,7 @@ from vramscope.sources.families import Family, Kinds, Shape, family, is_known
 from vramscope.sources.files import read_limited
 from vramscope.sources.json_object import json_object
 from vramscope.sources.quantization import ALL_SCOPES, checkpoint_format
+from vramscope.sources.rotary import rotary_from_config
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024  # real configs are a few KiB; refuse anything huge
 
@@ -65,7 +66,8 @@ _SHARED_KEYS = frozenset({
     "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "num_local_experts", "num_experts", "n_routed_experts",
     "num_experts_per_tok", "experts_per_token", "moe_topk", "n_shared_experts", "shared_expert_intermediate_size",
     "first_k_dense_replace", "moe_layer_freq", "decoder_sparse_step", "mlp_only_layers", "topk_method",
-    "sliding_window", "layer_types",
+    "sliding_window", "layer_types", "rope_parameters", "rope_scaling", "rope_local_base_freq",
+    "partial_rotary_factor", "rotary_dim", "original_max_position_embeddings",
 })  # fmt: skip
 
 
@@ -143,6 +145,9 @@ def _build(fam: Family, k: ConfigKeys, outer: ConfigKeys) -> Architecture:
     if kinds:
         fields["layer_types"] = kinds
         fields["sliding_window"] = window or None
+    rotary = rotary_from_config(k, shape.head_dim)
+    if rotary is not None:
+        fields["rotary"] = rotary
     if fam.config_fields is not None:
         fields.update(fam.config_fields(k, shape, fields, outer))
     return Architecture.model_validate(fields)

@@ -3,7 +3,7 @@
 import pytest
 
 from vramscope.core.engines.base import EngineSettingsError
-from vramscope.core.engines.vllm import KvPages
+from vramscope.core.engines.vllm import KvPages, rotary_tables
 from vramscope.core.engines.vllm_versions import batch_defaults, vllm_rules
 from vramscope.core.estimate import SegmentKind, estimate
 from vramscope.core.precision import KV_DTYPES
@@ -33,6 +33,7 @@ def vllm(gpu: GpuSpec = H100, tp: int = 1, **settings: object) -> Deployment:
         ("gemma-2-9b", 1, 17.22, 54.12, 168_880, 20.60),  # two layer groups: full and sliding
         ("mixtral-8x7b", 2, 43.51, 28.44, 465_936, 56.88),
         ("llama-3.1-8b", 2, 7.51, 63.76, 1_044_688, 127.53),
+        ("gemma-3-4b", 1, 8.58, 62.51, 468_144, 57.05),  # 0.56 GiB of rotary tables among the weights
     ],
 )
 def test_the_logged_figures_of_vllm_0_19(
@@ -45,6 +46,21 @@ def test_the_logged_figures_of_vllm_0_19(
     assert details["kv_capacity_tokens"] == pytest.approx(tokens, rel=0.02)
     assert details["max_concurrency"] == pytest.approx(concurrency, rel=0.02)
     assert est.fits is True and est.engine_verdict.startswith("vLLM starts")
+
+
+@pytest.mark.parametrize(
+    ("preset", "tables"),
+    [
+        ("llama-3.1-8b", ((131_072, 128),)),  # llama3 scaling keeps max_position_embeddings rows
+        ("gemma-3-4b", ((1_048_576, 256), (131_072, 256))),  # linear x 8, and the sliding layers' own table
+        ("phi-4-mini", ((4_096 + 131_072, 96),)),  # longrope: short and long tables, 3/4 of each head rotates
+        ("gpt-oss-20b", ((131_072, 64),)),  # yarn: 4,096 trained positions x 32
+        ("deepseek-v3", ((163_840, 64),)),  # MLA rotates its 64-wide rope part only
+        ("gpt2", ()),  # learned positions
+    ],
+)
+def test_the_rotary_tables_get_rope_builds(preset: str, tables: tuple[tuple[int, int], ...]) -> None:
+    assert rotary_tables(load_preset(preset).architecture) == tables
 
 
 def test_kv_fp8_doubles_the_tokens_of_the_same_pool() -> None:

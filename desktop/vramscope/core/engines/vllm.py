@@ -10,7 +10,7 @@ checked against the start-up logs of tests/truths/accuracy.py."""
 from math import ceil
 from typing import NamedTuple
 
-from vramscope.core.architecture import Architecture
+from vramscope.core.architecture import Architecture, Rotary
 from vramscope.core.checkpoints import safetensors_target, with_todo
 from vramscope.core.engines.base import (
     CUDA_CONTEXT_BYTES,
@@ -106,12 +106,28 @@ def mxfp4_padding_bytes(arch: Architecture, layers: range, tp: int) -> int:
     return sum(moe.num_experts * (weights + biases) for layer in layers if arch.is_moe_layer(layer))
 
 
-def rotary_cache_bytes(arch: Architecture, dtype: KvDtype) -> int:
-    """The cos/sin table vLLM builds once for max_position_embeddings (counted in 'Model loading took')."""
+def rotary_tables(arch: Architecture) -> tuple[tuple[int, int], ...]:
+    """(positions, width) of each cos/sin table vLLM's get_rope builds, one per distinct rotary setting and
+    shared by the layers that use it: linear and dynamic scaling stretch max_position_embeddings by their
+    factor, yarn the original length, longrope keeps a short and a long table; Gemma 3's sliding layers add
+    an unscaled one (layers/rotary_embedding/)."""
     if arch.learned_positions:
-        return 0
-    rotary_dim = arch.mla.qk_rope_head_dim if arch.mla is not None else arch.head_dim
-    return cache_bytes(arch.max_context * rotary_dim, dtype)
+        return ()
+    rotary = arch.rotary or Rotary()
+    width = arch.mla.qk_rope_head_dim if arch.mla is not None else int(arch.head_dim * rotary.fraction)
+    longest, trained = arch.max_context, rotary.original_max_context or arch.max_context
+    rows = {
+        "linear": ceil(longest * rotary.factor),
+        "dynamic": ceil(longest * rotary.factor),
+        "yarn": ceil(trained * rotary.factor),
+        "longrope": trained + longest,
+    }.get(rotary.scaling, longest)
+    return ((rows, width), (longest, arch.head_dim)) if rotary.local_table else ((rows, width),)
+
+
+def rotary_cache_bytes(arch: Architecture, dtype: KvDtype) -> int:
+    """vLLM's cos/sin tables, in the model's dtype (counted in 'Model loading took')."""
+    return sum(cache_bytes(rows * width, dtype) for rows, width in rotary_tables(arch))
 
 
 class KvPages:

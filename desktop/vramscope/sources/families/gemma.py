@@ -60,6 +60,7 @@ FAMILIES = (
             "sliding_window": 4096,
             "max_position_embeddings": 131072,
             "sliding_window_pattern": 6,
+            "rope_local_base_freq": 10000.0,  # transformers' default: the sliding layers rotate on their own
         },
         qk_norm="per_head",
         norms_per_layer=4,
