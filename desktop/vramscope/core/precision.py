@@ -77,6 +77,7 @@ class WeightFormat:
     element_bytes: int = 2  # FLOAT width; also the width of what other families keep high precision
     group_size: int = 128  # AWQ / GPTQ / INT4
     gguf_default: str = ""  # the ftype's default ggml type
+    nested_absmax: bool = False  # NF4 with bitsandbytes' double quantization (8-bit absmax, fp32 per 256)
     # A checkpoint's mix ("nvfp4@ffn+fp8@mixer"): (scope, format) pairs, the last that covers a tensor prices
     # it; a matrix no part covers stays at 16 bits. Empty for a plain format.
     parts: tuple[tuple[str, "WeightFormat"], ...] = ()
@@ -279,7 +280,8 @@ def tensor_bytes(fmt: WeightFormat, t: Tensor, ctx: TensorContext) -> int:
     if family is Family.INT8:
         return n + rows * 4
     if family is Family.NF4:
-        return n // 2 + ceil(n / 64) * 4
+        blocks = ceil(n / 64)
+        return n // 2 + (blocks + ceil(blocks / 256) * 4 if fmt.nested_absmax else blocks * 4)
     if family is Family.MXFP4:
         return ceil(n / 32) * 17
     if family is Family.NVFP4:  # packed values, an e4m3 scale per 16, weight and input fp32 scales per matrix

@@ -1,6 +1,8 @@
 """vLLM's rules by release, each against a start-up log of that release (tests/truths/engine_runs.json,
 reference/engine_logs.json) or the figure its source fixes."""
 
+from dataclasses import replace
+
 import pytest
 
 from vramscope.core.analysis import launch_command
@@ -8,7 +10,8 @@ from vramscope.core.engines.base import EngineSettingsError
 from vramscope.core.engines.vllm import KvPages, mxfp4_padding_bytes
 from vramscope.core.engines.vllm_versions import parse_version, vllm_rules
 from vramscope.core.estimate import Estimate, SegmentKind, estimate
-from vramscope.core.precision import KV_DTYPES
+from vramscope.core.precision import KV_DTYPES, TensorContext, tensor_bytes, weight_format
+from vramscope.core.roles import Group, Split, Tensor
 from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, Workload
 from vramscope.core.units import GIB
 from vramscope.sources.presets import load_preset
@@ -197,3 +200,20 @@ def test_recurrent_layers_take_a_block_of_the_pool() -> None:
     assert pages.full_block == 544 and pages.groups == 4 and pages.state_bytes == 0
     assert 7_162 // pages.groups * pages.tokens_per_block == 973_760
     assert pages.blocks_per_request(8192, 8192) == 16 + 3  # ceil(8192 / 544) attention blocks, one per state group
+
+
+def test_nf4_quantized_on_load_has_a_double_quantized_absmax() -> None:
+    # 0.8.2 quantizing Phi-4 as it loads (bitsandbytes_loader: compress_statistics=True): "Model loading took
+    # 8.6253 GB" on an A100, which holds a rank-16 LoRA slot besides (about 0.12 GiB, not modelled)
+    a100 = GpuSpec(name="NVIDIA A100-SXM4-80GB", capacity_bytes=round(79.15 * GIB), total_bytes=round(79.15 * GIB))
+    deployment = Deployment(
+        gpus=(a100,),
+        engine=Engine.VLLM,
+        settings=EngineSettings(engine_version="0.8.2-v0", gpu_memory_utilization=0.7, max_num_seqs=320),
+    )
+    est = estimate(load_preset("phi-4"), Workload(context=512, weight_format="nf4"), deployment)
+    assert est.per_gpu[0].bytes_of(SegmentKind.WEIGHTS) / GIB == pytest.approx(8.63 - 0.12, rel=0.01)
+    # bitsandbytes' own layout of one 4096 x 4096 matrix: packed values, a uint8 absmax per 64, fp32 per 256 of them
+    square = Tensor("blk.0.attn_q.weight", "attn_q", 0, (4096, 4096), Split.COLUMN, Group.LINEAR)
+    nested = replace(weight_format("nf4"), nested_absmax=True)
+    assert tensor_bytes(nested, square, TensorContext(1, 0, 1)) == 8_388_608 + 262_144 + 1_024 * 4

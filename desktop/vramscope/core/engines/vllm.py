@@ -7,6 +7,7 @@ Sources: vllm/v1/worker/gpu_worker.py (determine_available_memory), vllm/v1/core
 sizes, sliding-window usage), vllm/worker/worker.py (V0), vllm/engine/arg_utils.py (batch defaults);
 checked against the start-up logs of tests/truths/accuracy.py."""
 
+from dataclasses import replace
 from math import ceil
 from typing import NamedTuple
 
@@ -104,6 +105,17 @@ def mxfp4_padding_bytes(arch: Architecture, layers: range, tp: int) -> int:
     weights = (3 * i_pad * h_pad - 3 * i * h) * 17 // 32
     biases = (2 * (i_pad - i) + (h_pad - h)) * 2
     return sum(moe.num_experts * (weights + biases) for layer in layers if arch.is_moe_layer(layer))
+
+
+def _quantized_on_load(request: Request) -> Request:
+    """NF4 planned from 16-bit weights is vLLM quantizing them as it loads, with bitsandbytes' double
+    quantization (bitsandbytes_loader.py: quantize_4bit(compress_statistics=True)); a bitsandbytes checkpoint
+    is priced from its own tensors (no format to plan)."""
+    fmt = request.plan.fmt
+    if fmt is None or fmt.family != "nf4" or fmt.nested_absmax:
+        return request
+    note = f"{request.plan.note}; quantized as it loads, absmax double-quantized"
+    return request._replace(plan=request.plan._replace(fmt=replace(fmt, nested_absmax=True), note=note))
 
 
 def rotary_tables(arch: Architecture) -> tuple[tuple[int, int], ...]:
@@ -276,6 +288,7 @@ class VllmProfile:
             )
 
     def allocate(self, request: Request) -> Allocation:
+        request = _quantized_on_load(request)
         arch, deployment, workload, settings = request.arch, request.deployment, request.workload, request.settings
         tp, pp = deployment.tensor_parallel, deployment.pipeline_parallel
         context, batch = workload.context, workload.batch
