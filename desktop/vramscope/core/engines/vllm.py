@@ -49,7 +49,7 @@ from vramscope.core.engines.vllm_versions import (
 from vramscope.core.precision import KvDtype
 from vramscope.core.scenario import Deployment, Engine, EngineSettings, ModelSpec, Workload
 from vramscope.core.segments import Provenance, Segment, SegmentKind, segment
-from vramscope.core.units import MIB
+from vramscope.core.units import KIB, MIB
 from vramscope.core.weights import pipeline_stages
 
 VOCAB_PADDING = 64  # vocab_parallel_embedding.py DEFAULT_VOCAB_PADDING_SIZE
@@ -69,10 +69,15 @@ MEASURED_ERRORS = {
     "0.11": MeasuredError(0.037, "the KV pool's largest miss over 9 vLLM 0.11.0 logs (H100, 1-2 GPUs): 3.6 %"),
     "0.14-0.16": MeasuredError(0.014, "2 vLLM 0.15-0.16 logs (0.03 %), and 1.2 % over 67 of 0.17-0.19"),
     "0.17-0.19": MeasuredError(0.014, "the KV pool's largest miss over 67 vLLM 0.17-0.19 logs (H100, 1-4 GPUs): 1.2 %"),
-    "0.20-0.33": MeasuredError(0.03, "2 vLLM 0.27.1 logs (1.7 %), too few alone: 3 %, as for releases without logs"),
+    "0.20-0.33": MeasuredError(0.03, "2 vLLM 0.27.1 logs (1.3 %), too few alone: 3 %, as for releases without logs"),
 }
 UNMEASURED = "no log of vLLM {line} checked: the largest miss over the releases that were (V0's 2.7 %)"
-CUDA_GRAPH_BYTES = 930 * MIB  # captured graphs: 0.87-1.09 GiB at tp 1, 0.76-1.57 GiB beyond (same logs)
+# Captured CUDA graphs, per batch size captured: the whole-model graph, and the piecewise graphs between
+# attention layers (one set per layer). Fitted on the 36 graph figures of the llm-d-planner 0.19 sweep on H100
+# (51 sizes each; 8-80 layers a rank): 0.05 GiB median miss, where one constant missed by 0.16 GiB
+CUDA_GRAPH_PER_SIZE = 7_475 * KIB
+CUDA_GRAPH_PER_SIZE_AND_LAYER = 338 * KIB
+SPECULATIVE_TOKENS = 5  # what the printed --speculative-config asks for
 
 
 def rules_of(settings: EngineSettings) -> VllmRules:
@@ -307,7 +312,8 @@ class VllmProfile:
         profile = Profile(batched, seqs, rules, fused_moe, int(compute.bytes_per_element), True, per_logit)
         peaks = (_profile_peak(arch, tp, profile._replace(samples=False)), _profile_peak(arch, tp, profile))
         non_torch, non_torch_note = _non_torch(tp, rules, settings.peer_to_peer)
-        graphs = _cuda_graphs()
+        sizes = capture_sizes(seqs, batched, SPECULATIVE_TOKENS if deployment.draft is not None else 0)
+        graphs: Segment | None = None  # each stage's own, unless measured
         measured = settings.calibration
         if measured is not None:  # figures this machine's own log gave, in place of the fitted ones
             where = f"measured: {measured.source}"
@@ -325,7 +331,6 @@ class VllmProfile:
                 non_torch, non_torch_note = measured.non_torch_bytes, where
             if measured.cuda_graph_bytes is not None:
                 graphs = overhead(measured.cuda_graph_bytes, where, "CUDA graphs")
-        captured = () if settings.enforce_eager else (graphs,)
         parts: list[GpuPart] = []
         pools: list[tuple[int, KvPages, int, str]] = []  # (pool, pages, rank, GPU name)
         needed = 0  # the workload's KV cache on the rank that needs the most
@@ -337,6 +342,8 @@ class VllmProfile:
             pages = KvPages(arch, layers, tp, request.kv, settings.block_size, draft_tokens, rules.v0)
             weights, experts = stage_weights(layout, layers, s == 0, s == pp - 1)
             weights += extra + (mxfp4_padding_bytes(arch, layers, tp) if request.plan.name == "mxfp4" else 0)
+            stage_graphs = graphs or _cuda_graphs(sizes, len(layers))
+            captured = () if settings.enforce_eager else (stage_graphs,)
             for r in range(tp):
                 gpu = deployment.gpu(s * tp + r)
                 total = gpu_total(gpu)
@@ -411,7 +418,9 @@ class VllmProfile:
             args.append("--enforce-eager")
         if deployment.draft is not None:
             draft = deployment.draft.hf_id or deployment.draft.name
-            args.append(f'--speculative-config \'{{"model": "{draft}", "num_speculative_tokens": 5}}\'')
+            args.append(
+                f'--speculative-config \'{{"model": "{draft}", "num_speculative_tokens": {SPECULATIVE_TOKENS}}}\''
+            )
         nodes = request.nodes
         if nodes > 1:  # one Ray cluster over the nodes; the server starts on its head
             args[0] = f"ray start --head --port 6379 && {args[0]}"
@@ -552,10 +561,22 @@ def _weights_first(fixed: tuple[Segment, ...], cache: tuple[Segment, ...]) -> tu
     return weights + cache + tuple(s for s in fixed if s.kind is not SegmentKind.WEIGHTS)
 
 
-def _cuda_graphs() -> Segment:
-    return overhead(
-        CUDA_GRAPH_BYTES, "captured CUDA graphs, measured 0.8-1.1 GiB (off with --enforce-eager)", "CUDA graphs"
+def capture_sizes(seqs: int, batched_tokens: int, speculative_tokens: int = 0) -> int:
+    """How many batch sizes vLLM captures graphs for by default (config/vllm.py): 1, 2, 4, then every 8 below
+    256 and every 16 from 256, up to twice the decode tokens of max_num_seqs sequences (at most 512 and at
+    most max_num_batched_tokens, which is captured itself when it falls below)."""
+    largest = min(seqs * (1 + speculative_tokens) * 2, 512, batched_tokens)
+    sizes = {s for s in (1, 2, 4) if s <= largest} | set(range(8, min(largest + 1, 256), 8))
+    sizes |= set(range(256, largest + 1, 16)) | ({batched_tokens} if batched_tokens <= largest else set())
+    return len(sizes)
+
+
+def _cuda_graphs(sizes: int, layers: int) -> Segment:
+    graphs = sizes * (CUDA_GRAPH_PER_SIZE + CUDA_GRAPH_PER_SIZE_AND_LAYER * layers)
+    note = (
+        f"captured CUDA graphs: {sizes} batch sizes over {layers} layers, measured per graph (off with --enforce-eager)"
     )
+    return overhead(graphs, note, "CUDA graphs")
 
 
 def _kv_note(pages: KvPages, context: int, batch: int) -> str:
