@@ -2,7 +2,7 @@
 
 from vramscope.core.architecture import Group
 from vramscope.core.estimate import SegmentKind, estimate
-from vramscope.core.scenario import Deployment, Engine, GpuSpec, Workload
+from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, Workload
 from vramscope.core.units import GIB
 from vramscope.sources.presets import load_preset
 
@@ -50,3 +50,29 @@ def test_pixtral_is_mistral_small_3_1s_encoder() -> None:
     model = load_preset("mistral-small-3.1-24b")
     vision = sum(t.numel for t in model.architecture.tensors() if t.group is Group.VISION)
     assert vision == 438_958_080 and model.parameter_count() == 24_011_361_280
+
+
+def _pixtral_weights_at_tp2(version: str, fmt: str = "bf16", mistral_format: bool = True) -> int:
+    model = load_preset("mistral-small-3.1-24b").model_copy(update={"mistral_format": mistral_format})
+    deployment = Deployment(
+        gpus=(GPU,), engine=Engine.VLLM, tensor_parallel=2, settings=EngineSettings(engine_version=version)
+    )
+    return (
+        estimate(model, Workload(context=8192, weight_format=fmt), deployment).per_gpu[0].bytes_of(SegmentKind.WEIGHTS)
+    )
+
+
+def test_vllm_splits_pixtral_as_its_hf_model_and_not_in_mistrals_own_format() -> None:
+    # PixtralHFVisionModel: q/k/v, gate/up and linear_1 by column, o, down and linear_2 by row, the patch
+    # convolution and merger whole; 24 layers of (4 x 1024^2 + 3 x 1024 x 4096), linear_1 5120 x 1024 and
+    # linear_2 5120^2 halve at tp 2: 217,055,232 parameters (434,110,464 bf16 bytes) fewer on each rank.
+    # Mistral's own format (pixtral.py VisionTransformer, loaded by default from 0.12) holds it whole.
+    halved = (24 * (4 * 1024**2 + 3 * 1024 * 4096) + 5120 * 1024 + 5120**2) // 2 * 2
+    assert halved == 434_110_464
+    own = _pixtral_weights_at_tp2("0.19")
+    transformers_layout = _pixtral_weights_at_tp2("0.19", mistral_format=False)
+    assert own - transformers_layout == halved
+    # before 0.12 config.json came first: transformers' layout, split
+    assert _pixtral_weights_at_tp2("0.11") == _pixtral_weights_at_tp2("0.11", mistral_format=False)
+    # a w8a8 checkpoint of it is in transformers' layout whatever the version
+    assert _pixtral_weights_at_tp2("0.19", "int8") == _pixtral_weights_at_tp2("0.19", "int8", mistral_format=False)

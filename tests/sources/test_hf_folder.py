@@ -176,3 +176,18 @@ def test_a_tensor_in_two_shards_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError, match=f"'{name}' is stored in both"):
         open_path(folder)
     assert first.exists()
+
+
+def test_mistrals_own_files_beside_transformers_are_noted_and_not_counted_twice(tmp_path: Path) -> None:
+    # Mistral's repositories ship consolidated.safetensors and params.json beside transformers' shards:
+    # the same weights twice on disk, one set in memory; vLLM 0.12+ loads Mistral's own (mistral_format)
+    arch = tiny_arch()
+    folder = write_folder(tmp_path / "tiny", TINY, hf_tensors(arch))
+    plain = open_path(folder)
+    assert not plain.mistral_format
+    write_safetensors(folder / "consolidated.safetensors", hf_tensors(arch))
+    (folder / "params.json").write_text("{}")
+    both = open_path(folder)
+    assert both.mistral_format
+    assert both.parameter_count() == plain.parameter_count() == arch.parameter_count()
+    assert both.inventory is not None and both.inventory.describe() == "21 tensors from 1 safetensors file"

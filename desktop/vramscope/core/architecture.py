@@ -231,6 +231,7 @@ class VisionTower(_Frozen):
     temporal_patch: PositiveInt = 1  # Qwen-VL patches span two video frames
     merge: PositiveInt = 1  # patches pooled per side into one token (Qwen-VL 2, Gemma 4 3)
     deepstack: NonNegativeInt = 0  # Qwen3-VL: extra mergers feeding early decoder layers
+    replicated: bool = False  # every tensor-parallel rank holds it whole (vLLM's Pixtral of Mistral's own format)
 
     @property
     def patches(self) -> int:
@@ -895,27 +896,29 @@ def _vision_norm(add: _Add, role: str, size: int, bias: bool) -> None:
 def _pixtral_tensors(v: VisionTower, text_hidden: int, add: _Add) -> None:
     """Mistral 3's Pixtral encoder (transformers' PixtralVisionModel and Mistral3MultiModalProjector): a patch
     convolution, RMSNorm blocks of q/k/v/o and a gated MLP, no biases; the projector's norm, a merger of 2x2
-    patches and two linears into the text width (multimodal_projector_bias false). Every rank holds it
-    whole: vLLM's weights at tp 2 and 4 (22.80 and 11.86 GiB for Mistral-Small-3.1) carry it unsplit."""
+    patches and two linears into the text width (multimodal_projector_bias false). Split as vLLM's
+    PixtralHFVisionModel splits it (QKV and gate/up by column, o and down by row; the convolution and the
+    merger whole), unless `replicated`: Mistral's own format loads plain linears on every rank."""
     c, w = v.hidden_size, v.intermediate_size
 
-    def matrix(role: str, shape: tuple[int, int]) -> None:
-        add(role, -1, shape, vision=Split.REPLICATED)
+    def matrix(role: str, shape: tuple[int, int], split: Split) -> None:
+        add(role, -1, shape, vision=Split.REPLICATED if v.replicated else split)
 
-    matrix("v.patch_embd", (c, v.num_channels * v.patch_size**2))
+    matrix("v.patch_embd", (c, v.num_channels * v.patch_size**2), Split.REPLICATED)
     _vision_norm(add, "v.pre_ln", c, False)
     for k in range(v.num_layers):
         _vision_norm(add, f"v.blk.{k}.ln1", c, False)
-        for role in ("attn_q", "attn_k", "attn_v", "attn_out"):
-            matrix(f"v.blk.{k}.{role}", (c, c))
+        for role in ("attn_q", "attn_k", "attn_v"):
+            matrix(f"v.blk.{k}.{role}", (c, c), Split.COLUMN)
+        matrix(f"v.blk.{k}.attn_out", (c, c), Split.ROW)
         _vision_norm(add, f"v.blk.{k}.ln2", c, False)
-        matrix(f"v.blk.{k}.ffn_gate", (w, c))
-        matrix(f"v.blk.{k}.ffn_up", (w, c))
-        matrix(f"v.blk.{k}.ffn_down", (c, w))
+        matrix(f"v.blk.{k}.ffn_gate", (w, c), Split.COLUMN)
+        matrix(f"v.blk.{k}.ffn_up", (w, c), Split.COLUMN)
+        matrix(f"v.blk.{k}.ffn_down", (c, w), Split.ROW)
     _vision_norm(add, "mm.norm", c, False)
-    matrix("mm.patch_merger", (c, c * v.merge**2))
-    matrix("mm.linear_1", (text_hidden, c))
-    matrix("mm.linear_2", (text_hidden, text_hidden))
+    matrix("mm.patch_merger", (c, c * v.merge**2), Split.REPLICATED)
+    matrix("mm.linear_1", (text_hidden, c), Split.COLUMN)
+    matrix("mm.linear_2", (text_hidden, text_hidden), Split.ROW)
 
 
 def _qwen_vl_tensors(v: VisionTower, text_hidden: int, add: _Add) -> None:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from vramscope.core.architecture import Architecture, Tensor
+from vramscope.core.architecture import Architecture, Group, Tensor
 from vramscope.core.precision import LayoutBuilder, WeightFormat, WeightLayout, context_for, local_shape, tensor_bytes
 
 
@@ -50,9 +50,11 @@ def inventory_layout(inventory: TensorInventory, arch: Architecture, fmt: Weight
     (scales of the old format dropped, every parameter tensor priced by the new format's rules)."""
     ctx = context_for(arch)
     builder = LayoutBuilder(arch.num_layers)
+    whole_vision = arch.vision is not None and arch.vision.replicated
     for stored in inventory.tensors:
         t = stored.tensor
-        local = t._replace(shape=local_shape(t, arch, tp)) if tp > 1 else t
+        split = tp > 1 and not (whole_vision and t.group is Group.VISION)
+        local = t._replace(shape=local_shape(t, arch, tp)) if split else t
         if fmt is None:
             size = stored.stored_bytes * local.numel // max(1, t.numel)
         elif stored.is_parameter:

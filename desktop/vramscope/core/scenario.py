@@ -94,6 +94,7 @@ class ModelSpec(_Frozen):
     native_format: str = "bf16"
     inventory: TensorInventory | None = None
     checkpoints: Checkpoints = Checkpoints()  # its published quantized copies (presets)
+    mistral_format: bool = False  # it also ships Mistral's consolidated*.safetensors and params.json
 
     def parameter_count(self) -> int:
         return self.inventory.parameter_count() if self.inventory else self.architecture.parameter_count()

@@ -63,6 +63,11 @@ def spec_from_config(config: dict[str, Any], name: str, source: Source, detail: 
     )
 
 
+def has_mistral_format(folder: Path) -> bool:
+    """Mistral's own checkpoint beside transformers' one: params.json and consolidated*.safetensors."""
+    return (folder / "params.json").is_file() and any(folder.glob("consolidated*.safetensors"))
+
+
 def read_model_folder(folder: Path) -> ModelSpec:
     config_path = folder / "config.json"
     files = shard_files(folder)
@@ -74,7 +79,7 @@ def read_model_folder(folder: Path) -> ModelSpec:
         raise ModelFileError(PICKLE_MESSAGE)
     config = read_config_file(config_path)
     spec = spec_from_config(config, folder.resolve().name, Source.CONFIG, f"config.json in {folder}")
-    spec = spec.model_copy(update={"path": str(folder.resolve())})
+    spec = spec.model_copy(update={"path": str(folder.resolve()), "mistral_format": has_mistral_format(folder)})
     if not files:
         return spec
     layout = CheckpointLayout.of(config, spec.architecture)

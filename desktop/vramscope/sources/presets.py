@@ -29,6 +29,7 @@ def _spec(doc: dict[str, Any]) -> ModelSpec:
         architecture=Architecture.model_validate(doc["architecture"]),
         native_format=doc["native_format"],
         checkpoints=Checkpoints.model_validate(doc.get("checkpoints", {})),
+        mistral_format=doc.get("mistral_format") is True,
     )
 
 

@@ -115,6 +115,8 @@ def shard_files(folder: Path) -> list[Path]:
     index = folder / "model.safetensors.index.json"
     if not exists(index):
         found = sorted(folder.glob("*.safetensors"))
+        own = [f for f in found if not f.name.startswith("consolidated")]
+        found = own or found  # Mistral's consolidated file beside transformers' shards is the same weights again
         for file in found:
             if not inside(folder, file):
                 raise ModelFileError(f"{file.name} links to a file outside the model folder")

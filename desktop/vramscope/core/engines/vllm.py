@@ -11,7 +11,7 @@ from dataclasses import replace
 from math import ceil
 from typing import NamedTuple
 
-from vramscope.core.architecture import Architecture, Rotary
+from vramscope.core.architecture import Architecture, Rotary, VisionKind
 from vramscope.core.checkpoints import safetensors_target, with_todo
 from vramscope.core.engines.base import (
     CUDA_CONTEXT_BYTES,
@@ -41,6 +41,7 @@ from vramscope.core.engines.vllm_versions import (
     VllmRules,
     batch_defaults,
     flashinfer_needs_opt_in,
+    loads_mistral_format,
     online_quantization,
     runs_bitsandbytes,
     sampler_bytes_per_logit,
@@ -121,6 +122,19 @@ def _quantized_on_load(request: Request) -> Request:
         return request
     note = f"{request.plan.note}; quantized as it loads, absmax double-quantized"
     return request._replace(plan=request.plan._replace(fmt=replace(fmt, nested_absmax=True), note=note))
+
+
+def _mistral_format_loaded(request: Request) -> Request:
+    """Where the repository also ships Mistral's own files and the plan is its own format, vLLM 0.12 and later
+    load those (loads_mistral_format), whose Pixtral encoder (pixtral.py VisionTransformer) is plain linears
+    on every rank; a checkpoint of another format (RedHatAI's w8a8 …) is in transformers' layout, split."""
+    model, vision = request.model, request.arch.vision
+    if vision is None or vision.kind is not VisionKind.PIXTRAL or not model.mistral_format:
+        return request
+    if request.plan.name != model.native_format or not loads_mistral_format(rules_of(request.settings)):
+        return request
+    arch = request.arch.model_copy(update={"vision": vision.model_copy(update={"replicated": True})})
+    return request._replace(model=model.model_copy(update={"architecture": arch}))
 
 
 def rotary_tables(arch: Architecture) -> tuple[tuple[int, int], ...]:
@@ -293,7 +307,7 @@ class VllmProfile:
             )
 
     def allocate(self, request: Request) -> Allocation:
-        request = _quantized_on_load(request)
+        request = _mistral_format_loaded(_quantized_on_load(request))
         arch, deployment, workload, settings = request.arch, request.deployment, request.workload, request.settings
         tp, pp = deployment.tensor_parallel, deployment.pipeline_parallel
         context, batch = workload.context, workload.batch

@@ -140,6 +140,15 @@ def online_quantization(rules: VllmRules) -> dict[str, str]:
 BITSANDBYTES_REMOVED = (0, 28)
 
 
+MISTRAL_FORMAT_BY_DEFAULT = (0, 12)  # PR #28659: --config-format / --load-format auto prefer Mistral's own files
+
+
+def loads_mistral_format(rules: VllmRules) -> bool:
+    """From 0.12 a repository with consolidated*.safetensors and params.json loads in Mistral's own format
+    (transformers_utils/config.py: is_mistral_model_repo first); before, config.json came first."""
+    return rules.version >= MISTRAL_FORMAT_BY_DEFAULT
+
+
 def runs_bitsandbytes(rules: VllmRules) -> bool:
     """0.28 took bitsandbytes out of QuantizationMethods: no NF4 from then on, loaded or made."""
     return rules.version < BITSANDBYTES_REMOVED
