@@ -7,7 +7,7 @@ import pytest
 
 from vramscope.core.analysis import launch_command
 from vramscope.core.engines.base import EngineSettingsError
-from vramscope.core.engines.vllm import KvPages, mxfp4_padding_bytes
+from vramscope.core.engines.vllm import KvPages, Mxfp4Kernel, mxfp4_kernel, mxfp4_padding_bytes
 from vramscope.core.engines.vllm_versions import parse_version, vllm_rules
 from vramscope.core.estimate import Estimate, SegmentKind, estimate
 from vramscope.core.precision import KV_DTYPES, TensorContext, tensor_bytes, weight_format
@@ -139,11 +139,35 @@ def test_the_moe_workspace_stays_under_the_sampler() -> None:
     assert activation_gib(run("deepseek-v2-lite", "0.19", gpu_memory_utilization=0.95)) == pytest.approx(1.93, rel=0.02)
 
 
-def test_mxfp4_experts_are_padded_for_marlin() -> None:
-    # 0.19, gpt-oss-20b: "Model loading took 13.64 GiB" at tp 1, 7.01 at tp 2 (2,880 -> 3,072 hidden)
-    for tp, logged in ((1, 13.64), (2, 7.01)):
+def test_mxfp4_experts_as_the_hopper_triton_kernels_hold_them() -> None:
+    # 0.19 on H100s, gpt-oss-20b: "Model loading took 13.64 GiB" at tp 1, 7.01 at tp 2, 3.63 at tp 4
+    for tp, logged in ((1, 13.64), (2, 7.01), (4, 3.63)):
         weights = run("gpt-oss-20b", "0.19", tp=tp).per_gpu[0].bytes_of(SegmentKind.WEIGHTS) / GIB
         assert weights == pytest.approx(logged, rel=0.015)
+    arch = load_preset("gpt-oss-20b").architecture
+    # a layer at tp 4: the intermediate 720 -> 768 (64), the packed w13 1,440 x 1,536 -> 1,472 x 1,536 and
+    # w2 384 x 2,880; swizzled scales of 1,536 x 90 and 2,880 -> 3,072 x 24 beside the loaded 3 x 768 x 90;
+    # fp32 biases of 2 x 768 + 2,880, over the checkpoint's 3 x 720 x 2,880 x 17/32 and bf16 biases
+    held = 1472 * 1536 + 384 * 2880 + 3 * 768 * 90 + 1536 * 90 + 3072 * 24 + (2 * 768 + 2880) * 4
+    stored = 3 * 720 * 2880 * 17 // 32 + (2 * 720 + 2880) * 2
+    assert mxfp4_padding_bytes(arch, range(1), 4, Mxfp4Kernel.TRITON) == 32 * (held - stored)
+
+
+@pytest.mark.parametrize(
+    ("gpu", "version", "kernel"),
+    [("NVIDIA H100 80GB HBM3", "0.19", Mxfp4Kernel.TRITON), ("NVIDIA H100 80GB HBM3", "0.11", Mxfp4Kernel.MARLIN),
+     ("NVIDIA A100-SXM4-80GB", "0.19", Mxfp4Kernel.MARLIN), ("NVIDIA B200", "0.19", Mxfp4Kernel.TRTLLM),
+     ("NVIDIA GeForce RTX 5090", "0.19", Mxfp4Kernel.MARLIN)],
+)  # fmt: skip
+def test_the_mxfp4_kernel_by_gpu_and_release(gpu: str, version: str, kernel: Mxfp4Kernel) -> None:
+    assert mxfp4_kernel(GpuSpec(name=gpu), vllm_rules(version)) is kernel
+
+
+def test_mxfp4_experts_padded_for_marlin() -> None:
+    # 0.10.1 on A100s, gpt-oss-120b at tp 4: "Model loading took 17.22 GiB" (2,880 -> 3,072 hidden)
+    a100 = H100.model_copy(update={"name": "NVIDIA A100-SXM4-80GB"})
+    weights = run("gpt-oss-120b", "0.10", a100, tp=4).per_gpu[0].bytes_of(SegmentKind.WEIGHTS) / GIB
+    assert weights == pytest.approx(17.22, rel=0.005)
     arch = load_preset("gpt-oss-20b").architecture
     per_layer = mxfp4_padding_bytes(arch, range(1), 1)
     assert per_layer == 32 * ((3 * 2944 * 3072 - 3 * 2880 * 2880) * 17 // 32 + (2 * 64 + 192) * 2)

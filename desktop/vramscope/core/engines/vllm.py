@@ -7,7 +7,9 @@ Sources: vllm/v1/worker/gpu_worker.py (determine_available_memory), vllm/v1/core
 sizes, sliding-window usage), vllm/worker/worker.py (V0), vllm/engine/arg_utils.py (batch defaults);
 checked against the start-up logs of tests/truths/accuracy.py."""
 
+import re
 from dataclasses import replace
+from enum import StrEnum
 from math import ceil
 from typing import NamedTuple
 
@@ -48,7 +50,7 @@ from vramscope.core.engines.vllm_versions import (
     vllm_rules,
 )
 from vramscope.core.precision import KvDtype
-from vramscope.core.scenario import Deployment, Engine, EngineSettings, ModelSpec, Workload
+from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, ModelSpec, Workload
 from vramscope.core.segments import Provenance, Segment, SegmentKind, segment
 from vramscope.core.units import KIB, MIB
 from vramscope.core.weights import pipeline_stages
@@ -99,18 +101,58 @@ def vocab_padding_bytes(arch: Architecture, tp: int, element_bytes: int) -> int:
     return extra * (1 if arch.tie_word_embeddings else 2)
 
 
-def mxfp4_padding_bytes(arch: Architecture, layers: range, tp: int) -> int:
-    """What vLLM adds to MXFP4 experts on GPUs without FP4 compute (Hopper and older: the Marlin MoE kernel):
-    each rank's intermediate rounded up to 128 and the hidden size to 256 (gpt-oss 2,880 -> 3,072), weights
-    at 17 bytes per 32 values and bf16 biases (fused_moe/oracle/mxfp4.py)."""
+class Mxfp4Kernel(StrEnum):
+    """The MoE kernel vLLM runs MXFP4 experts with (fused_moe/oracle/mxfp4.py select_mxfp4_moe_backend)."""
+
+    MARLIN = "Marlin"  # Ampere, Ada, consumer Blackwell (SM 12.x); every GPU before 0.12
+    TRITON = "Triton"  # Hopper from 0.12: the triton_kernels vLLM bundles, swizzled for Hopper's MMA
+    TRTLLM = "FlashInfer TRT-LLM"  # datacenter Blackwell (SM 10.x)
+
+
+_HOPPER = re.compile(r"\b(GH200|H100|H200|H800|H20)\b", re.IGNORECASE)
+_BLACKWELL_DC = re.compile(r"\b(GB200|GB300|B100|B200|B300)\b", re.IGNORECASE)
+TRITON_KERNELS_BUNDLED = (0, 12)  # vllm/third_party/triton_kernels, with torch 2.9 (Hopper swizzle from 2.8.1)
+
+
+def mxfp4_kernel(gpu: GpuSpec | None, rules: VllmRules) -> Mxfp4Kernel:
+    """Hopper runs the bundled Triton kernels, datacenter Blackwell FlashInfer's; the rest Marlin. Before
+    0.12 triton_kernels was a separate install (and torch 2.8.0 left Hopper unswizzled): Marlin, as the
+    0.10 A100 log of gpt-oss-120b says (-0.1 %)."""
+    if gpu is None or rules.version < TRITON_KERNELS_BUNDLED:
+        return Mxfp4Kernel.MARLIN
+    if _HOPPER.search(gpu.name):
+        return Mxfp4Kernel.TRITON
+    return Mxfp4Kernel.TRTLLM if _BLACKWELL_DC.search(gpu.name) else Mxfp4Kernel.MARLIN
+
+
+def _up(n: int, to: int) -> int:
+    return -(-n // to) * to
+
+
+def mxfp4_padding_bytes(arch: Architecture, layers: range, tp: int, kernel: Mxfp4Kernel = Mxfp4Kernel.MARLIN) -> int:
+    """What vLLM adds to a rank's MXFP4 experts over the checkpoint's 17 bytes per 32 values and bf16 biases,
+    by kernel (oracle/mxfp4.py mxfp4_round_up_hidden_size_and_intermediate_size, convert_to_mxfp4_moe_kernel
+    _format): Marlin rounds each rank's intermediate to 128 and the hidden size to 256 (gpt-oss 2,880 ->
+    3,072); FlashInfer's TRT-LLM both to 256, biases in fp32. Triton rounds the intermediate to 64 only, then
+    swizzles copies for Hopper (triton_kernels HopperMXValueLayout: both sides of the packed weight to 64;
+    HopperMXScaleLayout: the scales' rows to 256) while the loaded scales stay on the layer, biases in fp32."""
     if arch.moe is None:
         return 0
     moe, h = arch.moe, arch.hidden_size
     i = ceil(moe.expert_intermediate_size / tp)
-    i_pad, h_pad = ceil(i / 128) * 128, ceil(h / 256) * 256
-    weights = (3 * i_pad * h_pad - 3 * i * h) * 17 // 32
-    biases = (2 * (i_pad - i) + (h_pad - h)) * 2
-    return sum(moe.num_experts * (weights + biases) for layer in layers if arch.is_moe_layer(layer))
+    stored = 3 * i * h * 17 // 32 + (2 * i + h) * 2
+    if kernel is Mxfp4Kernel.TRITON:
+        ip = _up(i, 64)
+        values = _up(h // 2, 64) * _up(2 * ip, 64) + _up(ip // 2, 64) * _up(h, 64)
+        loaded_scales = 3 * ip * ceil(h / 32)
+        swizzled_scales = _up(2 * ip, 256) * _up(ceil(h / 32), 2) + _up(h, 256) * _up(ceil(ip / 32), 2)
+        held = values + loaded_scales + swizzled_scales + (2 * ip + h) * 4
+    else:
+        align = (256, 256) if kernel is Mxfp4Kernel.TRTLLM else (128, 256)
+        ip, hp = _up(i, align[0]), _up(h, align[1])
+        held = 3 * ip * hp * 17 // 32 + (2 * ip + hp) * (4 if kernel is Mxfp4Kernel.TRTLLM else 2)
+    per_layer = moe.num_experts * (held - stored)
+    return sum(per_layer for layer in layers if arch.is_moe_layer(layer))
 
 
 def _quantized_on_load(request: Request) -> Request:
@@ -355,7 +397,9 @@ class VllmProfile:
             draft_tokens = draft.cache_per_token if draft is not None and with_draft else 0
             pages = KvPages(arch, layers, tp, request.kv, settings.block_size, draft_tokens, rules.v0)
             weights, experts = stage_weights(layout, layers, s == 0, s == pp - 1)
-            weights += extra + (mxfp4_padding_bytes(arch, layers, tp) if request.plan.name == "mxfp4" else 0)
+            if request.plan.name == "mxfp4":
+                weights += mxfp4_padding_bytes(arch, layers, tp, mxfp4_kernel(deployment.gpu(s * tp), rules))
+            weights += extra
             stage_graphs = graphs or _cuda_graphs(sizes, len(layers))
             captured = () if settings.enforce_eager else (stage_graphs,)
             for r in range(tp):
@@ -567,7 +611,10 @@ def forward_bytes_per_token(arch: Architecture, tp: int, element_bytes: int = 2)
 
 def _weights_note(request: Request, extra: int) -> str:
     note = " + rotary cos/sin cache" if extra else ""
-    return note + (" + MXFP4 experts padded for the Marlin MoE kernel" if request.plan.name == "mxfp4" else "")
+    if request.plan.name != "mxfp4":
+        return note
+    kernel = mxfp4_kernel(request.deployment.gpu(0), rules_of(request.settings))
+    return note + f" + MXFP4 experts laid out for the {kernel} MoE kernel"
 
 
 def _weights_first(fixed: tuple[Segment, ...], cache: tuple[Segment, ...]) -> tuple[Segment, ...]:
