@@ -139,6 +139,20 @@ def test_the_moe_workspace_stays_under_the_sampler() -> None:
     assert activation_gib(run("deepseek-v2-lite", "0.19", gpu_memory_utilization=0.95)) == pytest.approx(1.93, rel=0.02)
 
 
+def test_v0_samples_with_the_sort_beside_the_forwards_output() -> None:
+    # 0.6.5 (V0) on an H100, Llama-3-8B at 8,192 tokens: "PyTorch activation peak memory takes 1.26GiB". The
+    # profile samples 256 rows of 128,256 logits at 38 B each (16-bit logits, their fp32 copy, sorted values
+    # and int64 indices, the sort's working set) while execute_model holds the 8,192 x 4,096 bf16 output
+    est = run("llama-3.1-8b", "0.6.5-v0", H100.model_copy(update={"total_bytes": round(79.22 * GIB)}))
+    peak = est.per_gpu[0].bytes_of(SegmentKind.ACTIVATIONS)
+    assert peak == 256 * 128_256 * 38 + 8192 * 4096 * 2
+    assert peak / GIB == pytest.approx(1.26, rel=0.03)
+    # and Phi-4 (100,352 logits) at 2,048 tokens, in GPTQ: 0.94 GiB logged
+    phi4 = Deployment(gpus=(H100,), engine=Engine.VLLM, settings=EngineSettings(engine_version="0.6.5-v0"))
+    est = estimate(load_preset("phi-4"), Workload(context=2048, weight_format="gptq-int4"), phi4)
+    assert est.per_gpu[0].bytes_of(SegmentKind.ACTIVATIONS) / GIB == pytest.approx(0.94, rel=0.02)
+
+
 def test_mxfp4_experts_as_the_hopper_triton_kernels_hold_them() -> None:
     # 0.19 on H100s, gpt-oss-20b: "Model loading took 13.64 GiB" at tp 1, 7.01 at tp 2, 3.63 at tp 4
     for tp, logged in ((1, 13.64), (2, 7.01), (4, 3.63)):

@@ -517,7 +517,8 @@ class Profile(NamedTuple):
 
 def _profile_peak(arch: Architecture, tp: int, profile: Profile) -> Segment:
     """The profile run's torch peak over persistent buffers: the forward over max_num_batched_tokens or the
-    dummy sampler over max_num_seqs rows of logits, whichever is larger; from 0.14 the fused-MoE workspace
+    dummy sampler over max_num_seqs rows of logits (in V0 beside the forward's hidden states), whichever is
+    larger; from 0.14 the fused-MoE workspace
     stays allocated under the sampler, so the two add for MoE models. Earlier pipeline stages only forward."""
     batched_tokens, seqs, rules, fused_moe = profile.batched_tokens, profile.seqs, profile.rules, profile.fused_moe
     forward = batched_tokens * forward_bytes_per_token(arch, tp, profile.element_bytes)
@@ -525,6 +526,8 @@ def _profile_peak(arch: Architecture, tp: int, profile: Profile) -> Segment:
     # logits come in the compute dtype beside their fp32 copy: 2 B more per logit for an fp32 model
     per_logit = profile.sampler_bytes + profile.element_bytes - 2
     sampler = rows * arch.vocab_size * per_logit
+    if rows and rules.v0:  # execute_model holds the forward's output while it samples
+        sampler += batched_tokens * arch.hidden_size * profile.element_bytes
     stacked = rules.moe_workspace_with_sampler and fused_moe and arch.moe is not None
     workspace = moe_workspace_bytes(arch, tp, batched_tokens) if stacked else 0
     note = f"vLLM {rules.line} profile run: the forward over {batched_tokens:,} batched tokens" + (

@@ -8,9 +8,12 @@ rule read from that release's source (PyPI sdists of 0.6.3 to 0.34.0):
 - V1 (0.8 on): gpu_worker.py determine_available_memory, kv_cache_utils.py; 0.8.0-0.9.0 count every byte
   that is no live tensor as non-torch memory (the CUDA context included); 0.11 takes its baseline snapshot
   after the distributed set-up, so NCCL and custom all-reduce buffers are not charged at tp > 1.
-- The dummy sampler: sort-based top-k/top-p over fp32 logits up to 0.16 (V0 ~32 B per logit by count of
-  the live tensors; V1 38 B, as 0.15 and 0.16 logged for Qwen3-14B: 5.64 GiB over 1,024 x 151,936 logits),
-  in-place Triton top-k/top-p from 0.17 (14 B: 2.23 GiB for the same run on 0.17 and 0.18).
+- The dummy sampler: sort-based top-k/top-p over fp32 logits in V0 and V1 up to 0.16, 38 B per logit at
+  the sort: the 16-bit logits and their fp32 copy (6), the sorted values and int64 indices (12) and the
+  sort's own working set, its int64 index input and CUB's alternate key/value buffers (20); 0.15 and 0.16
+  logged 5.64 GiB for Qwen3-14B's 1,024 x 151,936 logits. V0 also keeps the forward's hidden states under
+  it (model_runner.execute_model). In-place Triton top-k/top-p from 0.17 (14 B: 2.23 GiB for the same run
+  on 0.17 and 0.18).
 - FlashInfer's sampler, where it is installed (the Docker image, vllm[flashinfer]): V1 takes it by default up
   to 0.11 ("Using FlashInfer for top-p & top-k sampling."), from 0.12 only with VLLM_USE_FLASHINFER_SAMPLER=1;
   the profile's top-k/top-p then holds the fp32 logits, FlashInfer's top-k mask and its softmax (14 B).
@@ -41,6 +44,7 @@ class VllmRules(NamedTuple):
 
 
 NEWEST = (0, 33)
+SORT_SAMPLER_BYTES = 38  # per logit: the sort-based top-k/top-p of V0 and of V1 up to 0.16
 # The newest release of each rule set, as the window offers them (newest first)
 OFFERED = ("0.33", "0.19", "0.16", "0.13", "0.11", "0.10", "0.9.0", "0.10-v0")
 LARGE_GPU_BYTES = 70 * GIB  # arg_utils.get_batch_defaults: the larger defaults from 70 GiB
@@ -69,12 +73,12 @@ def vllm_rules(text: str | None) -> VllmRules:
     if version < (0, 6, 3):
         raise ValueError(f"vLLM {text} is older than any modelled (0.6.3 on)")
     if v0:
-        return VllmRules("V0 (0.6.3-0.10)", True, 0.9, 32, True, False, False, False, version)
+        return VllmRules("V0 (0.6.3-0.10)", True, 0.9, SORT_SAMPLER_BYTES, True, False, False, False, version)
     return VllmRules(
         _line_name(version),
         False,
         0.92 if version >= (0, 20) else 0.9,
-        14 if version >= (0, 17) else 38,
+        14 if version >= (0, 17) else SORT_SAMPLER_BYTES,
         not (0, 11) <= version < (0, 12),
         version < (0, 9, 1),
         version >= (0, 14),
