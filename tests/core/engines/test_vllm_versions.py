@@ -8,12 +8,13 @@ import pytest
 from vramscope.core.analysis import launch_command
 from vramscope.core.engines.base import EngineSettingsError
 from vramscope.core.engines.vllm import KvPages, Mxfp4Kernel, mxfp4_kernel, mxfp4_padding_bytes
-from vramscope.core.engines.vllm_versions import parse_version, vllm_rules
+from vramscope.core.engines.vllm_versions import parse_version, vllm_rules, window_tokens_in_flight
 from vramscope.core.estimate import Estimate, SegmentKind, estimate
 from vramscope.core.precision import KV_DTYPES, TensorContext, tensor_bytes, weight_format
 from vramscope.core.roles import Group, Split, Tensor
 from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, Workload
 from vramscope.core.units import GIB
+from vramscope.hardware.catalog import find_gpu
 from vramscope.sources.presets import load_preset
 
 H100 = GpuSpec(name="NVIDIA H100 80GB HBM3", capacity_bytes=round(79.19 * GIB), total_bytes=round(79.19 * GIB))
@@ -205,6 +206,52 @@ def test_from_0_20_the_graphs_come_out_of_the_budget() -> None:
     non_torch = next(s for s in gpu.segments if s.title == "Non-torch").bytes
     expected = -(-(H100.total_bytes or 0) * 92 // 100) - fixed - non_torch - graphs
     assert est.engine_details["kv_pool_bytes"] == pytest.approx(expected, abs=2)
+
+
+def _gemma4_awq_on_an_a100(version: str, context: int) -> Estimate:
+    a100 = find_gpu("nvidia-a100-sxm4-80gb")
+    assert a100 is not None
+    deployment = Deployment(
+        gpus=(a100.spec(),),
+        engine=Engine.VLLM,
+        settings=EngineSettings(engine_version=version, gpu_memory_utilization=0.9),
+    )
+    return estimate(load_preset("gemma-4-31b"), Workload(context=context, weight_format="awq-int4"), deployment)
+
+
+def test_from_0_21_the_token_count_is_concurrency_times_the_longest_request() -> None:
+    # vllm#43308, Gemma-4-31B AWQ on an A100 80GB at 0.9: "GPU KV cache size" ~55k tokens on 0.20.0, ~525k on
+    # 0.21.0 with the same ~50 GB pool: 0.21 reports max concurrency x max_model_len, where a sliding-window
+    # layer holds only its window's blocks (kv_cache_utils._report_kv_cache_config)
+    before = _gemma4_awq_on_an_a100("0.20", 131_072).engine_details
+    assert before["kv_capacity_tokens"] == pytest.approx(55_000, rel=0.05)
+    for context in (131_072, 262_144):  # the report gives no max_model_len: Gemma 4's 128k and 256k
+        after = _gemma4_awq_on_an_a100("0.21", context).engine_details
+        assert after["kv_pool_bytes"] == before["kv_pool_bytes"]
+        assert after["kv_capacity_tokens"] == pytest.approx(525_000, rel=0.15)
+        blocks, concurrency = after["num_gpu_blocks"], after["max_concurrency"]
+        assert isinstance(blocks, int) and isinstance(concurrency, float)
+        assert after["kv_capacity_tokens"] == pytest.approx(concurrency * context, rel=0.005)
+
+
+def test_from_0_26_a_window_keeps_every_batch_in_flight() -> None:
+    # SlidingWindowSpec.max_admission_blocks_per_request: window - 1 + max_in_flight_tokens (two batches of
+    # 2,048 with async scheduling at pp 1), where 0.25 kept one
+    assert window_tokens_in_flight(vllm_rules("0.25"), 2048, 1) == 2048
+    assert window_tokens_in_flight(vllm_rules("0.26"), 2048, 1) == 4096
+    assert window_tokens_in_flight(vllm_rules("0.26"), 2048, 4) == 8192
+    arch = load_preset("gemma-4-31b").architecture
+    pages = KvPages(arch, range(arch.num_layers), 1, KV_DTYPES["bf16"], 16)
+    full = pages.full_groups * -(-131_072 // pages.full_block)
+    for in_flight in (2048, 4096):
+        sliding = pages.sliding_groups * (-(-(1023 + in_flight) // pages.sliding_block) + 1)
+        assert pages.blocks_per_request(131_072, in_flight) == full + sliding
+    assert (
+        _gemma4_awq_on_an_a100("0.26", 131_072).engine_details["max_concurrency"]
+        < (
+            _gemma4_awq_on_an_a100("0.25", 131_072).engine_details["max_concurrency"]  # type: ignore[operator]
+        )
+    )
 
 
 @pytest.mark.parametrize(

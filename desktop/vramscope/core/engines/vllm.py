@@ -45,9 +45,11 @@ from vramscope.core.engines.vllm_versions import (
     flashinfer_needs_opt_in,
     loads_mistral_format,
     online_quantization,
+    reports_tokens_by_concurrency,
     runs_bitsandbytes,
     sampler_bytes_per_logit,
     vllm_rules,
+    window_tokens_in_flight,
 )
 from vramscope.core.precision import KvDtype
 from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, ModelSpec, Workload
@@ -358,6 +360,7 @@ class VllmProfile:
         default_tokens, default_seqs = batch_defaults(rules, deployment.gpu(0), gpu_total(deployment.gpu(0)), context)
         batched = settings.max_num_batched_tokens or default_tokens
         seqs = settings.max_num_seqs or default_seqs
+        in_flight = window_tokens_in_flight(rules, batched, pp)
         layout = request.layout(tp)
         compute = model_compute_dtype(request.model, request.plan.name)
         extra = rotary_cache_bytes(arch, compute)
@@ -412,7 +415,7 @@ class VllmProfile:
                     overhead(non_torch, non_torch_note, "Non-torch"),
                     *(captured if rules.graphs_in_budget else ()),  # 0.20+: profiled before the pool is sized
                 )
-                need = pages.request_bytes(context, batched) * batch
+                need = pages.request_bytes(context, in_flight) * batch
                 needed = max(needed, need)
                 after = (cuda_context(gpu), *(() if rules.graphs_in_budget else captured))
                 if total is None:
@@ -435,7 +438,9 @@ class VllmProfile:
                 free_memory = gpu.capacity_bytes if gpu is not None else None
                 if not refusal and free_memory is not None and free_memory < budget + after[0].bytes:
                     refusal = _busy_gpu(rules, free_memory - after[0].bytes, total, util, budget)
-        outcome = _outcome(tuple(parts), pools, context, batch, batched, refusal, settings.max_num_seqs, rules)
+        outcome = _outcome(
+            tuple(parts), pools, context, batch, (batched, in_flight), refusal, settings.max_num_seqs, rules
+        )
         return outcome._replace(
             details={
                 **outcome.details,
@@ -654,27 +659,35 @@ def _outcome(
     pools: list[tuple[int, KvPages, int, str]],
     context: int,
     batch: int,
-    batched: int,
+    scheduled: tuple[int, int],
     refusal: str,
     max_num_seqs: int | None,
     rules: VllmRules,
 ) -> Allocation:
-    """vLLM's verdict: the smallest rank's pool decides the blocks every rank gets."""
+    """vLLM's verdict: the smallest rank's pool decides the blocks every rank gets. `scheduled`: the batched
+    tokens, and those a sliding window keeps in flight."""
+    batched, in_flight = scheduled
     if not pools:
         return Allocation(parts, details={"max_num_batched_tokens": batched})
     pool, pages, _, _ = min(pools, key=lambda p: p[1].num_blocks(p[0]) if p[1].block_bytes else p[0])
     bounded = smallest_rank_note("vLLM", [(p[1].num_blocks(p[0]), p[2], p[3]) for p in pools], "KV blocks")
     blocks = pages.num_blocks(pool)
-    per_request = pages.blocks_per_request(context, batched)
+    per_request = pages.blocks_per_request(context, in_flight)
+    if not pages.groups:
+        tokens = None
+    elif reports_tokens_by_concurrency(rules) and per_request:
+        tokens = int(blocks / per_request * context)
+    else:
+        tokens = blocks // pages.groups * pages.tokens_per_block
     details: dict[str, int | float | str | None] = {
         "kv_pool_bytes": pool,
         "num_gpu_blocks": blocks,
-        "kv_capacity_tokens": blocks // max(1, pages.groups) * pages.tokens_per_block if pages.groups else None,
+        "kv_capacity_tokens": tokens,
         "max_concurrency": round(blocks / per_request, 2) if per_request else None,
         "max_num_batched_tokens": batched,
         "block_size": pages.block_size,
     }
-    refusal = refusal or _pool_refusal(pages, pool, context, batched, rules)
+    refusal = refusal or _pool_refusal(pages, pool, context, in_flight, rules)
     slack = (blocks - per_request * batch) * pages.block_bytes if per_request else None
     concurrent = blocks // per_request if per_request else batch
     shortfall = verdict = ""

@@ -20,8 +20,11 @@ rule read from that release's source (PyPI sdists of 0.6.3 to 0.34.0):
 - From 0.14 the bf16 and FP8 fused-MoE kernels keep their workspace in vLLM's WorkspaceManager, which
   never shrinks: the sampler runs on top of it (the two add, they do not overlap).
 - From 0.20 gpu_memory_utilization defaults to 0.92 and the CUDA-graph estimate (profile_cudagraph_memory)
-  is taken out of the budget before the pool; from 0.28 GPUs of 160 GiB and more default to 16,384
-  batched tokens. 0.34's extensible KV cache (utilization 1.0, sized after warm-up) is not modelled.
+  is taken out of the budget before the pool; from 0.21 'GPU KV cache size' is max concurrency x
+  max_model_len (a sliding window counts only its window's blocks: ~10x the tokens of 0.20 for Gemma 4,
+  vllm#43308); from 0.26 a window keeps every batch in flight (two with async scheduling); from 0.28 GPUs
+  of 160 GiB and more default to 16,384 batched tokens. 0.34's extensible KV cache (utilization 1.0, sized
+  after warm-up) is not modelled.
 """
 
 import re
@@ -115,6 +118,25 @@ def batch_defaults(rules: VllmRules, gpu: GpuSpec | None, total: int | None, con
     if rules.version >= (0, 28) and size >= HUGE_GPU_BYTES:
         return 16384, 1024
     return (8192, 1024) if large else (2048, 256)
+
+
+TOKENS_BY_CONCURRENCY = (0, 21)  # kv_cache_utils._report_kv_cache_config
+IN_FLIGHT_WINDOWS = (0, 26)  # kv_cache_interface.SlidingWindowSpec.max_admission_blocks_per_request
+
+
+def reports_tokens_by_concurrency(rules: VllmRules) -> bool:
+    """From 0.21 'GPU KV cache size' is max concurrency x max_model_len, so a sliding-window layer counts
+    only the blocks its window holds; before, the blocks over the groups times the smallest block."""
+    return not rules.v0 and rules.version >= TOKENS_BY_CONCURRENCY
+
+
+def window_tokens_in_flight(rules: VllmRules, batched: int, pp: int) -> int:
+    """The scheduled tokens a sliding-window layer keeps beside its window per request: one batch of
+    max_num_batched_tokens, and from 0.26 every batch in flight (config/vllm.py max_in_flight_tokens:
+    2 with async scheduling, vLLM's default, at pp 1; pp with pipeline parallel)."""
+    if rules.v0 or rules.version < IN_FLIGHT_WINDOWS:
+        return batched
+    return batched * (2 if pp == 1 else pp)
 
 
 FLASHINFER_SAMPLER_BYTES = 14  # 16-bit logits, their fp32 copy, top_k_mask_logits' output and the softmax
