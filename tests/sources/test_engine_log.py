@@ -278,3 +278,24 @@ def test_the_sampler_and_the_p2p_a_vllm_log_reports() -> None:
         is False
     )
     assert "flashinfer_sampler" not in log_settings(read_engine_log(VLLM_V1))
+
+
+VLLM_0271 = """\
+(Worker_TP0 pid=770) INFO 08-21 18:18:05 [gpu_model_runner.py:5405] Model loading took 55.19 GiB memory and 48.502592 seconds
+(EngineCore pid=558) INFO 08-21 18:21:55 [kv_cache_utils.py:2235] GPU KV cache size: 621,392 tokens
+(EngineCore pid=558) INFO 08-21 18:21:55 [kv_cache_utils.py:2236] Maximum concurrency for 32,768 tokens per request: 18.96x
+(Worker_TP1 pid=771) INFO 08-21 18:22:06 [gpu_worker.py:789] Free memory on device (94.05/95.01 GiB) on startup. Desired GPU memory utilization is (0.9, 85.51 GiB). Actual usage is 56.89 GiB for consumed memory (weights + non-torch), 0.76 GiB for peak activation, and 0.32 GiB for CUDAGraph memory. Replace gpu_memory_utilization config with `--kv-cache-memory=29407858586` (27.39 GiB) to fit into requested memory, or `--kv-cache-memory=38581581312` (35.93 GiB) to fully utilize gpu memory. Current kv cache memory in use is 27.85 GiB.
+"""  # noqa: E501
+
+
+def test_vllm_0_27_summary_line() -> None:
+    # kubesimplify's Qwen3-235B-A22B-FP8 at tp 4 on RTX PRO 6000s: 0.27 prints no 'Available KV cache memory'
+    log = read_engine_log(VLLM_0271)
+    assert log.reported["kv_pool_bytes"] == round(27.85 * GIB)
+    assert log.reported["cuda_graph_bytes"] == round(0.32 * GIB)
+    assert log.reported["weights_bytes"] == round(55.19 * GIB)
+    assert log.reported["kv_capacity_tokens"] == 621_392 and log.reported["max_concurrency"] == 18.96
+    assert log.gpu_free_bytes == round(94.05 * GIB) and log.gpu_total_bytes == round(95.01 * GIB)
+    assert log_settings(log)["gpu_memory_utilization"] == 0.9
+    # its consumed memory and peak activation are not the profile's terms (persistent buffers, graph estimate)
+    assert "activation_bytes" not in log.reported and "non_torch_bytes" not in log.reported

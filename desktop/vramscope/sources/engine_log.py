@@ -88,7 +88,7 @@ _ANCHORS = (
     "non-default args:", "Initializing a", "vllm.engine", "gpu_worker.py", "kv_cache_utils.py",
     "total_gpu_memory (", "model weights take", "peak_torch_memory=", "blocks: ", "API server version",
     "maximum number of tokens that can be stored in KV cache", "█  version ", "Using FlashInfer for top-p",
-    "lacks GPU", "spans across nodes",
+    "lacks GPU", "spans across nodes", "Free memory on device", "kv cache memory in use",
     # llama.cpp and Ollama
     "llama-server", "llama_server", "--ctx-size", " -c ", "llama_context:", "llama_model_loader:",
     "llama_kv_cache", "kv_size = ", "KV self size", "buffer size", "n_layer", "memory.required", "memory.graph",
@@ -241,6 +241,11 @@ _VLLM = (
         "Graph capturing",
         re.compile(r"Graph capturing finished in .{0,80}?took ([0-9.]+) ?(GiB|GB)"),
     ),
+    # 0.26 on, one summary line (gpu_worker.py): "… and 0.32 GiB for CUDAGraph memory. … Current kv cache memory
+    # in use is 27.85 GiB." Its 'consumed memory' holds persistent torch buffers beside the non-torch memory and
+    # its 'peak activation' the graph estimate: neither is the profile's own term, so both are left out
+    ("cuda_graph_bytes", "for CUDAGraph memory", re.compile(r"([0-9.]+) (GiB) for CUDAGraph memory")),
+    ("kv_pool_bytes", "kv cache memory in use", re.compile(r"kv cache memory in use is (-?[0-9.]+) ?(GiB)")),
 )
 
 
@@ -285,6 +290,8 @@ def _vllm_line(
         total = size(*m.groups())
     if "free_memory=" in line and (m := re.search(r"free_memory=([0-9.]+)(GiB|GB)", line)):
         free = size(*m.groups())
+    if "Free memory on device" in line and (m := re.search(r"Free memory on device \(([0-9.]+)/([0-9.]+) GiB\)", line)):
+        free, total = size(m.group(1), "GiB"), size(m.group(2), "GiB")
     if _VLLM_REFUSAL.search(line):
         refusal = line[line.find("ValueError:") + 12 :].strip() if "ValueError:" in line else line.strip()
     return model, total, free, refusal
@@ -317,6 +324,10 @@ def _vllm_figures(line: str, settings: dict[str, Any], reported: dict[str, Any])
         reported["max_concurrency"] = number(m.group(2))
     if "gpu_memory_utilization" in line and (m := re.search(r"gpu_memory_utilization(?:=| \()([0-9.]+)", line)):
         settings.setdefault("gpu_memory_utilization", number(m.group(1)))
+    if "esired GPU memory utilization" in line and (
+        m := re.search(r"esired GPU memory utilization (?:is )?\(([0-9.]+),", line)
+    ):
+        settings.setdefault("gpu_memory_utilization", number(m.group(1)))  # 0.19's refusal, 0.26's summary
 
 
 def _vllm_engine_line(line: str, settings: dict[str, Any]) -> None:
