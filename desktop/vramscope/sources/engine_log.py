@@ -286,15 +286,21 @@ def _vllm_line(
         settings["flashinfer_sampler"] = True
     if "Custom allreduce is disabled" in line and ("lacks GPU" in line or "spans across nodes" in line):
         settings["peer_to_peer"] = False  # NCCL then goes through host memory or the network
+    total, free = _vllm_device_memory(line, total, free)
+    if _VLLM_REFUSAL.search(line):
+        refusal = line[line.find("ValueError:") + 12 :].strip() if "ValueError:" in line else line.strip()
+    return model, total, free, refusal
+
+
+def _vllm_device_memory(line: str, total: int | None, free: int | None) -> tuple[int | None, int | None]:
+    """The GPU's total and free memory: the worker's snapshot (0.19), V0's profile, 0.26's summary line."""
     if "total_" in line and (m := re.search(r"total_(?:gpu_)?memory(?:=| \()([0-9.]+) ?(GiB|GB)", line)):
         total = size(*m.groups())
     if "free_memory=" in line and (m := re.search(r"free_memory=([0-9.]+)(GiB|GB)", line)):
         free = size(*m.groups())
     if "Free memory on device" in line and (m := re.search(r"Free memory on device \(([0-9.]+)/([0-9.]+) GiB\)", line)):
         free, total = size(m.group(1), "GiB"), size(m.group(2), "GiB")
-    if _VLLM_REFUSAL.search(line):
-        refusal = line[line.find("ValueError:") + 12 :].strip() if "ValueError:" in line else line.strip()
-    return model, total, free, refusal
+    return total, free
 
 
 _VLLM_REFUSALS = (
