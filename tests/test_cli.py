@@ -357,7 +357,7 @@ def test_a_bf16_70b_with_five_gpu_layers_does_not_fit_64_gib_of_ram(capsys: pyte
     assert doc["schema_version"] == 2 and doc["tight"] is False and doc["margin_bytes"] > 0
     code, out, _ = run(capsys, "estimate", *args)
     assert "✘ Does not fit in system memory — short by" in out
-    assert "System memory: 126.13 GiB of 64.00 GiB, does not fit — 64 GiB as stated." in out
+    assert "System memory: 126.04 GiB of 64.00 GiB, does not fit — 64 GiB as stated." in out
 
 
 def test_ollama_does_not_put_405b_on_a_4090_and_64_gib(capsys: pytest.CaptureFixture[str]) -> None:

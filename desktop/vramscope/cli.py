@@ -119,7 +119,8 @@ def _deployment_options() -> _Parser:
     opts.add_argument(
         "--engine-version",
         metavar="V",
-        help="the engine release to plan for, e.g. 0.11, 0.19 or 0.10-v0 for vLLM (default: the newest modelled)",
+        help="the engine release to plan for, e.g. 0.11, 0.19 or 0.10-v0 for vLLM, 0.5.9 for SGLang, b4462 for "
+        "llama.cpp (default: the newest modelled)",
     )
     vllm.add_argument("--gpu-util", type=float, help="gpu_memory_utilization (default: 0.9; 0.92 from vLLM 0.20)")
     vllm.add_argument("--max-num-batched-tokens", type=int, help="default: 8192 on 70 GiB+ GPUs, else 2048")

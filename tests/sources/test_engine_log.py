@@ -299,3 +299,10 @@ def test_vllm_0_27_summary_line() -> None:
     assert log_settings(log)["gpu_memory_utilization"] == 0.9
     # its consumed memory and peak activation are not the profile's terms (persistent buffers, graph estimate)
     assert "activation_bytes" not in log.reported and "non_torch_bytes" not in log.reported
+
+
+def test_the_llama_cpp_build_a_log_names() -> None:
+    # issue 11200's llama-server printed "build: 4462 (c05e8c99) with cc …" (reference/engine_logs.json)
+    line = "build: 4462 (c05e8c99) with cc (GCC) 13.3.0 for x86_64-linux-gnu\n"
+    assert log_settings(read_engine_log(line + LLAMA_SERVER))["engine_version"] == "b4462"
+    assert "engine_version" not in log_settings(read_engine_log(LLAMA_SERVER))

@@ -109,7 +109,7 @@ CASES: dict[str, Case] = {
         round(24 * GIB),
         2,
         2,
-        EngineSettings(n_ubatch=256, flash_attn=True, tensor_split=(10, 6)),
+        EngineSettings(n_ubatch=256, flash_attn=True, tensor_split=(10, 6), engine_version="b4462"),
         {
             "kv_total_MiB": ("kv_total", MIB),
             "kv_CUDA0_MiB": ("kv_gpu0", MIB),

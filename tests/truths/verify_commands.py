@@ -33,7 +33,7 @@ from pathlib import Path
 from vramscope.core.analysis import launch_command
 from vramscope.core.checkpoints import COMMENT
 from vramscope.core.engines import engine_profile
-from vramscope.core.engines.llamacpp import cells, cpu_compute_buffer
+from vramscope.core.engines.llamacpp import cells, cpu_compute_buffer, llamacpp_build, reserved_outputs
 from vramscope.core.estimate import estimate
 from vramscope.core.precision import WEIGHT_FORMATS
 from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, ModelSpec, Workload
@@ -297,8 +297,9 @@ def check_starts(server: str, work: Path) -> list[dict[str, object]]:
             bool(settings.get("kv_unified")),
             bool(settings.get("swa_full")),
         )
+        outputs = reserved_outputs(llamacpp_build(None), cell.ubatch, cell.seqs, draft=False)  # llama-server's
         compute = cpu_compute_buffer(
-            model.architecture, cell, cell.ubatch, bool(settings.get("flash_attn", True))
+            model.architecture, cell, cell.ubatch, bool(settings.get("flash_attn", True)), outputs
         )  # -fa auto: on
         measured_compute = log["compute_mib"].get("CPU")
         rows.append(

@@ -435,6 +435,7 @@ def _ollama_figures(line: str, reported: dict[str, Any]) -> None:
             reported[key] = size(*m.groups())
 
 
+_LLAMA_BUILD = re.compile(r"\bbuild(?::| =) (\d{1,6}) \(", re.ASCII)
 _N_LAYER = re.compile(r"\bn_layer\s*=\s*(\d{1,6})\b", re.ASCII)
 _KV_SIZE = re.compile(r"kv_size = (\d{1,30})[^']{0,200}type_k = '(\w+)'", re.ASCII)
 _KV_SELF_SIZE = re.compile(r"KV self size\s*=\s*([0-9.]+) MiB")
@@ -451,6 +452,21 @@ def _context_setting(line: str, settings: dict[str, Any]) -> None:
         settings[name] = value in ("enabled", "1", "true", "on") if name == "flash_attn" else value == "true"
 
 
+def _llamacpp_setting(line: str, settings: dict[str, Any]) -> None:
+    """The settings a line states: the command's flags, the context's, the build, the layers and cells."""
+    if "llama-server" in line or "llama_server" in line or "--ctx-size" in line or " -c " in line:
+        _command_flags(line, settings)
+    if "llama_context:" in line:
+        _context_setting(line, settings)
+    if "build" in line and (m := _LLAMA_BUILD.search(line)):  # "build: 4462 (c05e8c99) with cc …"
+        settings.setdefault("engine_version", f"b{m.group(1)}")
+    if "n_layer" in line and (m := _N_LAYER.search(line)):  # kv cache init, print_info
+        settings.setdefault("n_layer", int(m.group(1)))
+    if "kv_size = " in line and (m := _KV_SIZE.search(line)):
+        settings.setdefault("n_ctx", whole(m.group(1)))
+        settings.setdefault("type_k", m.group(2))
+
+
 def _llamacpp_line(
     line: str,
     settings: dict[str, Any],
@@ -458,15 +474,7 @@ def _llamacpp_line(
     per_device: dict[str, dict[str, int]],
     breakdown: dict[str, dict[str, int]],
 ) -> None:
-    if "llama-server" in line or "llama_server" in line or "--ctx-size" in line or " -c " in line:
-        _command_flags(line, settings)
-    if "llama_context:" in line:
-        _context_setting(line, settings)
-    if "n_layer" in line and (m := _N_LAYER.search(line)):  # kv cache init, print_info
-        settings.setdefault("n_layer", int(m.group(1)))
-    if "kv_size = " in line and (m := _KV_SIZE.search(line)):
-        settings.setdefault("n_ctx", whole(m.group(1)))
-        settings.setdefault("type_k", m.group(2))
+    _llamacpp_setting(line, settings)
     if "KV self size" in line and (m := _KV_SELF_SIZE.search(line)):
         reported["kv_cache_bytes"] = size(m.group(1), "MiB")
     for device, kind, value, unit in _DEVICE_BUFFER.findall(line) if "buffer size" in line else ():
@@ -658,7 +666,7 @@ def log_settings(log: EngineLog) -> dict[str, Any]:
     for key in ("enforce_eager", "flashinfer_sampler", "peer_to_peer"):
         if isinstance(s.get(key), bool):
             out[key] = s[key]
-    if isinstance(s.get("engine_version"), str) and log.engine is Engine.VLLM:
+    if isinstance(s.get("engine_version"), str) and log.engine in (Engine.VLLM, Engine.LLAMACPP):
         out["engine_version"] = s["engine_version"][:40]
     if isinstance(s.get("mem_fraction_static"), float):
         out["mem_fraction_static"] = s["mem_fraction_static"]

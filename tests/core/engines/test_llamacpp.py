@@ -4,7 +4,16 @@ import pytest
 
 from vramscope.core.analysis import launch_command
 from vramscope.core.engines.base import EngineSettingsError
-from vramscope.core.engines.llamacpp import QUANTIZED_V_NEEDS_FA, cells, place_layers
+from vramscope.core.engines.llamacpp import (
+    DRAFT_MAX,
+    NEWEST_BUILD,
+    QUANTIZED_V_NEEDS_FA,
+    cells,
+    cpu_compute_buffer,
+    llamacpp_build,
+    place_layers,
+    reserved_outputs,
+)
 from vramscope.core.estimate import SegmentKind, estimate
 from vramscope.core.precision import WeightLayout
 from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, HostSpec, ModelSpec, Workload
@@ -316,3 +325,55 @@ def test_the_command_names_the_slots_even_for_one() -> None:
         load_preset("gemma-2-9b"), Workload(context=8192, weight_format="q4_k_m"), Deployment(engine=Engine.LLAMACPP)
     )
     assert " -c 8192 -np 1 " in a.launch_command
+
+
+def test_from_build_9479_the_server_reserves_logits_for_its_outputs_only() -> None:
+    # server-context.cpp server_n_outputs_max: n_outputs_max = min(n_batch, n_parallel x (1 + draft n_max)), and
+    # llama-context.cpp reserves the worst-case graph's logits for min(ubatch, n_outputs_max) rows (b9453: all
+    # of the ubatch). Llama-3.1-8B with flash attention, one slot: the output GPU's buffer is the larger of
+    # the layers' part (the f16 KQ mask and, as measured on the CPU, the FFN's gate, up and product beside
+    # five hidden rows per token) and the logits, 4 x rows x (hidden + vocab)
+    model, workload = load_preset("llama-3.1-8b"), Workload(context=8192)
+    arch = model.architecture
+    layers = 8192 * 512 * 2 + 4 * 512 * (3 * 14336 + 5 * 4096)
+    old = estimate(model, workload, llama(flash_attn=True, engine_version="b9453"))
+    new = estimate(model, workload, llama(flash_attn=True, engine_version="b11434"))
+    assert old.engine_details["compute_buffer_bytes"] == max(layers, 4 * 512 * (4096 + arch.vocab_size))
+    assert new.engine_details["compute_buffer_bytes"] == layers > 4 * 1 * (4096 + arch.vocab_size)
+    assert new.engine_details == estimate(model, workload, llama(flash_attn=True)).engine_details  # the newest
+    assert reserved_outputs(11434, 512, 4, draft=True) == 4 * (1 + DRAFT_MAX)
+    assert reserved_outputs(11434, 8, 4, draft=True) == 8  # never more than the ubatch
+    # Ollama's runner leaves n_outputs_max at the batch: the whole ubatch, whatever its version
+    ollama = estimate(model, workload, llama(engine=Engine.OLLAMA, flash_attn=True, n_gpu_layers=33))
+    assert ollama.engine_details["compute_buffer_bytes"] == old.engine_details["compute_buffer_bytes"]
+
+
+@pytest.mark.parametrize(("text", "build"), [("b4462", 4462), ("11434", 11434), (None, NEWEST_BUILD)])
+def test_llama_cpp_builds_as_users_and_logs_write_them(text: str | None, build: int) -> None:
+    assert llamacpp_build(text) == build
+
+
+def test_a_llama_cpp_build_not_written_as_one_is_refused_by_name() -> None:
+    with pytest.raises(EngineSettingsError, match=r"llama\.cpp build"):
+        estimate(load_preset("llama-3.1-8b"), Workload(context=8192), llama(engine_version="0.5.2"))
+
+
+@pytest.mark.parametrize(
+    ("context", "slots", "ubatch", "measured_mib"),
+    [(4096, 1, 512, 17.27), (4096, 1, 256, 8.63), (4096, 1, 1024, 34.54), (1024, 8, 512, 14.27)],
+)
+def test_the_servers_cpu_compute_buffer_as_b11434_reserved_it(
+    context: int, slots: int, ubatch: int, measured_mib: float
+) -> None:
+    # llama-server b11434 on the CPU, -fa on, a 4-layer llama GGUF of width 512 (FFN 1,408, 8 heads of 64, 2 KV
+    # heads, 32,000 tokens): "CPU compute buffer size" as it printed; the f16 KQ mask and the FFN's working set
+    from vramscope.sources.hf_config import architecture_from_config
+
+    config = {
+        "model_type": "llama", "hidden_size": 512, "intermediate_size": 1408, "num_hidden_layers": 4,
+        "num_attention_heads": 8, "num_key_value_heads": 2, "vocab_size": 32000, "max_position_embeddings": 131072,
+    }  # fmt: skip
+    arch = architecture_from_config(config)
+    cell = cells(arch, context, slots, ubatch, False)
+    outputs = reserved_outputs(NEWEST_BUILD, cell.ubatch, cell.seqs, draft=False)
+    assert cpu_compute_buffer(arch, cell, cell.ubatch, True, outputs) / MIB == pytest.approx(measured_mib, abs=0.05)

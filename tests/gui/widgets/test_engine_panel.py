@@ -133,7 +133,7 @@ def test_llama_cpp_cache_switches_change_the_cache_and_the_command(window: MainW
     assert c.settings.n_cpu_moe == 4
 
 
-def test_sglang_has_its_own_releases_and_llama_cpp_none(window: MainWindow) -> None:
+def test_sglang_and_llama_cpp_have_their_own_releases_and_ollama_none(window: MainWindow) -> None:
     choose_engine(window, Engine.SGLANG)
     panel, c = window.engine_panel, window.controller
     assert not panel.version.isHidden() and panel.version.findData("0.4.7") > 0
@@ -141,6 +141,13 @@ def test_sglang_has_its_own_releases_and_llama_cpp_none(window: MainWindow) -> N
     panel.version.activated.emit(panel.version.currentIndex())
     assert c.result.estimate.engine_details["mem_fraction_static"] == 0.88  # 0.4.7's table at tp 1
     choose_engine(window, Engine.LLAMACPP)
+    assert not panel.version.isHidden() and c.settings.engine_version is None  # an SGLang release is no build
+    newest = c.result.estimate.engine_details["compute_buffer_bytes"]
+    panel.version.setCurrentIndex(panel.version.findData("b9453"))
+    panel.version.activated.emit(panel.version.currentIndex())
+    assert c.settings.engine_version == "b9453"  # before the server reserved logits for its slots only
+    assert c.result.estimate.engine_details["compute_buffer_bytes"] > newest  # type: ignore[operator]
+    choose_engine(window, Engine.OLLAMA)
     assert panel.version.isHidden() and c.settings.engine_version is None
 
 

