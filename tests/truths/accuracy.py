@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from vramscope.core.engines import engine_profile
+from vramscope.core.engines.base import CUDA_CONTEXT_BYTES
 from vramscope.core.estimate import Estimate, SegmentKind, estimate
 from vramscope.core.scenario import Deployment, Engine, EngineSettings, GpuSpec, Workload
 from vramscope.core.units import GIB, MIB
@@ -227,8 +228,9 @@ OUTLIERS = {  # cases that run but miss a figure, and why
     "profile's figure is lower) and its weights hold the vision tower the text model leaves out (-0.8 %)",
     "vllm-21348-qwen3-235b-a22b-fp8-4xh100": "KV pool 47 % high: the run has an LMCache connector "
     "(kv_transfer_config) and the excerpt gives no weights or peak to separate the terms",
-    "sglang-qwq-32b-4xl4": "tokens 9 % high: the pool is sized from the memory free before loading (21.63 GB "
-    "in the log, 21.59 assumed) less SGLang's 'mem usage' of loading, which is 0.28 GiB above the tensor bytes",
+    "sglang-qwq-32b-4xl4": "weights 1.8 % low as the log counts them: SGLang's 'mem usage' of loading holds, "
+    "beside the tensors, the allocator's rounding of large parameters and the fp32 rotary tables (0.27 GiB, "
+    "the profile's 'Loading' segment)",
     "llamacpp-11200-qwen25-coder-32b-q8kv-2x3090ti": "compute buffers with flash attention and a q8_0 cache: "
     "CUDA converts the quantized K/V for the kernel",
 }
@@ -298,24 +300,31 @@ def run_cases(path: Path = RUNS) -> dict[str, tuple[Case, dict[str, Any]]]:
     out = {}
     for run in json.loads(path.read_text(encoding="utf-8")):
         total = run["gpu_total_gib"]
-        if run["engine"] != "vllm" or total is None or run.get("excluded"):
+        if run["engine"] not in ("vllm", "sglang") or total is None or run.get("excluded"):
             continue
         workload = {"context": run["context"] or 8192}
         if run["weights"]:
             workload["weight_format"] = run["weights"]
         if run["kv_cache_dtype"]:
             workload["kv_dtype"] = "fp8"
-        settings = EngineSettings(
-            engine_version=run["version"],
-            gpu_memory_utilization=run["gpu_memory_utilization"],
-            max_num_seqs=run["max_num_seqs"],
-            enforce_eager=bool(run["enforce_eager"]),
-            flashinfer_sampler=bool(run.get("flashinfer_sampler")),  # the log's "Using FlashInfer for top-p"
-            peer_to_peer=run.get("peer_to_peer", True),  # False where its log disables custom all-reduce for it
-        )
-        free = round(run["gpu_free_gib"] * GIB) if run["gpu_free_gib"] else None
+        engine = Engine(run["engine"])
+        if engine is Engine.SGLANG:
+            settings = EngineSettings(engine_version=run["version"], mem_fraction_static=run["mem_fraction_static"])
+        else:
+            settings = EngineSettings(
+                engine_version=run["version"],
+                gpu_memory_utilization=run["gpu_memory_utilization"],
+                max_num_seqs=run["max_num_seqs"],
+                enforce_eager=bool(run["enforce_eager"]),
+                flashinfer_sampler=bool(run.get("flashinfer_sampler")),  # the log's "Using FlashInfer for top-p"
+                peer_to_peer=run.get("peer_to_peer", True),  # False where its log disables custom all-reduce
+            )
+        # SGLang logs the memory free once CUDA is up ("Load weight begin. avail mem="): the profile takes
+        # its CUDA context off the GPU's free memory, so the case gives that free memory plus the context
+        free_gib = run["gpu_free_gib"]
+        free = round(free_gib * GIB + (CUDA_CONTEXT_BYTES if engine is Engine.SGLANG else 0)) if free_gib else None
         case = Case(
-            run["preset"], Engine.VLLM, Workload.model_validate(workload), round(total * GIB), run["tp"] * run["pp"],
+            run["preset"], engine, Workload.model_validate(workload), round(total * GIB), run["tp"] * run["pp"],
             run["tp"], settings, RUN_FIGURES, run["version"], run["gpu"], bool(run["started"]), run["pp"], free,
             run.get("logged_gpu", 0),
         )  # fmt: skip
