@@ -66,3 +66,16 @@ def test_check_command(tmp_path: object, capsys: pytest.CaptureFixture[str], fla
     junk = Path(str(tmp_path)) / "junk.log"
     junk.write_text("nothing here")
     assert main(["check", str(junk)]) == 2
+
+
+def test_sglangs_loading_is_compared_with_the_weights_and_what_loading_holds_beside_them() -> None:
+    # QwQ-32B on 4 x L4: "Load weight end. ... mem usage=15.54 GB": the tensors (15.26 GiB) and the 'Loading'
+    # segment (the allocator's rounding of large parameters, fp32 rotary tables)
+    from tests.sources.test_engine_log import SGLANG
+    from vramscope.core.scenario import GpuSpec
+    from vramscope.core.units import GIB
+    from vramscope.sources.presets import load_preset
+
+    l4 = GpuSpec(name="NVIDIA L4", capacity_bytes=round(22.03 * GIB), total_bytes=round(22.03 * GIB))
+    result = check(read_engine_log(SGLANG), load_preset("qwen2.5-32b"), l4)  # QwQ-32B's architecture
+    assert abs(result.errors["weights_bytes"]) < 0.005

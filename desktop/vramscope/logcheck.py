@@ -88,6 +88,8 @@ def predicted_figures(est: Estimate) -> dict[str, Any]:
             out["non_torch_bytes"] = s.bytes
         if s.title == "CUDA graphs":
             out["cuda_graph_bytes"] = s.bytes
+        if s.title == "Loading":  # SGLang's 'mem usage' of loading counts its rounding and tables as weights
+            out["weights_bytes"] += s.bytes
     details = est.engine_details
     for key in ("kv_pool_bytes", "kv_capacity_tokens", "max_concurrency", "num_gpu_blocks", "n_ctx_cells"):
         if details.get(key) is not None:
