@@ -181,6 +181,9 @@ class LlamaCppProfile:
         ngl = request.settings.n_gpu_layers
         return request.arch.num_layers + 1 if ngl is None else ngl
 
+    def build_note(self, request: Request) -> str:
+        return f" (llama.cpp b{llamacpp_build(request.settings.engine_version)})"
+
     def logits_rows(self, request: Request, cell: Cells) -> int:
         """The rows of logits llama-server's worst-case graph reserves, by build (reserved_outputs)."""
         build = llamacpp_build(request.settings.engine_version)
@@ -248,7 +251,9 @@ class LlamaCppProfile:
                     SegmentKind.ACTIVATIONS,
                     compute,
                     Provenance.FORMULA,
-                    f"worst-case graph of one {ub}-token ubatch, flash attention {'on' if fa else 'off'}",
+                    f"worst-case graph of one {ub}-token ubatch, flash attention {'on' if fa else 'off'}"
+                    + (f", logits of {outputs} output{'s' if outputs > 1 else ''}" if holds_output else "")
+                    + self.build_note(request),
                     "Compute buffer",
                 ),
                 _reserve(deployment.gpu(device), bool(layers) or holds_output),
@@ -277,6 +282,7 @@ class LlamaCppProfile:
             "n_ctx_per_seq": cell.per_stream,
             "swa_cells": cell.swa if arch.sliding_window else None,
             "compute_buffer_bytes": compute_total,
+            "engine_version": self.build_note(request).strip(" ()").removeprefix("llama.cpp ") or None,
             "n_gpu_layers": on_gpu,
             "layers_per_gpu": ",".join(str(len(placement.layers_on(d))) for d in range(deployment.gpu_count)),
             "flash_attn": "on" if fa else "off",
@@ -559,6 +565,9 @@ class OllamaProfile(LlamaCppProfile):
     def logits_rows(self, request: Request, cell: Cells) -> int:
         """Ollama's runner leaves n_outputs_max at llama.cpp's default, the batch: the whole ubatch's logits."""
         return cell.ubatch
+
+    def build_note(self, request: Request) -> str:
+        return ""  # Ollama's release is its own, not a llama.cpp build
 
     def flash_attn(self, request: Request) -> bool:
         """llm/server.go passes a quantized OLLAMA_KV_CACHE_TYPE on only with OLLAMA_FLASH_ATTENTION=1, so a

@@ -252,7 +252,8 @@ class EnginePanel(QGroupBox):
                     self.version.addItem(v, v)
             self.version.setVisible(self.version.count() > 0)
         if version and self.version.findData(version) < 0:  # a release a log named, beyond the list
-            self.version.addItem(f"{version} ({analysis.estimate.engine_details.get('engine_version')})", version)
+            rules = analysis.estimate.engine_details.get("engine_version")
+            self.version.addItem(version if rules in (None, version) else f"{version} ({rules})", version)
         self.version.setCurrentIndex(max(0, self.version.findData(version)) if version else 0)
 
     def _show_page(self, index: int) -> None:
