@@ -81,3 +81,13 @@ def test_a_log_of_another_model_opens_that_model_with_its_settings(window: MainW
     assert c.settings.n_ubatch == 256 and c.settings.tensor_split == (10.0, 6.0)
     assert len(c.scenario.gpus) == 2
     assert "names no model the app knows" not in window.statusBar().currentMessage()
+
+
+def test_a_llama_cpp_log_plans_for_the_build_it_names(window: MainWindow, qtbot: QtBot) -> None:
+    # issue 11200's llama-server was build 4462, before the server reserved logits for its slots only
+    open_log(window, qtbot, "build: 4462 (c05e8c99) with cc (GCC) 13.3.0 for x86_64-linux-gnu\n" + LLAMA_SERVER)
+    c = window.controller
+    assert c.settings.engine_version == "b4462"
+    version = window.engine_panel.version
+    assert version.currentText() == "b4462" and version.currentData() == "b4462"
+    assert "(llama.cpp b4462)" in c.result.estimate.per_gpu[0].segments[2].note
