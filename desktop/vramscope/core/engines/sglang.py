@@ -129,6 +129,7 @@ def default_mem_fraction(version: tuple[int, ...], total: int | None, arch: Arch
 # segment of its own rounded up to kRoundLarge; SGLang reads the free memory after loading from the driver
 # (get_available_gpu_memory: empty_cache, then mem_get_info), so that rounding counts as loading's
 ROUND_LARGE = 2 * MIB
+LOADING_NOTE = "loading's rounding of large parameters (PyTorch's caching allocator) and the fp32 rotary tables"
 MIN_LARGE_ALLOC = 10 * MIB
 # the parameters SGLang's linear layers fuse (QKVParallelLinear, MergedColumnParallelLinear, FusedMoE's w13)
 FUSED = {
@@ -211,11 +212,7 @@ class SGLangProfile:
             elements = cache.full + cache.sliding  # SWA layers get full pools too
             weights, experts = stage_weights(layout, layers, s == 0, s == pp - 1)
             loading = loading_overhead(arch, request.plan.fmt, tp, layers, s == 0, s == pp - 1)
-            held = (
-                (overhead(loading, "loading's rounding of large parameters and the fp32 rotary tables", "Loading"),)
-                if loading
-                else ()
-            )
+            held = (overhead(loading, LOADING_NOTE, "Loading", Provenance.FORMULA),) if loading else ()
             extra: tuple[Segment, ...] = ()
             if draft is not None and s == 0:  # the draft's layers take slots in the same token pool
                 elements += draft.cache_per_token
