@@ -11,9 +11,9 @@ rule read from that release's source (PyPI sdists of 0.6.3 to 0.34.0):
 - The dummy sampler: sort-based top-k/top-p over fp32 logits in V0 and V1 up to 0.16, 38 B per logit at
   the sort: the 16-bit logits and their fp32 copy (6), the sorted values and int64 indices (12) and the
   sort's own working set, its int64 index input and CUB's alternate key/value buffers (20); 0.15 and 0.16
-  logged 5.64 GiB for Qwen3-14B's 1,024 x 151,936 logits. V0 also keeps the forward's hidden states under
-  it (model_runner.execute_model). In-place Triton top-k/top-p from 0.17 (14 B: 2.23 GiB for the same run
-  on 0.17 and 0.18).
+  logged 5.64 GiB for Qwen3-14B's 1,024 x 151,936 logits. Both keep the forward's output alive under it
+  (V0 model_runner.execute_model, V1 gpu_model_runner.profile_run). In-place Triton top-k/top-p from 0.17
+  (14 B: 2.23 GiB for the same run on 0.17 and 0.18).
 - FlashInfer's sampler, where it is installed (the Docker image, vllm[flashinfer]): V1 takes it by default up
   to 0.11 ("Using FlashInfer for top-p & top-k sampling."), from 0.12 only with VLLM_USE_FLASHINFER_SAMPLER=1;
   the profile's top-k/top-p then holds the fp32 logits, FlashInfer's top-k mask and its softmax (14 B).
