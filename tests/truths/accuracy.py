@@ -259,6 +259,9 @@ def predicted(est: Estimate, key: str, logged_gpu: int = 0) -> float | None:
         values[f"compute_gpu{i}"] = g.bytes_of(SegmentKind.ACTIVATIONS)
     if key in values:
         return values[key]
+    if key == "kv_pool_bytes" and details.get(key) is not None and len(est.per_gpu) > 1:
+        # the pool of the GPU whose worker logged it (a pipeline stage's own), not the smallest rank's
+        return gpu0.bytes_of(SegmentKind.KV_CACHE) + gpu0.bytes_of(SegmentKind.KV_RESERVED)
     value = details.get(key)
     return float(value) if isinstance(value, int | float) else None
 
