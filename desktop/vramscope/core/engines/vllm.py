@@ -526,9 +526,9 @@ class Profile(NamedTuple):
 
 def _profile_peak(arch: Architecture, tp: int, profile: Profile) -> Segment:
     """The profile run's torch peak over persistent buffers: the forward over max_num_batched_tokens or the
-    dummy sampler over max_num_seqs rows of logits (beside the forward's output), whichever is
-    larger; from 0.14 the fused-MoE workspace
-    stays allocated under the sampler, so the two add for MoE models. Earlier pipeline stages only forward."""
+    dummy sampler over max_num_seqs rows of logits (beside the forward's output), whichever is larger; from
+    0.14 the fused-MoE workspace stays allocated under the sampler, so the two add for MoE models. Earlier
+    pipeline stages only forward."""
     batched_tokens, seqs, rules, fused_moe = profile.batched_tokens, profile.seqs, profile.rules, profile.fused_moe
     forward = batched_tokens * forward_bytes_per_token(arch, tp, profile.element_bytes)
     rows = (seqs if rules.v0 else min(seqs, batched_tokens)) if profile.samples else 0
