@@ -515,6 +515,7 @@ def cpu_compute_buffer(arch: Architecture, cell: Cells, ubatch: int, fa: bool, o
     return round(peak + ubatch * rest)
 
 
+@lru_cache(maxsize=256)
 def _plain_attention(arch: Architecture) -> bool:
     """Layers of full, sliding or chunked attention only, no MLA and no shared KV: where the server's graph was
     measured. Recurrent, MLA and Gemma 4 layouts keep the fitted formula (above what b11434 reserves for
@@ -531,8 +532,17 @@ def server_cpu_compute_buffer(arch: Architecture, cell: Cells, ubatch: int, outp
     the outputs, if larger. b11434 on the CPU: 27 runs of 14 layouts (llama variants, qwen2, gemma2/3, llama4,
     mimo2, qwen3moe; ubatch 128-2048, 1-16 slots, unified and --swa-full) within 0.05 MiB; gemma4-moe 15 % over
     (tests/truths/verify_commands.py for 8 of them)."""
-    h, moe = arch.hidden_size, arch.moe
-    widest = max(
+    h, widest = arch.hidden_size, _widest_ffn(arch)
+    streams = max(1, cell.n_ctx // max(1, cell.per_stream))
+    masks = 2 * ubatch * (cell.per_stream + (cell.swa // streams if arch.sliding_window else 0))
+    return masks + 4 * max(ubatch * (3 * widest + 5 * h), outputs * (arch.vocab_size + h))
+
+
+@lru_cache(maxsize=256)
+def _widest_ffn(arch: Architecture) -> int:
+    """The widest FFN intermediate a token passes through: a dense layer's, or a MoE layer's chosen experts'."""
+    moe = arch.moe
+    return max(
         (
             moe.experts_per_token * moe.expert_intermediate_size + moe.shared_intermediate_size
             if moe is not None and arch.is_moe_layer(i)
@@ -540,9 +550,6 @@ def server_cpu_compute_buffer(arch: Architecture, cell: Cells, ubatch: int, outp
         )
         for i in range(arch.num_layers)
     )
-    streams = max(1, cell.n_ctx // max(1, cell.per_stream))
-    masks = 2 * ubatch * (cell.per_stream + (cell.swa // streams if arch.sliding_window else 0))
-    return masks + 4 * max(ubatch * (3 * widest + 5 * h), outputs * (arch.vocab_size + h))
 
 
 class OllamaProfile(LlamaCppProfile):

@@ -6,6 +6,7 @@ mem_fraction_static), divided by one token's K/V over all layers), mem_cache/mem
 reference/engine_logs.json and a DeepSeek-R1-Distill-Qwen-7B log of 0.4.2 (tests/truths/engine_runs.json)."""
 
 import re
+from functools import lru_cache
 
 from vramscope.core.architecture import Architecture
 from vramscope.core.checkpoints import safetensors_target, with_todo
@@ -151,6 +152,11 @@ def loading_overhead(
     tables = sum(rows * width * 4 for rows, width in rotary_tables(arch)) if first else 0
     if fmt is None or fmt.family != "float":
         return tables
+    return tables + _segment_rounding(arch, fmt, tp, layers, first, last)
+
+
+@lru_cache(maxsize=256)  # a slider step estimates the same stages over and over
+def _segment_rounding(arch: Architecture, fmt: WeightFormat, tp: int, layers: range, first: bool, last: bool) -> int:
     ctx = context_for(arch)
     params: dict[tuple[int, str], int] = {}
     for t in arch.tensors():
@@ -163,8 +169,7 @@ def loading_overhead(
         local = t._replace(shape=local_shape(t, arch, tp)) if tp > 1 else t
         key = (t.layer, FUSED.get(t.role, t.role))
         params[key] = params.get(key, 0) + tensor_bytes(fmt, local, ctx)
-    rounding = sum(-size % ROUND_LARGE for size in params.values() if size >= MIN_LARGE_ALLOC)
-    return tables + rounding
+    return sum(-size % ROUND_LARGE for size in params.values() if size >= MIN_LARGE_ALLOC)
 
 
 class SGLangProfile:
