@@ -377,3 +377,13 @@ def test_the_servers_cpu_compute_buffer_as_b11434_reserved_it(
     cell = cells(arch, context, slots, ubatch, False)
     outputs = reserved_outputs(NEWEST_BUILD, cell.ubatch, cell.seqs, draft=False)
     assert cpu_compute_buffer(arch, cell, cell.ubatch, True, outputs) / MIB == pytest.approx(measured_mib, abs=0.05)
+
+
+def test_ollamas_own_release_is_no_llama_cpp_build_even_with_a_draft() -> None:
+    # Ollama names its releases (0.30.2), not llama.cpp's builds: its runner keeps the whole ubatch's logits
+    deployment = llama(engine=Engine.OLLAMA, engine_version="0.30.2", n_gpu_layers=33).model_copy(
+        update={"draft": load_preset("llama-3.2-1b")}
+    )
+    est = estimate(load_preset("llama-3.1-8b"), Workload(context=8192, weight_format="q4_k_m"), deployment)
+    draft = next(s for s in est.per_gpu[0].segments if s.title == "Draft compute buffer")
+    assert draft.bytes > 0 and est.engine_details["engine_version"] is None

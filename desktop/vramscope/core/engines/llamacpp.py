@@ -311,7 +311,7 @@ class LlamaCppProfile:
         kv = segment(
             SegmentKind.KV_CACHE, cache.total, Provenance.EXACT, "the draft's own context, same cells", "Draft KV cache"
         )
-        rows = cell.seqs if llamacpp_build(request.settings.engine_version) >= SERVER_OUTPUT_LIMITS else None
+        rows = cell.seqs if self.logits_rows(request, cell) < cell.ubatch else None  # the server's n_parallel
         compute = compute_buffer(draft.architecture, cell, cell.ubatch, fa, True, True, rows)
         return (
             weights,
