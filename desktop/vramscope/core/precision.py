@@ -413,6 +413,11 @@ class WeightLayout(NamedTuple):
     vision: int  # the vision tower's part of first_stage (llama.cpp's separate mmproj file)
 
 
+def on_last_stage(t: Tensor, num_layers: int) -> bool:
+    """The final norm, the output head and MTP layers sit with the last pipeline stage."""
+    return t.role in ("output_norm", "output") or t.layer >= num_layers
+
+
 class LayoutBuilder:
     """Sums tensor bytes into a WeightLayout; one placement rule for the architecture and the file paths."""
 
@@ -427,7 +432,7 @@ class LayoutBuilder:
             self.per_layer[t.layer] += size
             if t.group is Group.EXPERT:
                 self.experts[t.layer] += size
-        elif t.role in ("output_norm", "output") or t.layer >= self.num_layers:  # head, MTP layers
+        elif on_last_stage(t, self.num_layers):
             self.last += size
         else:
             self.first += size

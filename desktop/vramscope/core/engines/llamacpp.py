@@ -181,12 +181,16 @@ class LlamaCppProfile:
         ngl = request.settings.n_gpu_layers
         return request.arch.num_layers + 1 if ngl is None else ngl
 
-    def build_note(self, request: Request) -> str:
-        return f" (llama.cpp b{llamacpp_build(request.settings.engine_version)})"
+    def build(self, request: Request) -> int | None:
+        """The llama.cpp build planned for; None where the release is another program's (Ollama)."""
+        return llamacpp_build(request.settings.engine_version)
 
     def logits_rows(self, request: Request, cell: Cells) -> int:
-        """The rows of logits llama-server's worst-case graph reserves, by build (reserved_outputs)."""
-        build = llamacpp_build(request.settings.engine_version)
+        """The rows of logits the worst-case graph reserves: llama-server's by build (reserved_outputs), the
+        whole ubatch where no build is known to cap them."""
+        build = self.build(request)
+        if build is None:
+            return cell.ubatch
         return reserved_outputs(build, cell.ubatch, cell.seqs, request.deployment.draft is not None)
 
     def allocate(self, request: Request) -> Allocation:
@@ -200,6 +204,7 @@ class LlamaCppProfile:
         cell = cells(arch, workload.context, slots, settings.n_ubatch, settings.kv_unified, settings.swa_full)
         ub = cell.ubatch
         outputs = self.logits_rows(request, cell)
+        build = self.build(request)
         cpu_moe = self.cpu_moe_layers(request)
         gpus = deployment.gpu_count if settings.split_mode == "layer" else 1
         proportions = settings.tensor_split or tuple(_free(deployment, i) for i in range(gpus))
@@ -253,7 +258,7 @@ class LlamaCppProfile:
                     Provenance.FORMULA,
                     f"worst-case graph of one {ub}-token ubatch, flash attention {'on' if fa else 'off'}"
                     + (f", logits of {outputs} output{'s' if outputs > 1 else ''}" if holds_output else "")
-                    + self.build_note(request),
+                    + (f" (llama.cpp b{build})" if build is not None else ""),
                     "Compute buffer",
                 ),
                 _reserve(deployment.gpu(device), bool(layers) or holds_output),
@@ -282,7 +287,7 @@ class LlamaCppProfile:
             "n_ctx_per_seq": cell.per_stream,
             "swa_cells": cell.swa if arch.sliding_window else None,
             "compute_buffer_bytes": compute_total,
-            "engine_version": self.build_note(request).strip(" ()").removeprefix("llama.cpp ") or None,
+            "engine_version": f"b{build}" if build is not None else None,
             "n_gpu_layers": on_gpu,
             "layers_per_gpu": ",".join(str(len(placement.layers_on(d))) for d in range(deployment.gpu_count)),
             "flash_attn": "on" if fa else "off",
@@ -311,7 +316,8 @@ class LlamaCppProfile:
         kv = segment(
             SegmentKind.KV_CACHE, cache.total, Provenance.EXACT, "the draft's own context, same cells", "Draft KV cache"
         )
-        rows = cell.seqs if self.logits_rows(request, cell) < cell.ubatch else None  # the server's n_parallel
+        build = self.build(request)  # from 9479 the draft context's outputs are the server's n_parallel
+        rows = cell.seqs if build is not None and build >= SERVER_OUTPUT_LIMITS else None
         compute = compute_buffer(draft.architecture, cell, cell.ubatch, fa, True, True, rows)
         return (
             weights,
@@ -569,12 +575,10 @@ class OllamaProfile(LlamaCppProfile):
         if deployment.settings.n_cpu_moe:
             raise EngineSettingsError("Ollama has no --n-cpu-moe: it places whole layers (num_gpu)")
 
-    def logits_rows(self, request: Request, cell: Cells) -> int:
-        """Ollama's runner leaves n_outputs_max at llama.cpp's default, the batch: the whole ubatch's logits."""
-        return cell.ubatch
-
-    def build_note(self, request: Request) -> str:
-        return ""  # Ollama's release is its own, not a llama.cpp build
+    def build(self, request: Request) -> int | None:
+        """None: Ollama's release is its own, and its runner leaves n_outputs_max at llama.cpp's default, the
+        batch, so the whole ubatch's logits are reserved."""
+        return None
 
     def flash_attn(self, request: Request) -> bool:
         """llm/server.go passes a quantized OLLAMA_KV_CACHE_TYPE on only with OLLAMA_FLASH_ATTENTION=1, so a

@@ -31,8 +31,16 @@ from vramscope.core.engines.base import (
     visible_devices,
     weights_segment,
 )
-from vramscope.core.engines.vllm import check_tensor_parallel, forward_bytes_per_token, rotary_tables
-from vramscope.core.precision import KvDtype, WeightFormat, context_for, local_shape, tensor_bytes
+from vramscope.core.engines.vllm import check_tensor_parallel, forward_bytes_per_token, rotary_cache_bytes
+from vramscope.core.precision import (
+    KV_DTYPES,
+    KvDtype,
+    WeightFormat,
+    context_for,
+    local_shape,
+    on_last_stage,
+    tensor_bytes,
+)
 from vramscope.core.scenario import Deployment, Engine, EngineSettings, ModelSpec, Workload
 from vramscope.core.segments import Provenance, Segment, SegmentKind, segment
 from vramscope.core.units import GIB, MIB
@@ -149,7 +157,7 @@ def loading_overhead(
     scales beside, not counted), and the rotary cos/sin tables, kept in fp32 on CUDA (rotary_embedding.py).
     QwQ-32B at tp 4: 0.27 GiB, where the log's 'mem usage' is 0.28 above the tensors; Qwen3-14B at tp 4 0.20
     (0.20); DeepSeek-R1-Distill-Qwen-7B 0.16 (0.21)."""
-    tables = sum(rows * width * 4 for rows, width in rotary_tables(arch)) if first else 0
+    tables = rotary_cache_bytes(arch, KV_DTYPES["fp32"]) if first else 0
     if fmt is None or fmt.family != "float":
         return tables
     return tables + _segment_rounding(arch, fmt, tp, layers, first, last)
@@ -162,8 +170,8 @@ def _segment_rounding(arch: Architecture, fmt: WeightFormat, tp: int, layers: ra
     for t in arch.tensors():
         if 0 <= t.layer < arch.num_layers:
             here = t.layer in layers
-        else:  # the head and MTP layers on the last stage, embeddings and the vision tower on the first
-            here = last if t.layer >= arch.num_layers or t.role in ("output", "output_norm") else first
+        else:  # embeddings and the vision tower on the first stage
+            here = last if on_last_stage(t, arch.num_layers) else first
         if not here:
             continue
         local = t._replace(shape=local_shape(t, arch, tp)) if tp > 1 else t
